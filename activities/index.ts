@@ -1,0 +1,20 @@
+/** Every activity the workers run, grouped by domain; `Activities` is the type workflows import. */
+import type { ActivityDeps } from './deps';
+import { accountingActivities } from './accounting';
+import { inventoryActivities } from './inventory';
+import { paymentActivities } from './payments';
+import { salesActivities } from './sales';
+import { shippingActivities } from './shipping';
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...salesActivities(deps),
+    ...inventoryActivities(deps),
+    ...paymentActivities(deps),
+    ...shippingActivities(deps),
+    ...accountingActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ActivityDeps };

@@ -1,0 +1,114 @@
+/** Inventory activities: reserve stock for an order, release it, and the cycle count. */
+import { randomUUID } from 'node:crypto';
+import { inTransaction, Tx } from '../../db';
+import { allocate, DemandLine, WarehouseStock } from '../../db/inventory';
+import type { ActivityDeps } from '../deps';
+
+export interface ReservationResult {
+  reservedUnits: number; // order-line units reserved by this call
+  shortUnits: number; // order-line units still without stock
+  warehouses: string[];
+}
+
+/** Order lines with what is still to allocate, kits expanded into their components. */
+async function demandOf(tx: Tx, orderId: string): Promise<DemandLine[]> {
+  const lines = await tx('sales_order_lines as l')
+    .join('products as p', 'p.id', 'l.product_id')
+    .where('l.order_id', orderId)
+    .orderBy('l.line_no')
+    .select('l.id', 'l.quantity', 'l.quantity_cancelled', 'l.product_id', 'p.kind');
+  const allocated = await tx
+    .from(tx('reservations').where({ order_id: orderId }).whereNot('state', 'released').distinct('allocation_id', 'order_line_id', 'line_units').as('a'))
+    .groupBy('order_line_id')
+    .select('order_line_id', tx.raw('SUM(line_units)::int AS units'));
+  const done = new Map<number, number>(allocated.map((a: { order_line_id: number; units: number }) => [a.order_line_id, a.units]));
+  const kitIds = lines.filter((l) => l.kind === 'kit').map((l) => l.product_id);
+  const components = kitIds.length ? await tx('kit_components').whereIn('kit_product_id', kitIds) : [];
+  return lines.map((l) => ({
+    lineId: l.id,
+    remaining: l.quantity - l.quantity_cancelled - (done.get(l.id) ?? 0),
+    components:
+      l.kind === 'kit'
+        ? components.filter((c) => c.kit_product_id === l.product_id).map((c) => ({ productId: c.component_product_id, perUnit: c.quantity }))
+        : [{ productId: l.product_id, perUnit: 1 }],
+  }));
+}
+
+/** Locks the stock quants of every warehouse for these products, in a fixed order, and reads what is available. */
+async function lockStock(tx: Tx, productIds: number[], safetyBuffer: number): Promise<WarehouseStock[]> {
+  const warehouses = await tx('warehouses as w')
+    .join('locations as l', function () {
+      this.on('l.warehouse_id', 'w.id').andOnVal('l.type', 'stock');
+    })
+    .select('w.id as warehouseId', 'l.id as locationId', 'w.priority');
+  const quants = await tx('quants')
+    .whereIn('location_id', warehouses.map((w) => w.locationId))
+    .whereIn('product_id', productIds)
+    .orderBy(['location_id', 'product_id'])
+    .forUpdate()
+    .select('location_id', 'product_id', 'on_hand', 'reserved');
+  return warehouses.map((w) => ({
+    ...w,
+    available: new Map(
+      quants.filter((q) => q.location_id === w.locationId).map((q) => [q.product_id, Math.max(0, q.on_hand - q.reserved - safetyBuffer)]),
+    ),
+  }));
+}
+
+export function inventoryActivities({ db }: ActivityDeps) {
+  return {
+    /**
+     * Reserves what is still unallocated on the order, in one transaction.
+     * With allowPartial false it reserves all or nothing. Safe to repeat: a retry
+     * after a commit finds nothing left to allocate.
+     */
+    async reserveStock(input: { orderId: string; allowPartial: boolean }): Promise<ReservationResult> {
+      return inTransaction(db, async (tx) => {
+        const order = await tx('sales_orders as o').join('channels as c', 'c.id', 'o.channel_id').where('o.id', input.orderId).forUpdate('o').first('o.status', 'c.safety_buffer');
+        if (!order) throw new Error(`Order ${input.orderId} not found`);
+        if (order.status === 'cancelled') return { reservedUnits: 0, shortUnits: 0, warehouses: [] };
+        const demand = (await demandOf(tx, input.orderId)).filter((l) => l.remaining > 0);
+        if (demand.length === 0) return { reservedUnits: 0, shortUnits: 0, warehouses: [] };
+        const productIds = [...new Set(demand.flatMap((l) => l.components.map((c) => c.productId)))];
+        const stock = await lockStock(tx, productIds, order.safety_buffer);
+        const { allocations, shortUnits } = allocate(demand, stock);
+        if (shortUnits > 0 && !input.allowPartial) {
+          const wanted = demand.reduce((s, l) => s + l.remaining, 0);
+          return { reservedUnits: 0, shortUnits: wanted, warehouses: [] };
+        }
+        let reservedUnits = 0;
+        for (const a of allocations) {
+          for (const { lineId, units } of a.lines) {
+            const line = demand.find((l) => l.lineId === lineId)!;
+            const allocationId = randomUUID();
+            for (const c of line.components) {
+              await tx('reservations').insert({
+                order_id: input.orderId, order_line_id: lineId, warehouse_id: a.warehouseId, location_id: a.locationId,
+                product_id: c.productId, quantity: units * c.perUnit, line_units: units, allocation_id: allocationId,
+              });
+              await tx('quants').where({ location_id: a.locationId, product_id: c.productId }).increment('reserved', units * c.perUnit);
+            }
+            reservedUnits += units;
+          }
+        }
+        const codes = await tx('warehouses').whereIn('id', allocations.map((a) => a.warehouseId)).pluck('code');
+        return { reservedUnits, shortUnits, warehouses: codes };
+      });
+    },
+
+    /** Releases every active reservation of the order that has not shipped (compensation). */
+    async releaseReservations(input: { orderId: string }): Promise<number> {
+      return inTransaction(db, async (tx) => releaseActive(tx, input.orderId));
+    },
+  };
+}
+
+/** Gives active, unshipped reservations back to available stock. Used by cancellation too. */
+export async function releaseActive(tx: Tx, orderId: string): Promise<number> {
+  const active = await tx('reservations').where({ order_id: orderId, state: 'active' }).orderBy(['location_id', 'product_id']).forUpdate();
+  for (const r of active) {
+    await tx('quants').where({ location_id: r.location_id, product_id: r.product_id }).decrement('reserved', r.quantity);
+  }
+  await tx('reservations').whereIn('id', active.map((r) => r.id)).update({ state: 'released' });
+  return active.length;
+}

@@ -1,0 +1,92 @@
+/**
+ * Payment activities. The provider call happens first, with an idempotency key
+ * from the business key and step; our record of it is then written in one
+ * transaction. A crash between the two is healed by the retry: the provider
+ * answers the same key with the same result, and our insert is keyed too.
+ */
+import { randomUUID } from 'node:crypto';
+import { inTransaction } from '../../db';
+import { postEntry } from '../../db/ledger';
+import type { ActivityDeps } from '../deps';
+import type { RiskVerdict } from './provider';
+
+export function paymentActivities({ db, payments }: ActivityDeps) {
+  async function orderMoney(orderId: string) {
+    const o = await db('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('o.id', orderId).first('o.total', 'o.currency', 'c.email');
+    if (!o) throw new Error(`Order ${orderId} not found`);
+    return o as { total: number; currency: string; email: string };
+  }
+
+  async function authorization(orderId: string) {
+    return db('payments').where({ order_id: orderId, kind: 'authorization', status: 'succeeded' }).first();
+  }
+
+  return {
+    async assessRisk(input: { orderId: string; token: string }): Promise<RiskVerdict> {
+      const o = await orderMoney(input.orderId);
+      return payments.assessRisk({ token: input.token, amount: o.total, currency: o.currency, email: o.email });
+    },
+
+    /** Authorises the order total. A decline is an answer, not an error: the workflow compensates. */
+    async authorizePayment(input: { orderId: string; token: string }): Promise<{ approved: boolean; reason?: string }> {
+      const key = `${input.orderId}:authorize`;
+      const recorded = await db('payments').where({ idempotency_key: key }).first();
+      if (recorded) return { approved: recorded.status === 'succeeded', reason: recorded.failure_reason ?? undefined };
+      const o = await orderMoney(input.orderId);
+      const result = await payments.authorize({ token: input.token, amount: o.total, currency: o.currency, idempotencyKey: key });
+      await db('payments')
+        .insert({
+          id: randomUUID(), order_id: input.orderId, kind: 'authorization', amount: o.total, currency: o.currency,
+          status: result.approved ? 'succeeded' : 'failed', provider: payments.name, provider_ref: result.providerRef,
+          failure_reason: result.reason, idempotency_key: key,
+        })
+        .onConflict('idempotency_key')
+        .ignore();
+      return { approved: result.approved, reason: result.reason };
+    },
+
+    /** Captures an invoice's total against the authorisation and books the receipt of money. */
+    async capturePayment(input: { orderId: string; invoiceId: string }): Promise<{ captured: number }> {
+      const key = `${input.orderId}:capture:${input.invoiceId}`;
+      const recorded = await db('payments').where({ idempotency_key: key }).first();
+      if (recorded) return { captured: recorded.amount };
+      const invoice = await db('invoices').where({ id: input.invoiceId }).first();
+      const auth = await authorization(input.orderId);
+      if (!invoice || !auth) throw new Error(`Cannot capture: invoice ${input.invoiceId} or authorisation of ${input.orderId} missing`);
+      const result = invoice.total > 0 ? await payments.capture({ authorizationRef: auth.provider_ref, amount: invoice.total, idempotencyKey: key }) : { approved: true, providerRef: 'none' };
+      if (!result.approved) throw new Error(`Capture refused by ${payments.name}: ${result.reason}`);
+      await inTransaction(db, async (tx) => {
+        const inserted = await tx('payments')
+          .insert({ id: randomUUID(), order_id: input.orderId, kind: 'capture', amount: invoice.total, currency: invoice.currency, status: 'succeeded', provider: payments.name, provider_ref: result.providerRef, invoice_id: invoice.id, idempotency_key: key })
+          .onConflict('idempotency_key')
+          .ignore()
+          .returning('id');
+        if (inserted.length === 0) return;
+        await tx('invoices').where({ id: invoice.id }).update({ status: 'paid' });
+        await postEntry(tx, {
+          key: `capture:${key}`, description: `Payment captured for invoice ${invoice.number}`, sourceType: 'payment', sourceId: inserted[0].id, currency: invoice.currency,
+          lines: [{ account: '1100', debit: invoice.total }, { account: '1200', credit: invoice.total }],
+        });
+      });
+      return { captured: invoice.total };
+    },
+
+    /** Voids what is left of the authorisation (all of it when nothing shipped). */
+    async voidAuthorization(input: { orderId: string }): Promise<{ voided: number }> {
+      const key = `${input.orderId}:void`;
+      const recorded = await db('payments').where({ idempotency_key: key }).first();
+      if (recorded) return { voided: recorded.amount };
+      const auth = await authorization(input.orderId);
+      if (!auth) return { voided: 0 };
+      const captured = await db('payments').where({ order_id: input.orderId, kind: 'capture', status: 'succeeded' }).sum({ s: 'amount' }).first();
+      const amount = auth.amount - (captured?.s ?? 0);
+      if (amount <= 0) return { voided: 0 };
+      const result = await payments.void({ authorizationRef: auth.provider_ref, amount, idempotencyKey: key });
+      await db('payments')
+        .insert({ id: randomUUID(), order_id: input.orderId, kind: 'void', amount, currency: auth.currency, status: result.approved ? 'succeeded' : 'failed', provider: payments.name, provider_ref: result.providerRef, failure_reason: result.reason, idempotency_key: key })
+        .onConflict('idempotency_key')
+        .ignore();
+      return { voided: result.approved ? amount : 0 };
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/** The payment provider as the platform sees it. Real providers and the sandbox implement the same shape. */
+
+export type RiskVerdict = 'approve' | 'review';
+
+export interface ProviderResult {
+  approved: boolean;
+  providerRef: string;
+  reason?: string;
+}
+
+export interface PaymentProvider {
+  readonly name: string;
+  assessRisk(input: { token: string; amount: number; currency: string; email: string }): Promise<RiskVerdict>;
+  /** Every money-moving call carries an idempotency key; the provider answers a repeat with the first result. */
+  authorize(input: { token: string; amount: number; currency: string; idempotencyKey: string }): Promise<ProviderResult>;
+  capture(input: { authorizationRef: string; amount: number; idempotencyKey: string }): Promise<ProviderResult>;
+  void(input: { authorizationRef: string; amount: number; idempotencyKey: string }): Promise<ProviderResult>;
+}
+
+/** A provider that did not answer in time; the activity retries with the same idempotency key. */
+export class ProviderTimeoutError extends Error {
+  override name = 'ProviderTimeoutError';
+}

@@ -1,0 +1,54 @@
+/** Sales activities: the order's status, cancellation and address changes, as the workflow decides them. */
+import { ApplicationFailure } from '@temporalio/activity';
+import { inTransaction } from '../../db';
+import type { ActivityDeps } from '../deps';
+import { releaseActive } from '../inventory';
+import type { OrderStatus, ShippingAddress } from '../../workflows/order-types';
+
+export function salesActivities({ db }: ActivityDeps) {
+  return {
+    async setOrderStatus(input: { orderId: string; status: OrderStatus }): Promise<void> {
+      await db('sales_orders').where({ id: input.orderId }).whereNot('status', 'cancelled').update({ status: input.status, updated_at: db.fn.now() });
+    },
+
+    /** Cancels what has not shipped: releases reservations, cancels pending shipments and the open line quantities. */
+    async cancelOrder(input: { orderId: string; reason: string }): Promise<{ released: number }> {
+      return inTransaction(db, async (tx) => {
+        await tx('sales_orders').where({ id: input.orderId }).forUpdate().first('id');
+        const released = await releaseActive(tx, input.orderId);
+        await tx('shipments').where({ order_id: input.orderId }).whereIn('status', ['pending', 'picked', 'packed']).update({ status: 'cancelled' });
+        await tx('sales_order_lines').where({ order_id: input.orderId }).update({ quantity_cancelled: tx.raw('quantity - quantity_shipped') });
+        const anyShipped = await tx('sales_order_lines').where({ order_id: input.orderId }).where('quantity_shipped', '>', 0).first('id');
+        await tx('sales_orders').where({ id: input.orderId }).update({ status: anyShipped ? 'completed' : 'cancelled', cancel_reason: input.reason, updated_at: tx.fn.now() });
+        return { released };
+      });
+    },
+
+    /** Gives up on the units that never got stock (backorder wait ran out); what is reserved still ships. */
+    async cancelUnallocated(input: { orderId: string }): Promise<{ cancelledUnits: number }> {
+      return inTransaction(db, async (tx) => {
+        await tx('sales_orders').where({ id: input.orderId }).forUpdate().first('id');
+        const rows = await tx.raw(
+          `UPDATE sales_order_lines l SET quantity_cancelled = l.quantity - COALESCE(a.units, 0)
+             FROM (SELECT sol.id, (SELECT SUM(x.line_units) FROM (SELECT DISTINCT allocation_id, line_units FROM reservations r
+                     WHERE r.order_line_id = sol.id AND r.state <> 'released') x) AS units
+                   FROM sales_order_lines sol WHERE sol.order_id = ?) a
+            WHERE l.id = a.id AND l.quantity - COALESCE(a.units, 0) <> l.quantity_cancelled
+            RETURNING l.quantity_cancelled`,
+          [input.orderId],
+        );
+        return { cancelledUnits: rows.rows.reduce((s: number, r: { quantity_cancelled: number }) => s + r.quantity_cancelled, 0) };
+      });
+    },
+
+    async changeShippingAddress(input: { orderId: string; address: ShippingAddress }): Promise<ShippingAddress> {
+      return inTransaction(db, async (tx) => {
+        await tx('sales_orders').where({ id: input.orderId }).forUpdate().first('id');
+        const left = await tx('shipments').where({ order_id: input.orderId }).whereIn('status', ['shipped', 'delivered']).first('id');
+        if (left) throw ApplicationFailure.nonRetryable('a shipment has already left; the address can no longer change', 'AddressLocked');
+        await tx('sales_orders').where({ id: input.orderId }).update({ shipping_address: JSON.stringify(input.address), updated_at: tx.fn.now() });
+        return input.address;
+      });
+    },
+  };
+}

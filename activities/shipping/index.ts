@@ -1,0 +1,90 @@
+/**
+ * Shipping activities: turn reservations into shipments (one per warehouse and
+ * wave), record warehouse progress, and dispatch: the stock leaves for the
+ * customer location and its cost is booked, all in one transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import { inTransaction } from '../../db';
+import { applyMove, virtualLocation } from '../../db/inventory';
+import { postEntry } from '../../db/ledger';
+import type { ActivityDeps } from '../deps';
+
+export interface ShipmentRef {
+  shipmentId: string;
+  warehouse: string;
+}
+
+export type ProgressEvent = 'picked' | 'packed' | 'delivered' | 'failed';
+
+export function shippingActivities({ db }: ActivityDeps) {
+  return {
+    /** Groups the order's unshipped reservations into one shipment per warehouse. Repeating a wave returns its shipments. */
+    async createShipments(input: { orderId: string; wave: number }): Promise<ShipmentRef[]> {
+      return inTransaction(db, async (tx) => {
+        await tx('sales_orders').where({ id: input.orderId }).forUpdate().first('id');
+        const loose = await tx('reservations').where({ order_id: input.orderId, state: 'active' }).whereNull('shipment_id');
+        for (const warehouseId of [...new Set(loose.map((r) => r.warehouse_id as number))]) {
+          const mine = loose.filter((r) => r.warehouse_id === warehouseId);
+          const [shipment] = await tx('shipments').insert({ id: randomUUID(), order_id: input.orderId, warehouse_id: warehouseId, wave: input.wave }).returning('id');
+          const units = new Map<number, number>();
+          const seen = new Set<string>();
+          for (const r of mine) {
+            if (seen.has(r.allocation_id)) continue; // kit components share one allocation
+            seen.add(r.allocation_id);
+            units.set(r.order_line_id, (units.get(r.order_line_id) ?? 0) + r.line_units);
+          }
+          await tx('shipment_lines').insert([...units].map(([lineId, quantity]) => ({ shipment_id: shipment.id, order_line_id: lineId, quantity })));
+          await tx('reservations').whereIn('id', mine.map((r) => r.id)).update({ shipment_id: shipment.id });
+        }
+        const rows = await tx('shipments as s').join('warehouses as w', 'w.id', 's.warehouse_id').where({ 's.order_id': input.orderId, 's.wave': input.wave }).orderBy('w.priority').select('s.id', 'w.code');
+        return rows.map((r) => ({ shipmentId: r.id, warehouse: r.code }));
+      });
+    },
+
+    /** Warehouse progress that moves no stock. Status only moves forward; repeats are no-ops. */
+    async recordShipmentProgress(input: { shipmentId: string; type: ProgressEvent; carrier?: string; trackingNumber?: string }): Promise<void> {
+      const allowedFrom: Record<ProgressEvent, string[]> = {
+        picked: ['pending'],
+        packed: ['pending', 'picked'],
+        delivered: ['shipped'],
+        failed: ['pending', 'picked', 'packed', 'shipped'],
+      };
+      await db('shipments')
+        .where({ id: input.shipmentId })
+        .whereIn('status', allowedFrom[input.type])
+        .update({ status: input.type, ...(input.type === 'delivered' ? { delivered_at: db.fn.now() } : {}) });
+    },
+
+    /** The shipment leaves: stock moves to the customer, reservations are consumed, cost of goods sold is booked. */
+    async dispatchShipment(input: { shipmentId: string; carrier?: string; trackingNumber?: string }): Promise<{ costOfGoods: number }> {
+      return inTransaction(db, async (tx) => {
+        const shipment = await tx('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').where('s.id', input.shipmentId).forUpdate('s').first('s.*', 'o.currency');
+        if (!shipment) throw new Error(`Shipment ${input.shipmentId} not found`);
+        const cogsKey = `shipment:${shipment.id}:cogs`;
+        if (['shipped', 'delivered'].includes(shipment.status)) {
+          const entry = await tx('journal_entries as e').join('journal_lines as l', 'l.entry_id', 'e.id').where({ 'e.idempotency_key': cogsKey }).sum({ s: 'l.debit' }).first();
+          return { costOfGoods: entry?.s ?? 0 };
+        }
+        const customer = await virtualLocation(tx, 'customer');
+        const held = await tx('reservations as r').join('products as p', 'p.id', 'r.product_id').where({ 'r.shipment_id': shipment.id, 'r.state': 'active' }).orderBy(['r.location_id', 'r.product_id']).select('r.*', 'p.cost');
+        let costOfGoods = 0;
+        for (const r of held) {
+          await applyMove(tx, {
+            productId: r.product_id, fromLocationId: r.location_id, toLocationId: customer, quantity: r.quantity, unitCost: r.cost,
+            sourceType: 'shipment', sourceId: shipment.id, key: `shipment:${shipment.id}:reservation:${r.id}`, consumesReservation: true,
+          });
+          costOfGoods += r.quantity * r.cost;
+        }
+        await tx('reservations').whereIn('id', held.map((r) => r.id)).update({ state: 'consumed' });
+        const lines = await tx('shipment_lines').where({ shipment_id: shipment.id });
+        for (const l of lines) await tx('sales_order_lines').where({ id: l.order_line_id }).increment('quantity_shipped', l.quantity);
+        await tx('shipments').where({ id: shipment.id }).update({ status: 'shipped', shipped_at: tx.fn.now(), carrier: input.carrier ?? shipment.carrier, tracking_number: input.trackingNumber ?? shipment.tracking_number });
+        await postEntry(tx, {
+          key: cogsKey, description: `Cost of goods shipped (shipment ${shipment.id})`, sourceType: 'shipment', sourceId: shipment.id, currency: shipment.currency,
+          lines: [{ account: '5000', debit: costOfGoods }, { account: '1300', credit: costOfGoods }],
+        });
+        return { costOfGoods };
+      });
+    },
+  };
+}

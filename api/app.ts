@@ -1,0 +1,66 @@
+/** The Koa application: request ids, errors, metrics, body parsing, routes and the audit trail, in that order. */
+import { randomUUID } from 'node:crypto';
+import Koa, { Context, Next } from 'koa';
+import { bodyParser } from '@koa/bodyparser';
+import type { Principal } from './auth';
+import type { ApiDeps } from './deps';
+import { errorMiddleware } from './errors';
+import { httpDuration, httpRequests } from './metrics';
+import { Routes } from './route';
+import { inventoryRoutes } from './routes/inventory';
+import { masterDataRoutes } from './routes/master-data';
+import { orderRoutes } from './routes/orders';
+import { systemRoutes } from './routes/system';
+import { webhookRoutes } from './routes/webhooks';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+async function requestId(ctx: Context, next: Next) {
+  const given = ctx.get('x-request-id');
+  ctx.state.requestId = REQUEST_ID.test(given) ? given : randomUUID();
+  ctx.set('x-request-id', ctx.state.requestId);
+  await next();
+}
+
+function measure(ctx: Context, next: Next) {
+  const stop = httpDuration.startTimer();
+  return next().finally(() => {
+    const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+    stop({ method: ctx.method, route });
+    httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
+  });
+}
+
+/** One audit row for every state change that succeeded: who, what, which target, which request and process. */
+function audit(deps: ApiDeps) {
+  return async (ctx: Context, next: Next) => {
+    await next();
+    const a = ctx.state.audit as { action: string; target?: string; workflowId?: string } | undefined;
+    if (!a || ctx.status >= 400) return;
+    const p = ctx.state.principal as Principal | undefined;
+    await deps.db('audit_log').insert({
+      api_key_id: p?.keyId ?? null, api_key_name: p?.name ?? `signed:${ctx.path}`, roles: p?.roles ?? null, action: a.action, method: ctx.method,
+      path: ctx.path, target: a.target ?? null, status: ctx.status, request_id: ctx.state.requestId, workflow_id: a.workflowId ?? null,
+    });
+  };
+}
+
+export function createApp(deps: ApiDeps): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  const routes = new Routes(deps.db);
+  systemRoutes(routes, deps);
+  masterDataRoutes(routes, deps);
+  orderRoutes(routes, deps);
+  inventoryRoutes(routes, deps);
+  webhookRoutes(routes, deps);
+
+  app.use(requestId);
+  app.use(errorMiddleware);
+  app.use(measure);
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.config.BODY_LIMIT, encoding: 'utf-8' }));
+  app.use(audit(deps));
+  app.use(routes.router.routes());
+  app.use(routes.router.allowedMethods());
+  return app;
+}

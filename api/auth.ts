@@ -1,0 +1,61 @@
+/**
+ * API keys. A key is shown once at creation; only its SHA-256 hash is stored.
+ * Lookup is by hash (an index hit), and the found hash is compared in constant
+ * time. Revocation takes effect on the next request: nothing is cached.
+ */
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { Db } from '../db';
+import { HttpError } from './errors';
+import type { ROLES } from '../db/migrations/008_access';
+
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  keyId: string;
+  name: string;
+  roles: Role[];
+}
+
+export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+export function newKey(): string {
+  return `erp_${randomBytes(24).toString('base64url')}`;
+}
+
+export async function createApiKey(db: Db, name: string, roles: Role[], key = newKey()): Promise<{ id: string; key: string }> {
+  const id = randomUUID();
+  await db('api_keys').insert({ id, name, prefix: key.slice(0, 8), key_hash: hashKey(key), roles });
+  return { id, key };
+}
+
+/** Accepts ERP_ADMIN_API_KEY as an admin key, stored hashed like any other. */
+export async function bootstrapAdminKey(db: Db, key: string | undefined): Promise<void> {
+  if (!key) return;
+  await db('api_keys')
+    .insert({ id: randomUUID(), name: 'bootstrap admin (ERP_ADMIN_API_KEY)', prefix: key.slice(0, 8), key_hash: hashKey(key), roles: ['admin'] })
+    .onConflict('key_hash')
+    .ignore();
+}
+
+export function authenticate(db: Db) {
+  return async (ctx: Context, next: Next) => {
+    const header = ctx.get('authorization');
+    const match = /^Bearer\s+(\S{1,200})$/i.exec(header);
+    if (!match) throw new HttpError(401, 'unauthorized', 'Send an API key as "Authorization: Bearer <key>"');
+    const hash = hashKey(match[1]);
+    const row = await db('api_keys').where({ key_hash: hash }).whereNull('revoked_at').first('id', 'name', 'roles', 'key_hash');
+    if (!row || !timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) {
+      throw new HttpError(401, 'unauthorized', 'Unknown or revoked API key');
+    }
+    ctx.state.principal = { keyId: row.id, name: row.name, roles: row.roles } satisfies Principal;
+    await next();
+  };
+}
+
+export function requireRole(principal: Principal, allowed: readonly Role[]): void {
+  if (principal.roles.includes('admin')) return;
+  if (!allowed.some((r) => principal.roles.includes(r))) {
+    throw new HttpError(403, 'forbidden', `This API key lacks the role for this call; it needs one of: ${allowed.join(', ')}`);
+  }
+}

@@ -1,0 +1,27 @@
+/** Talking to running processes: updates whose refusal becomes a 409, and queries that tolerate a closed process. */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
+import { conflict } from './errors';
+
+export async function updateProcess<R, A>(temporal: Client, workflowId: string, update: UpdateDefinition<R, [A]>, arg: A): Promise<R> {
+  try {
+    return await temporal.workflow.getHandle(workflowId).executeUpdate(update, { args: [arg] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const reason = (err.cause as Error | undefined)?.message ?? err.message;
+      throw conflict(reason.replace(/^address change refused: /, ''));
+    }
+    if (err instanceof WorkflowNotFoundError || /already completed|not found/i.test((err as Error).message)) {
+      throw conflict('The process has already finished; nothing can change it now');
+    }
+    throw err;
+  }
+}
+
+export async function queryProcess<R>(temporal: Client, workflowId: string, query: QueryDefinition<R, []>): Promise<R | undefined> {
+  try {
+    return await temporal.workflow.getHandle(workflowId).query(query);
+  } catch {
+    return undefined; // the records in Postgres still answer; the live view is a bonus
+  }
+}

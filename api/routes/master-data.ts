@@ -1,0 +1,126 @@
+/** API keys, warehouses and products (with kits). */
+import { z } from 'zod';
+import { inTransaction } from '../../db';
+import { createApiKey, Role } from '../../api/auth';
+import type { ApiDeps } from '../deps';
+import { notFound, unprocessable } from '../errors';
+import type { Routes } from '../route';
+import { CreateKey, KeyCreated, ListQuery, Sku, UpsertProducts } from '../schemas';
+
+type ProductIn = z.infer<typeof UpsertProducts>['products'][number];
+
+export function masterDataRoutes(routes: Routes, { db }: ApiDeps): void {
+  routes.add({
+    method: 'post', path: '/v1/api-keys', tag: 'Keys', summary: 'Create an API key (shown once)', roles: ['admin'], action: 'api_key.create',
+    body: CreateKey, idempotent: true, response: { status: 201, schema: KeyCreated, description: 'The key; store it now, it is never shown again' },
+    handler: async (_ctx, { body }) => {
+      const { id, key } = await createApiKey(db, body.name, body.roles as Role[]);
+      return { body: { id, key, name: body.name, roles: body.roles }, audit: { target: id } };
+    },
+  });
+
+  routes.add({
+    method: 'delete', path: '/v1/api-keys/:id', tag: 'Keys', summary: 'Revoke an API key at once', roles: ['admin'], action: 'api_key.revoke',
+    params: z.object({ id: z.string().uuid() }), response: { status: 200, description: 'Revoked' },
+    handler: async (_ctx, { params }) => {
+      const n = await db('api_keys').where({ id: params.id }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+      if (n === 0) throw notFound(`Active API key ${params.id}`);
+      return { body: { id: params.id, revoked: true }, audit: { target: params.id } };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/v1/warehouses', tag: 'Master data', summary: 'Warehouses with their locations', roles: 'any',
+    response: { status: 200, description: 'Warehouses by priority' },
+    handler: async () => {
+      const [warehouses, locations] = await Promise.all([db('warehouses').orderBy(['priority', 'id']), db('locations').whereNotNull('warehouse_id').orderBy('id')]);
+      return {
+        body: {
+          warehouses: warehouses.map((w) => ({
+            code: w.code, name: w.name, priority: w.priority, country: w.country ?? undefined,
+            locations: locations.filter((l) => l.warehouse_id === w.id).map((l) => ({ code: l.code, name: l.name, type: l.type })),
+          })),
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/v1/products', tag: 'Master data', summary: 'Products, by SKU, in pages', roles: 'any', query: ListQuery,
+    response: { status: 200, description: 'A page of products and the cursor of the next one' },
+    handler: async (_ctx, { query }) => {
+      const rows = await db('products').modify((q) => (query.cursor ? q.where('sku', '>', query.cursor) : q)).orderBy('sku').limit(query.limit + 1);
+      const page = rows.slice(0, query.limit);
+      return { body: { products: await withComponents(page), nextCursor: rows.length > query.limit ? page[page.length - 1].sku : null } };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/v1/products/:sku', tag: 'Master data', summary: 'One product', roles: 'any', params: z.object({ sku: Sku }),
+    response: { status: 200, description: 'The product' },
+    handler: async (_ctx, { params }) => {
+      const row = await db('products').where({ sku: params.sku }).first();
+      if (!row) throw notFound(`Product ${params.sku}`);
+      return { body: (await withComponents([row]))[0] };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/v1/products', tag: 'Master data', summary: 'Create or update products in bulk, all or nothing',
+    roles: ['admin', 'procurement'], action: 'product.upsert', body: UpsertProducts, idempotent: true,
+    response: { status: 200, description: 'Every product written; on any rejected row nothing is written and each bad row is listed' },
+    handler: async (_ctx, { body }) => {
+      const problems = await checkProducts(body.products);
+      if (problems.length) throw unprocessable(`${problems.length} product row(s) rejected; nothing was written`, problems);
+      const written = await inTransaction(db, async (tx) => {
+        for (const p of body.products) {
+          await tx('products')
+            .insert({ sku: p.sku, name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode, cost: p.cost, price: p.price, kind: p.kind ?? 'stocked' })
+            .onConflict('sku')
+            .merge({ name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode ?? null, cost: p.cost, price: p.price ?? null, kind: p.kind ?? 'stocked', updated_at: tx.fn.now() });
+        }
+        const ids = new Map<string, number>((await tx('products').whereIn('sku', allSkus(body.products)).select('id', 'sku')).map((r) => [r.sku, r.id]));
+        for (const p of body.products.filter((x) => (x.kind ?? 'stocked') === 'kit')) {
+          await tx('kit_components').where({ kit_product_id: ids.get(p.sku) }).delete();
+          await tx('kit_components').insert(p.components!.map((c) => ({ kit_product_id: ids.get(p.sku), component_product_id: ids.get(c.sku), quantity: c.quantity })));
+        }
+        return body.products.length;
+      });
+      return { body: { written }, audit: { target: `${written} product(s)` } };
+    },
+  });
+
+  const allSkus = (ps: ProductIn[]) => [...new Set(ps.flatMap((p) => [p.sku, ...(p.components ?? []).map((c) => c.sku)]))];
+
+  /** Per-row problems: duplicates, kits without components, components that are unknown or kits themselves. */
+  async function checkProducts(ps: ProductIn[]) {
+    const existing = new Map<string, { kind: string; id: number }>((await db('products').whereIn('sku', allSkus(ps)).select('sku', 'kind', 'id')).map((r) => [r.sku, r]));
+    const batchKind = new Map(ps.map((p) => [p.sku, p.kind ?? 'stocked']));
+    const problems: { index: number; sku: string; message: string }[] = [];
+    const seen = new Set<string>();
+    ps.forEach((p, index) => {
+      const bad = (message: string) => problems.push({ index, sku: p.sku, message });
+      if (seen.has(p.sku)) bad('the SKU appears twice in this request');
+      seen.add(p.sku);
+      const kind = p.kind ?? 'stocked';
+      if (kind === 'stocked' && p.components?.length) bad('only kits have components');
+      if (kind === 'kit' && !p.components?.length) bad('a kit needs at least one component');
+      if (kind === 'stocked' && existing.get(p.sku)?.kind === 'kit') bad('a kit cannot become a stocked product');
+      for (const c of p.components ?? []) {
+        const ck = batchKind.get(c.sku) ?? existing.get(c.sku)?.kind;
+        if (!ck) bad(`component ${c.sku} is not a known product`);
+        else if (ck === 'kit') bad(`component ${c.sku} is a kit; kits cannot nest`);
+        if (c.sku === p.sku) bad('a kit cannot contain itself');
+      }
+    });
+    return problems;
+  }
+
+  async function withComponents(rows: { id: number; sku: string; name: string; unit: string; barcode: string | null; cost: number; price: number | null; kind: string; active: boolean }[]) {
+    const comps = rows.length ? await db('kit_components as k').join('products as p', 'p.id', 'k.component_product_id').whereIn('k.kit_product_id', rows.map((r) => r.id)).select('k.kit_product_id', 'p.sku', 'k.quantity') : [];
+    return rows.map((r) => ({
+      sku: r.sku, name: r.name, unit: r.unit, barcode: r.barcode ?? undefined, cost: r.cost, price: r.price ?? undefined, kind: r.kind, active: r.active,
+      components: r.kind === 'kit' ? comps.filter((c) => c.kit_product_id === r.id).map((c) => ({ sku: c.sku, quantity: c.quantity })) : undefined,
+    }));
+  }
+}

@@ -1,0 +1,137 @@
+/** Orders (order-to-cash): place, read, cancel, change address, review; and warehouse shipment events. */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { z } from 'zod';
+import { recordOrder, orderView, OrderRejected } from '../../db/sales';
+import { orderTimings } from '../../lib/config';
+import type { orderToCash } from '../../workflows/order-to-cash';
+import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventSignal } from '../../workflows/order-messages';
+import type { OrderToCashInput, ShipmentEvent } from '../../workflows/order-types';
+import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../workflows/search-attributes';
+import type { ApiDeps } from '../deps';
+import { conflict, notFound, unprocessable } from '../errors';
+import { ordersPlaced } from '../metrics';
+import { queryProcess, updateProcess } from '../process';
+import type { Routes } from '../route';
+import { Address, CancelOrder, OrderCreated, OrderParams, PlaceOrder, ReviewDecision, ShipmentEventBody } from '../schemas';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function orderRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
+  async function findOrder(orderId: string) {
+    if (!UUID.test(orderId)) throw notFound(`Order ${orderId}`);
+    const o = await db('sales_orders').where({ id: orderId }).first('id', 'workflow_id', 'status');
+    if (!o) throw notFound(`Order ${orderId}`);
+    return o as { id: string; workflow_id: string; status: string };
+  }
+
+  routes.add({
+    method: 'post', path: '/v1/orders', tag: 'Orders', summary: 'Place an order (starts its order-to-cash process)',
+    roles: ['storefront'], action: 'order.place', body: PlaceOrder,
+    response: { status: 201, schema: OrderCreated, description: 'Created; a repeat of the same channel and externalRef answers 200 with the same ids' },
+    handler: async (_ctx, { body }) => {
+      let recorded;
+      try {
+        recorded = await recordOrder(db, body, config.BASE_CURRENCY);
+      } catch (err) {
+        if (err instanceof OrderRejected) throw unprocessable(err.message, err.details);
+        throw err;
+      }
+      const input: OrderToCashInput = {
+        orderId: recorded.orderId, channel: body.channel, externalRef: body.externalRef, customerEmail: body.customer.email.toLowerCase(),
+        backorderPolicy: body.backorderPolicy ?? 'ship_available', payment: body.payment, timings: orderTimings(config),
+      };
+      // Started on every call, also for a repeat: if an earlier attempt recorded the order but
+      // died before starting its process, the storefront's retry starts it now.
+      try {
+        await temporal.workflow.start<typeof orderToCash>('orderToCash', {
+          taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: recorded.workflowId, args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          typedSearchAttributes: [
+            { key: OrderIdKey, value: recorded.orderId }, { key: ChannelKey, value: body.channel },
+            { key: CustomerEmailKey, value: input.customerEmail }, { key: OrderStageKey, value: 'received' },
+          ],
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; // closed already: the order exists and is done
+      }
+      if (recorded.created) ordersPlaced.inc({ channel: body.channel });
+      const status = (await db('sales_orders').where({ id: recorded.orderId }).first('status')).status;
+      return {
+        status: recorded.created ? 201 : 200,
+        body: { orderId: recorded.orderId, workflowId: recorded.workflowId, status },
+        audit: { target: recorded.orderId, workflowId: recorded.workflowId },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/v1/orders/:orderId', tag: 'Orders', summary: 'An order with its records and its live process state',
+    roles: ['storefront', 'ops', 'warehouse', 'approver', 'finance'], params: OrderParams,
+    response: { status: 200, description: 'The order' },
+    handler: async (_ctx, { params }) => {
+      const order = await findOrder(params.orderId);
+      const view = await orderView(db, order.id);
+      const live = await queryProcess(temporal, order.workflow_id, processQuery);
+      return { body: { ...view, process: live ? { stage: live.stage, waitingFor: live.waitingFor, timeline: live.timeline } : { stage: view!.status, waitingFor: null, timeline: [] } } };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/v1/orders/:orderId/cancel', tag: 'Orders', summary: 'Cancel an order that has not shipped',
+    roles: ['storefront', 'ops'], action: 'order.cancel', params: OrderParams, body: CancelOrder,
+    response: { status: 202, description: 'Accepted; the process releases stock and voids the payment' },
+    handler: async (_ctx, { params, body }) => {
+      const order = await findOrder(params.orderId);
+      await updateProcess(temporal, order.workflow_id, cancelUpdate, { reason: body.reason });
+      return { body: { orderId: order.id, status: 'cancelling' }, audit: { target: order.id, workflowId: order.workflow_id } };
+    },
+  });
+
+  routes.add({
+    method: 'put', path: '/v1/orders/:orderId/shipping-address', tag: 'Orders', summary: 'Change the shipping address before anything ships',
+    roles: ['storefront', 'ops'], action: 'order.change_address', params: OrderParams, body: Address,
+    response: { status: 200, schema: Address, description: 'The new address' },
+    handler: async (_ctx, { params, body }) => {
+      const order = await findOrder(params.orderId);
+      const saved = await updateProcess(temporal, order.workflow_id, changeAddressUpdate, body);
+      return { body: saved, audit: { target: order.id, workflowId: order.workflow_id } };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/v1/orders/:orderId/review', tag: 'Orders', summary: 'Decide an order held for payment (fraud) review',
+    roles: ['ops'], action: 'order.review', params: OrderParams, body: ReviewDecision,
+    response: { status: 200, description: 'The decision reached the process' },
+    handler: async (_ctx, { params, body }) => {
+      const order = await findOrder(params.orderId);
+      const r = await updateProcess(temporal, order.workflow_id, reviewUpdate, body);
+      return { body: { orderId: order.id, decision: r.decision }, audit: { target: order.id, workflowId: order.workflow_id } };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/v1/shipments/:shipmentId/events', tag: 'Shipments', summary: 'Report warehouse or carrier progress of a shipment',
+    roles: ['warehouse'], action: 'shipment.event', params: z.object({ shipmentId: z.string().max(64) }), body: ShipmentEventBody,
+    response: { status: 202, description: 'Accepted; the order process applies it' },
+    handler: async (_ctx, { params, body }) => {
+      const r = await reportShipmentEvent(deps(), { shipmentId: params.shipmentId, ...body }, 'api');
+      return { body: r, audit: { target: params.shipmentId, workflowId: r.workflowId } };
+    },
+  });
+
+  const deps = () => ({ db, temporal, config });
+}
+
+const CLOSED = ['delivered', 'failed', 'cancelled'];
+
+/** Records a shipment event and hands it to the order's process. Shared by the warehouse API and the carrier webhook. */
+export async function reportShipmentEvent({ db, temporal }: ApiDeps, e: ShipmentEvent, source: 'api' | 'webhook') {
+  const shipment = UUID.test(e.shipmentId)
+    ? await db('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').where('s.id', e.shipmentId).first('s.id', 's.status', 'o.workflow_id')
+    : undefined;
+  if (!shipment) throw notFound(`Shipment ${e.shipmentId}`);
+  if (CLOSED.includes(shipment.status)) throw conflict(`Shipment is already ${shipment.status}`);
+  await db('shipment_events').insert({ shipment_id: shipment.id, type: e.type, carrier: e.carrier, tracking_number: e.trackingNumber, note: e.note, source });
+  await temporal.workflow.getHandle(shipment.workflow_id).signal(shipmentEventSignal, e);
+  return { shipmentId: shipment.id as string, accepted: true, workflowId: shipment.workflow_id as string };
+}

@@ -1,0 +1,87 @@
+/** Request and response schemas. Validation happens here, at the edge; workflows receive plain typed objects. */
+import { z } from 'zod';
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { ROLES } from '../db/migrations/008_access';
+
+extendZodWithOpenApi(z);
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+export const Sku = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a SKU is 1-64 letters, digits, dot, dash or underscore').openapi({ example: 'TSHIRT-BLK-M' });
+export const Quantity = z.number().int().positive().max(1_000_000);
+export const Money = z.number().int().nonnegative().max(100_000_000_000).openapi({ description: 'integer minor units (cents)' });
+export const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR');
+export const Uuid = z.string().uuid();
+
+export const Address = z.object({
+  name: text(200),
+  line1: text(200),
+  line2: z.string().trim().max(200).optional(),
+  city: text(100),
+  postalCode: text(20),
+  country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 alpha-2 code such as DE'),
+  region: z.string().trim().max(50).optional(),
+}).openapi('Address');
+
+export const PlaceOrder = z.object({
+  channel: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a channel code'),
+  externalRef: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'the storefront order reference: 1-64 letters, digits, dot, dash, colon or underscore'),
+  currency: Currency,
+  customer: z.object({ email: z.string().email().max(254), name: text(200) }),
+  shippingAddress: Address,
+  lines: z.array(z.object({ sku: Sku, quantity: Quantity, unitPrice: Money })).min(1).max(200),
+  shippingPrice: Money.optional(),
+  payment: z.object({ method: text(40), token: text(200) }),
+  backorderPolicy: z.enum(['ship_available', 'wait', 'cancel']).optional(),
+}).openapi('PlaceOrder');
+
+export const OrderCreated = z.object({ orderId: Uuid, workflowId: z.string(), status: z.string() }).openapi('OrderCreated');
+export const OrderParams = z.object({ orderId: z.string().max(64) });
+export const CancelOrder = z.object({ reason: text(500) });
+export const ReviewDecision = z.object({ decision: z.enum(['release', 'cancel']), note: z.string().max(1000).optional() });
+
+export const ShipmentEventBody = z.object({
+  type: z.enum(['picked', 'packed', 'shipped', 'delivered', 'failed']),
+  carrier: z.string().trim().max(50).optional(),
+  trackingNumber: z.string().trim().max(100).optional(),
+  note: z.string().max(1000).optional(),
+}).openapi('ShipmentEvent');
+
+export const CreateKey = z.object({ name: text(100), roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length) });
+export const KeyCreated = z.object({ id: Uuid, key: z.string(), name: z.string(), roles: z.array(z.string()) });
+
+export const ProductInput = z.object({
+  sku: Sku,
+  name: text(200),
+  unit: z.string().trim().min(1).max(20).optional(),
+  barcode: z.string().trim().max(64).optional(),
+  cost: Money,
+  price: Money.optional(),
+  kind: z.enum(['stocked', 'kit']).optional(),
+  components: z.array(z.object({ sku: Sku, quantity: Quantity })).max(50).optional(),
+}).openapi('ProductInput');
+export const UpsertProducts = z.object({ products: z.array(ProductInput).min(1).max(1000) });
+export const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor: z.string().max(64).optional() });
+
+export const Adjustment = z.object({
+  warehouse: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+  sku: Sku,
+  countedQuantity: z.number().int().nonnegative().max(10_000_000),
+  reason: text(500),
+});
+
+export const CarrierWebhook = z.object({
+  eventId: text(100),
+  sentAt: z.string().datetime({ offset: true }),
+  type: z.enum(['picked', 'packed', 'shipped', 'delivered', 'failed']),
+  shipmentId: Uuid.optional(),
+  trackingNumber: z.string().max(100).optional(),
+  carrier: z.string().max(50).optional(),
+  note: z.string().max(1000).optional(),
+}).refine((b) => b.shipmentId || b.trackingNumber, 'shipmentId or trackingNumber is required');
+
+export const PaymentWebhook = z.object({
+  eventId: text(100),
+  sentAt: z.string().datetime({ offset: true }),
+  type: z.enum(['review.approved', 'review.rejected']),
+  orderId: Uuid,
+});

@@ -1,0 +1,44 @@
+/** `npm run start:api`: the HTTP API against existing Temporal and Postgres. Start as many as you like behind a load balancer. */
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { closeDb, db } from '../db';
+import { config, Config } from '../lib/config';
+import { logger } from '../lib/logger';
+import { createApp } from './app';
+import { bootstrapAdminKey } from './auth';
+
+export async function startApi(c: Config = config()): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
+  const connection = await Connection.connect({ address: c.TEMPORAL_ADDRESS }).catch((err) => {
+    throw new Error(`Cannot reach Temporal at ${c.TEMPORAL_ADDRESS} (${err.message}). Start it with \`npm start\` or set TEMPORAL_ADDRESS.`);
+  });
+  const temporal = new Client({ connection, namespace: c.TEMPORAL_NAMESPACE });
+  await bootstrapAdminKey(db(), c.ERP_ADMIN_API_KEY);
+  const app = createApp({ db: db(), temporal, config: c });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(c.API_PORT, c.API_HOST, () => resolve(s));
+  });
+  const addr = server.address();
+  const url = `http://${c.API_HOST}:${typeof addr === 'object' && addr ? addr.port : c.API_PORT}`;
+  return {
+    server, url,
+    stop: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+      await closeDb();
+    },
+  };
+}
+
+if (require.main === module) {
+  startApi()
+    .then((api) => {
+      logger.info({ url: api.url }, 'API listening');
+      const shutdown = () => api.stop().then(() => process.exit(0));
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    })
+    .catch((err) => {
+      logger.error({ err: err.message }, 'API failed to start');
+      process.exit(1);
+    });
+}

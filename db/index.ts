@@ -1,0 +1,60 @@
+/**
+ * Database access shared by the API, the activities and the scripts: one knex
+ * pool per process and the one transaction helper everybody uses.
+ */
+import knex, { Knex } from 'knex';
+import pg from 'pg';
+import { config } from '../lib/config';
+
+// Postgres BIGINT (money in minor units, counts) comes back as a string by default;
+// our amounts stay far below 2^53, so numbers are safe and simpler to work with.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+export type Db = Knex;
+export type Tx = Knex.Transaction;
+
+export function createDb(url: string, poolMax = 10): Db {
+  return knex({
+    client: 'pg',
+    connection: url,
+    pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: 15000,
+  });
+}
+
+let shared: Db | undefined;
+/** The process-wide pool, built from the validated config. */
+export function db(): Db {
+  shared ??= createDb(config().DATABASE_URL);
+  return shared;
+}
+
+export async function closeDb(): Promise<void> {
+  if (shared) await shared.destroy();
+  shared = undefined;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+/**
+ * Runs `work` in one transaction. Every multi-row write goes through here.
+ * Serialization failures and deadlocks are retried a few times, because the
+ * whole unit of work is safe to repeat when the database threw it away.
+ */
+export async function inTransaction<T>(database: Db, work: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await database.transaction(work);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 10 * attempt + Math.random() * 20));
+    }
+  }
+}
+
+/** True when the error is Postgres' unique-violation, the signal that an idempotent write already happened. */
+export function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string }).code === '23505';
+}

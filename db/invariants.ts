@@ -1,0 +1,77 @@
+/**
+ * The books must always balance. Each check is one SQL query that returns the
+ * rows violating it; an empty result means the invariant holds. Run with
+ * `npm run check:invariants` against any database (DATABASE_URL).
+ */
+import type { Db } from './index';
+
+export interface InvariantResult {
+  name: string;
+  ok: boolean;
+  violations: unknown[];
+}
+
+const CHECKS: { name: string; sql: string }[] = [
+  {
+    name: 'quants equal the sum of done stock moves (internal locations)',
+    sql: `WITH moved AS (
+            SELECT location_id, product_id, SUM(qty) AS qty FROM (
+              SELECT to_location_id AS location_id, product_id, quantity AS qty FROM stock_moves WHERE state = 'done'
+              UNION ALL
+              SELECT from_location_id, product_id, -quantity FROM stock_moves WHERE state = 'done') m
+            JOIN locations l ON l.id = m.location_id AND l.internal
+            GROUP BY location_id, product_id)
+          SELECT COALESCE(q.location_id, m.location_id) AS location_id, COALESCE(q.product_id, m.product_id) AS product_id,
+                 q.on_hand AS quant, m.qty AS moves
+            FROM quants q FULL OUTER JOIN moved m ON m.location_id = q.location_id AND m.product_id = q.product_id
+           WHERE COALESCE(q.on_hand, 0) <> COALESCE(m.qty, 0)`,
+  },
+  { name: 'no negative on-hand in internal locations', sql: `SELECT * FROM quants WHERE on_hand < 0` },
+  { name: '0 <= reserved <= on-hand', sql: `SELECT * FROM quants WHERE reserved < 0 OR reserved > on_hand` },
+  {
+    name: 'reserved equals the sum of active reservations',
+    sql: `SELECT q.location_id, q.product_id, q.reserved, COALESCE(r.qty, 0) AS active
+            FROM quants q LEFT JOIN (SELECT location_id, product_id, SUM(quantity) AS qty FROM reservations WHERE state = 'active' GROUP BY 1, 2) r
+              ON r.location_id = q.location_id AND r.product_id = q.product_id
+           WHERE q.reserved <> COALESCE(r.qty, 0)
+          UNION ALL
+          SELECT r.location_id, r.product_id, NULL, SUM(r.quantity) FROM reservations r
+            LEFT JOIN quants q ON q.location_id = r.location_id AND q.product_id = r.product_id
+           WHERE r.state = 'active' AND q.location_id IS NULL GROUP BY 1, 2`,
+  },
+  {
+    name: 'every journal entry balances with at least two lines',
+    sql: `SELECT e.id, e.idempotency_key, COALESCE(SUM(l.debit), 0) AS debit, COALESCE(SUM(l.credit), 0) AS credit, COUNT(l.id) AS lines
+            FROM journal_entries e LEFT JOIN journal_lines l ON l.entry_id = e.id
+           GROUP BY e.id HAVING COALESCE(SUM(l.debit), 0) <> COALESCE(SUM(l.credit), 0) OR COUNT(l.id) < 2`,
+  },
+  { name: 'total debits equal total credits', sql: `SELECT SUM(debit) AS debit, SUM(credit) AS credit FROM journal_lines HAVING SUM(debit) <> SUM(credit)` },
+  {
+    name: 'captures never exceed the authorisation',
+    sql: `SELECT a.order_id, a.amount AS authorised, c.captured FROM payments a
+            JOIN (SELECT order_id, SUM(amount) AS captured FROM payments WHERE kind = 'capture' AND status = 'succeeded' GROUP BY 1) c ON c.order_id = a.order_id
+           WHERE a.kind = 'authorization' AND a.status = 'succeeded' AND c.captured > a.amount`,
+  },
+  {
+    name: 'invoice totals equal the sum of their lines',
+    sql: `SELECT i.id, i.total, SUM(l.net + l.tax) AS lines FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id GROUP BY i.id HAVING i.total <> SUM(l.net + l.tax)`,
+  },
+  {
+    name: 'shipped units match stock moved to customers',
+    sql: `SELECT s.id FROM shipments s WHERE s.status IN ('shipped','delivered')
+             AND NOT EXISTS (SELECT 1 FROM stock_moves m WHERE m.source_type = 'shipment' AND m.source_id = s.id::text)`,
+  },
+];
+
+export async function checkInvariants(db: Db): Promise<InvariantResult[]> {
+  const results: InvariantResult[] = [];
+  for (const c of CHECKS) {
+    const rows = (await db.raw(c.sql)).rows as unknown[];
+    results.push({ name: c.name, ok: rows.length === 0, violations: rows.slice(0, 20) });
+  }
+  return results;
+}
+
+export function formatInvariants(results: InvariantResult[]): string {
+  return results.map((r) => `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? '' : `\n       ${JSON.stringify(r.violations)}`}`).join('\n');
+}

@@ -1,0 +1,173 @@
+/**
+ * Stock moves, quants and reservations: the whole inventory truth.
+ *
+ * Every change of stock goes through `applyMove`, which records the move and
+ * updates the quants of internal locations in the caller's transaction, so the
+ * balance can never drift from the moves. Reservation locks the quant rows it
+ * reads in a fixed order (location, product), so concurrent orders queue on the
+ * rows instead of deadlocking, and the CHECK constraints on quants make an
+ * oversell impossible even for code that forgets to check.
+ */
+import type { Db, Tx } from './index';
+
+export interface Move {
+  productId: number;
+  fromLocationId: number;
+  toLocationId: number;
+  quantity: number;
+  unitCost: number;
+  sourceType: string;
+  sourceId: string;
+  key: string; // one move per step: a retry with the same key changes nothing
+  consumesReservation?: boolean; // the quantity leaving was reserved (shipping a reservation)
+}
+
+/** Records a done move and updates the quants. Returns false when the key was already applied. */
+export async function applyMove(tx: Tx, move: Move): Promise<boolean> {
+  const inserted = await tx('stock_moves')
+    .insert({
+      product_id: move.productId,
+      from_location_id: move.fromLocationId,
+      to_location_id: move.toLocationId,
+      quantity: move.quantity,
+      unit_cost: move.unitCost,
+      source_type: move.sourceType,
+      source_id: move.sourceId,
+      idempotency_key: move.key,
+    })
+    .onConflict('idempotency_key')
+    .ignore()
+    .returning('id');
+  if (inserted.length === 0) return false;
+  const internal = await tx('locations').whereIn('id', [move.fromLocationId, move.toLocationId]).where('internal', true).pluck('id');
+  if (internal.includes(move.fromLocationId)) {
+    const reservedDelta = move.consumesReservation ? move.quantity : 0;
+    const updated = await tx('quants')
+      .where({ location_id: move.fromLocationId, product_id: move.productId })
+      .update({ on_hand: tx.raw('on_hand - ?', [move.quantity]), reserved: tx.raw('reserved - ?', [reservedDelta]) });
+    if (updated === 0) throw new InsufficientStockError(move.productId, move.fromLocationId, move.quantity);
+  }
+  if (internal.includes(move.toLocationId)) {
+    await tx.raw(
+      `INSERT INTO quants (location_id, product_id, on_hand, reserved) VALUES (?, ?, ?, 0)
+       ON CONFLICT (location_id, product_id) DO UPDATE SET on_hand = quants.on_hand + EXCLUDED.on_hand`,
+      [move.toLocationId, move.productId, move.quantity],
+    );
+  }
+  return true;
+}
+
+export class InsufficientStockError extends Error {
+  constructor(productId: number, locationId: number, quantity: number) {
+    super(`Not enough stock of product ${productId} at location ${locationId} to move ${quantity}`);
+  }
+}
+
+/** The ids of the installation's virtual locations. */
+export async function virtualLocation(tx: Tx, type: 'supplier' | 'customer' | 'inventory_loss' | 'scrap'): Promise<number> {
+  const row = await tx('locations').where({ type }).whereNull('warehouse_id').first('id');
+  if (!row) throw new Error(`Virtual location ${type} is missing; run the migrations`);
+  return row.id;
+}
+
+// ---------------------------------------------------------------------------
+// Allocation: which warehouse ships which order units.
+
+export interface DemandLine {
+  lineId: number;
+  remaining: number; // order-line units still to allocate
+  components: { productId: number; perUnit: number }[]; // a stocked item is its own single component
+}
+
+export interface WarehouseStock {
+  warehouseId: number;
+  locationId: number;
+  priority: number;
+  available: Map<number, number>; // productId → on hand − reserved
+}
+
+export interface Allocation {
+  warehouseId: number;
+  locationId: number;
+  lines: { lineId: number; units: number }[];
+}
+
+/** How many units of each line one warehouse can cover, taking shared components into account. */
+function coverage(lines: DemandLine[], remaining: Map<number, number>, stock: Map<number, number>): { lineId: number; units: number }[] {
+  const left = new Map(stock);
+  const covered: { lineId: number; units: number }[] = [];
+  for (const line of lines) {
+    const want = remaining.get(line.lineId) ?? 0;
+    if (want <= 0) continue;
+    let units = want;
+    for (const c of line.components) units = Math.min(units, Math.floor((left.get(c.productId) ?? 0) / c.perUnit));
+    if (units <= 0) continue;
+    for (const c of line.components) left.set(c.productId, (left.get(c.productId) ?? 0) - units * c.perUnit);
+    covered.push({ lineId: line.lineId, units });
+  }
+  return covered;
+}
+
+const total = (xs: { units: number }[]) => xs.reduce((s, x) => s + x.units, 0);
+
+/**
+ * The allocation strategy: fewest shipments first, then warehouse priority.
+ * 1. If one warehouse can ship everything, the highest-priority such warehouse ships it all.
+ * 2. Otherwise, repeatedly take the warehouse that covers the most remaining units
+ *    (ties go to priority) until the order is covered or no warehouse can add anything.
+ * Greedy set cover is not always minimal, but it is predictable and explainable.
+ */
+export function allocate(lines: DemandLine[], warehouses: WarehouseStock[]): { allocations: Allocation[]; shortUnits: number } {
+  const byPriority = [...warehouses].sort((a, b) => a.priority - b.priority || a.warehouseId - b.warehouseId);
+  const remaining = new Map(lines.map((l) => [l.lineId, l.remaining]));
+  const wanted = total(lines.map((l) => ({ units: l.remaining })));
+  const allocations: Allocation[] = [];
+  const whole = byPriority.find((w) => total(coverage(lines, remaining, w.available)) === wanted);
+  const pool = whole ? [whole] : byPriority;
+  for (;;) {
+    let best: { w: WarehouseStock; covered: { lineId: number; units: number }[] } | undefined;
+    for (const w of pool) {
+      if (allocations.some((a) => a.warehouseId === w.warehouseId)) continue;
+      const covered = coverage(lines, remaining, w.available);
+      if (total(covered) > 0 && (!best || total(covered) > total(best.covered))) best = { w, covered };
+    }
+    if (!best) break;
+    allocations.push({ warehouseId: best.w.warehouseId, locationId: best.w.locationId, lines: best.covered });
+    for (const c of best.covered) remaining.set(c.lineId, (remaining.get(c.lineId) ?? 0) - c.units);
+  }
+  return { allocations, shortUnits: total([...remaining.values()].map((units) => ({ units }))) };
+}
+
+// ---------------------------------------------------------------------------
+// Positions and counts.
+
+/** On hand, reserved and available per warehouse for one SKU (kits: what the components can build). */
+export async function stockPosition(tx: Db, productId: number, kind: 'stocked' | 'kit') {
+  const warehouses = await tx('warehouses as w').join('locations as l', function () {
+    this.on('l.warehouse_id', 'w.id').andOnVal('l.type', 'stock');
+  }).orderBy('w.priority').select('w.id', 'w.code', 'l.id as location_id');
+  const components = kind === 'kit' ? await tx('kit_components').where({ kit_product_id: productId }) : [{ component_product_id: productId, quantity: 1 }];
+  const quants = await tx('quants').whereIn('location_id', warehouses.map((w) => w.location_id)).whereIn('product_id', components.map((c) => c.component_product_id));
+  const rows = warehouses.map((w) => {
+    const per = components.map((c) => {
+      const q = quants.find((x) => x.location_id === w.location_id && x.product_id === c.component_product_id);
+      return { onHand: Math.floor((q?.on_hand ?? 0) / c.quantity), reserved: Math.ceil((q?.reserved ?? 0) / c.quantity), available: Math.floor(((q?.on_hand ?? 0) - (q?.reserved ?? 0)) / c.quantity) };
+    });
+    const pick = (k: 'onHand' | 'reserved' | 'available') => (kind === 'kit' ? Math.min(...per.map((p) => p[k])) : per[0][k]);
+    // Incoming (open purchase lines) arrives with procure-to-pay; until then nothing is on order.
+    return { warehouse: w.code as string, onHand: pick('onHand'), reserved: kind === 'kit' ? 0 : pick('reserved'), available: pick('available'), incoming: 0 };
+  });
+  const sum = (k: 'onHand' | 'reserved' | 'available' | 'incoming') => rows.reduce((s, r) => s + r[k], 0);
+  return { warehouses: rows, total: { onHand: sum('onHand'), reserved: sum('reserved'), available: sum('available'), incoming: sum('incoming') } };
+}
+
+/** Orders waiting for stock of this product (directly or through a kit), to be nudged when stock arrives. */
+export async function ordersWaitingFor(tx: Tx, productId: number): Promise<string[]> {
+  return tx('sales_orders as o')
+    .join('sales_order_lines as l', 'l.order_id', 'o.id')
+    .leftJoin('kit_components as k', 'k.kit_product_id', 'l.product_id')
+    .where('o.status', 'backordered')
+    .andWhere((q) => q.where('l.product_id', productId).orWhere('k.component_product_id', productId))
+    .distinct('o.workflow_id')
+    .pluck('o.workflow_id');
+}

@@ -1,0 +1,64 @@
+/**
+ * `npm run seed`: demo master data a newcomer can place orders against at once:
+ * two warehouses, two channels, tax rates, 55 stocked SKUs and 3 kits with
+ * stock, and one API key per role (printed once, when first created).
+ */
+import { Db } from '../index';
+import { createApiKey, Role } from '../../api/auth';
+import { ROLES } from '../migrations/008_access';
+import { ensureChannel, ensureProduct, ensureTaxRate, ensureWarehouse, receiveOpeningStock } from './master-data';
+
+const CATEGORIES = [
+  { prefix: 'TEE', name: 'T-shirt', cost: 450, price: 1999 },
+  { prefix: 'HOOD', name: 'Hoodie', cost: 1500, price: 4999 },
+  { prefix: 'CAP', name: 'Cap', cost: 300, price: 1499 },
+  { prefix: 'MUG', name: 'Mug', cost: 250, price: 1299 },
+  { prefix: 'SOCK', name: 'Socks', cost: 120, price: 799 },
+];
+const VARIANTS = ['BLK-S', 'BLK-M', 'BLK-L', 'WHT-S', 'WHT-M', 'WHT-L', 'NAV-S', 'NAV-M', 'NAV-L', 'RED-M', 'GRN-M'];
+
+export const DEMO_SKUS = CATEGORIES.flatMap((c) => VARIANTS.map((v) => ({ sku: `${c.prefix}-${v}`, name: `${c.name} ${v}`, cost: c.cost, price: c.price })));
+
+export async function seedDemo(db: Db, log: (line: string) => void = console.log): Promise<{ keys: { role: Role; key: string }[] }> {
+  await ensureWarehouse(db, { code: 'EAST', name: 'East fulfilment centre', priority: 10, country: 'DE' });
+  await ensureWarehouse(db, { code: 'WEST', name: 'West fulfilment centre', priority: 20, country: 'FR' });
+  await ensureChannel(db, { code: 'web', name: 'Own web shop' });
+  await ensureChannel(db, { code: 'marketplace', name: 'Marketplace', safetyBuffer: 2 });
+  for (const t of [
+    { country: 'DE', rateBp: 1900, name: 'DE VAT' }, { country: 'FR', rateBp: 2000, name: 'FR VAT' }, { country: 'NL', rateBp: 2100, name: 'NL VAT' },
+    { country: 'GB', rateBp: 2000, name: 'UK VAT' }, { country: 'US', rateBp: 0, name: 'US (no state tax)' }, { country: 'US', region: 'CA', rateBp: 725, name: 'California sales tax' },
+  ]) await ensureTaxRate(db, t);
+  for (const [i, p] of DEMO_SKUS.entries()) {
+    await ensureProduct(db, p);
+    await receiveOpeningStock(db, 'EAST', p.sku, 20 + (i % 7) * 10);
+    if (i % 3 !== 0) await receiveOpeningStock(db, 'WEST', p.sku, 10 + (i % 5) * 8);
+  }
+  await ensureProduct(db, { sku: 'KIT-STARTER', name: 'Starter kit (tee, cap, mug)', cost: 1000, price: 3999, kind: 'kit', components: [{ sku: 'TEE-BLK-M', quantity: 1 }, { sku: 'CAP-BLK-M', quantity: 1 }, { sku: 'MUG-BLK-M', quantity: 1 }] });
+  await ensureProduct(db, { sku: 'KIT-SOCKS-3', name: 'Three pairs of socks', cost: 360, price: 1999, kind: 'kit', components: [{ sku: 'SOCK-BLK-M', quantity: 3 }] });
+  await ensureProduct(db, { sku: 'KIT-COSY', name: 'Cosy bundle (hoodie and socks)', cost: 1620, price: 5499, kind: 'kit', components: [{ sku: 'HOOD-NAV-M', quantity: 1 }, { sku: 'SOCK-NAV-M', quantity: 1 }] });
+  log(`Seeded 2 warehouses, 2 channels, ${DEMO_SKUS.length} SKUs with stock and 3 kits.`);
+
+  const keys: { role: Role; key: string }[] = [];
+  for (const role of ROLES) {
+    const name = `demo ${role}`;
+    if (await db('api_keys').where({ name }).first('id')) continue;
+    const { key } = await createApiKey(db, name, [role]);
+    keys.push({ role, key });
+  }
+  return { keys };
+}
+
+if (require.main === module) {
+  (async () => {
+    const { createDb } = await import('../index');
+    const { config } = await import('../../lib/config');
+    const db = createDb(config().DATABASE_URL, 2);
+    const { keys } = await seedDemo(db);
+    for (const k of keys) console.log(`  ${k.role.padEnd(12)} ${k.key}`);
+    if (keys.length === 0) console.log('Demo API keys already exist (they are shown only once, when created).');
+    await db.destroy();
+  })().catch((err) => {
+    console.error(`Seeding failed: ${err.message}. Run \`npm run migrate\` first and check DATABASE_URL.`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * The one configuration module. Every process (API, worker, scripts) reads its
+ * settings here, validated with zod at start-up, so a typo in an environment
+ * variable stops the process with a message instead of surfacing as odd behaviour.
+ */
+import { z } from 'zod';
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { OrderTimings } from '../workflows/order-types';
+
+const duration = z.string().refine((v) => {
+  try {
+    return msToNumber(v as Duration) > 0;
+  } catch {
+    return false;
+  }
+}, 'must be a duration such as "30s", "15m", "48h" or "7d"');
+
+const schema = z.object({
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/erp'),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('erp'),
+  TEMPORAL_BINARY: z.string().optional(),
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  ERP_ADMIN_API_KEY: z.string().min(16, 'ERP_ADMIN_API_KEY must be at least 16 characters').optional(),
+  WEBHOOK_SECRET: z.string().min(16).default('sandbox-webhook-secret-change-me'),
+  WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+  BASE_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('EUR'),
+  BODY_LIMIT: z.string().default('1mb'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Process timings. Production values are days; tests and demos use seconds.
+  RISK_REVIEW_TIMEOUT: duration.default('48h'),
+  BACKORDER_WAIT_TIMEOUT: duration.default('7d'),
+  BACKORDER_RECHECK_INTERVAL: duration.default('1h'),
+  FULFILMENT_TIMEOUT: duration.default('30d'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** Parses an environment; throws one readable error listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration; fix these environment variables:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+let cached: Config | undefined;
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
+
+/** The process timings an order workflow is started with (workflows cannot read the environment). */
+export function orderTimings(c: Config): OrderTimings {
+  return {
+    riskReviewTimeout: c.RISK_REVIEW_TIMEOUT as Duration,
+    backorderWaitTimeout: c.BACKORDER_WAIT_TIMEOUT as Duration,
+    backorderRecheckInterval: c.BACKORDER_RECHECK_INTERVAL as Duration,
+    fulfilmentTimeout: c.FULFILMENT_TIMEOUT as Duration,
+  };
+}

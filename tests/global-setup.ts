@@ -1,0 +1,42 @@
+/**
+ * Once per test run: a real Temporal dev server (the official CLI, found or
+ * built as the README describes), a fresh Postgres database with the schema and
+ * base master data, and the workflow bundle every test worker loads.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createDb } from '../db';
+import { ensureDatabase, migrate } from '../db/migrate';
+import { findTemporalBinary, freePort, startDevServer } from '../lib/temporal-dev-server';
+import { bundleWorkflows } from '../workers/worker';
+import { seedBase } from './helpers/fixtures';
+
+export default async function globalSetup(): Promise<void> {
+  const started = Date.now();
+  const binary = findTemporalBinary({ log: (l) => process.stderr.write(`${l}\n`) });
+  if (!binary) throw new Error('No temporal CLI: install Go (the tests build it) or set TEMPORAL_BINARY');
+  const port = await freePort();
+  const tmp = join(__dirname, '..', '.tmp');
+  mkdirSync(tmp, { recursive: true });
+  const server = await startDevServer(binary, { port, dbFilename: join(tmp, `temporal-test-${process.pid}.db`) });
+
+  const base = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const url = new URL(base);
+  url.pathname = `/erp_test_${Date.now()}_${process.pid}`;
+  await ensureDatabase(url.toString());
+  const db = createDb(url.toString(), 2);
+  await migrate(db);
+  await seedBase(db);
+  await db.destroy();
+
+  const bundle = await bundleWorkflows();
+  const bundlePath = join(tmp, `workflow-bundle-${process.pid}.js`);
+  writeFileSync(bundlePath, bundle.code);
+
+  process.env.DATABASE_URL = url.toString();
+  process.env.TEMPORAL_ADDRESS = server.address;
+  process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
+  process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'warn';
+  (globalThis as Record<string, unknown>).__ERP_TEST__ = { server, url: url.toString() };
+  process.stderr.write(`\nTest stack: temporal ${server.address} (${binary}), postgres ${url.pathname.slice(1)}, ready in ${Date.now() - started} ms\n`);
+}

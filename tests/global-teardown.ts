@@ -1,0 +1,21 @@
+/** After the run: the invariant checker over everything the tests did, then the server goes and the database is dropped. */
+import { createDb } from '../db';
+import { checkInvariants, formatInvariants } from '../db/invariants';
+import type { DevServer } from '../lib/temporal-dev-server';
+
+export default async function globalTeardown(): Promise<void> {
+  const { server, url } = (globalThis as Record<string, unknown>).__ERP_TEST__ as { server: DevServer; url: string };
+  const db = createDb(url, 1);
+  const results = await checkInvariants(db);
+  await db.destroy();
+  await server.stop();
+  process.stderr.write(`\nInvariants over the whole test database:\n${formatInvariants(results)}\n`);
+  const broken = results.filter((r) => !r.ok);
+  if (broken.length) throw new Error(`${broken.length} invariant(s) broken after the test run (database kept: ${url})`);
+  const admin = new URL(url);
+  const name = admin.pathname.slice(1);
+  admin.pathname = '/postgres';
+  const k = createDb(admin.toString(), 1);
+  await k.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await k.destroy();
+}

@@ -1,0 +1,106 @@
+/**
+ * One test file's slice of the real stack: a worker on its own task queue, a
+ * Temporal client, and the API listening on a free port, all against the
+ * shared dev server and database from global set-up. `stop()` closes them so
+ * Jest exits without --forceExit.
+ */
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createDb, Db } from '../../db';
+import { loadConfig, Config } from '../../lib/config';
+import { createApp } from '../../api/app';
+import { createApiKey, Role } from '../../api/auth';
+import { createWorker } from '../../workers/worker';
+
+export interface Stack {
+  url: string;
+  db: Db;
+  client: Client;
+  config: Config;
+  taskQueue: string;
+  keys: Record<Role, string>;
+  call(method: string, path: string, opts?: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+}
+
+export const TEST_TIMINGS = {
+  RISK_REVIEW_TIMEOUT: '4s',
+  BACKORDER_WAIT_TIMEOUT: '6s',
+  BACKORDER_RECHECK_INTERVAL: '1s',
+  FULFILMENT_TIMEOUT: '1h',
+};
+
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+  const taskQueue = `test-${randomUUID().slice(0, 8)}`;
+  const config = loadConfig({ ...process.env, ...TEST_TIMINGS, TEMPORAL_TASK_QUEUE: taskQueue, ...env });
+  const db = createDb(config.DATABASE_URL, 10);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection });
+  const native = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const startWorker = async () => {
+    worker = await createWorker({ connection: native, namespace: 'default', taskQueue, db, workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    worker = undefined;
+  };
+  await startWorker();
+  const app = createApp({ db, temporal: client, config });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const addr = server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  const keys = {} as Record<Role, string>;
+  for (const role of ['storefront', 'warehouse', 'approver', 'ops', 'procurement', 'finance', 'admin'] as Role[]) {
+    keys[role] = (await createApiKey(db, `test ${role} ${taskQueue}`, [role])).key;
+  }
+  return {
+    url, db, client, config, taskQueue, keys, startWorker, stopWorker,
+    async call(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+      if (opts.key !== null) headers.authorization = `Bearer ${opts.key ?? keys.admin}`;
+      if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`${url}${path}`, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        /* not JSON: metrics, docs */
+      }
+      return { status: res.status, body, headers: res.headers };
+    },
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopWorker();
+      await native.close();
+      await connection.close();
+      await db.destroy();
+    },
+  };
+}
+
+/** Polls `probe` until it returns a truthy value (or throws the last error after `timeoutMs`). */
+export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 30000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}

@@ -1,0 +1,27 @@
+/** `npm run start:worker`: one worker process against existing Temporal and Postgres (how the platform scales out). */
+import { NativeConnection } from '@temporalio/worker';
+import { config } from '../lib/config';
+import { logger } from '../lib/logger';
+import { closeDb, db } from '../db';
+import { bundleWorkflows, createWorker } from './worker';
+
+export async function runWorker(): Promise<void> {
+  const c = config();
+  const connection = await NativeConnection.connect({ address: c.TEMPORAL_ADDRESS }).catch((err) => {
+    throw new Error(`Cannot reach Temporal at ${c.TEMPORAL_ADDRESS} (${err.message}). Start it with \`npm start\` or set TEMPORAL_ADDRESS.`);
+  });
+  const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, db: db(), workflowBundle: await bundleWorkflows() });
+  logger.info({ taskQueue: c.TEMPORAL_TASK_QUEUE, temporal: c.TEMPORAL_ADDRESS }, 'worker started');
+  // Worker.run() installs SIGINT/SIGTERM handlers that drain in-flight tasks before it resolves.
+  await worker.run();
+  await connection.close();
+  await closeDb();
+  logger.info('worker stopped');
+}
+
+if (require.main === module) {
+  runWorker().catch((err) => {
+    logger.error({ err: err.message }, 'worker failed');
+    process.exit(1);
+  });
+}

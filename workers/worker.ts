@@ -1,0 +1,40 @@
+/**
+ * Builds a Temporal worker that runs every workflow and activity. Workers are
+ * stateless: start as many as you like, on as many machines, on one task queue.
+ */
+import { bundleWorkflowCode, NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Db } from '../db';
+import { sandboxPaymentProvider } from '../activities/payments/sandbox';
+import type { PaymentProvider } from '../activities/payments/provider';
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/** Bundles the workflow code once (webpack); keep the result and hand it to every worker. */
+export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } });
+}
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Db;
+  payments?: PaymentProvider;
+  workflowBundle?: { code: string } | { codePath: string };
+  identity?: string;
+}
+
+export async function createWorker(o: WorkerOptions): Promise<Worker> {
+  const activities = createActivities({ db: o.db, payments: o.payments ?? sandboxPaymentProvider(o.db) });
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: o.taskQueue,
+    activities,
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(o.identity ? { identity: o.identity } : {}),
+    maxConcurrentActivityTaskExecutions: 50,
+    maxConcurrentWorkflowTaskExecutions: 50,
+  });
+}

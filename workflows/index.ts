@@ -1,0 +1,2 @@
+/** The workflows a worker registers. One business process per file. */
+export { orderToCash } from './order-to-cash';

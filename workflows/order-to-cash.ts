@@ -1,0 +1,246 @@
+/**
+ * Order-to-cash: one workflow per sales order, id `order-<channel>-<externalRef>`.
+ *
+ *   risk check ─► (hold for review) ─► reserve ─► authorise ─► ship per warehouse
+ *        └─ each shipment: picked ─► packed ─► shipped (stock out, COGS, invoice, capture) ─► delivered
+ *
+ * Compensation is explicit: a cancelled or declined order releases its
+ * reservations and voids what is left of its authorisation. Every side effect
+ * is an idempotent activity; this file only decides.
+ */
+import {
+  allHandlersFinished, ApplicationFailure, condition, log, proxyActivities, setHandler, upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { msToNumber as msOf } from '@temporalio/common/lib/time';
+import type { Activities } from '../activities';
+import type { OrderOutcome, OrderStatus, OrderToCashInput, ShipmentEvent, TimelineStep } from './order-types';
+import { OrderStageKey } from './search-attributes';
+import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventSignal, stockAvailableSignal } from './order-messages';
+
+const act = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const RANK: Record<string, number> = { pending: 0, picked: 1, packed: 2, shipped: 3, delivered: 4 };
+const TERMINAL = new Set(['delivered', 'failed', 'cancelled']);
+
+export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome> {
+  const { orderId } = input;
+  let stage: OrderStatus = 'received';
+  let waitingFor: string | null = null;
+  const timeline: TimelineStep[] = [];
+  const shipments = new Map<string, { warehouse: string; status: string }>();
+  const events: ShipmentEvent[] = [];
+  let cancelRequest = null as { reason: string } | null; // set by the cancel update
+  let review = null as 'release' | 'cancel' | null; // set by the review update
+  let stockArrived = false;
+  let anyShipped = false;
+
+  const mark = (step: string) => timeline.push({ step, at: new Date().toISOString() });
+  const finished = () => stage === 'completed' || stage === 'cancelled';
+  async function enter(next: OrderStatus) {
+    if (stage === next) return;
+    stage = next;
+    upsertSearchAttributes([{ key: OrderStageKey, value: next }]);
+    await act.setOrderStatus({ orderId, status: next });
+  }
+
+  setHandler(processQuery, () => ({
+    stage, waitingFor, timeline,
+    shipments: [...shipments].map(([shipmentId, s]) => ({ shipmentId, warehouse: s.warehouse, status: s.status })),
+  }));
+  setHandler(shipmentEventSignal, (e) => void events.push(e));
+  setHandler(stockAvailableSignal, () => void (stockArrived = true));
+  setHandler(cancelUpdate, (req) => {
+    cancelRequest = req;
+    return { accepted: true };
+  }, {
+    validator: (_req) => {
+      if (finished()) throw new Error(`order is already ${stage}`);
+      if (anyShipped) throw new Error('a shipment has already left; cancel is no longer possible (start a return instead)');
+    },
+  });
+  setHandler(changeAddressUpdate, async (address) => {
+    try {
+      const saved = await act.changeShippingAddress({ orderId, address });
+      mark('shipping address changed');
+      return saved;
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(`address change refused: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`, 'AddressLocked');
+    }
+  }, {
+    validator: (_address) => {
+      if (finished()) throw new Error(`order is already ${stage}`);
+      if (anyShipped) throw new Error('a shipment has already left; the address can no longer change');
+    },
+  });
+  setHandler(reviewUpdate, (req) => {
+    review = req.decision;
+    return { decision: req.decision };
+  }, {
+    validator: (_req) => {
+      if (stage !== 'on_hold') throw new Error(`order is not held for review (stage: ${stage})`);
+    },
+  });
+
+  async function cancel(reason: string): Promise<OrderOutcome> {
+    mark(`cancelled: ${reason}`);
+    waitingFor = null;
+    await act.cancelOrder({ orderId, reason });
+    await act.voidAuthorization({ orderId });
+    stage = 'cancelled';
+    upsertSearchAttributes([{ key: OrderStageKey, value: stage }]);
+    await condition(allHandlersFinished);
+    return { status: 'cancelled', reason };
+  }
+
+  // Waits until `ready` or until `timeout`; returns false on timeout.
+  async function waitFor(what: string, ready: () => boolean, timeout: Duration): Promise<boolean> {
+    waitingFor = what;
+    const ok = await condition(ready, timeout);
+    waitingFor = null;
+    return ok;
+  }
+
+  mark('received');
+
+  // 1. Risk: a held order waits for an ops decision, and is cancelled when nobody decides in time.
+  if ((await act.assessRisk({ orderId, token: input.payment.token })) === 'review') {
+    await enter('on_hold');
+    mark('held for payment review');
+    const decided = await waitFor('payment review decision (ops)', () => review !== null || cancelRequest !== null, input.timings.riskReviewTimeout);
+    if (!decided) return cancel('payment review was not decided in time');
+    if (cancelRequest) return cancel(cancelRequest.reason);
+    if (review === 'cancel') return cancel('rejected in payment review');
+    mark('released from payment review');
+  }
+
+  // 2. Reserve. 'ship_available' takes what there is; 'wait' and 'cancel' want everything at once.
+  const allowPartial = input.backorderPolicy === 'ship_available';
+  let reservation = await act.reserveStock({ orderId, allowPartial });
+  if (reservation.shortUnits > 0 && input.backorderPolicy === 'cancel') return cancel('out of stock');
+  if (reservation.shortUnits > 0 && input.backorderPolicy === 'wait') {
+    await enter('backordered');
+    mark('waiting for stock');
+    const deadline = Date.now() + msOf(input.timings.backorderWaitTimeout);
+    while (reservation.shortUnits > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return cancel('stock did not arrive in time');
+      await waitFor('stock for every line', () => stockArrived || cancelRequest !== null, Math.min(left, msOf(input.timings.backorderRecheckInterval)));
+      if (cancelRequest) return cancel(cancelRequest.reason);
+      stockArrived = false;
+      reservation = await act.reserveStock({ orderId, allowPartial: false });
+    }
+  }
+  let backordered = reservation.shortUnits > 0;
+  mark(backordered ? `reserved ${reservation.reservedUnits}, backordered ${reservation.shortUnits}` : 'reserved');
+  await enter(backordered ? 'backordered' : 'reserved');
+  if (cancelRequest) return cancel(cancelRequest.reason);
+
+  // 3. Authorise. A decline is compensated: reservations go back to stock.
+  const auth = await act.authorizePayment({ orderId, token: input.payment.token });
+  if (!auth.approved) return cancel(`payment declined: ${auth.reason ?? 'no reason given'}`);
+  mark('payment authorised');
+
+  // 4. Fulfil: one shipment per warehouse; backorders get later waves as stock arrives.
+  let wave = 0;
+  async function shipWhatIsReserved() {
+    wave += 1;
+    for (const s of await act.createShipments({ orderId, wave })) {
+      if (!shipments.has(s.shipmentId)) shipments.set(s.shipmentId, { warehouse: s.warehouse, status: 'pending' });
+      mark(`shipment created at ${s.warehouse}`);
+    }
+  }
+  if (reservation.reservedUnits > 0) await shipWhatIsReserved();
+  if (shipments.size > 0) await enter('fulfilling');
+
+  async function handle(e: ShipmentEvent) {
+    const s = shipments.get(e.shipmentId);
+    if (!s || TERMINAL.has(s.status)) return;
+    if (e.type === 'failed') {
+      await act.recordShipmentProgress({ shipmentId: e.shipmentId, type: 'failed' });
+      s.status = 'failed';
+      mark(`shipment from ${s.warehouse} failed${e.note ? `: ${e.note}` : ''}`);
+      return;
+    }
+    if (e.type === 'picked' || e.type === 'packed') {
+      if (RANK[s.status] < RANK[e.type]) {
+        await act.recordShipmentProgress({ shipmentId: e.shipmentId, type: e.type });
+        s.status = e.type;
+        mark(`${e.type} at ${s.warehouse}`);
+      }
+      return;
+    }
+    // 'shipped', or 'delivered' reported before 'shipped': either way the goods left.
+    if (RANK[s.status] < RANK.shipped) {
+      await act.dispatchShipment({ shipmentId: e.shipmentId, carrier: e.carrier, trackingNumber: e.trackingNumber });
+      s.status = 'shipped';
+      anyShipped = true;
+      mark(`shipped from ${s.warehouse}${e.trackingNumber ? ` (${e.carrier ?? 'carrier'} ${e.trackingNumber})` : ''}`);
+      const invoice = await act.invoiceShipment({ orderId, shipmentId: e.shipmentId });
+      mark(`invoiced ${invoice.number}`);
+      await act.capturePayment({ orderId, invoiceId: invoice.invoiceId });
+      mark(`payment captured for ${invoice.number}`);
+    }
+    if (e.type === 'delivered') {
+      await act.recordShipmentProgress({ shipmentId: e.shipmentId, type: 'delivered' });
+      s.status = 'delivered';
+      mark(`delivered from ${s.warehouse}`);
+    }
+  }
+
+  const backorderDeadline = Date.now() + msOf(input.timings.backorderWaitTimeout);
+  for (;;) {
+    const open = [...shipments.values()].some((s) => !TERMINAL.has(s.status));
+    if (!open && !backordered) break;
+    const timeout = backordered ? Math.max(1, Math.min(backorderDeadline - Date.now(), msOf(input.timings.backorderRecheckInterval))) : input.timings.fulfilmentTimeout;
+    const woke = await waitFor(
+      backordered ? 'stock for backordered lines, and warehouse events' : 'warehouse and carrier events',
+      () => events.length > 0 || cancelRequest !== null || (backordered && stockArrived),
+      timeout,
+    );
+    const wanted = cancelRequest as { reason: string } | null; // the update handler may have set it while we waited
+    if (wanted && !anyShipped) return cancel(wanted.reason);
+    cancelRequest = null;
+    while (events.length > 0) await handle(events.shift()!);
+    if (backordered && (stockArrived || !woke)) {
+      stockArrived = false;
+      const more = await act.reserveStock({ orderId, allowPartial: true });
+      if (more.reservedUnits > 0) {
+        mark(`backorder reserved ${more.reservedUnits}`);
+        await shipWhatIsReserved();
+      }
+      backordered = more.shortUnits > 0;
+      if (backordered && Date.now() >= backorderDeadline) {
+        await act.cancelUnallocated({ orderId });
+        mark(`backorder of ${more.shortUnits} unit(s) cancelled: stock did not arrive in time`);
+        backordered = false;
+      }
+    } else if (!woke && !backordered) {
+      mark('fulfilment is overdue');
+      log.warn('fulfilment overdue', { orderId });
+    }
+    const states = [...shipments.values()].map((s) => s.status);
+    if (states.length > 0 && states.every((st) => st === 'shipped' || st === 'delivered') && !backordered) await enter('shipped');
+    else if (shipments.size > 0) await enter(backordered ? 'backordered' : 'fulfilling');
+  }
+
+  // 5. Close: nothing more will be captured, so the rest of the authorisation is released.
+  const failedBeforeDispatch = [...shipments.values()].some((s) => s.status === 'failed');
+  if (failedBeforeDispatch || !anyShipped) {
+    await act.cancelOrder({ orderId, reason: anyShipped ? 'some shipments failed' : 'nothing could be shipped' });
+  }
+  await act.voidAuthorization({ orderId });
+  if (!anyShipped) {
+    stage = 'cancelled';
+    upsertSearchAttributes([{ key: OrderStageKey, value: stage }]);
+  } else {
+    await enter('completed');
+  }
+  mark(stage);
+  waitingFor = null;
+  await condition(allHandlersFinished);
+  return { status: stage };
+}

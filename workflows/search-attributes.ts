@@ -1,0 +1,10 @@
+/** Custom search attributes, so anyone can find an order's process in the Temporal UI. Registered by the dev server start-up. */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const OrderIdKey = defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD);
+export const ChannelKey = defineSearchAttributeKey('Channel', SearchAttributeType.KEYWORD);
+export const CustomerEmailKey = defineSearchAttributeKey('CustomerEmail', SearchAttributeType.KEYWORD);
+export const OrderStageKey = defineSearchAttributeKey('OrderStage', SearchAttributeType.KEYWORD);
+
+/** name=Type pairs for `temporal server start-dev --search-attribute`. */
+export const SEARCH_ATTRIBUTES = ['OrderId=Keyword', 'Channel=Keyword', 'CustomerEmail=Keyword', 'OrderStage=Keyword'];
