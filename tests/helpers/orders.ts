@@ -1,0 +1,65 @@
+/** Order-level helpers for tests: place, wait for a state, drive shipments, and record histories for replay fixtures. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { orderBody } from './fixtures';
+import { eventually, Stack } from './stack';
+
+export type Line = { sku: string; quantity: number; unitPrice?: number };
+
+export async function place(s: Stack, lines: Line[], over: Record<string, unknown> = {}) {
+  const r = await s.call('POST', '/v1/orders', { key: s.keys.storefront, body: orderBody(lines, over) });
+  if (r.status !== 201) throw new Error(`order not placed: ${r.status} ${JSON.stringify(r.body)}`);
+  recorded.push(r.body.workflowId);
+  return r.body as { orderId: string; workflowId: string; status: string };
+}
+
+export async function getOrder(s: Stack, orderId: string) {
+  return (await s.call('GET', `/v1/orders/${orderId}`, { key: s.keys.ops })).body;
+}
+
+/** Waits until the order satisfies `ok` (by default: reaches `status`). */
+export async function waitFor(s: Stack, orderId: string, status: string, ok?: (o: any) => boolean, timeoutMs = 30000) {
+  return eventually(async () => {
+    const o = await getOrder(s, orderId);
+    return o.status === status && (!ok || ok(o)) ? o : undefined;
+  }, timeoutMs, `order ${orderId} to be ${status}`);
+}
+
+export async function event(s: Stack, shipmentId: string, type: string, extra: Record<string, unknown> = {}) {
+  return s.call('POST', `/v1/shipments/${shipmentId}/events`, { key: s.keys.warehouse, body: { type, ...extra } });
+}
+
+export async function shipAll(s: Stack, order: { shipments: { shipmentId: string; status: string }[] }, through: 'shipped' | 'delivered' = 'delivered') {
+  for (const sh of order.shipments.filter((x) => x.status === 'pending')) {
+    for (const type of ['picked', 'packed', 'shipped', ...(through === 'delivered' ? ['delivered'] : [])]) {
+      const r = await event(s, sh.shipmentId, type, type === 'shipped' ? { carrier: 'UPS', trackingNumber: `1Z${sh.shipmentId.slice(0, 8)}` } : {});
+      if (r.status !== 202) throw new Error(`event ${type} refused: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+  }
+}
+
+export async function setCount(s: Stack, warehouse: string, sku: string, countedQuantity: number) {
+  return s.call('POST', '/v1/inventory/adjustments', { key: s.keys.warehouse, body: { warehouse, sku, countedQuantity, reason: 'cycle count' } });
+}
+
+const recorded: string[] = [];
+
+/**
+ * With RECORD_HISTORIES=1, saves the histories of every workflow this test file
+ * ran as replay fixtures (tests/fixtures/histories). Commit them before changing
+ * workflow code: the replay test then proves the change is compatible.
+ */
+export async function recordHistories(s: Stack, name: string): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  const dir = join(__dirname, '..', 'fixtures', 'histories');
+  mkdirSync(dir, { recursive: true });
+  let i = 0;
+  for (const id of recorded.splice(0)) {
+    const handle = s.client.workflow.getHandle(id);
+    const desc = await handle.describe();
+    if (desc.status.name === 'RUNNING') continue;
+    const history = await handle.fetchHistory();
+    writeFileSync(join(dir, `${desc.type}-${name}-${++i}.json`), historyToJSON(history));
+  }
+}
