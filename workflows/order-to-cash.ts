@@ -135,7 +135,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     }
   }
   let backordered = reservation.shortUnits > 0;
-  mark(backordered ? `reserved ${reservation.reservedUnits}, backordered ${reservation.shortUnits}` : 'reserved');
+  mark(backordered ? `reserved ${reservation.readyToShip}, backordered ${reservation.shortUnits}` : 'reserved');
   await enter(backordered ? 'backordered' : 'reserved');
   if (cancelRequest) return cancel(cancelRequest.reason);
 
@@ -153,7 +153,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
       mark(`shipment created at ${s.warehouse}`);
     }
   }
-  if (reservation.reservedUnits > 0) await shipWhatIsReserved();
+  if (reservation.readyToShip > 0) await shipWhatIsReserved();
   if (shipments.size > 0) await enter('fulfilling');
 
   async function handle(e: ShipmentEvent) {
@@ -208,8 +208,8 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     if (backordered && (stockArrived || !woke)) {
       stockArrived = false;
       const more = await act.reserveStock({ orderId, allowPartial: true });
-      if (more.reservedUnits > 0) {
-        mark(`backorder reserved ${more.reservedUnits}`);
+      if (more.readyToShip > 0) {
+        mark(`backorder reserved ${more.readyToShip}`);
         await shipWhatIsReserved();
       }
       backordered = more.shortUnits > 0;

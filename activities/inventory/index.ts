@@ -4,10 +4,14 @@ import { inTransaction, Tx } from '../../db';
 import { allocate, DemandLine, WarehouseStock } from '../../db/inventory';
 import type { ActivityDeps } from '../deps';
 
+/**
+ * What the order's stock position is after reserving: a state, not a delta,
+ * so a retried call answers exactly like the first one.
+ */
 export interface ReservationResult {
-  reservedUnits: number; // order-line units reserved by this call
+  readyToShip: number; // order-line units reserved and not yet on a shipment
   shortUnits: number; // order-line units still without stock
-  warehouses: string[];
+  warehouses: string[]; // where the ready units are
 }
 
 /** Order lines with what is still to allocate, kits expanded into their components. */
@@ -66,17 +70,13 @@ export function inventoryActivities({ db }: ActivityDeps) {
       return inTransaction(db, async (tx) => {
         const order = await tx('sales_orders as o').join('channels as c', 'c.id', 'o.channel_id').where('o.id', input.orderId).forUpdate('o').first('o.status', 'c.safety_buffer');
         if (!order) throw new Error(`Order ${input.orderId} not found`);
-        if (order.status === 'cancelled') return { reservedUnits: 0, shortUnits: 0, warehouses: [] };
+        if (order.status === 'cancelled') return { readyToShip: 0, shortUnits: 0, warehouses: [] };
         const demand = (await demandOf(tx, input.orderId)).filter((l) => l.remaining > 0);
-        if (demand.length === 0) return { reservedUnits: 0, shortUnits: 0, warehouses: [] };
+        if (demand.length === 0) return readyToShip(tx, input.orderId, 0);
         const productIds = [...new Set(demand.flatMap((l) => l.components.map((c) => c.productId)))];
         const stock = await lockStock(tx, productIds, order.safety_buffer);
         const { allocations, shortUnits } = allocate(demand, stock);
-        if (shortUnits > 0 && !input.allowPartial) {
-          const wanted = demand.reduce((s, l) => s + l.remaining, 0);
-          return { reservedUnits: 0, shortUnits: wanted, warehouses: [] };
-        }
-        let reservedUnits = 0;
+        if (shortUnits > 0 && !input.allowPartial) return readyToShip(tx, input.orderId, demand.reduce((s, l) => s + l.remaining, 0));
         for (const a of allocations) {
           for (const { lineId, units } of a.lines) {
             const line = demand.find((l) => l.lineId === lineId)!;
@@ -88,18 +88,29 @@ export function inventoryActivities({ db }: ActivityDeps) {
               });
               await tx('quants').where({ location_id: a.locationId, product_id: c.productId }).increment('reserved', units * c.perUnit);
             }
-            reservedUnits += units;
           }
         }
-        const codes = await tx('warehouses').whereIn('id', allocations.map((a) => a.warehouseId)).pluck('code');
-        return { reservedUnits, shortUnits, warehouses: codes };
+        return readyToShip(tx, input.orderId, shortUnits);
       });
     },
 
     /** Releases every active reservation of the order that has not shipped (compensation). */
-    async releaseReservations(input: { orderId: string }): Promise<number> {
-      return inTransaction(db, async (tx) => releaseActive(tx, input.orderId));
+    async releaseReservations(input: { orderId: string }): Promise<void> {
+      await inTransaction(db, async (tx) => releaseActive(tx, input.orderId));
     },
+  };
+}
+
+/** Units reserved for the order and not yet on a shipment, and where they are. */
+async function readyToShip(tx: Tx, orderId: string, shortUnits: number): Promise<ReservationResult> {
+  const rows = await tx
+    .from(tx('reservations').where({ order_id: orderId, state: 'active' }).whereNull('shipment_id').distinct('allocation_id', 'line_units', 'warehouse_id').as('a'))
+    .join('warehouses as w', 'w.id', 'a.warehouse_id')
+    .select('w.code', 'a.line_units');
+  return {
+    readyToShip: rows.reduce((s: number, r: { line_units: number }) => s + r.line_units, 0),
+    shortUnits,
+    warehouses: [...new Set(rows.map((r: { code: string }) => r.code))].sort(),
   };
 }
 

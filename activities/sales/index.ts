@@ -12,32 +12,33 @@ export function salesActivities({ db }: ActivityDeps) {
     },
 
     /** Cancels what has not shipped: releases reservations, cancels pending shipments and the open line quantities. */
-    async cancelOrder(input: { orderId: string; reason: string }): Promise<{ released: number }> {
+    async cancelOrder(input: { orderId: string; reason: string }): Promise<{ status: OrderStatus }> {
       return inTransaction(db, async (tx) => {
         await tx('sales_orders').where({ id: input.orderId }).forUpdate().first('id');
-        const released = await releaseActive(tx, input.orderId);
+        await releaseActive(tx, input.orderId);
         await tx('shipments').where({ order_id: input.orderId }).whereIn('status', ['pending', 'picked', 'packed']).update({ status: 'cancelled' });
         await tx('sales_order_lines').where({ order_id: input.orderId }).update({ quantity_cancelled: tx.raw('quantity - quantity_shipped') });
         const anyShipped = await tx('sales_order_lines').where({ order_id: input.orderId }).where('quantity_shipped', '>', 0).first('id');
-        await tx('sales_orders').where({ id: input.orderId }).update({ status: anyShipped ? 'completed' : 'cancelled', cancel_reason: input.reason, updated_at: tx.fn.now() });
-        return { released };
+        const status: OrderStatus = anyShipped ? 'completed' : 'cancelled';
+        await tx('sales_orders').where({ id: input.orderId }).update({ status, cancel_reason: input.reason, updated_at: tx.fn.now() });
+        return { status };
       });
     },
 
-    /** Gives up on the units that never got stock (backorder wait ran out); what is reserved still ships. */
+    /** Gives up on the units that never got stock (backorder wait ran out); what is reserved still ships. Answers the order's cancelled units. */
     async cancelUnallocated(input: { orderId: string }): Promise<{ cancelledUnits: number }> {
       return inTransaction(db, async (tx) => {
         await tx('sales_orders').where({ id: input.orderId }).forUpdate().first('id');
-        const rows = await tx.raw(
+        await tx.raw(
           `UPDATE sales_order_lines l SET quantity_cancelled = l.quantity - COALESCE(a.units, 0)
              FROM (SELECT sol.id, (SELECT SUM(x.line_units) FROM (SELECT DISTINCT allocation_id, line_units FROM reservations r
                      WHERE r.order_line_id = sol.id AND r.state <> 'released') x) AS units
                    FROM sales_order_lines sol WHERE sol.order_id = ?) a
-            WHERE l.id = a.id AND l.quantity - COALESCE(a.units, 0) <> l.quantity_cancelled
-            RETURNING l.quantity_cancelled`,
+            WHERE l.id = a.id AND l.quantity - COALESCE(a.units, 0) <> l.quantity_cancelled`,
           [input.orderId],
         );
-        return { cancelledUnits: rows.rows.reduce((s: number, r: { quantity_cancelled: number }) => s + r.quantity_cancelled, 0) };
+        const total = await tx('sales_order_lines').where({ order_id: input.orderId }).sum({ n: 'quantity_cancelled' }).first();
+        return { cancelledUnits: Number(total?.n ?? 0) };
       });
     },
 
