@@ -9,8 +9,11 @@ beforeAll(async () => {
   s = await startStack();
 });
 afterAll(async () => {
-  await recordHistories(s, 'branches');
-  await s?.stop();
+  try {
+    await recordHistories(s, 'branches');
+  } finally {
+    await s?.stop();
+  }
 });
 
 const stockOf = async (sku: string) => (await s.call('GET', `/v1/inventory/${sku}`, { key: s.keys.ops })).body.total;

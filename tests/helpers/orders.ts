@@ -1,7 +1,8 @@
 /** Order-level helpers for tests: place, wait for a state, drive shipments, and record histories for replay fixtures. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { execFileSync } from 'node:child_process';
+import { findTemporalBinary } from '../../lib/temporal-dev-server';
 import { orderBody } from './fixtures';
 import { eventually, Stack } from './stack';
 
@@ -59,7 +60,8 @@ export async function recordHistories(s: Stack, name: string): Promise<void> {
     const handle = s.client.workflow.getHandle(id);
     const desc = await handle.describe();
     if (desc.status.name === 'RUNNING') continue;
-    const history = await handle.fetchHistory();
-    writeFileSync(join(dir, `${desc.type}-${name}-${++i}.json`), historyToJSON(history));
+    // The CLI's JSON is the canonical history format (the same `temporal workflow show` gives engineers).
+    const json = execFileSync(findTemporalBinary({ build: false })!, ['workflow', 'show', '--address', s.config.TEMPORAL_ADDRESS, '-w', id, '--output', 'json']);
+    writeFileSync(join(dir, `${desc.type}-${name}-${++i}.json`), json);
   }
 }
