@@ -46,6 +46,12 @@ export const ShipmentEventBody = z.object({
   note: z.string().max(1000).optional(),
 }).openapi('ShipmentEvent');
 
+export const ShipmentListQuery = z.object({
+  status: z.string().regex(/^(pending|picked|packed|shipped|delivered|failed|cancelled)(,(pending|picked|packed|shipped|delivered|failed|cancelled))*$/).default('pending,picked,packed,shipped'),
+  warehouse: z.string().max(32).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
 export const CreateKey = z.object({ name: text(100), roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length) });
 export const KeyCreated = z.object({ id: Uuid, key: z.string(), name: z.string(), roles: z.array(z.string()) });
 

@@ -12,7 +12,7 @@ import { conflict, notFound, unprocessable } from '../errors';
 import { ordersPlaced } from '../metrics';
 import { queryProcess, updateProcess } from '../process';
 import type { Routes } from '../route';
-import { Address, CancelOrder, OrderCreated, OrderParams, PlaceOrder, ReviewDecision, ShipmentEventBody } from '../schemas';
+import { Address, CancelOrder, OrderCreated, OrderParams, PlaceOrder, ReviewDecision, ShipmentEventBody, ShipmentListQuery } from '../schemas';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -116,6 +116,19 @@ export function orderRoutes(routes: Routes, { db, temporal, config }: ApiDeps): 
     handler: async (_ctx, { params, body }) => {
       const r = await reportShipmentEvent(deps(), { shipmentId: params.shipmentId, ...body }, 'api');
       return { body: r, audit: { target: params.shipmentId, workflowId: r.workflowId } };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/v1/shipments', tag: 'Shipments', summary: 'Shipments to work, oldest first (the warehouse pick list)',
+    roles: ['warehouse', 'ops'], query: ShipmentListQuery,
+    response: { status: 200, description: 'Shipments in the given statuses' },
+    handler: async (_ctx, { query }) => {
+      const q = db('shipments as s').join('warehouses as w', 'w.id', 's.warehouse_id').whereIn('s.status', query.status.split(','));
+      if (query.warehouse) q.where('w.code', query.warehouse);
+      const rows: { id: string; order_id: string; code: string; status: string; carrier: string | null; tracking_number: string | null; created_at: Date }[] =
+        await q.orderBy('s.created_at').limit(query.limit).select('s.id', 's.order_id', 'w.code', 's.status', 's.carrier', 's.tracking_number', 's.created_at');
+      return { body: { shipments: rows.map((r) => ({ shipmentId: r.id, orderId: r.order_id, warehouse: r.code, status: r.status, carrier: r.carrier ?? undefined, trackingNumber: r.tracking_number ?? undefined, createdAt: r.created_at })) } };
     },
   });
 

@@ -1,0 +1,75 @@
+/**
+ * `npm run demo [-- --orders 40]`: places a varied batch of orders through the
+ * API (both channels, kits, split shipments, backorder policies, and the
+ * sandbox tokens that decline, hold for review or time out), with a progress
+ * bar, then says where to watch them.
+ */
+import { SingleBar, Presets } from 'cli-progress';
+import { randomUUID } from 'node:crypto';
+import { keyFor, readLocalKeys } from './local-keys';
+
+const count = Number(process.argv[process.argv.indexOf('--orders') + 1]) || 40;
+const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
+const CITIES = [
+  { city: 'Berlin', postalCode: '10115', country: 'DE' }, { city: 'Paris', postalCode: '75001', country: 'FR' },
+  { city: 'Amsterdam', postalCode: '1012', country: 'NL' }, { city: 'London', postalCode: 'SW1A 1AA', country: 'GB' },
+  { city: 'Los Angeles', postalCode: '90001', country: 'US', region: 'CA' },
+];
+const NAMES = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Katherine Johnson', 'Edsger Dijkstra', 'Barbara Liskov', 'Donald Knuth'];
+
+function token(i: number) {
+  if (i % 20 === 7) return 'tok_decline';
+  if (i % 20 === 11) return 'tok_review';
+  if (i % 20 === 15) return 'tok_flaky';
+  return 'tok_approve';
+}
+
+async function main() {
+  const { apiUrl, key } = keyFor('storefront');
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const products: { sku: string; price?: number }[] = [];
+  let cursor: string | null = null;
+  do {
+    const res = await fetch(`${apiUrl}/v1/products?limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers });
+    if (!res.ok) throw new Error(`GET /v1/products answered ${res.status}; is \`npm start\` running?`);
+    const page = (await res.json()) as { products: { sku: string; price?: number }[]; nextCursor: string | null };
+    products.push(...page.products);
+    cursor = page.nextCursor;
+  } while (cursor);
+
+  const bar = new SingleBar({ format: 'Placing orders [{bar}] {value}/{total}  {outcome}' }, Presets.shades_classic);
+  bar.start(count, 0, { outcome: '' });
+  const outcomes: Record<string, number> = {};
+  for (let i = 0; i < count; i++) {
+    const name = pick(NAMES);
+    const place = pick(CITIES);
+    const lines = Array.from({ length: 1 + (i % 3) }, () => {
+      const p = pick(products);
+      return { sku: p.sku, quantity: 1 + Math.floor(Math.random() * (i % 5 === 0 ? 12 : 3)), unitPrice: p.price ?? 1999 };
+    });
+    const unique = [...new Map(lines.map((l) => [l.sku, l])).values()];
+    const body = {
+      channel: i % 3 === 0 ? 'marketplace' : 'web', externalRef: `DEMO-${randomUUID().slice(0, 8)}`, currency: 'EUR',
+      customer: { email: `${name.split(' ')[0].toLowerCase()}@example.com`, name },
+      shippingAddress: { name, line1: `${1 + (i % 90)} Demo Street`, ...place },
+      lines: unique, shippingPrice: 495, payment: { method: 'card', token: token(i) },
+      backorderPolicy: pick(['ship_available', 'ship_available', 'wait', 'cancel']),
+    };
+    const res = await fetch(`${apiUrl}/v1/orders`, { method: 'POST', headers, body: JSON.stringify(body) });
+    const outcome = res.ok ? 'placed' : `HTTP ${res.status}`;
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    bar.increment(1, { outcome: `${body.channel} ${body.externalRef} ${outcome}` });
+  }
+  bar.stop();
+  const local = readLocalKeys();
+  console.log(`\n${Object.entries(outcomes).map(([k, v]) => `${v} ${k}`).join(', ')}.
+Watch them:
+  Temporal UI   http://127.0.0.1:8233  (search: OrderStage = 'fulfilling', or Channel = 'marketplace')
+  API           curl -H "Authorization: Bearer ${local?.keys.ops ? '<ops key from .data/demo-keys.json>' : '<ops key>'}" ${apiUrl}/v1/orders/<orderId>
+  The simulator started by \`npm start\` picks, packs, ships and delivers them over the next minute.`);
+}
+
+main().catch((err) => {
+  console.error(`Demo failed: ${err.message}`);
+  process.exit(1);
+});
