@@ -37,7 +37,7 @@ async function main() {
     cursor = page.nextCursor;
   } while (cursor);
 
-  const bar = new SingleBar({ format: 'Placing orders [{bar}] {value}/{total}  {outcome}' }, Presets.shades_classic);
+  const bar = new SingleBar({ format: 'Placing orders [{bar}] {value}/{total}  {outcome}', noTTYOutput: true, notTTYSchedule: 5000 }, Presets.shades_classic);
   bar.start(count, 0, { outcome: '' });
   const outcomes: Record<string, number> = {};
   for (let i = 0; i < count; i++) {

@@ -86,6 +86,7 @@ async function main() {
   const { keys } = await seedDemo(db(), say);
 
   const { NativeConnection } = await import('@temporalio/worker');
+  (await import('../lib/temporal-runtime')).installRuntime(c.LOG_LEVEL === 'info' ? 'warn' : c.LOG_LEVEL);
   const { bundleWorkflows, createWorker } = await import('../workers/worker');
   say('Bundling workflows and starting a worker...');
   const connection = await NativeConnection.connect({ address: temporal.address });

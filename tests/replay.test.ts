@@ -7,7 +7,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { installRuntime } from '../lib/temporal-runtime';
 
 const dir = join(__dirname, 'fixtures', 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
@@ -19,11 +20,7 @@ test('there are recorded histories of every workflow type', () => {
 });
 
 test('every recorded history replays against the current code', async () => {
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    /* installed by another suite in this process */
-  }
+  installRuntime('warn');
   const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))) }));
   const failures: string[] = [];
   let replayed = 0;

@@ -3,10 +3,12 @@ import { NativeConnection } from '@temporalio/worker';
 import { config } from '../lib/config';
 import { logger } from '../lib/logger';
 import { closeDb, db } from '../db';
+import { installRuntime } from '../lib/temporal-runtime';
 import { bundleWorkflows, createWorker } from './worker';
 
 export async function runWorker(): Promise<void> {
   const c = config();
+  installRuntime(c.LOG_LEVEL);
   const connection = await NativeConnection.connect({ address: c.TEMPORAL_ADDRESS }).catch((err) => {
     throw new Error(`Cannot reach Temporal at ${c.TEMPORAL_ADDRESS} (${err.message}). Start it with \`npm start\` or set TEMPORAL_ADDRESS.`);
   });

@@ -7,7 +7,8 @@
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { installRuntime } from '../../lib/temporal-runtime';
 import { createDb, Db } from '../../db';
 import { loadConfig, Config } from '../../lib/config';
 import { createApp } from '../../api/app';
@@ -34,15 +35,9 @@ export const TEST_TIMINGS = {
   FULFILMENT_TIMEOUT: '1h',
 };
 
-let runtimeInstalled = false;
-function quietRuntime() {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-}
 
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
-  quietRuntime();
+  installRuntime('warn');
   const taskQueue = `test-${randomUUID().slice(0, 8)}`;
   const config = loadConfig({ ...process.env, ...TEST_TIMINGS, TEMPORAL_TASK_QUEUE: taskQueue, ...env });
   const db = createDb(config.DATABASE_URL, 10);
