@@ -8,12 +8,28 @@ beforeAll(async () => {
 });
 afterAll(async () => s?.stop());
 
-const TABLES = ['sales_orders', 'sales_order_lines', 'customers', 'products', 'kit_components', 'stock_moves', 'quants', 'journal_entries', 'reservations', 'payments', 'api_keys', 'idempotency_keys', 'audit_log', 'shipment_events', 'webhook_inbox'];
-async function counts() {
-  const out: Record<string, number> = {};
-  for (const t of TABLES) out[t] = Number((await s.db(t).count({ n: '*' }).first())!.n);
-  return out;
+/**
+ * Everything a rejected request could have written, scoped to this test's own
+ * refs, emails, SKUs, key names and request ids: other test files write to the
+ * same database at the same time, so global row counts would not do.
+ */
+async function footprint(f: { skus?: string[]; refs?: string[]; emails?: string[]; keyNames?: string[]; requestPrefix: string }) {
+  const products = s.db('products').whereIn('sku', f.skus ?? []).select('id');
+  return {
+    orders: await s.db('sales_orders').whereIn('external_ref', f.refs ?? []).select('id', 'status'),
+    customers: await s.db('customers').whereIn('email', f.emails ?? []).select('id', 'name'),
+    products: await s.db('products').whereIn('sku', f.skus ?? []).orderBy('sku').select('sku', 'name', 'cost', 'kind'),
+    kitComponents: await s.db('kit_components').whereIn('kit_product_id', products).select('*'),
+    moves: await s.db('stock_moves').whereIn('product_id', products).count({ n: '*' }).first(),
+    quants: await s.db('quants').whereIn('product_id', products).orderBy(['location_id', 'product_id']).select('*'),
+    reservations: await s.db('reservations').whereIn('product_id', products).count({ n: '*' }).first(),
+    apiKeys: await s.db('api_keys').whereIn('name', f.keyNames ?? []).select('id'),
+    audit: await s.db('audit_log').where('request_id', 'like', `${f.requestPrefix}%`).select('action'),
+  };
 }
+
+let sent = 0;
+const rid = (prefix: string) => ({ 'x-request-id': `${prefix}-${++sent}` });
 
 function expectError(r: { status: number; body: any; headers: Headers }, status: number, code?: string) {
   expect(r.status).toBe(status);
@@ -26,8 +42,10 @@ function expectError(r: { status: number; body: any; headers: Headers }, status:
 test('bad order input is refused with the contract error and writes nothing', async () => {
   const sku = await stockedSku(s.db, { EAST: 5 });
   const good = orderBody([{ sku, quantity: 1 }]);
-  const before = await counts();
-  const post = (body: unknown, raw?: string) => s.call('POST', '/v1/orders', { key: s.keys.storefront, body: raw === undefined ? body : undefined, raw });
+  const prefix = `bad-order-${Date.now()}`;
+  const scope = { skus: [sku, 'NO-SUCH-SKU'], refs: [good.externalRef, "x'; DROP TABLE sales_orders; --"], emails: [good.customer.email], requestPrefix: prefix };
+  const before = await footprint(scope);
+  const post = (body: unknown, raw?: string) => s.call('POST', '/v1/orders', { key: s.keys.storefront, body: raw === undefined ? body : undefined, raw, headers: rid(prefix) });
 
   expectError(await post(undefined, '{"channel": "web", '), 400, 'malformed_json');
   expectError(await post({ ...good, lines: 'three' }), 400, 'validation_failed');
@@ -47,19 +65,29 @@ test('bad order input is refused with the contract error and writes nothing', as
   const huge = JSON.stringify({ ...good, padding: 'x'.repeat(2 * 1024 * 1024) });
   expectError(await post(undefined, huge), 413, 'payload_too_large');
 
-  expect(await counts()).toEqual(before);
+  expect(await footprint(scope)).toEqual(before);
+  expect(before.orders).toEqual([]);
+  // The same footprint does notice a write: the good order is recorded.
+  expect((await post(good)).status).toBe(201);
+  expect((await footprint(scope)).orders).toHaveLength(1);
 });
 
 test('missing, unknown and revoked keys get 401; a key without the role gets 403', async () => {
-  const before = await counts();
+  const sku = await stockedSku(s.db, { EAST: 2 });
+  const order = orderBody([{ sku, quantity: 1 }]);
+  const prefix = `bad-auth-${Date.now()}`;
+  const keyName = `not allowed ${prefix}`;
+  const scope = { skus: [sku], refs: [order.externalRef], emails: [order.customer.email], keyNames: [keyName], requestPrefix: prefix };
+  const before = await footprint(scope);
   expectError(await s.call('GET', '/v1/warehouses', { key: null }), 401, 'unauthorized');
   expectError(await s.call('GET', '/v1/warehouses', { key: 'erp_not_a_real_key' }), 401, 'unauthorized');
   expectError(await s.call('GET', '/v1/warehouses', { key: null, headers: { authorization: 'Basic abc' } }), 401);
-  expectError(await s.call('POST', '/v1/orders', { key: s.keys.warehouse, body: orderBody([{ sku: 'X', quantity: 1 }]) }), 403, 'forbidden');
+  expectError(await s.call('POST', '/v1/orders', { key: null, body: order, headers: rid(prefix) }), 401);
+  expectError(await s.call('POST', '/v1/orders', { key: s.keys.warehouse, body: order, headers: rid(prefix) }), 403, 'forbidden');
   expectError(await s.call('GET', '/v1/ledger/trial-balance', { key: s.keys.storefront }), 403, 'forbidden');
-  expectError(await s.call('POST', '/v1/api-keys', { key: s.keys.ops, body: { name: 'x', roles: ['admin'] } }), 403);
-  expectError(await s.call('POST', '/v1/inventory/adjustments', { key: s.keys.finance, body: { warehouse: 'EAST', sku: 'X', countedQuantity: 1, reason: 'x' } }), 403);
-  expect(await counts()).toEqual(before);
+  expectError(await s.call('POST', '/v1/api-keys', { key: s.keys.ops, body: { name: keyName, roles: ['admin'] }, headers: rid(prefix) }), 403);
+  expectError(await s.call('POST', '/v1/inventory/adjustments', { key: s.keys.finance, body: { warehouse: 'EAST', sku, countedQuantity: 9, reason: 'x' }, headers: rid(prefix) }), 403);
+  expect(await footprint(scope)).toEqual(before);
 
   const created = await s.call('POST', '/v1/api-keys', { key: s.keys.admin, body: { name: 'temp', roles: ['finance'] } });
   expect(created.status).toBe(201);
@@ -85,8 +113,9 @@ test('the bootstrap admin key from the environment is accepted and stored hashed
 
 test('products: bulk upsert with kits is all or nothing, with per-row errors', async () => {
   const base = `P${Date.now()}`;
-  const before = await counts();
-  const bad = await s.call('POST', '/v1/products', { key: s.keys.procurement, body: { products: [
+  const scope = { skus: [`${base}-A`, `${base}-K`, `${base}-B`], requestPrefix: base };
+  const before = await footprint(scope);
+  const bad = await s.call('POST', '/v1/products', { key: s.keys.procurement, headers: rid(base), body: { products: [
     { sku: `${base}-A`, name: 'A', cost: 100 },
     { sku: `${base}-K`, name: 'Kit', cost: 0, kind: 'kit', components: [{ sku: 'NOPE', quantity: 1 }] },
     { sku: `${base}-A`, name: 'A again', cost: 100 },
@@ -96,7 +125,7 @@ test('products: bulk upsert with kits is all or nothing, with per-row errors', a
     { index: 1, sku: `${base}-K`, message: 'component NOPE is not a known product' },
     { index: 2, sku: `${base}-A`, message: 'the SKU appears twice in this request' },
   ]);
-  expect(await counts()).toEqual(before);
+  expect(await footprint(scope)).toEqual(before);
   const ok = await s.call('POST', '/v1/products', { key: s.keys.procurement, headers: { 'idempotency-key': base }, body: { products: [
     { sku: `${base}-A`, name: 'A', cost: 100, price: 500 },
     { sku: `${base}-K`, name: 'Kit', cost: 0, kind: 'kit', components: [{ sku: `${base}-A`, quantity: 2 }] },
