@@ -157,23 +157,13 @@ ${formatInvariants(invariants)}`);
       process.exitCode = 1;
       console.log(`Database kept for inspection: ${env.DATABASE_URL}`);
     } else {
-      await dropDatabase(env.DATABASE_URL);
+      await (await import('../db/migrate')).dropDatabase(env.DATABASE_URL);
     }
   } finally {
     for (const c of children) c.kill('SIGINT');
     await server.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-async function dropDatabase(url: string) {
-  const { createDb } = await import('../db');
-  const admin = new URL(url);
-  const name = admin.pathname.slice(1);
-  admin.pathname = '/postgres';
-  const k = createDb(admin.toString(), 1);
-  await k.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await k.destroy();
 }
 
 /** How many activities one order ran, read from its history. */

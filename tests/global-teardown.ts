@@ -1,6 +1,7 @@
 /** After the run: the invariant checker over everything the tests did, then the server goes and the database is dropped. */
 import { createDb } from '../db';
 import { checkInvariants, formatInvariants } from '../db/invariants';
+import { dropDatabase } from '../db/migrate';
 import type { DevServer } from '../lib/temporal-dev-server';
 
 export default async function globalTeardown(): Promise<void> {
@@ -12,10 +13,5 @@ export default async function globalTeardown(): Promise<void> {
   process.stderr.write(`\nInvariants over the whole test database:\n${formatInvariants(results)}\n`);
   const broken = results.filter((r) => !r.ok);
   if (broken.length) throw new Error(`${broken.length} invariant(s) broken after the test run (database kept: ${url})`);
-  const admin = new URL(url);
-  const name = admin.pathname.slice(1);
-  admin.pathname = '/postgres';
-  const k = createDb(admin.toString(), 1);
-  await k.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await k.destroy();
+  await dropDatabase(url);
 }

@@ -228,8 +228,9 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   }
 
   // 5. Close: nothing more will be captured, so the rest of the authorisation is released.
-  const failedBeforeDispatch = [...shipments.values()].some((s) => s.status === 'failed');
-  if (failedBeforeDispatch || !anyShipped) {
+  // A failed shipment or nothing shipped at all: close the open quantities (and any stock still held).
+  const anyFailed = [...shipments.values()].some((s) => s.status === 'failed');
+  if (anyFailed || !anyShipped) {
     await act.cancelOrder({ orderId, reason: anyShipped ? 'some shipments failed' : 'nothing could be shipped' });
   }
   await act.voidAuthorization({ orderId });

@@ -1,7 +1,7 @@
 /** API keys, warehouses and products (with kits). */
 import { z } from 'zod';
 import { inTransaction } from '../../db';
-import { createApiKey, Role } from '../../api/auth';
+import { createApiKey, Role } from '../auth';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
 import type { Routes } from '../route';

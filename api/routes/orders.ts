@@ -16,7 +16,8 @@ import { Address, CancelOrder, OrderCreated, OrderParams, PlaceOrder, ReviewDeci
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function orderRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
+export function orderRoutes(routes: Routes, deps: ApiDeps): void {
+  const { db, temporal, config } = deps;
   async function findOrder(orderId: string) {
     if (!UUID.test(orderId)) throw notFound(`Order ${orderId}`);
     const o = await db('sales_orders').where({ id: orderId }).first('id', 'workflow_id', 'status');
@@ -114,7 +115,7 @@ export function orderRoutes(routes: Routes, { db, temporal, config }: ApiDeps): 
     roles: ['warehouse'], action: 'shipment.event', params: z.object({ shipmentId: z.string().max(64) }), body: ShipmentEventBody,
     response: { status: 202, description: 'Accepted; the order process applies it' },
     handler: async (_ctx, { params, body }) => {
-      const r = await reportShipmentEvent(deps(), { shipmentId: params.shipmentId, ...body }, 'api');
+      const r = await reportShipmentEvent(deps, { shipmentId: params.shipmentId, ...body }, 'api');
       return { body: r, audit: { target: params.shipmentId, workflowId: r.workflowId } };
     },
   });
@@ -131,8 +132,6 @@ export function orderRoutes(routes: Routes, { db, temporal, config }: ApiDeps): 
       return { body: { shipments: rows.map((r) => ({ shipmentId: r.id, orderId: r.order_id, warehouse: r.code, status: r.status, carrier: r.carrier ?? undefined, trackingNumber: r.tracking_number ?? undefined, createdAt: r.created_at })) } };
     },
   });
-
-  const deps = () => ({ db, temporal, config });
 }
 
 const CLOSED = ['delivered', 'failed', 'cancelled'];
