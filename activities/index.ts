@@ -1,8 +1,11 @@
 /** Every activity the workers run, grouped by domain; `Activities` is the type workflows import. */
 import type { ActivityDeps } from './deps';
 import { accountingActivities } from './accounting';
+import { approvalActivities } from './approvals';
 import { inventoryActivities } from './inventory';
 import { paymentActivities } from './payments';
+import { refundActivities } from './payments/refund';
+import { returnActivities } from './returns';
 import { salesActivities } from './sales';
 import { shippingActivities } from './shipping';
 
@@ -13,6 +16,9 @@ export function createActivities(deps: ActivityDeps) {
     ...paymentActivities(deps),
     ...shippingActivities(deps),
     ...accountingActivities(deps),
+    ...returnActivities(deps),
+    ...approvalActivities(deps),
+    ...refundActivities(deps),
   };
 }
 

@@ -10,6 +10,7 @@ import { Routes } from './route';
 import { inventoryRoutes } from './routes/inventory';
 import { masterDataRoutes } from './routes/master-data';
 import { orderRoutes } from './routes/orders';
+import { returnRoutes } from './routes/returns';
 import { systemRoutes } from './routes/system';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -53,6 +54,7 @@ export function createApp(deps: ApiDeps): Koa {
   masterDataRoutes(routes, deps);
   orderRoutes(routes, deps);
   inventoryRoutes(routes, deps);
+  returnRoutes(routes, deps);
   webhookRoutes(routes, deps);
 
   app.use(requestId);

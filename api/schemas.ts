@@ -63,6 +63,7 @@ export const ProductInput = z.object({
   cost: Money,
   price: Money.optional(),
   kind: z.enum(['stocked', 'kit']).optional(),
+  category: z.string().trim().min(1).max(50).optional(),
   components: z.array(z.object({ sku: Sku, quantity: Quantity })).max(50).optional(),
 }).openapi('ProductInput');
 export const UpsertProducts = z.object({ products: z.array(ProductInput).min(1).max(1000) });
@@ -91,3 +92,21 @@ export const PaymentWebhook = z.object({
   type: z.enum(['review.approved', 'review.rejected']),
   orderId: Uuid,
 });
+
+export const ReturnRequest = z.object({
+  orderId: Uuid,
+  lines: z.array(z.object({ sku: Sku, quantity: Quantity, reason: text(200) })).min(1).max(200),
+  resolution: z.enum(['refund', 'replacement']),
+  note: z.string().max(2000).optional(),
+}).openapi('ReturnRequest');
+export const ReturnParams = z.object({ returnId: z.string().max(64) });
+export const ReceiptBody = z.object({ lines: z.array(z.object({ sku: Sku, quantity: Quantity })).min(1).max(200) });
+export const InspectionBody = z.object({
+  lines: z.array(z.object({ sku: Sku, quantity: Quantity, condition: z.enum(['new', 'opened', 'damaged', 'defective']) })).min(1).max(200),
+});
+export const DecisionBody = z.object({
+  decision: z.enum(['approve', 'reject', 'partial']),
+  amount: Money.optional(),
+  note: text(2000),
+}).refine((d) => d.decision !== 'partial' || (d.amount ?? 0) > 0, { message: 'a partial decision needs a positive amount', path: ['amount'] });
+export const ApprovalsQuery = z.object({ status: z.enum(['pending', 'approved', 'rejected', 'partial', 'withdrawn']).default('pending'), limit: z.coerce.number().int().min(1).max(500).default(100) });

@@ -61,6 +61,28 @@ const CHECKS: { name: string; sql: string }[] = [
     sql: `SELECT s.id FROM shipments s WHERE s.status IN ('shipped','delivered')
              AND NOT EXISTS (SELECT 1 FROM stock_moves m WHERE m.source_type = 'shipment' AND m.source_id = s.id::text)`,
   },
+  {
+    name: 'units returned never exceed units shipped',
+    sql: `SELECT l.id AS order_line_id, l.quantity_shipped, SUM(rl.quantity_received) AS returned
+            FROM sales_order_lines l JOIN return_lines rl ON rl.order_line_id = l.id
+           GROUP BY l.id HAVING SUM(rl.quantity_received) > l.quantity_shipped`,
+  },
+  {
+    name: 'refunds never exceed captures (per order, and per capture)',
+    sql: `SELECT o.id AS order_id, c.captured, r.refunded FROM sales_orders o
+            JOIN (SELECT order_id, SUM(amount) AS captured FROM payments WHERE kind = 'capture' AND status = 'succeeded' GROUP BY 1) c ON c.order_id = o.id
+            JOIN (SELECT order_id, SUM(amount) AS refunded FROM payments WHERE kind = 'refund' AND status IN ('pending','succeeded') GROUP BY 1) r ON r.order_id = o.id
+           WHERE r.refunded > c.captured
+          UNION ALL
+          SELECT c.order_id, c.amount, SUM(r.amount) FROM payments c JOIN payments r ON r.parent_payment_id = c.id AND r.kind = 'refund' AND r.status IN ('pending','succeeded')
+           GROUP BY c.order_id, c.id, c.amount HAVING SUM(r.amount) > c.amount`,
+  },
+  {
+    name: 'every credit note matches the refunds of its return',
+    sql: `SELECT cn.id, cn.total, COALESCE(SUM(p.amount), 0) AS refunds FROM credit_notes cn
+            LEFT JOIN payments p ON p.return_id = cn.return_id AND p.kind = 'refund' AND p.status IN ('pending','succeeded')
+           GROUP BY cn.id, cn.total HAVING cn.total <> COALESCE(SUM(p.amount), 0)`,
+  },
 ];
 
 export async function checkInvariants(db: Db): Promise<InvariantResult[]> {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { OrderTimings } from '../workflows/order-types';
+import type { ReturnPolicy } from '../workflows/return-types';
 
 const duration = z.string().refine((v) => {
   try {
@@ -35,6 +36,11 @@ const schema = z.object({
   BACKORDER_WAIT_TIMEOUT: duration.default('7d'),
   BACKORDER_RECHECK_INTERVAL: duration.default('1h'),
   FULFILMENT_TIMEOUT: duration.default('30d'),
+  RETURN_RECEIPT_TIMEOUT: duration.default('21d'),
+  RETURN_INSPECTION_SLA: duration.default('3d'),
+  REFUND_APPROVAL_SLA: duration.default('48h'),
+  REFUND_AUTO_APPROVE_LIMIT: z.coerce.number().int().nonnegative().default(5000), // minor units
+  RETURN_SCAN_INTERVAL: duration.default('1d'),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -53,6 +59,18 @@ let cached: Config | undefined;
 export function config(): Config {
   cached ??= loadConfig();
   return cached;
+}
+
+/** The settings a return workflow is started with. */
+export function returnPolicy(c: Config): ReturnPolicy {
+  return {
+    receiptTimeout: c.RETURN_RECEIPT_TIMEOUT as Duration,
+    inspectionSla: c.RETURN_INSPECTION_SLA as Duration,
+    approvalSla: c.REFUND_APPROVAL_SLA as Duration,
+    autoApproveLimit: c.REFUND_AUTO_APPROVE_LIMIT,
+    baseCurrency: c.BASE_CURRENCY,
+    orderTimings: orderTimings(c),
+  };
 }
 
 /** The process timings an order workflow is started with (workflows cannot read the environment). */

@@ -92,6 +92,10 @@ async function main() {
   const connection = await NativeConnection.connect({ address: temporal.address });
   const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, db: db(), workflowBundle: await bundleWorkflows() });
   const workerRun = worker.run();
+  const { Client, Connection } = await import('@temporalio/client');
+  const clientConnection = await Connection.connect({ address: temporal.address });
+  await (await import('../workers/schedules')).ensureSchedules(new Client({ connection: clientConnection }), c);
+  await clientConnection.close();
   stops.unshift(async () => {
     worker.shutdown();
     await workerRun;

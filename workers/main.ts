@@ -1,9 +1,11 @@
 /** `npm run start:worker`: one worker process against existing Temporal and Postgres (how the platform scales out). */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { config } from '../lib/config';
 import { logger } from '../lib/logger';
 import { closeDb, db } from '../db';
 import { installRuntime } from '../lib/temporal-runtime';
+import { ensureSchedules } from './schedules';
 import { bundleWorkflows, createWorker } from './worker';
 
 export async function runWorker(): Promise<void> {
@@ -12,6 +14,9 @@ export async function runWorker(): Promise<void> {
   const connection = await NativeConnection.connect({ address: c.TEMPORAL_ADDRESS }).catch((err) => {
     throw new Error(`Cannot reach Temporal at ${c.TEMPORAL_ADDRESS} (${err.message}). Start it with \`npm start\` or set TEMPORAL_ADDRESS.`);
   });
+  const clientConnection = await Connection.connect({ address: c.TEMPORAL_ADDRESS });
+  await ensureSchedules(new Client({ connection: clientConnection, namespace: c.TEMPORAL_NAMESPACE }), c);
+  await clientConnection.close();
   const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, db: db(), workflowBundle: await bundleWorkflows() });
   logger.info({ taskQueue: c.TEMPORAL_TASK_QUEUE, temporal: c.TEMPORAL_ADDRESS }, 'worker started');
   // Worker.run() installs SIGINT/SIGTERM handlers that drain in-flight tasks before it resolves.

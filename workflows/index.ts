@@ -1,2 +1,4 @@
 /** The workflows a worker registers. One business process per file. */
 export { orderToCash } from './order-to-cash';
+export { returnToRefund } from './return-to-refund';
+export { returnRateScan } from './return-rate-scan';

@@ -15,6 +15,9 @@ export interface PaymentProvider {
   authorize(input: { token: string; amount: number; currency: string; idempotencyKey: string }): Promise<ProviderResult>;
   capture(input: { authorizationRef: string; amount: number; idempotencyKey: string }): Promise<ProviderResult>;
   void(input: { authorizationRef: string; amount: number; idempotencyKey: string }): Promise<ProviderResult>;
+  refund(input: { captureRef: string; amount: number; idempotencyKey: string }): Promise<ProviderResult>;
+  /** The provider's own record of a call, to reconcile our books against. */
+  lookup(idempotencyKey: string): Promise<{ amount: number; approved: boolean; providerRef: string } | undefined>;
 }
 
 /** A provider that did not answer in time; the activity retries with the same idempotency key. */

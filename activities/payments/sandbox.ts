@@ -2,7 +2,7 @@
  * The sandbox payment provider. It behaves like a real one, driven by the
  * card token: tok_decline declines, tok_review is held for fraud review,
  * tok_flaky times out on its first two attempts and then approves, anything
- * else approves. It keeps its own ledger (sandbox_payment_ledger) keyed by the
+ * else approves. Refunds are checked against their capture. It keeps its own ledger (sandbox_payment_ledger) keyed by the
  * caller's idempotency key, so a retried call never charges twice, and the
  * drills can compare our books with the provider's.
  */
@@ -44,6 +44,14 @@ export function sandboxPaymentProvider(db: Db): PaymentProvider {
     return { approved: true };
   }
 
+  async function requireCapture(ref: string, amount: number) {
+    const capture = await db('sandbox_payment_ledger').where({ provider_ref: ref, operation: 'capture', outcome: 'approved' }).first();
+    if (!capture) return { approved: false, reason: 'unknown capture' };
+    const refunded = await db('sandbox_payment_ledger').where({ parent_ref: ref, operation: 'refund', outcome: 'approved' }).sum({ s: 'amount' }).first();
+    if ((refunded?.s ?? 0) + amount > capture.amount) return { approved: false, reason: 'refund exceeds the capture' };
+    return { approved: true };
+  }
+
   return {
     name: 'sandbox',
     async assessRisk({ token }) {
@@ -60,6 +68,13 @@ export function sandboxPaymentProvider(db: Db): PaymentProvider {
     },
     async void({ authorizationRef, amount, idempotencyKey }) {
       return once(idempotencyKey, 'void', () => requireAuthorization(authorizationRef, amount), { parentRef: authorizationRef, amount });
+    },
+    async refund({ captureRef, amount, idempotencyKey }) {
+      return once(idempotencyKey, 'refund', () => requireCapture(captureRef, amount), { parentRef: captureRef, amount });
+    },
+    async lookup(idempotencyKey) {
+      const row = await db('sandbox_payment_ledger').where({ idempotency_key: idempotencyKey }).first();
+      return row ? { amount: row.amount, approved: row.outcome === 'approved', providerRef: row.provider_ref } : undefined;
     },
   };
 }

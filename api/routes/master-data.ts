@@ -75,9 +75,9 @@ export function masterDataRoutes(routes: Routes, { db }: ApiDeps): void {
       const written = await inTransaction(db, async (tx) => {
         for (const p of body.products) {
           await tx('products')
-            .insert({ sku: p.sku, name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode, cost: p.cost, price: p.price, kind: p.kind ?? 'stocked' })
+            .insert({ sku: p.sku, name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode, cost: p.cost, price: p.price, kind: p.kind ?? 'stocked', category: p.category })
             .onConflict('sku')
-            .merge({ name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode ?? null, cost: p.cost, price: p.price ?? null, kind: p.kind ?? 'stocked', updated_at: tx.fn.now() });
+            .merge({ name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode ?? null, cost: p.cost, price: p.price ?? null, kind: p.kind ?? 'stocked', category: p.category ?? null, updated_at: tx.fn.now() });
         }
         const ids = new Map<string, number>((await tx('products').whereIn('sku', allSkus(body.products)).select('id', 'sku')).map((r) => [r.sku, r.id]));
         for (const p of body.products.filter((x) => (x.kind ?? 'stocked') === 'kit')) {
@@ -116,10 +116,10 @@ export function masterDataRoutes(routes: Routes, { db }: ApiDeps): void {
     return problems;
   }
 
-  async function withComponents(rows: { id: number; sku: string; name: string; unit: string; barcode: string | null; cost: number; price: number | null; kind: string; active: boolean }[]) {
+  async function withComponents(rows: { id: number; sku: string; name: string; unit: string; barcode: string | null; cost: number; price: number | null; kind: string; category: string | null; active: boolean }[]) {
     const comps = rows.length ? await db('kit_components as k').join('products as p', 'p.id', 'k.component_product_id').whereIn('k.kit_product_id', rows.map((r) => r.id)).select('k.kit_product_id', 'p.sku', 'k.quantity') : [];
     return rows.map((r) => ({
-      sku: r.sku, name: r.name, unit: r.unit, barcode: r.barcode ?? undefined, cost: r.cost, price: r.price ?? undefined, kind: r.kind, active: r.active,
+      sku: r.sku, name: r.name, unit: r.unit, barcode: r.barcode ?? undefined, cost: r.cost, price: r.price ?? undefined, kind: r.kind, category: r.category ?? undefined, active: r.active,
       components: r.kind === 'kit' ? comps.filter((c) => c.kit_product_id === r.id).map((c) => ({ sku: c.sku, quantity: c.quantity })) : undefined,
     }));
   }

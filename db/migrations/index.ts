@@ -8,6 +8,10 @@ import * as shipping from './005_shipping';
 import * as payments from './006_payments';
 import * as accounting from './007_accounting';
 import * as access from './008_access';
+import * as exceptions from './009_exceptions';
+import * as approvals from './010_approvals';
+import * as returns from './011_returns';
+import * as notifications from './012_notifications';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -20,6 +24,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '006_payments': payments,
   '007_accounting': accounting,
   '008_access': access,
+  '009_exceptions': exceptions,
+  '010_approvals': approvals,
+  '011_returns': returns,
+  '012_notifications': notifications,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

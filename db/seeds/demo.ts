@@ -9,15 +9,15 @@ import { ROLES } from '../migrations/008_access';
 import { ensureChannel, ensureProduct, ensureTaxRate, ensureWarehouse, receiveOpeningStock } from './master-data';
 
 const CATEGORIES = [
-  { prefix: 'TEE', name: 'T-shirt', cost: 450, price: 1999 },
-  { prefix: 'HOOD', name: 'Hoodie', cost: 1500, price: 4999 },
-  { prefix: 'CAP', name: 'Cap', cost: 300, price: 1499 },
-  { prefix: 'MUG', name: 'Mug', cost: 250, price: 1299 },
-  { prefix: 'SOCK', name: 'Socks', cost: 120, price: 799 },
+  { prefix: 'TEE', name: 'T-shirt', cost: 450, price: 1999, category: 'apparel' },
+  { prefix: 'HOOD', name: 'Hoodie', cost: 1500, price: 4999, category: 'apparel' },
+  { prefix: 'CAP', name: 'Cap', cost: 300, price: 1499, category: 'apparel' },
+  { prefix: 'MUG', name: 'Mug', cost: 250, price: 1299, category: 'homeware' },
+  { prefix: 'SOCK', name: 'Socks', cost: 120, price: 799, category: 'hygiene' },
 ];
 const VARIANTS = ['BLK-S', 'BLK-M', 'BLK-L', 'WHT-S', 'WHT-M', 'WHT-L', 'NAV-S', 'NAV-M', 'NAV-L', 'RED-M', 'GRN-M'];
 
-export const DEMO_SKUS = CATEGORIES.flatMap((c) => VARIANTS.map((v) => ({ sku: `${c.prefix}-${v}`, name: `${c.name} ${v}`, cost: c.cost, price: c.price })));
+export const DEMO_SKUS = CATEGORIES.flatMap((c) => VARIANTS.map((v) => ({ sku: `${c.prefix}-${v}`, name: `${c.name} ${v}`, cost: c.cost, price: c.price, category: c.category })));
 
 export async function seedDemo(db: Db, log: (line: string) => void = console.log): Promise<{ keys: { role: Role; key: string }[] }> {
   await ensureWarehouse(db, { code: 'EAST', name: 'East fulfilment centre', priority: 10, country: 'DE' });

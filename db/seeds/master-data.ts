@@ -23,9 +23,9 @@ export async function ensureTaxRate(db: Db, t: { country: string; region?: strin
   await db('tax_rates').insert({ country: t.country, region: t.region ?? '', rate_bp: t.rateBp, name: t.name }).onConflict(['country', 'region']).ignore();
 }
 
-export async function ensureProduct(db: Db, p: { sku: string; name: string; cost: number; price?: number; kind?: 'stocked' | 'kit'; components?: { sku: string; quantity: number }[] }): Promise<number> {
+export async function ensureProduct(db: Db, p: { sku: string; name: string; cost: number; price?: number; category?: string; kind?: 'stocked' | 'kit'; components?: { sku: string; quantity: number }[] }): Promise<number> {
   return inTransaction(db, async (tx) => {
-    const [row] = await tx('products').insert({ sku: p.sku, name: p.name, cost: p.cost, price: p.price, kind: p.kind ?? 'stocked' }).onConflict('sku').merge(['name', 'cost', 'price']).returning('id');
+    const [row] = await tx('products').insert({ sku: p.sku, name: p.name, cost: p.cost, price: p.price, category: p.category, kind: p.kind ?? 'stocked' }).onConflict('sku').merge(['name', 'cost', 'price', 'category']).returning('id');
     for (const c of p.components ?? []) {
       const comp = await tx('products').where({ sku: c.sku }).first('id');
       await tx('kit_components').insert({ kit_product_id: row.id, component_product_id: comp.id, quantity: c.quantity }).onConflict(['kit_product_id', 'component_product_id']).ignore();

@@ -15,9 +15,9 @@ export async function seedBase(db: Db): Promise<void> {
 export const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`.toUpperCase();
 
 /** A stocked SKU with the given stock per warehouse; returns the SKU. */
-export async function stockedSku(db: Db, stock: { EAST?: number; WEST?: number }, cost = 500, prefix = 'SKU'): Promise<string> {
+export async function stockedSku(db: Db, stock: { EAST?: number; WEST?: number }, cost = 500, prefix = 'SKU', category?: string): Promise<string> {
   const sku = unique(prefix);
-  await ensureProduct(db, { sku, name: `Test ${sku}`, cost, price: 2000 });
+  await ensureProduct(db, { sku, name: `Test ${sku}`, cost, price: 2000, category });
   for (const [wh, qty] of Object.entries(stock)) if (qty && qty > 0) await receiveOpeningStock(db, wh, sku, qty);
   return sku;
 }

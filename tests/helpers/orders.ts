@@ -44,6 +44,19 @@ export async function setCount(s: Stack, warehouse: string, sku: string, counted
   return s.call('POST', '/v1/inventory/adjustments', { key: s.keys.warehouse, body: { warehouse, sku, countedQuantity, reason: 'cycle count' } });
 }
 
+/** An order placed, shipped and delivered: what a return starts from. */
+export async function deliveredOrder(s: Stack, lines: Line[], over: Record<string, unknown> = {}) {
+  const { orderId } = await place(s, lines, over);
+  const o = await waitFor(s, orderId, 'fulfilling');
+  await shipAll(s, o);
+  return waitFor(s, orderId, 'completed');
+}
+
+/** Remembers a workflow id whose history should become a replay fixture. */
+export function remember(workflowId: string): void {
+  recorded.push(workflowId);
+}
+
 const recorded: string[] = [];
 
 /**

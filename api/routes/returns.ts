@@ -1,0 +1,109 @@
+/** Returns (return-to-refund) and the approvals inbox. */
+import { returnView, requestReturn, ReturnRejected } from '../../db/returns';
+import { returnPolicy } from '../../lib/config';
+import { stockAvailableSignal } from '../../workflows/order-messages';
+import { decideUpdate, inspectUpdate, receiveUpdate, returnProcessQuery } from '../../workflows/return-messages';
+import type { returnToRefund } from '../../workflows/return-to-refund';
+import { OrderIdKey } from '../../workflows/search-attributes';
+import type { ApiDeps } from '../deps';
+import { notFound, unprocessable } from '../errors';
+import { queryProcess, updateProcess } from '../process';
+import type { Routes } from '../route';
+import { ApprovalsQuery, DecisionBody, InspectionBody, ReceiptBody, ReturnParams, ReturnRequest } from '../schemas';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
+  async function findReturn(returnId: string) {
+    const r = UUID.test(returnId) ? await db('returns').where({ id: returnId }).first('id', 'workflow_id', 'status') : undefined;
+    if (!r) throw notFound(`Return ${returnId}`);
+    return r as { id: string; workflow_id: string; status: string };
+  }
+
+  routes.add({
+    method: 'post', path: '/v1/returns', tag: 'Returns', summary: 'Request a return (starts its return-to-refund process)',
+    roles: ['storefront', 'ops'], action: 'return.request', body: ReturnRequest, idempotent: true,
+    response: { status: 201, description: 'The return and its process; 422 when outside the window or more than shipped' },
+    handler: async (_ctx, { body }) => {
+      if (!(await db('sales_orders').where({ id: body.orderId }).first('id'))) throw notFound(`Order ${body.orderId}`);
+      let created;
+      try {
+        created = await requestReturn(db, body);
+      } catch (err) {
+        if (err instanceof ReturnRejected) throw unprocessable(err.message, err.details);
+        throw err;
+      }
+      await temporal.workflow.start<typeof returnToRefund>('returnToRefund', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: created.workflowId, workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ returnId: created.returnId, orderId: body.orderId, resolution: body.resolution, policy: returnPolicy(config) }],
+        typedSearchAttributes: [{ key: OrderIdKey, value: body.orderId }],
+      });
+      return { body: { returnId: created.returnId, workflowId: created.workflowId, status: 'requested' }, audit: { target: created.returnId, workflowId: created.workflowId } };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/v1/returns/:returnId', tag: 'Returns', summary: 'A return with its receipts, inspections, credit note, refunds and live process',
+    roles: ['storefront', 'ops', 'warehouse', 'approver', 'finance'], params: ReturnParams, response: { status: 200, description: 'The return' },
+    handler: async (_ctx, { params }) => {
+      const r = await findReturn(params.returnId);
+      const view = (await returnView(db, r.id))!;
+      const live = await queryProcess(temporal, r.workflow_id, returnProcessQuery);
+      return { body: { ...view, process: live ?? { stage: view.status, waitingFor: null, timeline: [] } } };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/v1/returns/:returnId/receipt', tag: 'Returns', summary: 'Record what physically arrived (partial receipts allowed)',
+    roles: ['warehouse'], action: 'return.receive', params: ReturnParams, body: ReceiptBody, response: { status: 200, description: 'Units received so far' },
+    handler: async (_ctx, { params, body }) => {
+      const r = await findReturn(params.returnId);
+      const totals = await updateProcess(temporal, r.workflow_id, receiveUpdate, body.lines);
+      return { body: { returnId: r.id, ...totals }, audit: { target: r.id, workflowId: r.workflow_id } };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/v1/returns/:returnId/inspection', tag: 'Returns', summary: 'Grade received units; answers the disposition chosen per line',
+    roles: ['warehouse'], action: 'return.inspect', params: ReturnParams, body: InspectionBody, response: { status: 200, description: 'restock | repair | quarantine | scrap per line' },
+    handler: async (_ctx, { params, body }) => {
+      const r = await findReturn(params.returnId);
+      const result = await updateProcess(temporal, r.workflow_id, inspectUpdate, body.lines);
+      // Restocked units are available to promise at once; backordered orders re-try now.
+      await Promise.allSettled(result.ordersWaiting.map((id) => temporal.workflow.getHandle(id).signal(stockAvailableSignal)));
+      return { body: { returnId: r.id, lines: result.lines }, audit: { target: r.id, workflowId: r.workflow_id } };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/v1/returns/:returnId/decision', tag: 'Returns', summary: 'Approve, reject or partially approve a refund',
+    roles: ['approver'], action: 'return.decide', params: ReturnParams, body: DecisionBody, response: { status: 200, description: 'The decision reached the process (a repeat of it is harmless)' },
+    handler: async (_ctx, { params, body, principal }) => {
+      const r = await findReturn(params.returnId);
+      const decided = await db('approvals').where({ subject_type: 'return', subject_id: r.id }).whereNot('status', 'pending').orderBy('decided_at', 'desc').first('decision', 'decided_amount');
+      if (decided && decided.decision === body.decision && (body.decision !== 'partial' || decided.decided_amount === body.amount)) {
+        return { body: { returnId: r.id, decision: body.decision, repeat: true } };
+      }
+      await updateProcess(temporal, r.workflow_id, decideUpdate, { ...body, decidedBy: principal.name });
+      return { body: { returnId: r.id, decision: body.decision, repeat: false }, audit: { target: r.id, workflowId: r.workflow_id } };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/v1/approvals', tag: 'Approvals', summary: 'Everything waiting on a person, oldest first, with its SLA',
+    roles: ['approver'], query: ApprovalsQuery, response: { status: 200, description: 'Approvals' },
+    handler: async (_ctx, { query }) => {
+      const rows = await db('approvals').where({ status: query.status }).orderBy('requested_at').limit(query.limit);
+      const now = Date.now();
+      return {
+        body: {
+          approvals: rows.map((a) => ({
+            approvalId: a.id, kind: a.kind, subjectType: a.subject_type, subjectId: a.subject_id, workflowId: a.workflow_id, amount: a.amount, currency: a.currency,
+            reason: a.reason, priority: a.priority, requestedAt: a.requested_at, slaDueAt: a.sla_due_at, slaBreached: new Date(a.sla_due_at).getTime() < now,
+            escalatedAt: a.escalated_at ?? undefined, decision: a.decision ?? undefined, decidedAmount: a.decided_amount ?? undefined, decidedBy: a.decided_by ?? undefined,
+          })),
+        },
+      };
+    },
+  });
+}
