@@ -1,6 +1,7 @@
 /** Talking to running processes: updates whose refusal becomes a 409, and queries that tolerate a closed process. */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
+import { stockAvailableSignal } from '../workflows/order-messages';
 import { conflict } from './errors';
 
 export async function updateProcess<R, A>(temporal: Client, workflowId: string, update: UpdateDefinition<R, [A]>, arg: A): Promise<R> {
@@ -24,4 +25,9 @@ export async function queryProcess<R>(temporal: Client, workflowId: string, quer
   } catch {
     return undefined; // the records in Postgres still answer; the live view is a bonus
   }
+}
+
+/** Stock became available (a count, a restock): backordered orders re-try their reservation now, not at their next timer. */
+export async function nudgeBackorders(temporal: Client, workflowIds: string[]): Promise<void> {
+  await Promise.allSettled(workflowIds.map((id) => temporal.workflow.getHandle(id).signal(stockAvailableSignal)));
 }

@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { inTransaction } from '../../db';
 import { applyMove, ordersWaitingFor, stockPosition, virtualLocation } from '../../db/inventory';
 import { postEntry } from '../../db/ledger';
-import { stockAvailableSignal } from '../../workflows/order-messages';
 import type { ApiDeps } from '../deps';
 import { conflict, notFound, unprocessable } from '../errors';
+import { nudgeBackorders } from '../process';
 import type { Routes } from '../route';
 import { Adjustment, Sku } from '../schemas';
 
@@ -56,8 +56,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
         const waiting = difference > 0 ? await ordersWaitingFor(tx, product.id) : [];
         return { adjustmentId, warehouse: body.warehouse, sku: body.sku, previousQuantity: quant.on_hand, countedQuantity: body.countedQuantity, difference, waiting };
       });
-      // Backordered orders re-try their reservation now rather than at their next timer.
-      await Promise.allSettled(result.waiting.map((id) => temporal.workflow.getHandle(id).signal(stockAvailableSignal)));
+      await nudgeBackorders(temporal, result.waiting);
       const { waiting, ...body2 } = result;
       return { body: { ...body2, ordersNotified: waiting.length }, audit: { target: `${body.warehouse}/${body.sku}` } };
     },

@@ -1,13 +1,12 @@
 /** Returns (return-to-refund) and the approvals inbox. */
 import { returnView, requestReturn, ReturnRejected } from '../../db/returns';
 import { returnPolicy } from '../../lib/config';
-import { stockAvailableSignal } from '../../workflows/order-messages';
 import { decideUpdate, inspectUpdate, receiveUpdate, returnProcessQuery } from '../../workflows/return-messages';
 import type { returnToRefund } from '../../workflows/return-to-refund';
 import { OrderIdKey } from '../../workflows/search-attributes';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
-import { queryProcess, updateProcess } from '../process';
+import { nudgeBackorders, queryProcess, updateProcess } from '../process';
 import type { Routes } from '../route';
 import { ApprovalsQuery, DecisionBody, InspectionBody, ReceiptBody, ReturnParams, ReturnRequest } from '../schemas';
 
@@ -69,8 +68,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     handler: async (_ctx, { params, body }) => {
       const r = await findReturn(params.returnId);
       const result = await updateProcess(temporal, r.workflow_id, inspectUpdate, body.lines);
-      // Restocked units are available to promise at once; backordered orders re-try now.
-      await Promise.allSettled(result.ordersWaiting.map((id) => temporal.workflow.getHandle(id).signal(stockAvailableSignal)));
+      await nudgeBackorders(temporal, result.ordersWaiting); // restocked units are available to promise at once
       return { body: { returnId: r.id, lines: result.lines }, audit: { target: r.id, workflowId: r.workflow_id } };
     },
   });
