@@ -2,6 +2,7 @@
 import type { ActivityDeps } from './deps';
 import { accountingActivities } from './accounting';
 import { approvalActivities } from './approvals';
+import { exceptionActivities } from './exceptions';
 import { inventoryActivities } from './inventory';
 import { paymentActivities } from './payments';
 import { refundActivities } from './payments/refund';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...returnActivities(deps),
     ...approvalActivities(deps),
     ...refundActivities(deps),
+    ...exceptionActivities(deps),
   };
 }
 

@@ -7,6 +7,7 @@ import type { ApiDeps } from './deps';
 import { errorMiddleware } from './errors';
 import { httpDuration, httpRequests } from './metrics';
 import { Routes } from './route';
+import { exceptionRoutes } from './routes/exceptions';
 import { inventoryRoutes } from './routes/inventory';
 import { masterDataRoutes } from './routes/master-data';
 import { orderRoutes } from './routes/orders';
@@ -55,6 +56,7 @@ export function createApp(deps: ApiDeps): Koa {
   orderRoutes(routes, deps);
   inventoryRoutes(routes, deps);
   returnRoutes(routes, deps);
+  exceptionRoutes(routes, deps);
   webhookRoutes(routes, deps);
 
   app.use(requestId);

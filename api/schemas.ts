@@ -110,3 +110,18 @@ export const DecisionBody = z.object({
   note: text(2000),
 }).refine((d) => d.decision !== 'partial' || (d.amount ?? 0) > 0, { message: 'a partial decision needs a positive amount', path: ['amount'] });
 export const ApprovalsQuery = z.object({ status: z.enum(['pending', 'approved', 'rejected', 'partial', 'withdrawn']).default('pending'), limit: z.coerce.number().int().min(1).max(500).default(100) });
+
+export const ExceptionsQuery = z.object({
+  status: z.enum(['open', 'resolved', 'closed']).default('open'),
+  type: z.string().max(50).optional(),
+  queue: z.string().max(50).optional(),
+  slaBreached: z.enum(['true', 'false']).optional(),
+  minAgeMinutes: z.coerce.number().int().nonnegative().max(10_000_000).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export const ExceptionParams = z.object({ id: z.string().max(64) });
+export const ExceptionResolutionBody = z.object({
+  action: z.string().regex(/^[a-z_]{1,50}$/, 'an action name such as release or cancel'),
+  note: text(2000),
+  data: z.object({ address: Address.optional() }).optional(),
+});

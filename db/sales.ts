@@ -94,7 +94,7 @@ export async function orderView(db: Db, orderId: string) {
     .where('o.id', orderId)
     .first('o.*', 'c.code as channel', 'cu.email', 'cu.name as customer_name');
   if (!o) return undefined;
-  const [lines, reservations, shipments, shipmentLines, payments, invoices, returns] = await Promise.all([
+  const [lines, reservations, shipments, shipmentLines, payments, invoices, returns, exceptions] = await Promise.all([
     db('sales_order_lines as l').join('products as p', 'p.id', 'l.product_id').where('l.order_id', orderId).orderBy('l.line_no')
       .select('l.id', 'l.line_no', 'p.sku', 'p.name', 'l.quantity', 'l.unit_price', 'l.net', 'l.tax', 'l.quantity_shipped', 'l.quantity_cancelled'),
     db('reservations as r').join('products as p', 'p.id', 'r.product_id').join('warehouses as w', 'w.id', 'r.warehouse_id').where('r.order_id', orderId).orderBy('r.id')
@@ -106,6 +106,7 @@ export async function orderView(db: Db, orderId: string) {
     db('payments').where({ order_id: orderId }).orderBy('created_at').select('kind', 'amount', 'currency', 'status', 'provider_ref', 'invoice_id', 'return_id', 'failure_reason', 'created_at'),
     db('invoices').where({ order_id: orderId }).orderBy('issued_at').select('id', 'number', 'subtotal', 'shipping', 'tax', 'total', 'status', 'issued_at'),
     db('returns').where({ order_id: orderId }).orderBy('requested_at').select('id', 'rma_number', 'status', 'resolution', 'refund_amount', 'requested_at'),
+    db('exceptions').where({ subject_type: 'order', subject_id: orderId, status: 'open' }).orderBy('opened_at').select('id', 'type', 'severity', 'queue', 'summary', 'opened_at'),
   ]);
   return {
     orderId: o.id as string,
@@ -130,6 +131,6 @@ export async function orderView(db: Db, orderId: string) {
     payments: payments.map((p) => ({ kind: p.kind, amount: p.amount, currency: p.currency, status: p.status, providerRef: p.provider_ref, invoiceId: p.invoice_id ?? undefined, returnId: p.return_id ?? undefined, failureReason: p.failure_reason ?? undefined, at: p.created_at })),
     invoices: invoices.map((i) => ({ invoiceId: i.id, number: i.number, subtotal: i.subtotal, shipping: i.shipping, tax: i.tax, total: i.total, status: i.status, issuedAt: i.issued_at })),
     returns: returns.map((r) => ({ returnId: r.id, rmaNumber: r.rma_number ?? undefined, status: r.status, resolution: r.resolution, refundAmount: r.refund_amount ?? undefined, requestedAt: r.requested_at })),
-    exceptions: [] as unknown[],
+    exceptions: exceptions.map((e) => ({ exceptionId: e.id, type: e.type, severity: e.severity, queue: e.queue, summary: e.summary, openedAt: e.opened_at })),
   };
 }

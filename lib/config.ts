@@ -41,6 +41,9 @@ const schema = z.object({
   REFUND_APPROVAL_SLA: duration.default('48h'),
   REFUND_AUTO_APPROVE_LIMIT: z.coerce.number().int().nonnegative().default(5000), // minor units
   RETURN_SCAN_INTERVAL: duration.default('1d'),
+  // Unset: each exception type's own SLA from the catalogue (exception_types).
+  EXCEPTION_SLA: duration.optional(),
+  EXCEPTION_SECOND_SLA: duration.optional(),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -80,5 +83,7 @@ export function orderTimings(c: Config): OrderTimings {
     backorderWaitTimeout: c.BACKORDER_WAIT_TIMEOUT as Duration,
     backorderRecheckInterval: c.BACKORDER_RECHECK_INTERVAL as Duration,
     fulfilmentTimeout: c.FULFILMENT_TIMEOUT as Duration,
+    ...(c.EXCEPTION_SLA ? { exceptionSla: c.EXCEPTION_SLA as Duration } : {}),
+    ...(c.EXCEPTION_SECOND_SLA ? { exceptionSecondSla: c.EXCEPTION_SECOND_SLA as Duration } : {}),
   };
 }

@@ -9,14 +9,17 @@
  * is an idempotent activity; this file only decides.
  */
 import {
-  allHandlersFinished, ApplicationFailure, condition, log, proxyActivities, setHandler, upsertSearchAttributes,
+  allHandlersFinished, ApplicationFailure, condition, log, patched, proxyActivities, setHandler, startChild, upsertSearchAttributes, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { msToNumber as msOf } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
-import type { OrderOutcome, OrderStatus, OrderToCashInput, ShipmentEvent, TimelineStep } from './order-types';
+import type { OrderOutcome, OrderStatus, OrderToCashInput, ShipmentEvent, ShippingAddress, TimelineStep } from './order-types';
 import { OrderStageKey } from './search-attributes';
 import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventSignal, stockAvailableSignal } from './order-messages';
+import { exceptionCase } from './exception-case';
+import { causeGoneSignal } from './exception-messages';
+import type { CaseOutcome } from './exception-types';
 
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -37,6 +40,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   let review = null as 'release' | 'cancel' | null; // set by the review update
   let stockArrived = false;
   let anyShipped = false;
+  let addressChanged = false; // set by the address update; an open address case may close itself
 
   const mark = (step: string) => timeline.push({ step, at: new Date().toISOString() });
   const finished = () => stage === 'completed' || stage === 'cancelled';
@@ -66,6 +70,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     try {
       const saved = await act.changeShippingAddress({ orderId, address });
       mark('shipping address changed');
+      addressChanged = true;
       return saved;
     } catch (err) {
       throw ApplicationFailure.nonRetryable(`address change refused: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`, 'AddressLocked');
@@ -96,6 +101,59 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     return { status: 'cancelled', reason };
   }
 
+  /** Opens an exception case as a child process; the outcome comes back as its result. */
+  async function openCase(type: string, subjectId: string, summary: string, attempt: number) {
+    const exceptionId = uuid4();
+    const child = await startChild(exceptionCase, {
+      workflowId: `exception-${exceptionId}`,
+      parentClosePolicy: 'ABANDON', // a case is its own record: it outlives the order that opened it
+      args: [{
+        exceptionId, key: `${type}:${orderId}:${attempt}`, type, subjectType: 'order', subjectId, summary, waitingWorkflowId: workflowInfo().workflowId,
+        sla: input.timings.exceptionSla, secondSla: input.timings.exceptionSecondSla,
+      }],
+    });
+    let outcome: CaseOutcome | undefined;
+    void child.result().then((o) => (outcome = o));
+    return { child, outcome: () => outcome };
+  }
+
+  /** Returns an outcome when the order ends here (cancelled), undefined when the address is good. */
+  async function holdForAddress(): Promise<OrderOutcome | undefined> {
+    let check = await act.validateAddress({ orderId });
+    for (let attempt = 1; !check.valid; attempt++) {
+      await enter('on_hold');
+      mark(`address invalid: ${check.reason}`);
+      const c = await openCase('invalid_address', orderId, `Order ${input.externalRef} (${input.channel}): ${check.reason}`, attempt);
+      addressChanged = false;
+      for (;;) {
+        await waitFor('a deliverable address (exception case)', () => c.outcome() !== undefined || addressChanged || cancelRequest !== null, input.timings.fulfilmentTimeout);
+        const outcome = c.outcome();
+        if (!outcome && cancelRequest) {
+          await c.child.signal(causeGoneSignal, 'the order was cancelled');
+          return cancel(cancelRequest.reason);
+        }
+        if (!outcome && addressChanged) {
+          addressChanged = false;
+          check = await act.validateAddress({ orderId });
+          if (!check.valid) continue;
+          await c.child.signal(causeGoneSignal, 'the address was corrected on the order');
+          mark('address corrected by the customer');
+          break;
+        }
+        if (!outcome) continue;
+        if (outcome.outcome === 'resolved' && outcome.resolution.action === 'cancel') return cancel(`undeliverable address: ${outcome.resolution.note}`);
+        if (outcome.outcome === 'resolved' && outcome.resolution.action === 'correct_address') {
+          await act.changeShippingAddress({ orderId, address: outcome.resolution.data!.address as ShippingAddress });
+          mark('address corrected by ops');
+        }
+        check = await act.validateAddress({ orderId });
+        break;
+      }
+    }
+    if (stage === 'on_hold') await enter('received');
+    return undefined;
+  }
+
   // Waits until `ready` or until `timeout`; returns false on timeout.
   async function waitFor(what: string, ready: () => boolean, timeout: Duration): Promise<boolean> {
     waitingFor = what;
@@ -115,6 +173,13 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     if (cancelRequest) return cancel(cancelRequest.reason);
     if (review === 'cancel') return cancel('rejected in payment review');
     mark('released from payment review');
+  }
+
+  // 1b. Address: an undeliverable address holds the order on an exception case until ops correct it
+  // (or cancel), or the customer corrects it (the case then closes itself).
+  if (patched('address-validation-exception')) {
+    const outcome = await holdForAddress();
+    if (outcome) return outcome;
   }
 
   // 2. Reserve. 'ship_available' takes what there is; 'wait' and 'cancel' want everything at once.

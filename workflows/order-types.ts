@@ -21,6 +21,8 @@ export interface OrderTimings {
   backorderWaitTimeout: Duration;
   backorderRecheckInterval: Duration;
   fulfilmentTimeout: Duration;
+  exceptionSla?: Duration; // overrides the catalogue's thresholds for cases this order opens
+  exceptionSecondSla?: Duration;
 }
 
 export interface OrderToCashInput {

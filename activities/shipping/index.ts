@@ -16,8 +16,22 @@ export interface ShipmentRef {
 
 export type ProgressEvent = 'picked' | 'packed' | 'delivered' | 'failed';
 
+/**
+ * The sandbox address validator: behaves like a real one for the cases a
+ * storefront developer needs to provoke. Postal code 00000 is undeliverable.
+ */
+export function validateAddressSandbox(a: { postalCode: string }): { valid: boolean; reason?: string } {
+  if (a.postalCode.replace(/\s/g, '') === '00000') return { valid: false, reason: `postal code ${a.postalCode} is not deliverable` };
+  return { valid: true };
+}
+
 export function shippingActivities({ db }: ActivityDeps) {
   return {
+    async validateAddress(input: { orderId: string }): Promise<{ valid: boolean; reason?: string }> {
+      const o = await db('sales_orders').where({ id: input.orderId }).first('shipping_address');
+      return validateAddressSandbox(o.shipping_address);
+    },
+
     /** Groups the order's unshipped reservations into one shipment per warehouse. Repeating a wave returns its shipments. */
     async createShipments(input: { orderId: string; wave: number }): Promise<ShipmentRef[]> {
       return inTransaction(db, async (tx) => {

@@ -12,6 +12,7 @@ import * as exceptions from './009_exceptions';
 import * as approvals from './010_approvals';
 import * as returns from './011_returns';
 import * as notifications from './012_notifications';
+import * as exceptionCatalogue from './013_exception_catalogue';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '010_approvals': approvals,
   '011_returns': returns,
   '012_notifications': notifications,
+  '013_exception_catalogue': exceptionCatalogue,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

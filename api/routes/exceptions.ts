@@ -1,0 +1,96 @@
+/** The exception queue: list and filter, read one with its context, claim it, resolve it with an allowed action. */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { orderView } from '../../db/sales';
+import { caseQuery, resolveCaseUpdate } from '../../workflows/exception-messages';
+import { processQuery } from '../../workflows/order-messages';
+import type { ApiDeps } from '../deps';
+import { badRequest, conflict, notFound } from '../errors';
+import { queryProcess, updateProcess } from '../process';
+import type { Routes } from '../route';
+import { ExceptionParams, ExceptionResolutionBody, ExceptionsQuery } from '../schemas';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function exceptionRoutes(routes: Routes, { db, temporal }: ApiDeps): void {
+  async function findException(id: string) {
+    const e = UUID.test(id) ? await db('exceptions as e').join('exception_types as t', 't.type', 'e.type').where('e.id', id).first('e.*', 't.actions', 't.description') : undefined;
+    if (!e) throw notFound(`Exception ${id}`);
+    return e;
+  }
+  const summary = (e: Record<string, any>) => ({
+    exceptionId: e.id, type: e.type, status: e.status, severity: e.severity, queue: e.queue, subjectType: e.subject_type, subjectId: e.subject_id,
+    summary: e.summary, openedAt: e.opened_at, slaDueAt: e.sla_due_at ?? undefined, slaBreached: e.status === 'open' && !!e.sla_due_at && new Date(e.sla_due_at) < new Date(),
+    escalationLevel: e.escalation_level, claimedBy: e.claimed_by ?? undefined, resolution: e.resolution ?? undefined, resolvedAt: e.resolved_at ?? undefined,
+  });
+
+  routes.add({
+    method: 'get', path: '/v1/exceptions', tag: 'Exceptions', summary: 'The queue of cases that need a person, oldest first', roles: ['ops'], query: ExceptionsQuery,
+    response: { status: 200, description: 'Cases' },
+    handler: async (_ctx, { query }) => {
+      const q = db('exceptions').where({ status: query.status }).orderBy('opened_at').limit(query.limit);
+      if (query.type) q.where({ type: query.type });
+      if (query.queue) q.where({ queue: query.queue });
+      if (query.slaBreached === 'true') q.where('sla_due_at', '<', db.fn.now());
+      if (query.slaBreached === 'false') q.where((w) => w.whereNull('sla_due_at').orWhere('sla_due_at', '>=', db.fn.now()));
+      if (query.minAgeMinutes) q.where('opened_at', '<', new Date(Date.now() - query.minAgeMinutes * 60000));
+      return { body: { exceptions: (await q).map(summary) } };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/v1/exceptions/:id', tag: 'Exceptions', summary: 'One case with its allowed actions and the context of the process it holds up',
+    roles: ['ops'], params: ExceptionParams, response: { status: 200, description: 'The case' },
+    handler: async (_ctx, { params }) => {
+      const e = await findException(params.id);
+      const order = e.subject_type === 'order' ? await orderView(db, e.subject_id) : undefined;
+      const process = e.workflow_id && e.workflow_id.startsWith('order-') ? await queryProcess(temporal, e.workflow_id, processQuery) : undefined;
+      const caseProcess = e.case_workflow_id ? await queryProcess(temporal, e.case_workflow_id, caseQuery) : undefined;
+      return {
+        body: {
+          ...summary(e), description: e.description, details: e.details, allowedActions: e.actions, resolutionData: e.resolution_data ?? undefined,
+          context: {
+            order: order ? { orderId: order.orderId, status: order.status, customer: order.customer, shippingAddress: order.shippingAddress, totals: order.totals } : undefined,
+            process: process ? { workflowId: e.workflow_id, stage: process.stage, waitingFor: process.waitingFor } : undefined,
+            case: caseProcess ? { workflowId: e.case_workflow_id, ...caseProcess } : undefined,
+          },
+        },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/v1/exceptions/:id/claim', tag: 'Exceptions', summary: 'Take a case (so two people do not work it twice)', roles: ['ops'], action: 'exception.claim',
+    params: ExceptionParams, response: { status: 200, description: 'Claimed' },
+    handler: async (_ctx, { params, principal }) => {
+      const e = await findException(params.id);
+      if (e.status !== 'open') throw conflict(`The case is already ${e.status}`);
+      const n = await db('exceptions').where({ id: e.id }).where((w) => w.whereNull('claimed_by').orWhere('claimed_by', principal.name)).update({ claimed_by: principal.name, claimed_at: db.fn.now() });
+      if (n === 0) throw conflict(`The case is claimed by ${e.claimed_by}`);
+      return { body: { exceptionId: e.id, claimedBy: principal.name }, audit: { target: e.id, workflowId: e.case_workflow_id ?? undefined } };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/v1/exceptions/:id/resolution', tag: 'Exceptions', summary: 'Resolve a case with one of its allowed actions; the waiting process continues accordingly',
+    roles: ['ops'], action: 'exception.resolve', params: ExceptionParams, body: ExceptionResolutionBody, response: { status: 200, description: 'Resolved; 409 lists the allowed actions' },
+    handler: async (_ctx, { params, body, principal }) => {
+      const e = await findException(params.id);
+      const allowed = (e.actions as { action: string; effect: string }[]);
+      if (e.status !== 'open') throw conflict(`The case is already ${e.status}`, allowed);
+      if (!allowed.some((a) => a.action === body.action)) throw conflict(`Action "${body.action}" is not allowed for ${e.type}; allowed: ${allowed.map((a) => a.action).join(', ')}`, allowed);
+      if (body.action === 'correct_address' && !body.data?.address) throw badRequest('correct_address needs data.address', [{ path: 'data.address', message: 'required' }]);
+      const resolution = { action: body.action, note: body.note, data: body.data, resolvedBy: principal.name };
+      if (e.case_workflow_id) {
+        try {
+          await updateProcess(temporal, e.case_workflow_id, resolveCaseUpdate, resolution);
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+      } else {
+        // A case raised without a process of its own: recording the resolution is all there is to do.
+        await db('exceptions').where({ id: e.id, status: 'open' }).update({ status: 'resolved', resolution: `${body.action}: ${body.note}`, resolution_data: JSON.stringify(body.data ?? {}), resolved_by: principal.name, resolved_at: db.fn.now() });
+      }
+      return { body: { exceptionId: e.id, action: body.action, accepted: true }, audit: { target: e.id, workflowId: e.case_workflow_id ?? e.workflow_id ?? undefined } };
+    },
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * One exception case: id `exception-<id>`, with its record in Postgres.
+ *
+ *   open ─► wait for a person (resolve update, allowed actions only)
+ *        ├─ SLA lapses: escalate (severity up, supervisors, a notification); second threshold: again
+ *        ├─ the cause goes away: close itself and say why
+ *        └─ resolved: the outcome goes back to the waiting process (this is its child)
+ * Never dropped silently: after the second escalation it still waits.
+ */
+import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { Activities } from '../activities';
+import { caseQuery, causeGoneSignal, resolveCaseUpdate } from './exception-messages';
+import type { CaseOutcome, ExceptionCaseInput, ExceptionResolution } from './exception-types';
+
+const act = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export async function exceptionCase(input: ExceptionCaseInput): Promise<CaseOutcome> {
+  const opened = await act.openCase(input);
+  let resolution = null as ExceptionResolution | null;
+  let goneBecause = null as string | null;
+  let level = 0;
+  let waitingFor: string | null = `a person in the ${opened.queue} queue`;
+  const done = () => resolution !== null || goneBecause !== null;
+
+  setHandler(caseQuery, () => ({ status: resolution ? 'resolved' : goneBecause ? 'closed' : 'open', escalationLevel: level, allowedActions: opened.actions, waitingFor }));
+  setHandler(causeGoneSignal, (reason) => void (goneBecause ??= reason));
+  setHandler(resolveCaseUpdate, (r) => {
+    resolution = r;
+    return { accepted: true };
+  }, {
+    validator: (r: ExceptionResolution) => {
+      if (done()) throw new Error(`the case is already ${resolution ? 'resolved' : 'closed'}`);
+      if (!opened.actions.includes(r.action)) throw new Error(`action "${r.action}" is not allowed for ${input.type}; allowed: ${opened.actions.join(', ')}`);
+    },
+  });
+
+  const thresholds = [msToNumber(opened.sla), msToNumber(opened.secondSla) - msToNumber(opened.sla)];
+  for (const [i, wait] of thresholds.entries()) {
+    if (await condition(done, Math.max(1, wait))) break;
+    level = i + 1;
+    await act.escalateCase({ exceptionId: opened.exceptionId, level });
+  }
+  waitingFor = level > 0 ? `a person (escalated, level ${level})` : waitingFor;
+  await condition(done);
+  waitingFor = null;
+  if (resolution) {
+    await act.resolveCase({ exceptionId: opened.exceptionId, ...resolution });
+    return { outcome: 'resolved', resolution };
+  }
+  await act.closeCase({ exceptionId: opened.exceptionId, reason: goneBecause! });
+  return { outcome: 'closed', reason: goneBecause! };
+}
