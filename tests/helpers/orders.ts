@@ -69,7 +69,8 @@ export async function recordHistories(s: Stack, name: string): Promise<void> {
   const dir = join(__dirname, '..', 'fixtures', 'histories');
   mkdirSync(dir, { recursive: true });
   let i = 0;
-  for (const id of recorded.splice(0)) {
+  const cases = await s.db('exceptions').whereIn('workflow_id', recorded).whereNotNull('case_workflow_id').pluck('case_workflow_id');
+  for (const id of [...recorded.splice(0), ...cases]) {
     const handle = s.client.workflow.getHandle(id);
     const desc = await handle.describe();
     if (desc.status.name === 'RUNNING') continue;
