@@ -1,8 +1,12 @@
 /** Every activity the workers run, grouped by domain; `Activities` is the type workflows import. */
+import type { Db } from '../db';
 import type { ActivityDeps } from './deps';
+import { sandboxMailer } from './notifications/mailer';
+import { sandboxPaymentProvider } from './payments/sandbox';
 import { accountingActivities } from './accounting';
 import { approvalActivities } from './approvals';
 import { exceptionActivities } from './exceptions';
+import { notificationActivities } from './notifications';
 import { inventoryActivities } from './inventory';
 import { paymentActivities } from './payments';
 import { refundActivities } from './payments/refund';
@@ -21,8 +25,14 @@ export function createActivities(deps: ActivityDeps) {
     ...approvalActivities(deps),
     ...refundActivities(deps),
     ...exceptionActivities(deps),
+    ...notificationActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps };
+
+/** The built-in sandbox providers (payments, mail); real ones are passed in their place. */
+export function sandboxDeps(db: Db, over: Partial<ActivityDeps> = {}): ActivityDeps {
+  return { db, payments: sandboxPaymentProvider(db), mailer: sandboxMailer(db), ...over };
+}

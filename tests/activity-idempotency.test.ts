@@ -3,8 +3,7 @@
  * the same input, as a retry after a crash would, and the second run must
  * change nothing: same result, same rows.
  */
-import { createActivities } from '../activities';
-import { sandboxPaymentProvider } from '../activities/payments/sandbox';
+import { createActivities, sandboxDeps } from '../activities';
 import { createDb, Db } from '../db';
 import { recordOrder } from '../db/sales';
 import { orderBody, stockedSku } from './helpers/fixtures';
@@ -13,7 +12,7 @@ let db: Db;
 let act: ReturnType<typeof createActivities>;
 beforeAll(() => {
   db = createDb(process.env.DATABASE_URL!, 5);
-  act = createActivities({ db, payments: sandboxPaymentProvider(db) });
+  act = createActivities(sandboxDeps(db));
 });
 afterAll(async () => db?.destroy());
 

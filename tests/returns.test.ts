@@ -1,8 +1,7 @@
 /** Return-to-refund, every branch, on the real Temporal dev server and Postgres. */
-import { createActivities } from '../activities';
-import { sandboxPaymentProvider } from '../activities/payments/sandbox';
+import { createActivities, sandboxDeps } from '../activities';
 import { requestReturn } from '../db/returns';
-import { ensureSchedules, returnScanScheduleId } from '../workers/schedules';
+import { ensureSchedules, outboxScheduleId, returnScanScheduleId } from '../workers/schedules';
 import { stockedSku } from './helpers/fixtures';
 import { deliveredOrder, getOrder, recordHistories, remember, shipAll, waitFor as waitForOrder } from './helpers/orders';
 import { eventually, startStack, Stack } from './helpers/stack';
@@ -214,7 +213,7 @@ test('two returns of one order refunding at the same moment can never exceed wha
   const order = await deliveredOrder(s, [{ sku, quantity: 2 }], { shippingPrice: 0 }); // captured: 2380
   const a = await requestReturn(s.db, { orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'x' }] });
   const b = await requestReturn(s.db, { orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'y' }] });
-  const act = createActivities({ db: s.db, payments: sandboxPaymentProvider(s.db) });
+  const act = createActivities(sandboxDeps(s.db));
   // Both ask for 2000: together 4000 against 2380 captured.
   const [ra, rb] = await Promise.all([act.refundReturn({ returnId: a.returnId, amount: 2000 }), act.refundReturn({ returnId: b.returnId, amount: 2000 })]);
   expect(ra.refunded + rb.refunded).toBe(2380);
@@ -294,4 +293,5 @@ test('the return-rate scan runs on a schedule and flags a SKU returned far above
   expect(flagged.summary).toMatch(new RegExp(`SKU ${sku} returned 6 of 6 units \\(100 %\\) against`));
   expect(await s.db('exceptions').where({ type: 'unusual_return_pattern', subject_id: filler })).toHaveLength(0);
   await schedule.delete();
+  await s.client.schedule.getHandle(outboxScheduleId(s.taskQueue)).delete();
 });

@@ -5,10 +5,19 @@ import type { Config } from '../lib/config';
 export const RETURN_SCAN = { windowDays: 90, factor: 3, minVolume: 5 };
 export const returnScanScheduleId = (taskQueue: string) => `return-rate-scan-${taskQueue}`;
 
-export async function ensureSchedules(client: Client, c: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'RETURN_SCAN_INTERVAL'>): Promise<void> {
-  const scheduleId = returnScanScheduleId(c.TEMPORAL_TASK_QUEUE);
-  const action = { type: 'startWorkflow' as const, workflowType: 'returnRateScan', taskQueue: c.TEMPORAL_TASK_QUEUE, args: [RETURN_SCAN], workflowId: `return-rate-scan-${c.TEMPORAL_TASK_QUEUE}` };
-  const spec = { intervals: [{ every: c.RETURN_SCAN_INTERVAL as `${number}d` }] };
+export const outboxScheduleId = (taskQueue: string) => `notification-dispatch-${taskQueue}`;
+
+type ScheduleConfig = Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'RETURN_SCAN_INTERVAL' | 'OUTBOX_INTERVAL'>;
+
+export async function ensureSchedules(client: Client, c: ScheduleConfig): Promise<void> {
+  const q = c.TEMPORAL_TASK_QUEUE;
+  await ensure(client, returnScanScheduleId(q), c.RETURN_SCAN_INTERVAL, { workflowType: 'returnRateScan', taskQueue: q, args: [RETURN_SCAN], workflowId: `return-rate-scan-${q}` });
+  await ensure(client, outboxScheduleId(q), c.OUTBOX_INTERVAL, { workflowType: 'notificationDispatch', taskQueue: q, args: [], workflowId: `notification-dispatch-${q}` });
+}
+
+async function ensure(client: Client, scheduleId: string, every: string, start: { workflowType: string; taskQueue: string; args: unknown[]; workflowId: string }) {
+  const action = { type: 'startWorkflow' as const, ...start };
+  const spec = { intervals: [{ every: every as `${number}s` }] };
   try {
     await client.schedule.create({ scheduleId, spec, action, policies: { overlap: 'SKIP' } });
   } catch (err) {

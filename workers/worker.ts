@@ -3,10 +3,10 @@
  * stateless: start as many as you like, on as many machines, on one task queue.
  */
 import { bundleWorkflowCode, NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, sandboxDeps } from '../activities';
 import type { Db } from '../db';
-import { sandboxPaymentProvider } from '../activities/payments/sandbox';
 import type { PaymentProvider } from '../activities/payments/provider';
+import type { Mailer } from '../activities/notifications/mailer';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -21,12 +21,13 @@ export interface WorkerOptions {
   taskQueue: string;
   db: Db;
   payments?: PaymentProvider;
+  mailer?: Mailer;
   workflowBundle?: { code: string } | { codePath: string };
   identity?: string;
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
-  const activities = createActivities({ db: o.db, payments: o.payments ?? sandboxPaymentProvider(o.db) });
+  const activities = createActivities(sandboxDeps(o.db, { ...(o.payments ? { payments: o.payments } : {}), ...(o.mailer ? { mailer: o.mailer } : {}) }));
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,

@@ -3,3 +3,4 @@ export { orderToCash } from './order-to-cash';
 export { returnToRefund } from './return-to-refund';
 export { returnRateScan } from './return-rate-scan';
 export { exceptionCase } from './exception-case';
+export { notificationDispatch } from './notification-dispatch';

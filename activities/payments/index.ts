@@ -7,14 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { inTransaction } from '../../db';
 import { postEntry } from '../../db/ledger';
+import { queueNotification } from '../../db/outbox';
 import type { ActivityDeps } from '../deps';
 import type { RiskVerdict } from './provider';
 
 export function paymentActivities({ db, payments }: ActivityDeps) {
   async function orderMoney(orderId: string) {
-    const o = await db('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('o.id', orderId).first('o.total', 'o.currency', 'c.email');
+    const o = await db('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('o.id', orderId).first('o.total', 'o.currency', 'o.external_ref', 'c.email');
     if (!o) throw new Error(`Order ${orderId} not found`);
-    return o as { total: number; currency: string; email: string };
+    return o as { total: number; currency: string; email: string; external_ref: string };
   }
 
   async function authorization(orderId: string) {
@@ -34,14 +35,19 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
       if (recorded) return { approved: recorded.status === 'succeeded', reason: recorded.failure_reason ?? undefined };
       const o = await orderMoney(input.orderId);
       const result = await payments.authorize({ token: input.token, amount: o.total, currency: o.currency, idempotencyKey: key });
-      await db('payments')
-        .insert({
-          id: randomUUID(), order_id: input.orderId, kind: 'authorization', amount: o.total, currency: o.currency,
-          status: result.approved ? 'succeeded' : 'failed', provider: payments.name, provider_ref: result.providerRef,
-          failure_reason: result.reason, idempotency_key: key,
-        })
-        .onConflict('idempotency_key')
-        .ignore();
+      await inTransaction(db, async (tx) => {
+        await tx('payments')
+          .insert({
+            id: randomUUID(), order_id: input.orderId, kind: 'authorization', amount: o.total, currency: o.currency,
+            status: result.approved ? 'succeeded' : 'failed', provider: payments.name, provider_ref: result.providerRef,
+            failure_reason: result.reason, idempotency_key: key,
+          })
+          .onConflict('idempotency_key')
+          .ignore();
+        if (result.approved) {
+          await queueNotification(tx, { key: `order:${input.orderId}:confirmed`, recipient: o.email, template: 'order_confirmed', subjectType: 'order', subjectId: input.orderId, payload: { externalRef: o.external_ref, total: o.total, currency: o.currency } });
+        }
+      });
       return { approved: result.approved, reason: result.reason };
     },
 

@@ -1,6 +1,7 @@
 /** Sales activities: the order's status, cancellation and address changes, as the workflow decides them. */
 import { ApplicationFailure } from '@temporalio/activity';
 import { inTransaction } from '../../db';
+import { queueNotification } from '../../db/outbox';
 import type { ActivityDeps } from '../deps';
 import { releaseActive } from '../inventory';
 import type { OrderStatus, ShippingAddress } from '../../workflows/order-types';
@@ -8,7 +9,12 @@ import type { OrderStatus, ShippingAddress } from '../../workflows/order-types';
 export function salesActivities({ db }: ActivityDeps) {
   return {
     async setOrderStatus(input: { orderId: string; status: OrderStatus }): Promise<void> {
-      await db('sales_orders').where({ id: input.orderId }).whereNot('status', 'cancelled').update({ status: input.status, updated_at: db.fn.now() });
+      await inTransaction(db, async (tx) => {
+        await tx('sales_orders').where({ id: input.orderId }).whereNot('status', 'cancelled').update({ status: input.status, updated_at: tx.fn.now() });
+        if (input.status !== 'backordered') return;
+        const o = await tx('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('o.id', input.orderId).first('o.external_ref', 'c.email');
+        await queueNotification(tx, { key: `order:${input.orderId}:delayed`, recipient: o.email, template: 'order_delayed', subjectType: 'order', subjectId: input.orderId, payload: { externalRef: o.external_ref, reason: 'waiting for stock' } });
+      });
     },
 
     /** Cancels what has not shipped: releases reservations, cancels pending shipments and the open line quantities. */

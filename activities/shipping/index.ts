@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { inTransaction } from '../../db';
 import { applyMove, virtualLocation } from '../../db/inventory';
 import { postEntry } from '../../db/ledger';
+import { queueNotification } from '../../db/outbox';
 import type { ActivityDeps } from '../deps';
 
 export interface ShipmentRef {
@@ -72,7 +73,8 @@ export function shippingActivities({ db }: ActivityDeps) {
     /** The shipment leaves: stock moves to the customer, reservations are consumed, cost of goods sold is booked. */
     async dispatchShipment(input: { shipmentId: string; carrier?: string; trackingNumber?: string }): Promise<{ costOfGoods: number }> {
       return inTransaction(db, async (tx) => {
-        const shipment = await tx('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').where('s.id', input.shipmentId).forUpdate('s').first('s.*', 'o.currency');
+        const shipment = await tx('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').join('customers as c', 'c.id', 'o.customer_id')
+          .where('s.id', input.shipmentId).forUpdate('s').first('s.*', 'o.currency', 'o.external_ref', 'c.email');
         if (!shipment) throw new Error(`Shipment ${input.shipmentId} not found`);
         const cogsKey = `shipment:${shipment.id}:cogs`;
         if (['shipped', 'delivered'].includes(shipment.status)) {
@@ -93,6 +95,10 @@ export function shippingActivities({ db }: ActivityDeps) {
         const lines = await tx('shipment_lines').where({ shipment_id: shipment.id });
         for (const l of lines) await tx('sales_order_lines').where({ id: l.order_line_id }).increment('quantity_shipped', l.quantity);
         await tx('shipments').where({ id: shipment.id }).update({ status: 'shipped', shipped_at: tx.fn.now(), carrier: input.carrier ?? shipment.carrier, tracking_number: input.trackingNumber ?? shipment.tracking_number });
+        await queueNotification(tx, {
+          key: `shipment:${shipment.id}:shipped`, recipient: shipment.email, template: 'order_shipped', subjectType: 'order', subjectId: shipment.order_id,
+          payload: { externalRef: shipment.external_ref, carrier: input.carrier ?? shipment.carrier, trackingNumber: input.trackingNumber ?? shipment.tracking_number },
+        });
         await postEntry(tx, {
           key: cogsKey, description: `Cost of goods shipped (shipment ${shipment.id})`, sourceType: 'shipment', sourceId: shipment.id, currency: shipment.currency,
           lines: [{ account: '5000', debit: costOfGoods }, { account: '1300', credit: costOfGoods }],

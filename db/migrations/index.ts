@@ -13,6 +13,7 @@ import * as approvals from './010_approvals';
 import * as returns from './011_returns';
 import * as notifications from './012_notifications';
 import * as exceptionCatalogue from './013_exception_catalogue';
+import * as mail from './014_mail';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '011_returns': returns,
   '012_notifications': notifications,
   '013_exception_catalogue': exceptionCatalogue,
+  '014_mail': mail,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,0 +1,29 @@
+/** The mail provider as the platform sees it, and its sandbox: a mailbox table keyed by message id (a repeat is a no-op). */
+import type { Db } from '../../db';
+
+export interface Mailer {
+  send(m: { messageId: string; to: string; subject: string; body: string }): Promise<void>;
+}
+
+export function sandboxMailer(db: Db): Mailer {
+  return {
+    async send(m) {
+      await db('sandbox_mailbox').insert({ message_id: m.messageId, recipient: m.to, subject: m.subject, body: m.body }).onConflict('message_id').ignore();
+    },
+  };
+}
+
+const SUBJECTS: Record<string, (p: Record<string, unknown>) => string> = {
+  order_confirmed: (p) => `Your order ${p.externalRef} is confirmed`,
+  order_shipped: (p) => `Your order ${p.externalRef} is on its way${p.trackingNumber ? ` (${p.carrier} ${p.trackingNumber})` : ''}`,
+  order_delayed: (p) => `Your order ${p.externalRef} is delayed`,
+  return_authorised: (p) => `Return ${p.rmaNumber} authorised: your label is ready`,
+  return_expired: (p) => `Return ${p.rmaNumber} has expired`,
+  refund_issued: (p) => `Your refund for ${p.rmaNumber} is on its way`,
+  exception_escalated: (p) => `Escalated (level ${p.level}): ${p.summary}`,
+};
+
+export function render(template: string, payload: Record<string, unknown>): { subject: string; body: string } {
+  const subject = (SUBJECTS[template] ?? (() => template))(payload);
+  return { subject, body: `${subject}\n\n${JSON.stringify(payload, null, 2)}` };
+}
