@@ -78,9 +78,9 @@ const CHECKS: { name: string; sql: string }[] = [
            GROUP BY c.order_id, c.id, c.amount HAVING SUM(r.amount) > c.amount`,
   },
   {
-    name: 'every credit note matches the refunds of its return',
+    name: 'every credit note equals the refunds that pay it out',
     sql: `SELECT cn.id, cn.total, COALESCE(SUM(p.amount), 0) AS refunds FROM credit_notes cn
-            LEFT JOIN payments p ON p.return_id = cn.return_id AND p.kind = 'refund' AND p.status IN ('pending','succeeded')
+            LEFT JOIN payments p ON p.credit_note_id = cn.id AND p.kind = 'refund' AND p.status IN ('pending','succeeded')
            GROUP BY cn.id, cn.total HAVING cn.total <> COALESCE(SUM(p.amount), 0)`,
   },
 ];

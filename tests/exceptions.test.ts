@@ -1,6 +1,6 @@
 /** Exception cases: raised by the order process, worked through the queue, escalated, self-closing. */
 import { stockedSku } from './helpers/fixtures';
-import { getOrder, place, recordHistories, waitFor } from './helpers/orders';
+import { event, getOrder, place, recordHistories, shipAll, waitFor } from './helpers/orders';
 import { eventually, startStack, Stack } from './helpers/stack';
 
 let s: Stack;
@@ -110,4 +110,70 @@ test('a case raised without a process of its own is resolved in the queue; roles
   expect((await resolve(id, { action: 'acknowledge', note: 'decided in the inbox' })).status).toBe(200);
   expect((await getCase(id))).toMatchObject({ status: 'resolved', resolution: 'acknowledge: decided in the inbox' });
   expect(await s.db('audit_log').where({ action: 'exception.resolve', target: id })).toHaveLength(1);
+});
+
+describe('carrier failure', () => {
+  async function failedInTransit(stock: { EAST?: number; WEST?: number }, quantity = 1) {
+    const sku = await stockedSku(s.db, stock);
+    const { orderId } = await place(s, [{ sku, quantity }]);
+    const o = await waitFor(s, orderId, 'fulfilling');
+    const shipmentId = o.shipments[0].shipmentId;
+    await shipAll(s, o, 'shipped');
+    await waitFor(s, orderId, 'shipped');
+    expect((await event(s, shipmentId, 'failed', { note: 'parcel lost' })).status).toBe(202);
+    const c = await eventually(() => s.db('exceptions').where({ type: 'carrier_failure', subject_id: shipmentId }).first(), 15000, 'carrier failure case');
+    return { sku, orderId, shipmentId, exceptionId: c.id as string };
+  }
+
+  test('reship: fresh stock goes out at no charge, and the order completes', async () => {
+    const { sku, orderId, exceptionId } = await failedInTransit({ EAST: 2 });
+    const c = await getCase(exceptionId);
+    expect(c.allowedActions.map((a: any) => a.action)).toEqual(['reship', 'refund', 'cancel_rest']);
+    expect(c.context.process.waitingFor).toMatch(/carrier failure/);
+    expect((await resolve(exceptionId, { action: 'reship', note: 'send another' })).status).toBe(200);
+    const o = await waitFor(s, orderId, 'fulfilling', (x) => x.shipments.some((sh: any) => sh.status === 'pending'));
+    const reship = o.shipments.find((sh: any) => sh.status === 'pending');
+    await shipAll(s, { shipments: [reship] });
+    const done = await waitFor(s, orderId, 'completed');
+    expect(done.invoices).toHaveLength(1); // charged once
+    expect(done.payments.filter((p: any) => p.kind === 'capture')).toHaveLength(1);
+    expect(done.lines[0]).toMatchObject({ quantity: 1, quantityShipped: 1, quantityCancelled: 0 });
+    const moved = await s.db('stock_moves as m').join('products as p', 'p.id', 'm.product_id').where({ 'p.sku': sku, 'm.source_type': 'shipment' }).sum({ q: 'm.quantity' }).first();
+    expect(moved!.q).toBe(2); // the lost unit and its replacement both left the warehouse
+    expect(done.process.timeline.map((t: any) => t.step)).toContain('reship from EAST at no charge');
+  });
+
+  test('refund: the failed shipment is credited and refunded in full', async () => {
+    const { orderId, shipmentId, exceptionId } = await failedInTransit({ EAST: 1 });
+    expect((await resolve(exceptionId, { action: 'refund', note: 'customer prefers money back' })).status).toBe(200);
+    const done = await waitFor(s, orderId, 'completed');
+    const refund = done.payments.filter((p: any) => p.kind === 'refund');
+    expect(refund.reduce((t: number, p: any) => t + p.amount, 0)).toBe(done.invoices[0].total);
+    const cn = await s.db('credit_notes').where({ shipment_id: shipmentId }).first();
+    expect(cn.total).toBe(done.invoices[0].total);
+  });
+
+  test('cancel the rest: what has not shipped is cancelled and its stock released', async () => {
+    const sku = await stockedSku(s.db, { EAST: 1, WEST: 1 });
+    const { orderId } = await place(s, [{ sku, quantity: 2 }]);
+    const o = await waitFor(s, orderId, 'fulfilling', (x) => x.shipments.length === 2);
+    await shipAll(s, { shipments: [o.shipments[0]] }, 'shipped');
+    await waitFor(s, orderId, 'fulfilling', (x) => x.invoices.length === 1);
+    await event(s, o.shipments[0].shipmentId, 'failed', { note: 'damaged in transit' });
+    const c = await eventually(() => s.db('exceptions').where({ type: 'carrier_failure', subject_id: o.shipments[0].shipmentId }).first(), 15000, 'case');
+    expect((await resolve(c.id, { action: 'cancel_rest', note: 'stop' })).status).toBe(200);
+    const done = await waitFor(s, orderId, 'completed', (x) => x.payments.some((p: any) => p.kind === 'void'));
+    expect(done.shipments.map((sh: any) => sh.status).sort()).toEqual(['cancelled', 'failed']);
+    const stock = (await s.call('GET', `/v1/inventory/${sku}`, { key: s.keys.ops })).body.total;
+    expect(stock).toMatchObject({ reserved: 0, onHand: 1 });
+    expect(done.payments.map((p: any) => p.kind)).toEqual(['authorization', 'capture', 'void']);
+  });
+
+  test('the carrier delivers after all: the case closes itself and the order completes', async () => {
+    const { orderId, shipmentId, exceptionId } = await failedInTransit({ EAST: 1 });
+    expect((await event(s, shipmentId, 'delivered')).status).toBe(202);
+    await waitFor(s, orderId, 'completed');
+    const closed = await eventually(async () => ((await getCase(exceptionId)).status === 'closed' ? getCase(exceptionId) : undefined), 10000, 'self-close');
+    expect(closed.resolution).toBe('closed by itself: the carrier delivered the parcel after all');
+  });
 });

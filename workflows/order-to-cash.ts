@@ -34,7 +34,8 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   let stage: OrderStatus = 'received';
   let waitingFor: string | null = null;
   const timeline: TimelineStep[] = [];
-  const shipments = new Map<string, { warehouse: string; status: string }>();
+  const shipments = new Map<string, { warehouse: string; status: string; free?: boolean }>();
+  const failures = new Map<string, { outcome: () => CaseOutcome | undefined; child: { signal: (def: typeof causeGoneSignal, reason: string) => Promise<void> }; attempt: number }>();
   const events: ShipmentEvent[] = [];
   let cancelRequest = null as { reason: string } | null; // set by the cancel update
   let review = null as 'release' | 'cancel' | null; // set by the review update
@@ -102,13 +103,13 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   }
 
   /** Opens an exception case as a child process; the outcome comes back as its result. */
-  async function openCase(type: string, subjectId: string, summary: string, attempt: number) {
+  async function openCase(type: string, subjectId: string, summary: string, attempt: number, subjectType = 'order') {
     const exceptionId = uuid4();
     const child = await startChild(exceptionCase, {
       workflowId: `exception-${exceptionId}`,
       parentClosePolicy: 'ABANDON', // a case is its own record: it outlives the order that opened it
       args: [{
-        exceptionId, key: `${type}:${orderId}:${attempt}`, type, subjectType: 'order', subjectId, summary, waitingWorkflowId: workflowInfo().workflowId,
+        exceptionId, key: `${type}:${subjectType === 'order' ? orderId : subjectId}:${attempt}`, type, subjectType, subjectId, summary, waitingWorkflowId: workflowInfo().workflowId,
         sla: input.timings.exceptionSla, secondSla: input.timings.exceptionSecondSla,
       }],
     });
@@ -223,11 +224,26 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
 
   async function handle(e: ShipmentEvent) {
     const s = shipments.get(e.shipmentId);
-    if (!s || TERMINAL.has(s.status)) return;
+    if (!s) return;
+    const failure = failures.get(e.shipmentId);
+    if (failure && s.status === 'failed' && e.type === 'delivered') {
+      // The carrier found the parcel: the case's cause is gone.
+      await act.recordShipmentProgress({ shipmentId: e.shipmentId, type: 'delivered' });
+      s.status = 'delivered';
+      failures.delete(e.shipmentId);
+      await failure.child.signal(causeGoneSignal, 'the carrier delivered the parcel after all');
+      mark(`delivered from ${s.warehouse} after all`);
+      return;
+    }
+    if (TERMINAL.has(s.status)) return;
     if (e.type === 'failed') {
       await act.recordShipmentProgress({ shipmentId: e.shipmentId, type: 'failed' });
       s.status = 'failed';
       mark(`shipment from ${s.warehouse} failed${e.note ? `: ${e.note}` : ''}`);
+      if (patched('carrier-failure-exception')) {
+        const c = await openCase('carrier_failure', e.shipmentId, `Order ${input.externalRef}: shipment from ${s.warehouse} failed${e.note ? ` (${e.note})` : ''}`, 1, 'shipment');
+        failures.set(e.shipmentId, { ...c, attempt: 1 });
+      }
       return;
     }
     if (e.type === 'picked' || e.type === 'packed') {
@@ -244,10 +260,12 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
       s.status = 'shipped';
       anyShipped = true;
       mark(`shipped from ${s.warehouse}${e.trackingNumber ? ` (${e.carrier ?? 'carrier'} ${e.trackingNumber})` : ''}`);
-      const invoice = await act.invoiceShipment({ orderId, shipmentId: e.shipmentId });
-      mark(`invoiced ${invoice.number}`);
-      await act.capturePayment({ orderId, invoiceId: invoice.invoiceId });
-      mark(`payment captured for ${invoice.number}`);
+      if (!s.free) {
+        const invoice = await act.invoiceShipment({ orderId, shipmentId: e.shipmentId });
+        mark(`invoiced ${invoice.number}`);
+        await act.capturePayment({ orderId, invoiceId: invoice.invoiceId });
+        mark(`payment captured for ${invoice.number}`);
+      }
     }
     if (e.type === 'delivered') {
       await act.recordShipmentProgress({ shipmentId: e.shipmentId, type: 'delivered' });
@@ -256,20 +274,52 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     }
   }
 
+  /** Carries out what ops decided on each carrier failure. */
+  async function settleFailures() {
+    for (const [shipmentId, f] of [...failures]) {
+      const o = f.outcome();
+      if (!o) continue;
+      failures.delete(shipmentId);
+      if (o.outcome === 'closed') continue;
+      const action = o.resolution.action;
+      if (action === 'reship') {
+        wave += 1;
+        const refs = await act.reshipShipment({ orderId, failedShipmentId: shipmentId, wave });
+        if (refs) {
+          for (const r of refs) shipments.set(r.shipmentId, { warehouse: r.warehouse, status: 'pending', free: r.free });
+          mark(`reship from ${refs.map((r) => r.warehouse).join(', ')}${refs[0]?.free ? ' at no charge' : ''}`);
+        } else {
+          mark('reship impossible: out of stock');
+          const c = await openCase('carrier_failure', shipmentId, `Order ${input.externalRef}: reship impossible (out of stock); refund or cancel the rest`, f.attempt + 1, 'shipment');
+          failures.set(shipmentId, { ...c, attempt: f.attempt + 1 });
+        }
+      } else if (action === 'refund') {
+        const r = await act.refundShipment({ shipmentId });
+        mark(`refunded ${r.refunded} for the failed shipment`);
+      } else if (action === 'cancel_rest') {
+        await act.cancelOrder({ orderId, reason: 'the rest was cancelled after a carrier failure' });
+        for (const sh of shipments.values()) if (RANK[sh.status] !== undefined && RANK[sh.status] < RANK.shipped) sh.status = 'cancelled';
+        backordered = false;
+        mark('rest of the order cancelled after a carrier failure');
+      }
+    }
+  }
+
   const backorderDeadline = Date.now() + msOf(input.timings.backorderWaitTimeout);
   for (;;) {
     const open = [...shipments.values()].some((s) => !TERMINAL.has(s.status));
-    if (!open && !backordered) break;
+    if (!open && !backordered && failures.size === 0) break;
     const timeout = backordered ? Math.max(1, Math.min(backorderDeadline - Date.now(), msOf(input.timings.backorderRecheckInterval))) : input.timings.fulfilmentTimeout;
     const woke = await waitFor(
-      backordered ? 'stock for backordered lines, and warehouse events' : 'warehouse and carrier events',
-      () => events.length > 0 || cancelRequest !== null || (backordered && stockArrived),
+      failures.size > 0 ? 'a decision on a carrier failure (exception case), and warehouse events' : backordered ? 'stock for backordered lines, and warehouse events' : 'warehouse and carrier events',
+      () => events.length > 0 || cancelRequest !== null || (backordered && stockArrived) || [...failures.values()].some((f) => f.outcome() !== undefined),
       timeout,
     );
     const wanted = cancelRequest as { reason: string } | null; // the update handler may have set it while we waited
     if (wanted && !anyShipped) return cancel(wanted.reason);
     cancelRequest = null;
     while (events.length > 0) await handle(events.shift()!);
+    await settleFailures();
     if (backordered && (stockArrived || !woke)) {
       stockArrived = false;
       const more = await act.reserveStock({ orderId, allowPartial: true });
@@ -283,7 +333,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
         mark(`backorder of ${more.shortUnits} unit(s) cancelled: stock did not arrive in time`);
         backordered = false;
       }
-    } else if (!woke && !backordered) {
+    } else if (!woke && !backordered && failures.size === 0) {
       mark('fulfilment is overdue');
       log.warn('fulfilment overdue', { orderId });
     }

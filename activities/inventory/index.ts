@@ -1,7 +1,7 @@
 /** Inventory activities: reserve stock for an order, release it, and the cycle count. */
 import { randomUUID } from 'node:crypto';
 import { inTransaction, Tx } from '../../db';
-import { allocate, DemandLine, WarehouseStock } from '../../db/inventory';
+import { allocate, Allocation, DemandLine, WarehouseStock } from '../../db/inventory';
 import type { ActivityDeps } from '../deps';
 
 /**
@@ -15,7 +15,7 @@ export interface ReservationResult {
 }
 
 /** Order lines with what is still to allocate, kits expanded into their components. */
-async function demandOf(tx: Tx, orderId: string): Promise<DemandLine[]> {
+export async function demandOf(tx: Tx, orderId: string): Promise<DemandLine[]> {
   const lines = await tx('sales_order_lines as l')
     .join('products as p', 'p.id', 'l.product_id')
     .where('l.order_id', orderId)
@@ -39,7 +39,7 @@ async function demandOf(tx: Tx, orderId: string): Promise<DemandLine[]> {
 }
 
 /** Locks the stock quants of every warehouse for these products, in a fixed order, and reads what is available. */
-async function lockStock(tx: Tx, productIds: number[], safetyBuffer: number): Promise<WarehouseStock[]> {
+export async function lockStock(tx: Tx, productIds: number[], safetyBuffer: number): Promise<WarehouseStock[]> {
   const warehouses = await tx('warehouses as w')
     .join('locations as l', function () {
       this.on('l.warehouse_id', 'w.id').andOnVal('l.type', 'stock');
@@ -77,19 +77,7 @@ export function inventoryActivities({ db }: ActivityDeps) {
         const stock = await lockStock(tx, productIds, order.safety_buffer);
         const { allocations, shortUnits } = allocate(demand, stock);
         if (shortUnits > 0 && !input.allowPartial) return readyToShip(tx, input.orderId, demand.reduce((s, l) => s + l.remaining, 0));
-        for (const a of allocations) {
-          for (const { lineId, units } of a.lines) {
-            const line = demand.find((l) => l.lineId === lineId)!;
-            const allocationId = randomUUID();
-            for (const c of line.components) {
-              await tx('reservations').insert({
-                order_id: input.orderId, order_line_id: lineId, warehouse_id: a.warehouseId, location_id: a.locationId,
-                product_id: c.productId, quantity: units * c.perUnit, line_units: units, allocation_id: allocationId,
-              });
-              await tx('quants').where({ location_id: a.locationId, product_id: c.productId }).increment('reserved', units * c.perUnit);
-            }
-          }
-        }
+        await holdStock(tx, input.orderId, demand, allocations);
         return readyToShip(tx, input.orderId, shortUnits);
       });
     },
@@ -99,6 +87,23 @@ export function inventoryActivities({ db }: ActivityDeps) {
       await inTransaction(db, async (tx) => releaseActive(tx, input.orderId));
     },
   };
+}
+
+/** Writes the reservations of an allocation and raises the reserved quantity of each quant. */
+export async function holdStock(tx: Tx, orderId: string, demand: DemandLine[], allocations: Allocation[]): Promise<void> {
+  for (const a of allocations) {
+    for (const { lineId, units } of a.lines) {
+      const line = demand.find((l) => l.lineId === lineId)!;
+      const allocationId = randomUUID();
+      for (const c of line.components) {
+        await tx('reservations').insert({
+          order_id: orderId, order_line_id: lineId, warehouse_id: a.warehouseId, location_id: a.locationId,
+          product_id: c.productId, quantity: units * c.perUnit, line_units: units, allocation_id: allocationId,
+        });
+        await tx('quants').where({ location_id: a.locationId, product_id: c.productId }).increment('reserved', units * c.perUnit);
+      }
+    }
+  }
 }
 
 /** Units reserved for the order and not yet on a shipment, and where they are. */

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inTransaction } from '../../db';
-import { applyMove, virtualLocation } from '../../db/inventory';
+import { allocate, applyMove, virtualLocation } from '../../db/inventory';
+import { demandOf, holdStock, lockStock } from '../inventory';
 import { postEntry } from '../../db/ledger';
 import { queueNotification } from '../../db/outbox';
 import type { ActivityDeps } from '../deps';
@@ -13,6 +14,7 @@ import type { ActivityDeps } from '../deps';
 export interface ShipmentRef {
   shipmentId: string;
   warehouse: string;
+  free?: boolean; // a reship of a dispatched parcel: never invoiced or counted again
 }
 
 export type ProgressEvent = 'picked' | 'packed' | 'delivered' | 'failed';
@@ -56,6 +58,36 @@ export function shippingActivities({ db }: ActivityDeps) {
       });
     },
 
+    /**
+     * A failed shipment goes out again, free of charge: fresh stock is reserved for its
+     * lines (all or nothing, same allocation strategy) into new shipment(s) marked as
+     * its reship. Answers null when the stock is not there. Repeating answers the same.
+     */
+    async reshipShipment(input: { orderId: string; failedShipmentId: string; wave: number }): Promise<ShipmentRef[] | null> {
+      return inTransaction(db, async (tx) => {
+        await tx('sales_orders').where({ id: input.orderId }).forUpdate().first('id');
+        const failed = await tx('shipments').where({ id: input.failedShipmentId }).first('shipped_at');
+        const free = failed.shipped_at !== null; // it left and was invoiced; one that never left ships (and bills) as usual
+        const existing = await tx('shipments as s').join('warehouses as w', 'w.id', 's.warehouse_id').where('s.reship_of', input.failedShipmentId).select('s.id', 'w.code');
+        if (existing.length) return existing.map((r) => ({ shipmentId: r.id, warehouse: r.code, free }));
+        const lines = await tx('shipment_lines').where({ shipment_id: input.failedShipmentId });
+        const all = await demandOf(tx, input.orderId);
+        const demand = lines.map((l) => ({ ...all.find((d) => d.lineId === l.order_line_id)!, remaining: l.quantity }));
+        const stock = await lockStock(tx, [...new Set(demand.flatMap((d) => d.components.map((c) => c.productId)))], 0);
+        const { allocations, shortUnits } = allocate(demand, stock);
+        if (shortUnits > 0) return null;
+        await holdStock(tx, input.orderId, demand, allocations);
+        const refs: ShipmentRef[] = [];
+        for (const a of allocations) {
+          const [shipment] = await tx('shipments').insert({ id: randomUUID(), order_id: input.orderId, warehouse_id: a.warehouseId, wave: input.wave, reship_of: input.failedShipmentId }).returning('id');
+          await tx('shipment_lines').insert(a.lines.map((l) => ({ shipment_id: shipment.id, order_line_id: l.lineId, quantity: l.units })));
+          await tx('reservations').where({ order_id: input.orderId, state: 'active', warehouse_id: a.warehouseId }).whereNull('shipment_id').update({ shipment_id: shipment.id });
+          refs.push({ shipmentId: shipment.id, warehouse: (await tx('warehouses').where({ id: a.warehouseId }).first('code')).code, free });
+        }
+        return refs;
+      });
+    },
+
     /** Warehouse progress that moves no stock. Status only moves forward; repeats are no-ops. */
     async recordShipmentProgress(input: { shipmentId: string; type: ProgressEvent; carrier?: string; trackingNumber?: string }): Promise<void> {
       const allowedFrom: Record<ProgressEvent, string[]> = {
@@ -64,10 +96,20 @@ export function shippingActivities({ db }: ActivityDeps) {
         delivered: ['shipped'],
         failed: ['pending', 'picked', 'packed', 'shipped'],
       };
-      await db('shipments')
-        .where({ id: input.shipmentId })
-        .whereIn('status', allowedFrom[input.type])
-        .update({ status: input.type, ...(input.type === 'delivered' ? { delivered_at: db.fn.now() } : {}) });
+      // The carrier may find a parcel it reported lost: delivered after all.
+      if (input.type === 'delivered') allowedFrom.delivered = ['shipped', 'failed'];
+      await inTransaction(db, async (tx) => {
+        const moved = await tx('shipments')
+          .where({ id: input.shipmentId })
+          .whereIn('status', allowedFrom[input.type])
+          .update({ status: input.type, ...(input.type === 'delivered' ? { delivered_at: tx.fn.now() } : {}) });
+        // A shipment that fails before it left gives its stock back at once.
+        if (moved && input.type === 'failed') {
+          const held = await tx('reservations').where({ shipment_id: input.shipmentId, state: 'active' }).orderBy(['location_id', 'product_id']).forUpdate();
+          for (const r of held) await tx('quants').where({ location_id: r.location_id, product_id: r.product_id }).decrement('reserved', r.quantity);
+          await tx('reservations').whereIn('id', held.map((r) => r.id)).update({ state: 'released' });
+        }
+      });
     },
 
     /** The shipment leaves: stock moves to the customer, reservations are consumed, cost of goods sold is booked. */
@@ -92,8 +134,12 @@ export function shippingActivities({ db }: ActivityDeps) {
           costOfGoods += r.quantity * r.cost;
         }
         await tx('reservations').whereIn('id', held.map((r) => r.id)).update({ state: 'consumed' });
-        const lines = await tx('shipment_lines').where({ shipment_id: shipment.id });
-        for (const l of lines) await tx('sales_order_lines').where({ id: l.order_line_id }).increment('quantity_shipped', l.quantity);
+        // A reship of a dispatched parcel replaces units that already counted as shipped (and were invoiced).
+        const free = shipment.reship_of ? (await tx('shipments').where({ id: shipment.reship_of }).first('shipped_at')).shipped_at !== null : false;
+        if (!free) {
+          const lines = await tx('shipment_lines').where({ shipment_id: shipment.id });
+          for (const l of lines) await tx('sales_order_lines').where({ id: l.order_line_id }).increment('quantity_shipped', l.quantity);
+        }
         await tx('shipments').where({ id: shipment.id }).update({ status: 'shipped', shipped_at: tx.fn.now(), carrier: input.carrier ?? shipment.carrier, tracking_number: input.trackingNumber ?? shipment.tracking_number });
         await queueNotification(tx, {
           key: `shipment:${shipment.id}:shipped`, recipient: shipment.email, template: 'order_shipped', subjectType: 'order', subjectId: shipment.order_id,

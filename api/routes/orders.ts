@@ -142,7 +142,8 @@ export async function reportShipmentEvent({ db, temporal }: ApiDeps, e: Shipment
     ? await db('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').where('s.id', e.shipmentId).first('s.id', 's.status', 'o.workflow_id')
     : undefined;
   if (!shipment) throw notFound(`Shipment ${e.shipmentId}`);
-  if (CLOSED.includes(shipment.status)) throw conflict(`Shipment is already ${shipment.status}`);
+  const foundAfterAll = shipment.status === 'failed' && e.type === 'delivered'; // a lost parcel the carrier delivered after all
+  if (CLOSED.includes(shipment.status) && !foundAfterAll) throw conflict(`Shipment is already ${shipment.status}`);
   await db('shipment_events').insert({ shipment_id: shipment.id, type: e.type, carrier: e.carrier, tracking_number: e.trackingNumber, note: e.note, source });
   await temporal.workflow.getHandle(shipment.workflow_id).signal(shipmentEventSignal, e);
   return { shipmentId: shipment.id as string, accepted: true, workflowId: shipment.workflow_id as string };

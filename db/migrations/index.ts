@@ -14,6 +14,7 @@ import * as returns from './011_returns';
 import * as notifications from './012_notifications';
 import * as exceptionCatalogue from './013_exception_catalogue';
 import * as mail from './014_mail';
+import * as shipmentFailures from './015_shipment_failures';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '012_notifications': notifications,
   '013_exception_catalogue': exceptionCatalogue,
   '014_mail': mail,
+  '015_shipment_failures': shipmentFailures,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
