@@ -12,6 +12,7 @@ import { inventoryRoutes } from './routes/inventory';
 import { masterDataRoutes } from './routes/master-data';
 import { orderRoutes } from './routes/orders';
 import { returnRoutes } from './routes/returns';
+import { serviceRoutes } from './routes/service';
 import { systemRoutes } from './routes/system';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -57,6 +58,7 @@ export function createApp(deps: ApiDeps): Koa {
   inventoryRoutes(routes, deps);
   returnRoutes(routes, deps);
   exceptionRoutes(routes, deps);
+  serviceRoutes(routes, deps);
   webhookRoutes(routes, deps);
 
   app.use(requestId);

@@ -125,3 +125,11 @@ export const ExceptionResolutionBody = z.object({
   note: text(2000),
   data: z.object({ address: Address.optional() }).optional(),
 });
+
+export const NewTicketBody = z.object({
+  customerEmail: z.string().email().max(254),
+  orderId: Uuid.optional(),
+  subject: text(300),
+  body: text(10000),
+});
+export const CustomerParams = z.object({ email: z.string().email().max(254) });

@@ -15,6 +15,7 @@ import * as notifications from './012_notifications';
 import * as exceptionCatalogue from './013_exception_catalogue';
 import * as mail from './014_mail';
 import * as shipmentFailures from './015_shipment_failures';
+import * as service from './016_service';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '013_exception_catalogue': exceptionCatalogue,
   '014_mail': mail,
   '015_shipment_failures': shipmentFailures,
+  '016_service': service,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,0 +1,50 @@
+/** Customer operations: tickets triaged on arrival, and one view of everything about a customer. */
+import { triageTicket, ticketView } from '../../db/service';
+import type { ApiDeps } from '../deps';
+import { notFound } from '../errors';
+import type { Routes } from '../route';
+import { CustomerParams, NewTicketBody } from '../schemas';
+
+export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
+  routes.add({
+    method: 'post', path: '/v1/tickets', tag: 'Service', summary: 'Record a customer message; answers it triaged (category, queue, priority, why) and linked to its order',
+    roles: ['storefront', 'ops'], action: 'ticket.create', body: NewTicketBody, idempotent: true, response: { status: 201, description: 'The triaged ticket' },
+    handler: async (_ctx, { body }) => {
+      const ticket = await triageTicket(db, body);
+      return { body: ticket, audit: { target: ticket.ticketId } };
+    },
+  });
+
+  routes.add({
+    method: 'get', path: '/v1/customers/:email/overview', tag: 'Service', summary: "Everything about one customer: orders, shipments, returns, refunds, tickets, open exceptions",
+    roles: ['ops'], params: CustomerParams, response: { status: 200, description: 'The overview' },
+    handler: async (_ctx, { params }) => {
+      const customer = await db('customers').where({ email: params.email.toLowerCase() }).first('id', 'email', 'name', 'created_at');
+      if (!customer) throw notFound(`Customer ${params.email}`);
+      const orders = await db('sales_orders as o').join('channels as c', 'c.id', 'o.channel_id').where('o.customer_id', customer.id).orderBy('o.placed_at', 'desc')
+        .select('o.id', 'o.external_ref', 'c.code as channel', 'o.status', 'o.total', 'o.currency', 'o.placed_at');
+      const orderIds = orders.map((o) => o.id);
+      const [shipments, returns, refunds, creditNotes, tickets] = await Promise.all([
+        db('shipments as s').join('warehouses as w', 'w.id', 's.warehouse_id').whereIn('s.order_id', orderIds).orderBy('s.created_at').select('s.id', 's.order_id', 'w.code', 's.status', 's.carrier', 's.tracking_number', 's.shipped_at', 's.delivered_at'),
+        db('returns').whereIn('order_id', orderIds).orderBy('requested_at').select('id', 'order_id', 'rma_number', 'status', 'resolution', 'refund_amount', 'requested_at'),
+        db('payments').whereIn('order_id', orderIds).where({ kind: 'refund' }).orderBy('created_at').select('order_id', 'amount', 'currency', 'status', 'return_id', 'created_at'),
+        db('credit_notes').whereIn('order_id', orderIds).orderBy('issued_at').select('id', 'number', 'order_id', 'return_id', 'shipment_id', 'total', 'issued_at'),
+        db('tickets').where({ customer_email: customer.email, status: 'open' }).orderBy('created_at', 'desc'),
+      ]);
+      const subjects = [...orderIds, ...shipments.map((s) => s.id), ...returns.map((r) => r.id), customer.email];
+      const exceptions = await db('exceptions').where({ status: 'open' }).whereIn('subject_id', subjects).orderBy('opened_at').select('id', 'type', 'severity', 'queue', 'summary', 'subject_type', 'subject_id', 'opened_at');
+      return {
+        body: {
+          customer: { email: customer.email, name: customer.name, since: customer.created_at },
+          orders: orders.map((o) => ({ orderId: o.id, externalRef: o.external_ref, channel: o.channel, stage: o.status, total: o.total, currency: o.currency, placedAt: o.placed_at })),
+          shipments: shipments.map((s) => ({ shipmentId: s.id, orderId: s.order_id, warehouse: s.code, status: s.status, carrier: s.carrier ?? undefined, trackingNumber: s.tracking_number ?? undefined, shippedAt: s.shipped_at ?? undefined, deliveredAt: s.delivered_at ?? undefined })),
+          returns: returns.map((r) => ({ returnId: r.id, orderId: r.order_id, rmaNumber: r.rma_number ?? undefined, stage: r.status, resolution: r.resolution, refundAmount: r.refund_amount ?? undefined, requestedAt: r.requested_at })),
+          refunds: refunds.map((r) => ({ orderId: r.order_id, amount: r.amount, currency: r.currency, status: r.status, returnId: r.return_id ?? undefined, at: r.created_at })),
+          creditNotes: creditNotes.map((c) => ({ creditNoteId: c.id, number: c.number, orderId: c.order_id, returnId: c.return_id ?? undefined, shipmentId: c.shipment_id ?? undefined, total: c.total, issuedAt: c.issued_at })),
+          tickets: tickets.map(ticketView),
+          exceptions: exceptions.map((e) => ({ exceptionId: e.id, type: e.type, severity: e.severity, queue: e.queue, summary: e.summary, subjectType: e.subject_type, subjectId: e.subject_id, openedAt: e.opened_at })),
+        },
+      };
+    },
+  });
+}
