@@ -42,6 +42,7 @@ const schema = z.object({
   REFUND_AUTO_APPROVE_LIMIT: z.coerce.number().int().nonnegative().default(5000), // minor units
   RETURN_SCAN_INTERVAL: duration.default('1d'),
   OUTBOX_INTERVAL: duration.default('10s'),
+  RECONCILIATION_INTERVAL: duration.default('1d'),
   // Unset: each exception type's own SLA from the catalogue (exception_types).
   EXCEPTION_SLA: duration.optional(),
   EXCEPTION_SECOND_SLA: duration.optional(),

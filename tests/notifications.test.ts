@@ -3,7 +3,7 @@ import { createActivities, sandboxDeps } from '../activities';
 import { stockedSku } from './helpers/fixtures';
 import { place, shipAll, waitFor } from './helpers/orders';
 import { eventually, startStack, Stack } from './helpers/stack';
-import { ensureSchedules, outboxScheduleId, returnScanScheduleId } from '../workers/schedules';
+import { dropSchedules, ensureSchedules, outboxScheduleId } from '../workers/schedules';
 
 let s: Stack;
 beforeAll(async () => {
@@ -30,8 +30,7 @@ test('order events reach the outbox with their change and the dispatcher mails e
   await schedule.trigger(); // again: nothing is sent twice
   await new Promise((r) => setTimeout(r, 1500));
   expect(await s.db('sandbox_mailbox').whereIn('message_id', outbox.map((n) => n.id))).toHaveLength(3);
-  await schedule.delete();
-  await s.client.schedule.getHandle(returnScanScheduleId(s.taskQueue)).delete();
+  await dropSchedules(s.client, s.taskQueue);
   expect((await s.call('POST', `/v1/orders/${orderId}/cancel`, { key: s.keys.ops, body: { reason: 'test over' } })).status).toBe(409); // shipped: cancel refused
 });
 

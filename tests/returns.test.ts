@@ -1,7 +1,7 @@
 /** Return-to-refund, every branch, on the real Temporal dev server and Postgres. */
 import { createActivities, sandboxDeps } from '../activities';
 import { requestReturn } from '../db/returns';
-import { ensureSchedules, outboxScheduleId, returnScanScheduleId } from '../workers/schedules';
+import { dropSchedules, ensureSchedules, returnScanScheduleId } from '../workers/schedules';
 import { stockedSku } from './helpers/fixtures';
 import { deliveredOrder, getOrder, recordHistories, remember, shipAll, waitFor as waitForOrder } from './helpers/orders';
 import { eventually, startStack, Stack } from './helpers/stack';
@@ -292,6 +292,5 @@ test('the return-rate scan runs on a schedule and flags a SKU returned far above
   const flagged = await eventually(() => s.db('exceptions').where({ type: 'unusual_return_pattern', subject_type: 'sku', subject_id: sku }).first(), 30000, 'the scan');
   expect(flagged.summary).toMatch(new RegExp(`SKU ${sku} returned 6 of 6 units \\(100 %\\) against`));
   expect(await s.db('exceptions').where({ type: 'unusual_return_pattern', subject_id: filler })).toHaveLength(0);
-  await schedule.delete();
-  await s.client.schedule.getHandle(outboxScheduleId(s.taskQueue)).delete();
+  await dropSchedules(s.client, s.taskQueue);
 });

@@ -6,13 +6,15 @@ export const RETURN_SCAN = { windowDays: 90, factor: 3, minVolume: 5 };
 export const returnScanScheduleId = (taskQueue: string) => `return-rate-scan-${taskQueue}`;
 
 export const outboxScheduleId = (taskQueue: string) => `notification-dispatch-${taskQueue}`;
+export const reconciliationScheduleId = (taskQueue: string) => `stock-reconciliation-${taskQueue}`;
 
-type ScheduleConfig = Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'RETURN_SCAN_INTERVAL' | 'OUTBOX_INTERVAL'>;
+type ScheduleConfig = Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'RETURN_SCAN_INTERVAL' | 'OUTBOX_INTERVAL' | 'RECONCILIATION_INTERVAL'>;
 
 export async function ensureSchedules(client: Client, c: ScheduleConfig): Promise<void> {
   const q = c.TEMPORAL_TASK_QUEUE;
   await ensure(client, returnScanScheduleId(q), c.RETURN_SCAN_INTERVAL, { workflowType: 'returnRateScan', taskQueue: q, args: [RETURN_SCAN], workflowId: `return-rate-scan-${q}` });
   await ensure(client, outboxScheduleId(q), c.OUTBOX_INTERVAL, { workflowType: 'notificationDispatch', taskQueue: q, args: [], workflowId: `notification-dispatch-${q}` });
+  await ensure(client, reconciliationScheduleId(q), c.RECONCILIATION_INTERVAL, { workflowType: 'stockReconciliation', taskQueue: q, args: [], workflowId: `stock-reconciliation-${q}` });
 }
 
 async function ensure(client: Client, scheduleId: string, every: string, start: { workflowType: string; taskQueue: string; args: unknown[]; workflowId: string }) {
@@ -23,5 +25,12 @@ async function ensure(client: Client, scheduleId: string, every: string, start: 
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     await client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action }));
+  }
+}
+
+/** Removes this task queue's schedules (tests and temporary installations). */
+export async function dropSchedules(client: Client, taskQueue: string): Promise<void> {
+  for (const id of [returnScanScheduleId(taskQueue), outboxScheduleId(taskQueue), reconciliationScheduleId(taskQueue)]) {
+    await client.schedule.getHandle(id).delete().catch(() => undefined);
   }
 }

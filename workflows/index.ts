@@ -4,3 +4,4 @@ export { returnToRefund } from './return-to-refund';
 export { returnRateScan } from './return-rate-scan';
 export { exceptionCase } from './exception-case';
 export { notificationDispatch } from './notification-dispatch';
+export { stockReconciliation } from './stock-reconciliation';

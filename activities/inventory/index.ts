@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { inTransaction, Tx } from '../../db';
 import { allocate, Allocation, DemandLine, WarehouseStock } from '../../db/inventory';
+import { raiseException } from '../../db/outbox';
 import type { ActivityDeps } from '../deps';
 
 /**
@@ -79,6 +80,39 @@ export function inventoryActivities({ db }: ActivityDeps) {
         if (shortUnits > 0 && !input.allowPartial) return readyToShip(tx, input.orderId, demand.reduce((s, l) => s + l.remaining, 0));
         await holdStock(tx, input.orderId, demand, allocations);
         return readyToShip(tx, input.orderId, shortUnits);
+      });
+    },
+
+    /**
+     * Recomputes every internal balance from the moves and the active reservations, in one
+     * consistent snapshot, and opens a stock_drift case (with the numbers) for each difference.
+     * Nothing is corrected here: a drift has a cause a person must find.
+     */
+    async reconcileStock(): Promise<{ checked: number; drifts: { locationId: number; productId: number; onHand: number; fromMoves: number; reserved: number; fromReservations: number }[] }> {
+      return inTransaction(db, async (tx) => {
+        const rows = (await tx.raw(`
+          WITH moved AS (
+            SELECT m.location_id, m.product_id, SUM(m.qty)::int AS qty FROM (
+              SELECT to_location_id AS location_id, product_id, quantity AS qty FROM stock_moves WHERE state = 'done'
+              UNION ALL SELECT from_location_id, product_id, -quantity FROM stock_moves WHERE state = 'done') m
+            JOIN locations l ON l.id = m.location_id AND l.internal GROUP BY 1, 2),
+          held AS (SELECT location_id, product_id, SUM(quantity)::int AS qty FROM reservations WHERE state = 'active' GROUP BY 1, 2)
+          SELECT COALESCE(q.location_id, m.location_id) AS location_id, COALESCE(q.product_id, m.product_id) AS product_id,
+                 COALESCE(q.on_hand, 0) AS on_hand, COALESCE(m.qty, 0) AS from_moves, COALESCE(q.reserved, 0) AS reserved, COALESCE(h.qty, 0) AS from_reservations
+            FROM quants q FULL OUTER JOIN moved m ON m.location_id = q.location_id AND m.product_id = q.product_id
+            LEFT JOIN held h ON h.location_id = COALESCE(q.location_id, m.location_id) AND h.product_id = COALESCE(q.product_id, m.product_id)`)).rows;
+        const drifts = rows.filter((r: { on_hand: number; from_moves: number; reserved: number; from_reservations: number }) => r.on_hand !== r.from_moves || r.reserved !== r.from_reservations)
+          .map((r: { location_id: number; product_id: number; on_hand: number; from_moves: number; reserved: number; from_reservations: number }) => ({ locationId: r.location_id, productId: r.product_id, onHand: r.on_hand, fromMoves: r.from_moves, reserved: r.reserved, fromReservations: r.from_reservations }));
+        const day = new Date().toISOString().slice(0, 10);
+        for (const d of drifts) {
+          const where = await tx('locations as l').join('products as p', 'p.id', tx.raw('?', [d.productId])).where('l.id', d.locationId).first('l.code', 'p.sku');
+          await raiseException(tx, {
+            key: `stock_drift:${d.locationId}:${d.productId}:${day}`, type: 'stock_drift', severity: 'high', queue: 'inventory', subjectType: 'sku', subjectId: where.sku,
+            summary: `${where.sku} at ${where.code}: on hand ${d.onHand} but moves sum to ${d.fromMoves}; reserved ${d.reserved} but active reservations hold ${d.fromReservations}`,
+            details: { ...d, location: where.code, sku: where.sku },
+          });
+        }
+        return { checked: rows.length, drifts };
       });
     },
 

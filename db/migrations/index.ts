@@ -16,6 +16,7 @@ import * as exceptionCatalogue from './013_exception_catalogue';
 import * as mail from './014_mail';
 import * as shipmentFailures from './015_shipment_failures';
 import * as service from './016_service';
+import * as stockDrift from './017_stock_drift';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '014_mail': mail,
   '015_shipment_failures': shipmentFailures,
   '016_service': service,
+  '017_stock_drift': stockDrift,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
