@@ -133,3 +133,9 @@ export const NewTicketBody = z.object({
   body: text(10000),
 });
 export const CustomerParams = z.object({ email: z.string().email().max(254) });
+
+export const ReportQuery = z.object({
+  windowDays: z.coerce.number().int().min(1).max(366).default(30),
+  promiseHours: z.coerce.number().int().min(1).max(24 * 60).default(48),
+  coverDays: z.coerce.number().int().min(1).max(365).default(7),
+});

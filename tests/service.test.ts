@@ -72,3 +72,19 @@ test('the overview shows a customer with orders, shipments, a return, a refund, 
   expect((await s.call('GET', `/v1/customers/${encodeURIComponent(email)}/overview`, { key: s.keys.storefront })).status).toBe(403);
   expect((await s.call('GET', '/v1/customers/nobody@example.com/overview', { key: s.keys.ops })).status).toBe(404);
 });
+
+test('the operations report: backlog, fulfilment time, late orders, returns, exceptions, approvals, stockout risks', async () => {
+  const sku = await stockedSku(s.db, { EAST: 1 }, 400, 'OPS', 'apparel');
+  await deliveredOrder(s, [{ sku, quantity: 1 }]); // shipped: counts in fulfilment time and demand; nothing left: a stockout risk
+  const r = await s.call('GET', '/v1/reports/operations?windowDays=7&coverDays=30', { key: s.keys.ops });
+  expect(r.status).toBe(200);
+  expect(r.body.ordersByStage.completed).toBeGreaterThanOrEqual(1);
+  expect(r.body.fulfilmentHours.orders).toBeGreaterThanOrEqual(1);
+  expect(r.body.fulfilmentHours.p50).toBeGreaterThanOrEqual(0);
+  expect(r.body.fulfilmentHours.p90).toBeGreaterThanOrEqual(r.body.fulfilmentHours.p50);
+  expect(r.body.stockoutRisks).toEqual(expect.arrayContaining([expect.objectContaining({ sku, available: 0 })]));
+  expect(r.body.lateOrders).toMatchObject({ promiseHours: 48, count: expect.any(Number) });
+  expect(Array.isArray(r.body.openExceptions) && Array.isArray(r.body.pendingApprovals) && Array.isArray(r.body.returnsByReason)).toBe(true);
+  expect((await s.call('GET', '/v1/reports/operations?windowDays=0', { key: s.keys.ops })).status).toBe(400);
+  expect((await s.call('GET', '/v1/reports/operations', { key: s.keys.storefront })).status).toBe(403);
+});

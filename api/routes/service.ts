@@ -1,11 +1,18 @@
 /** Customer operations: tickets triaged on arrival, and one view of everything about a customer. */
+import { operationsReport } from '../../db/reports';
 import { triageTicket, ticketView } from '../../db/service';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
 import type { Routes } from '../route';
-import { CustomerParams, NewTicketBody } from '../schemas';
+import { CustomerParams, NewTicketBody, ReportQuery } from '../schemas';
 
 export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
+  routes.add({
+    method: 'get', path: '/v1/reports/operations', tag: 'Reports', summary: 'Backlog by stage, fulfilment time, late orders, returns, open exceptions, approvals, stockout risks',
+    roles: ['ops'], query: ReportQuery, response: { status: 200, description: 'The report' },
+    handler: async (_ctx, { query }) => ({ body: await operationsReport(db, query) }),
+  });
+
   routes.add({
     method: 'post', path: '/v1/tickets', tag: 'Service', summary: 'Record a customer message; answers it triaged (category, queue, priority, why) and linked to its order',
     roles: ['storefront', 'ops'], action: 'ticket.create', body: NewTicketBody, idempotent: true, response: { status: 201, description: 'The triaged ticket' },

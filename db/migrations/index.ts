@@ -17,6 +17,7 @@ import * as mail from './014_mail';
 import * as shipmentFailures from './015_shipment_failures';
 import * as service from './016_service';
 import * as stockDrift from './017_stock_drift';
+import * as reportIndexes from './018_report_indexes';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '015_shipment_failures': shipmentFailures,
   '016_service': service,
   '017_stock_drift': stockDrift,
+  '018_report_indexes': reportIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,0 +1,60 @@
+/**
+ * The operations report, computed from Postgres. Each query is shaped to use an
+ * index and a bounded window (see bench/report-plan.ts for the plans at a
+ * million orders).
+ */
+import type { Db } from './index';
+
+export interface ReportOptions {
+  windowDays: number;
+  promiseHours: number; // an order not shipped this long after it was placed is late
+  coverDays: number; // stock that lasts fewer days than this at recent demand is a stockout risk
+}
+
+export async function operationsReport(db: Db, o: ReportOptions) {
+  const since = new Date(Date.now() - o.windowDays * 86400000);
+  const [stages, fulfilment, late, rateBySku, rateByReason, exceptions, approvals, risks] = await Promise.all([
+    db.raw(`SELECT status, COUNT(*)::int AS orders FROM sales_orders WHERE placed_at >= ? GROUP BY status ORDER BY status`, [since]),
+    db.raw(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) AS p90, COUNT(*)::int AS orders
+              FROM (SELECT EXTRACT(EPOCH FROM (MIN(s.shipped_at) - o.placed_at)) / 3600 AS hours
+                      FROM sales_orders o JOIN shipments s ON s.order_id = o.id
+                     WHERE o.placed_at >= ? AND s.shipped_at IS NOT NULL GROUP BY o.id, o.placed_at) t`, [since]),
+    db.raw(`SELECT COUNT(*)::int AS orders, MIN(placed_at) AS oldest FROM sales_orders
+             WHERE status IN ('received','on_hold','reserved','backordered','fulfilling') AND placed_at < now() - make_interval(hours => ?)`, [o.promiseHours]),
+    db.raw(`SELECT p.sku, SUM(l.quantity_shipped)::int AS shipped, COALESCE(SUM(r.received), 0)::int AS returned,
+                   ROUND(COALESCE(SUM(r.received), 0)::numeric / NULLIF(SUM(l.quantity_shipped), 0), 4)::float AS rate
+              FROM sales_orders o JOIN sales_order_lines l ON l.order_id = o.id JOIN products p ON p.id = l.product_id
+              LEFT JOIN (SELECT order_line_id, SUM(quantity_received) AS received FROM return_lines GROUP BY 1) r ON r.order_line_id = l.id
+             WHERE o.placed_at >= ? AND l.quantity_shipped > 0 GROUP BY p.sku ORDER BY rate DESC NULLS LAST, shipped DESC LIMIT 20`, [since]),
+    db.raw(`SELECT rl.reason, COUNT(*)::int AS lines, SUM(rl.quantity)::int AS units FROM return_lines rl JOIN returns r ON r.id = rl.return_id
+             WHERE r.requested_at >= ? GROUP BY rl.reason ORDER BY units DESC LIMIT 20`, [since]),
+    db.raw(`SELECT type, COUNT(*)::int AS open, COUNT(*) FILTER (WHERE sla_due_at < now())::int AS sla_breached, MIN(opened_at) AS oldest
+              FROM exceptions WHERE status = 'open' GROUP BY type ORDER BY open DESC`),
+    db.raw(`SELECT kind, COUNT(*)::int AS pending, COUNT(*) FILTER (WHERE sla_due_at < now())::int AS sla_breached, MIN(requested_at) AS oldest
+              FROM approvals WHERE status = 'pending' GROUP BY kind`),
+    db.raw(`WITH demand AS (
+              SELECT l.product_id, SUM(l.quantity_shipped)::numeric / 28 AS per_day
+                FROM sales_orders o JOIN sales_order_lines l ON l.order_id = o.id
+               WHERE o.placed_at >= now() - interval '28 days' GROUP BY l.product_id),
+            stock AS (
+              SELECT q.product_id, SUM(q.on_hand - q.reserved)::int AS available
+                FROM quants q JOIN locations loc ON loc.id = q.location_id AND loc.type = 'stock' GROUP BY q.product_id)
+            SELECT p.sku, COALESCE(s.available, 0) AS available, ROUND(d.per_day, 2)::float AS per_day,
+                   ROUND(COALESCE(s.available, 0) / NULLIF(d.per_day, 0), 1)::float AS days_of_cover
+              FROM demand d JOIN products p ON p.id = d.product_id LEFT JOIN stock s ON s.product_id = d.product_id
+             WHERE d.per_day > 0 AND COALESCE(s.available, 0) / d.per_day < ?
+             ORDER BY days_of_cover NULLS FIRST LIMIT 50`, [o.coverDays]),
+  ]);
+  const f = fulfilment.rows[0];
+  return {
+    windowDays: o.windowDays,
+    ordersByStage: Object.fromEntries(stages.rows.map((r: { status: string; orders: number }) => [r.status, r.orders])),
+    fulfilmentHours: { p50: f.p50 === null ? null : Number(Number(f.p50).toFixed(2)), p90: f.p90 === null ? null : Number(Number(f.p90).toFixed(2)), orders: f.orders },
+    lateOrders: { promiseHours: o.promiseHours, count: late.rows[0].orders, oldestPlacedAt: late.rows[0].oldest },
+    returnRateBySku: rateBySku.rows,
+    returnsByReason: rateByReason.rows,
+    openExceptions: exceptions.rows.map((r: { type: string; open: number; sla_breached: number; oldest: Date }) => ({ type: r.type, open: r.open, slaBreached: r.sla_breached, oldest: r.oldest })),
+    pendingApprovals: approvals.rows.map((r: { kind: string; pending: number; sla_breached: number; oldest: Date }) => ({ kind: r.kind, pending: r.pending, slaBreached: r.sla_breached, oldest: r.oldest })),
+    stockoutRisks: risks.rows.map((r: { sku: string; available: number; per_day: number; days_of_cover: number | null }) => ({ sku: r.sku, available: r.available, dailyDemand: r.per_day, daysOfCover: r.days_of_cover })),
+  };
+}
