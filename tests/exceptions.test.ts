@@ -177,3 +177,36 @@ describe('carrier failure', () => {
     expect(closed.resolution).toBe('closed by itself: the carrier delivered the parcel after all');
   });
 });
+
+describe('payment review', () => {
+  async function heldForReview() {
+    const sku = await stockedSku(s.db, { EAST: 2 });
+    const { orderId } = await place(s, [{ sku, quantity: 1 }], { payment: { method: 'card', token: 'tok_review' } });
+    await waitFor(s, orderId, 'on_hold', (o) => o.exceptions.length === 1);
+    const c = await s.db('exceptions').where({ type: 'payment_review', subject_id: orderId }).first();
+    return { orderId, exceptionId: c.id as string };
+  }
+
+  test('released from the exception queue, the order continues', async () => {
+    const { orderId, exceptionId } = await heldForReview();
+    expect((await getCase(exceptionId)).allowedActions.map((a: any) => a.action)).toEqual(['release', 'cancel']);
+    expect((await resolve(exceptionId, { action: 'release', note: 'known customer' })).status).toBe(200);
+    await waitFor(s, orderId, 'fulfilling');
+  });
+
+  test('cancelled from the exception queue, nothing is charged', async () => {
+    const { orderId, exceptionId } = await heldForReview();
+    expect((await resolve(exceptionId, { action: 'cancel', note: 'stolen card' })).status).toBe(200);
+    const o = await waitFor(s, orderId, 'cancelled');
+    expect(o.cancelReason).toBe('rejected in payment review');
+    expect(o.payments).toEqual([]);
+  });
+
+  test('decided through the review endpoint: the case closes itself', async () => {
+    const { orderId, exceptionId } = await heldForReview();
+    expect((await s.call('POST', `/v1/orders/${orderId}/review`, { key: s.keys.ops, body: { decision: 'release' } })).status).toBe(200);
+    await waitFor(s, orderId, 'fulfilling');
+    const closed = await eventually(async () => ((await getCase(exceptionId)).status === 'closed' ? getCase(exceptionId) : undefined), 10000, 'self-close');
+    expect(closed.resolution).toBe('closed by itself: decided through the review endpoint');
+  });
+});

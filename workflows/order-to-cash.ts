@@ -169,7 +169,14 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   if ((await act.assessRisk({ orderId, token: input.payment.token })) === 'review') {
     await enter('on_hold');
     mark('held for payment review');
-    const decided = await waitFor('payment review decision (ops)', () => review !== null || cancelRequest !== null, input.timings.riskReviewTimeout);
+    // The hold is also a case in the exception queue; deciding it either way closes the other.
+    const c = patched('payment-review-exception') ? await openCase('payment_review', orderId, `Order ${input.externalRef} (${input.channel}) held by the payment provider for fraud review`, 1) : undefined;
+    const decided = await waitFor('payment review decision (ops)', () => review !== null || cancelRequest !== null || c?.outcome() !== undefined, input.timings.riskReviewTimeout);
+    const outcome = c?.outcome();
+    if (outcome?.outcome === 'resolved') review = outcome.resolution.action === 'release' ? 'release' : 'cancel';
+    if (c && !outcome) {
+      await c.child.signal(causeGoneSignal, !decided ? 'the review was not decided in time; the order was cancelled' : cancelRequest ? 'the order was cancelled' : 'decided through the review endpoint');
+    }
     if (!decided) return cancel('payment review was not decided in time');
     if (cancelRequest) return cancel(cancelRequest.reason);
     if (review === 'cancel') return cancel('rejected in payment review');
