@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Client, Connection } from '@temporalio/client';
-import { findTemporalBinary, freePort, startDevServer } from '../lib/temporal-dev-server';
+import { findTemporalBinary, freePort, startDevServerOnFreePorts } from '../lib/temporal-dev-server';
 
 const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
 const N = arg('--orders', 500);
@@ -49,8 +49,7 @@ async function main() {
   const binary = findTemporalBinary();
   if (!binary) throw new Error('No temporal CLI; install Go or set TEMPORAL_BINARY');
   const tmp = mkdtempSync(join(tmpdir(), 'erp-bench-'));
-  const port = await freePort();
-  const server = await startDevServer(binary, { port, dbFilename: join(tmp, 'temporal.db') });
+  const server = await startDevServerOnFreePorts(binary, { dbFilename: join(tmp, 'temporal.db') });
   const dbUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   dbUrl.pathname = `/erp_bench_${Date.now()}`;
   const env = {

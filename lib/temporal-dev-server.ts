@@ -92,7 +92,7 @@ export async function waitForPort(host: string, port: number, timeoutMs: number)
 export async function startDevServer(binary: string, o: DevServerOptions): Promise<DevServer> {
   const child = spawn(binary, devServerArgs(o), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(0, 2000))); // the head says why (a Go panic's first line)
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`temporal dev server exited (${code}): ${stderr}`))));
   await Promise.race([waitForPort(o.ip ?? '127.0.0.1', o.port, 60000), exited]);
   exited.catch(() => undefined);
@@ -108,6 +108,21 @@ export async function startDevServer(binary: string, o: DevServerOptions): Promi
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
       }),
   };
+}
+
+/**
+ * Starts a dev server on free ports, retrying with fresh ones: the server binds
+ * more ports than the frontend's, and one of those can be taken in between.
+ */
+export async function startDevServerOnFreePorts(binary: string, o: Omit<DevServerOptions, 'port'>, attempts = 3): Promise<DevServer> {
+  for (let i = 1; ; i++) {
+    try {
+      return await startDevServer(binary, { ...o, port: await freePort() });
+    } catch (err) {
+      if (i >= attempts) throw err;
+      console.error(`temporal dev server failed to start (attempt ${i}); retrying on other ports: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
 }
 
 /** A free TCP port on loopback. */

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDb } from '../db';
 import { ensureDatabase, migrate } from '../db/migrate';
-import { findTemporalBinary, freePort, startDevServer } from '../lib/temporal-dev-server';
+import { findTemporalBinary, startDevServerOnFreePorts } from '../lib/temporal-dev-server';
 import { bundleWorkflows } from '../workers/worker';
 import { seedBase } from './helpers/fixtures';
 
@@ -15,10 +15,10 @@ export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   const binary = findTemporalBinary({ log: (l) => process.stderr.write(`${l}\n`) });
   if (!binary) throw new Error('No temporal CLI: install Go (the tests build it) or set TEMPORAL_BINARY');
-  const port = await freePort();
   const tmp = join(__dirname, '..', '.tmp');
   mkdirSync(tmp, { recursive: true });
-  const server = await startDevServer(binary, { port, dbFilename: join(tmp, `temporal-test-${process.pid}.db`) });
+  const dbFile = join(tmp, `temporal-test-${process.pid}-${Date.now()}.db`); // fresh per run: never reopen an old store
+  const server = await startDevServerOnFreePorts(binary, { dbFilename: dbFile });
 
   const base = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const url = new URL(base);
@@ -37,6 +37,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_ADDRESS = server.address;
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
   process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'warn';
-  (globalThis as Record<string, unknown>).__ERP_TEST__ = { server, url: url.toString() };
+  (globalThis as Record<string, unknown>).__ERP_TEST__ = { server, url: url.toString(), files: [bundlePath, ...['', '-shm', '-wal'].map((x) => `${dbFile}${x}`)] };
   process.stderr.write(`\nTest stack: temporal ${server.address} (${binary}), postgres ${url.pathname.slice(1)}, ready in ${Date.now() - started} ms\n`);
 }

@@ -46,7 +46,7 @@ describe('fraud review', () => {
   test('held, then released by ops, then fulfilled', async () => {
     const sku = await stockedSku(s.db, { EAST: 5 });
     const { orderId } = await place(s, [{ sku, quantity: 1 }], { payment: { method: 'card', token: 'tok_review' } });
-    const held = await waitFor(s, orderId, 'on_hold');
+    const held = await waitFor(s, orderId, 'on_hold', (o) => o.process.waitingFor !== null);
     expect(held.process.waitingFor).toMatch(/payment review/);
     expect((await stockOf(sku)).reserved).toBe(0); // nothing is held for an order under review
     const r = await s.call('POST', `/v1/orders/${orderId}/review`, { key: s.keys.ops, body: { decision: 'release', note: 'known customer' } });
@@ -127,12 +127,40 @@ describe('stock shortage', () => {
     expect(o.shipments[0].lines).toEqual([{ sku, quantity: 2 }]);
   });
 
-  test('wait: cancelled when the stock does not arrive in time', async () => {
+  test('wait: past its wait the shortage becomes a case; ops cancel it', async () => {
     const sku = await stockedSku(s.db, { EAST: 1 });
     const { orderId } = await place(s, [{ sku, quantity: 2 }], { backorderPolicy: 'wait' });
+    const held = await waitFor(s, orderId, 'backordered', (o) => o.exceptions.some((e: any) => e.type === 'stock_shortage'), 30000);
+    expect(held.process.waitingFor).toBe('a decision on the stock shortage (exception case), or stock');
+    const caseId = held.exceptions[0].exceptionId;
+    expect((await s.call('POST', `/v1/exceptions/${caseId}/resolution`, { key: s.keys.ops, body: { action: 'cancel', note: 'supplier has none' } })).status).toBe(200);
     const o = await waitFor(s, orderId, 'cancelled', undefined, 30000);
-    expect(o.cancelReason).toBe('stock did not arrive in time');
+    expect(o.cancelReason).toBe('stock did not arrive in time: supplier has none');
     expect(await stockOf(sku)).toMatchObject({ onHand: 1, reserved: 0 });
+  });
+
+  test('wait: ops choose to keep waiting; past the next wait a new case asks again', async () => {
+    const sku = await stockedSku(s.db, { EAST: 1 });
+    const { orderId } = await place(s, [{ sku, quantity: 2 }], { backorderPolicy: 'wait' });
+    const held = await waitFor(s, orderId, 'backordered', (o) => o.exceptions.length === 1, 30000);
+    expect((await s.call('POST', `/v1/exceptions/${held.exceptions[0].exceptionId}/resolution`, { key: s.keys.ops, body: { action: 'keep_waiting', note: 'stock due next week' } })).status).toBe(200);
+    const again = await waitFor(s, orderId, 'backordered', (o) => o.exceptions.length === 1 && o.exceptions[0].exceptionId !== held.exceptions[0].exceptionId, 30000);
+    expect(again.process.timeline.map((t: any) => t.step)).toContain('waiting longer for stock');
+    expect((await s.call('POST', `/v1/orders/${orderId}/cancel`, { key: s.keys.ops, body: { reason: 'test over' } })).status).toBe(202);
+    await waitFor(s, orderId, 'cancelled');
+  });
+
+  test('wait: the stock arrives while the shortage case is open, and the case closes itself', async () => {
+    const sku = await stockedSku(s.db, { EAST: 1 });
+    const { orderId } = await place(s, [{ sku, quantity: 2 }], { backorderPolicy: 'wait' });
+    const held = await waitFor(s, orderId, 'backordered', (o) => o.exceptions.some((e: any) => e.type === 'stock_shortage'), 30000);
+    expect((await setCount(s, 'EAST', sku, 2)).status).toBe(201);
+    await waitFor(s, orderId, 'fulfilling');
+    const closed = await eventually(async () => {
+      const c = (await s.call('GET', `/v1/exceptions/${held.exceptions[0].exceptionId}`, { key: s.keys.ops })).body;
+      return c.status === 'closed' ? c : undefined;
+    }, 10000, 'self-closing');
+    expect(closed.resolution).toBe('closed by itself: the stock arrived');
   });
 
   test('cancel: an order that cannot be filled completely is cancelled at once', async () => {

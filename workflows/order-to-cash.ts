@@ -169,6 +169,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   if ((await act.assessRisk({ orderId, token: input.payment.token })) === 'review') {
     await enter('on_hold');
     mark('held for payment review');
+    waitingFor = 'payment review decision (ops)';
     // The hold is also a case in the exception queue; deciding it either way closes the other.
     const c = patched('payment-review-exception') ? await openCase('payment_review', orderId, `Order ${input.externalRef} (${input.channel}) held by the payment provider for fraud review`, 1) : undefined;
     const decided = await waitFor('payment review decision (ops)', () => review !== null || cancelRequest !== null || c?.outcome() !== undefined, input.timings.riskReviewTimeout);
@@ -197,14 +198,36 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   if (reservation.shortUnits > 0 && input.backorderPolicy === 'wait') {
     await enter('backordered');
     mark('waiting for stock');
-    const deadline = Date.now() + msOf(input.timings.backorderWaitTimeout);
+    let deadline = Date.now() + msOf(input.timings.backorderWaitTimeout);
+    let shortage: Awaited<ReturnType<typeof openCase>> | undefined; // a person decides once the wait is over
+    let shortageCases = 0;
     while (reservation.shortUnits > 0) {
       const left = deadline - Date.now();
-      if (left <= 0) return cancel('stock did not arrive in time');
-      await waitFor('stock for every line', () => stockArrived || cancelRequest !== null, Math.min(left, msOf(input.timings.backorderRecheckInterval)));
-      if (cancelRequest) return cancel(cancelRequest.reason);
+      if (left <= 0 && !shortage) {
+        if (!patched('stock-shortage-exception')) return cancel('stock did not arrive in time');
+        shortage = await openCase('stock_shortage', orderId, `Order ${input.externalRef}: ${reservation.shortUnits} unit(s) still without stock after the wait`, ++shortageCases);
+        mark('stock shortage past its wait: exception case opened');
+      }
+      const open = shortage;
+      await waitFor(open ? 'a decision on the stock shortage (exception case), or stock' : 'stock for every line',
+        () => stockArrived || cancelRequest !== null || open?.outcome() !== undefined, open ? msOf(input.timings.backorderRecheckInterval) : Math.min(left, msOf(input.timings.backorderRecheckInterval)));
+      if (cancelRequest) {
+        if (open && !open.outcome()) await open.child.signal(causeGoneSignal, 'the order was cancelled');
+        return cancel(cancelRequest.reason);
+      }
+      const decided = open?.outcome();
+      if (decided?.outcome === 'resolved' && decided.resolution.action === 'cancel') return cancel(`stock did not arrive in time: ${decided.resolution.note}`);
+      if (decided) {
+        shortage = undefined;
+        deadline = Date.now() + msOf(input.timings.backorderWaitTimeout);
+        mark('waiting longer for stock');
+      }
       stockArrived = false;
       reservation = await act.reserveStock({ orderId, allowPartial: false });
+      if (reservation.shortUnits === 0 && shortage) {
+        await shortage.child.signal(causeGoneSignal, 'the stock arrived');
+        mark('stock arrived: the shortage case closes itself');
+      }
     }
   }
   let backordered = reservation.shortUnits > 0;

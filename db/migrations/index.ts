@@ -18,6 +18,7 @@ import * as shipmentFailures from './015_shipment_failures';
 import * as service from './016_service';
 import * as stockDrift from './017_stock_drift';
 import * as reportIndexes from './018_report_indexes';
+import * as stockShortageActions from './019_stock_shortage_actions';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '016_service': service,
   '017_stock_drift': stockDrift,
   '018_report_indexes': reportIndexes,
+  '019_stock_shortage_actions': stockShortageActions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -68,6 +68,8 @@ export async function recordHistories(s: Stack, name: string): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
   const dir = join(__dirname, '..', 'fixtures', 'histories');
   mkdirSync(dir, { recursive: true });
+  // Dated names keep every generation: histories from before a patch must stay to prove it replays.
+  const generation = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
   let i = 0;
   const cases = await s.db('exceptions').whereIn('workflow_id', recorded).whereNotNull('case_workflow_id').pluck('case_workflow_id');
   for (const id of [...recorded.splice(0), ...cases]) {
@@ -76,6 +78,6 @@ export async function recordHistories(s: Stack, name: string): Promise<void> {
     if (desc.status.name === 'RUNNING') continue;
     // The CLI's JSON is the canonical history format (the same `temporal workflow show` gives engineers).
     const json = execFileSync(findTemporalBinary({ build: false })!, ['workflow', 'show', '--address', s.config.TEMPORAL_ADDRESS, '-w', id, '--output', 'json']);
-    writeFileSync(join(dir, `${desc.type}-${name}-${++i}.json`), json);
+    writeFileSync(join(dir, `${desc.type}-${name}-${generation}-${++i}.json`), json);
   }
 }
