@@ -27,6 +27,8 @@ export async function raiseException(tx: Tx, e: NewException): Promise<string> {
     .insert({
       id: randomUUID(), idempotency_key: e.key, type: e.type, severity: e.severity ?? 'medium', queue: e.queue ?? 'ops', subject_type: e.subjectType,
       subject_id: e.subjectId, workflow_id: e.workflowId, summary: e.summary, details: JSON.stringify(e.details ?? {}),
+      // The catalogue's first threshold; the scheduled sweep escalates cases that have no process of their own.
+      sla_due_at: tx.raw(`now() + COALESCE((SELECT sla FROM exception_types WHERE type = ?)::interval, interval '24 hours')`, [e.type]),
     })
     .onConflict('idempotency_key')
     .ignore();

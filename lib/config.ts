@@ -43,6 +43,7 @@ const schema = z.object({
   RETURN_SCAN_INTERVAL: duration.default('1d'),
   OUTBOX_INTERVAL: duration.default('10s'),
   RECONCILIATION_INTERVAL: duration.default('1d'),
+  EXCEPTION_SWEEP_INTERVAL: duration.default('5m'),
   // Unset: each exception type's own SLA from the catalogue (exception_types).
   EXCEPTION_SLA: duration.optional(),
   EXCEPTION_SECOND_SLA: duration.optional(),

@@ -210,3 +210,26 @@ describe('payment review', () => {
     expect(closed.resolution).toBe('closed by itself: decided through the review endpoint');
   });
 });
+
+test('a case with no process of its own escalates at both thresholds through the scheduled sweep', async () => {
+  const { raiseException } = await import('../db/outbox');
+  const { dropSchedules, ensureSchedules, sweepScheduleId } = await import('../workers/schedules');
+  const id = await raiseException(s.db as never, { key: `sweep-${Date.now()}`, type: 'unusual_return_pattern', subjectType: 'sku', subjectId: 'SWEEP', summary: 'test pattern' });
+  const fresh = await getCase(id);
+  expect(new Date(fresh.slaDueAt).getTime() - new Date(fresh.openedAt).getTime()).toBe(72 * 3600 * 1000); // the catalogue's 72h
+  await s.db('exceptions').where({ id }).update({ opened_at: s.db.raw(`now() - interval '4 days'`) }); // past the first (72h), not the second (7d)
+  await ensureSchedules(s.client, s.config);
+  try {
+    const sweep = s.client.schedule.getHandle(sweepScheduleId(s.taskQueue));
+    await sweep.trigger();
+    const first = await eventually(async () => ((await getCase(id)).escalationLevel === 1 ? getCase(id) : undefined), 20000, 'first escalation');
+    expect(first).toMatchObject({ queue: 'supervisors', severity: 'high', status: 'open' });
+    await s.db('exceptions').where({ id }).update({ opened_at: s.db.raw(`now() - interval '8 days'`) });
+    await sweep.trigger();
+    const second = await eventually(async () => ((await getCase(id)).escalationLevel === 2 ? getCase(id) : undefined), 20000, 'second escalation');
+    expect(second).toMatchObject({ queue: 'management', severity: 'critical', status: 'open' });
+    expect(await s.db('notifications').where({ subject_id: id, template: 'exception_escalated' })).toHaveLength(2);
+  } finally {
+    await dropSchedules(s.client, s.taskQueue);
+  }
+});

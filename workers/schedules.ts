@@ -7,14 +7,16 @@ export const returnScanScheduleId = (taskQueue: string) => `return-rate-scan-${t
 
 export const outboxScheduleId = (taskQueue: string) => `notification-dispatch-${taskQueue}`;
 export const reconciliationScheduleId = (taskQueue: string) => `stock-reconciliation-${taskQueue}`;
+export const sweepScheduleId = (taskQueue: string) => `exception-sweep-${taskQueue}`;
 
-type ScheduleConfig = Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'RETURN_SCAN_INTERVAL' | 'OUTBOX_INTERVAL' | 'RECONCILIATION_INTERVAL'>;
+type ScheduleConfig = Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'RETURN_SCAN_INTERVAL' | 'OUTBOX_INTERVAL' | 'RECONCILIATION_INTERVAL' | 'EXCEPTION_SWEEP_INTERVAL'>;
 
 export async function ensureSchedules(client: Client, c: ScheduleConfig): Promise<void> {
   const q = c.TEMPORAL_TASK_QUEUE;
   await ensure(client, returnScanScheduleId(q), c.RETURN_SCAN_INTERVAL, { workflowType: 'returnRateScan', taskQueue: q, args: [RETURN_SCAN], workflowId: `return-rate-scan-${q}` });
   await ensure(client, outboxScheduleId(q), c.OUTBOX_INTERVAL, { workflowType: 'notificationDispatch', taskQueue: q, args: [], workflowId: `notification-dispatch-${q}` });
   await ensure(client, reconciliationScheduleId(q), c.RECONCILIATION_INTERVAL, { workflowType: 'stockReconciliation', taskQueue: q, args: [], workflowId: `stock-reconciliation-${q}` });
+  await ensure(client, sweepScheduleId(q), c.EXCEPTION_SWEEP_INTERVAL, { workflowType: 'exceptionSweep', taskQueue: q, args: [], workflowId: `exception-sweep-${q}` });
 }
 
 async function ensure(client: Client, scheduleId: string, every: string, start: { workflowType: string; taskQueue: string; args: unknown[]; workflowId: string }) {
@@ -30,7 +32,7 @@ async function ensure(client: Client, scheduleId: string, every: string, start: 
 
 /** Removes this task queue's schedules (tests and temporary installations). */
 export async function dropSchedules(client: Client, taskQueue: string): Promise<void> {
-  for (const id of [returnScanScheduleId(taskQueue), outboxScheduleId(taskQueue), reconciliationScheduleId(taskQueue)]) {
+  for (const id of [returnScanScheduleId(taskQueue), outboxScheduleId(taskQueue), reconciliationScheduleId(taskQueue), sweepScheduleId(taskQueue)]) {
     await client.schedule.getHandle(id).delete().catch(() => undefined);
   }
 }

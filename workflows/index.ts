@@ -5,3 +5,4 @@ export { returnRateScan } from './return-rate-scan';
 export { exceptionCase } from './exception-case';
 export { notificationDispatch } from './notification-dispatch';
 export { stockReconciliation } from './stock-reconciliation';
+export { exceptionSweep } from './exception-sweep';

@@ -1,13 +1,25 @@
 /** Exception-case activities: open the record from the catalogue, escalate, resolve, close. All idempotent. */
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { inTransaction } from '../../db';
+import { inTransaction, Tx } from '../../db';
 import { queueNotification } from '../../db/outbox';
 import type { ExceptionCaseInput, ExceptionResolution } from '../../workflows/exception-types';
 import type { ActivityDeps } from '../deps';
 
 const SEVERITY_UP: Record<string, string> = { low: 'medium', medium: 'high', high: 'critical', critical: 'critical' };
 const QUEUE_AT_LEVEL = ['', 'supervisors', 'management'];
+
+/** Severity up, a supervisor (level 1) or management (level 2) queue, and a notification. Once per level. */
+async function escalate(tx: Tx, exceptionId: string, level: number): Promise<void> {
+  const e = await tx('exceptions').where({ id: exceptionId }).forUpdate().first();
+  if (e.status !== 'open' || e.escalation_level >= level) return;
+  const severity = Array.from({ length: level - e.escalation_level }).reduce<string>((sv) => SEVERITY_UP[sv], e.severity);
+  await tx('exceptions').where({ id: e.id }).update({ escalation_level: level, severity, queue: QUEUE_AT_LEVEL[level] ?? 'management' });
+  await queueNotification(tx, {
+    key: `exception:${e.id}:escalated:${level}`, recipient: `${QUEUE_AT_LEVEL[level] ?? 'management'}@ops`, template: 'exception_escalated',
+    subjectType: 'exception', subjectId: e.id, payload: { type: e.type, level, summary: e.summary },
+  });
+}
 
 export function exceptionActivities({ db }: ActivityDeps) {
   return {
@@ -29,14 +41,23 @@ export function exceptionActivities({ db }: ActivityDeps) {
     },
 
     async escalateCase(input: { exceptionId: string; level: number }): Promise<void> {
-      await inTransaction(db, async (tx) => {
-        const e = await tx('exceptions').where({ id: input.exceptionId }).forUpdate().first();
-        if (e.status !== 'open' || e.escalation_level >= input.level) return;
-        await tx('exceptions').where({ id: e.id }).update({ escalation_level: input.level, severity: SEVERITY_UP[e.severity], queue: QUEUE_AT_LEVEL[input.level] ?? 'management' });
-        await queueNotification(tx, {
-          key: `exception:${e.id}:escalated:${input.level}`, recipient: `${QUEUE_AT_LEVEL[input.level] ?? 'management'}@ops`, template: 'exception_escalated',
-          subjectType: 'exception', subjectId: e.id, payload: { type: e.type, level: input.level, summary: e.summary },
-        });
+      await inTransaction(db, (tx) => escalate(tx, input.exceptionId, input.level));
+    },
+
+    /**
+     * Cases with no process of their own (raised as records by activities and scans)
+     * escalate here, at the catalogue's two thresholds, like the ones that have one.
+     */
+    async escalateOverdueCases(): Promise<{ escalated: number }> {
+      return inTransaction(db, async (tx) => {
+        const due = await tx('exceptions as e').join('exception_types as t', 't.type', 'e.type')
+          .where('e.status', 'open').whereNull('e.case_workflow_id')
+          .andWhere((q) => q
+            .where((a) => a.where('e.escalation_level', '<', 1).whereRaw('e.opened_at + t.sla::interval < now()'))
+            .orWhere((b) => b.where('e.escalation_level', '<', 2).whereRaw('e.opened_at + t.second_sla::interval < now()')))
+          .select('e.id', 'e.escalation_level', tx.raw('e.opened_at + t.second_sla::interval < now() AS past_second'));
+        for (const e of due) await escalate(tx, e.id, e.past_second ? 2 : 1);
+        return { escalated: due.length };
       });
     },
 
