@@ -11,6 +11,8 @@ export const Quantity = z.number().int().positive().max(1_000_000);
 export const Money = z.number().int().nonnegative().max(100_000_000_000).openapi({ description: 'integer minor units (cents)' });
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR');
 export const Uuid = z.string().uuid();
+/** Path ids that are not UUIDs can never exist: they answer 404 without a query. */
+export const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
 export const Address = z.object({
   name: text(200),

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import { inTransaction, Tx } from '../../db';
+import { inTransaction, Db, Tx } from '../../db';
 import { applyMove, ordersWaitingFor, virtualLocation } from '../../db/inventory';
 import { postEntry } from '../../db/ledger';
 import { NewException, queueNotification, raiseException } from '../../db/outbox';
@@ -33,7 +33,7 @@ async function lockReturn(tx: Tx, returnId: string) {
   return r;
 }
 
-async function linesOf(tx: Tx, returnId: string) {
+async function linesOf(tx: Db, returnId: string) {
   return tx('return_lines as rl').join('products as p', 'p.id', 'rl.product_id').join('sales_order_lines as l', 'l.id', 'rl.order_line_id')
     .where('rl.return_id', returnId).orderBy('rl.id')
     .select('rl.*', 'p.sku', 'p.category', 'p.cost', 'l.unit_price', 'l.tax', 'l.quantity as ordered');
@@ -155,7 +155,7 @@ export function returnActivities({ db }: ActivityDeps) {
 
     /** What the inspected units are worth (price and their share of tax), and whether a person must decide. */
     async quoteRefund(input: { returnId: string }): Promise<{ amount: number; currency: string; ordinary: boolean; why: string[] }> {
-      const lines = await linesOf(db as Tx, input.returnId);
+      const lines = await linesOf(db, input.returnId);
       const conditions = await db('return_inspections as i').join('return_lines as rl', 'rl.id', 'i.return_line_id').where('rl.return_id', input.returnId).distinct('i.condition').pluck('i.condition');
       const r = await db('returns as r').join('sales_orders as o', 'o.id', 'r.order_id').where('r.id', input.returnId).first('o.currency');
       const amount = lines.reduce((s, l) => s + l.quantity_inspected * l.unit_price + shareOf(l.tax, l.quantity_inspected, l.ordered, 0, 0), 0);
@@ -167,7 +167,7 @@ export function returnActivities({ db }: ActivityDeps) {
     async createReplacementOrder(input: { returnId: string; baseCurrency: string }): Promise<Omit<OrderToCashInput, 'timings'>> {
       const r = await db('returns as r').join('sales_orders as o', 'o.id', 'r.order_id').join('channels as ch', 'ch.id', 'o.channel_id').join('customers as c', 'c.id', 'o.customer_id')
         .where('r.id', input.returnId).first('r.id', 'r.rma_number', 'ch.code as channel', 'o.external_ref', 'o.shipping_address', 'c.email', 'c.name');
-      const lines = (await linesOf(db as Tx, r.id)).filter((l) => l.quantity_received > 0);
+      const lines = (await linesOf(db, r.id)).filter((l) => l.quantity_received > 0);
       const externalRef = `${r.external_ref}-${r.rma_number}`.slice(0, 64);
       const recorded = await recordOrder(db, {
         channel: r.channel, externalRef, currency: input.baseCurrency, customer: { email: r.email, name: r.name }, shippingAddress: r.shipping_address,

@@ -7,13 +7,11 @@ import type { ApiDeps } from '../deps';
 import { badRequest, conflict, notFound } from '../errors';
 import { queryProcess, updateProcess } from '../process';
 import type { Routes } from '../route';
-import { ExceptionParams, ExceptionResolutionBody, ExceptionsQuery } from '../schemas';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { ExceptionParams, ExceptionResolutionBody, ExceptionsQuery, isUuid } from '../schemas';
 
 export function exceptionRoutes(routes: Routes, { db, temporal }: ApiDeps): void {
   async function findException(id: string) {
-    const e = UUID.test(id) ? await db('exceptions as e').join('exception_types as t', 't.type', 'e.type').where('e.id', id).first('e.*', 't.actions', 't.description') : undefined;
+    const e = isUuid(id) ? await db('exceptions as e').join('exception_types as t', 't.type', 'e.type').where('e.id', id).first('e.*', 't.actions', 't.description') : undefined;
     if (!e) throw notFound(`Exception ${id}`);
     return e;
   }

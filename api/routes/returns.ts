@@ -8,13 +8,11 @@ import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
 import { nudgeBackorders, queryProcess, updateProcess } from '../process';
 import type { Routes } from '../route';
-import { ApprovalsQuery, DecisionBody, InspectionBody, ReceiptBody, ReturnParams, ReturnRequest } from '../schemas';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { ApprovalsQuery, DecisionBody, InspectionBody, ReceiptBody, ReturnParams, ReturnRequest, isUuid } from '../schemas';
 
 export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
   async function findReturn(returnId: string) {
-    const r = UUID.test(returnId) ? await db('returns').where({ id: returnId }).first('id', 'workflow_id', 'status') : undefined;
+    const r = isUuid(returnId) ? await db('returns').where({ id: returnId }).first('id', 'workflow_id', 'status') : undefined;
     if (!r) throw notFound(`Return ${returnId}`);
     return r as { id: string; workflow_id: string; status: string };
   }
