@@ -2,9 +2,12 @@
 import type { Db } from '../db';
 import type { Mailer } from './notifications/mailer';
 import type { PaymentProvider } from './payments/provider';
+import type { Bank, SupplierGateway } from './purchasing/supplier';
 
 export interface ActivityDeps {
   db: Db;
   payments: PaymentProvider;
   mailer: Mailer;
+  suppliers: SupplierGateway;
+  bank: Bank;
 }

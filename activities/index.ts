@@ -3,6 +3,9 @@ import type { Db } from '../db';
 import type { ActivityDeps } from './deps';
 import { sandboxMailer } from './notifications/mailer';
 import { sandboxPaymentProvider } from './payments/sandbox';
+import { sandboxBank, sandboxSupplier } from './purchasing/supplier';
+import { purchasingActivities } from './purchasing';
+import { planningActivities } from './purchasing/planner';
 import { accountingActivities } from './accounting';
 import { approvalActivities } from './approvals';
 import { exceptionActivities } from './exceptions';
@@ -26,13 +29,15 @@ export function createActivities(deps: ActivityDeps) {
     ...refundActivities(deps),
     ...exceptionActivities(deps),
     ...notificationActivities(deps),
+    ...purchasingActivities(deps),
+    ...planningActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps };
 
-/** The built-in sandbox providers (payments, mail); real ones are passed in their place. */
+/** The built-in sandbox providers (payments, mail, supplier, bank); real ones are passed in their place. */
 export function sandboxDeps(db: Db, over: Partial<ActivityDeps> = {}): ActivityDeps {
-  return { db, payments: sandboxPaymentProvider(db), mailer: sandboxMailer(db), ...over };
+  return { db, payments: sandboxPaymentProvider(db), mailer: sandboxMailer(db), suppliers: sandboxSupplier(db), bank: sandboxBank(db), ...over };
 }

@@ -11,6 +11,7 @@ import { exceptionRoutes } from './routes/exceptions';
 import { inventoryRoutes } from './routes/inventory';
 import { masterDataRoutes } from './routes/master-data';
 import { orderRoutes } from './routes/orders';
+import { purchasingRoutes } from './routes/purchasing';
 import { returnRoutes } from './routes/returns';
 import { serviceRoutes } from './routes/service';
 import { systemRoutes } from './routes/system';
@@ -57,6 +58,7 @@ export function createApp(deps: ApiDeps): Koa {
   orderRoutes(routes, deps);
   inventoryRoutes(routes, deps);
   returnRoutes(routes, deps);
+  purchasingRoutes(routes, deps);
   exceptionRoutes(routes, deps);
   serviceRoutes(routes, deps);
   webhookRoutes(routes, deps);

@@ -141,3 +141,45 @@ export const ReportQuery = z.object({
   promiseHours: z.coerce.number().int().min(1).max(24 * 60).default(48),
   coverDays: z.coerce.number().int().min(1).max(365).default(7),
 });
+
+// Purchasing (procure-to-pay)
+const Code = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'a code is 1-32 letters, digits, dot, dash or underscore');
+const Days = z.number().int().min(0).max(3650);
+export const UpsertSuppliers = z.object({
+  suppliers: z.array(z.object({
+    code: Code, name: text(200), currency: Currency, email: z.string().email().max(254).optional(),
+    leadTimeDays: Days.optional(), paymentTermsDays: Days.optional(), active: z.boolean().optional(),
+  })).min(1).max(1000),
+}).openapi('UpsertSuppliers');
+export const UpsertSupplierPrices = z.object({
+  prices: z.array(z.object({
+    supplier: Code, sku: Sku, unitPrice: Money, moq: Quantity.optional(), packSize: Quantity.optional(), leadTimeDays: Days.optional(),
+  })).min(1).max(5000),
+}).openapi('UpsertSupplierPrices');
+export const UpsertReorderRules = z.object({
+  rules: z.array(z.object({
+    sku: Sku, warehouse: Code, method: z.enum(['reorder_point', 'min_max']),
+    minQty: z.number().int().min(0).max(1_000_000).optional(), maxQty: z.number().int().min(0).max(1_000_000).optional(),
+    safetyStock: z.number().int().min(0).max(1_000_000).optional(), serviceLevel: z.number().min(0.5).max(0.999).optional(), coverDays: Days.optional(),
+  }).refine((r) => r.method !== 'min_max' || (r.minQty !== undefined && r.maxQty !== undefined && r.maxQty >= r.minQty), { message: 'a min_max rule needs minQty and maxQty, with maxQty ≥ minQty', path: ['maxQty'] })).min(1).max(5000),
+}).openapi('UpsertReorderRules');
+export const ReplenishmentRunBody = z.object({}).strict();
+export const PurchaseOrderParams = z.object({ poId: z.string().max(64) });
+export const PurchaseOrdersQuery = z.object({
+  status: z.enum(['draft', 'awaiting_approval', 'approved', 'rejected', 'sent', 'partially_received', 'received', 'closed', 'cancelled']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export const NewPurchaseOrder = z.object({
+  supplier: Code, warehouse: Code, note: z.string().max(1000).optional(),
+  lines: z.array(z.object({ sku: Sku, quantity: Quantity, unitPrice: Money.optional() })).min(1).max(200),
+}).openapi('NewPurchaseOrder');
+export const PurchaseDecisionBody = z.object({ decision: z.enum(['approve', 'reject']), note: text(1000) });
+export const PurchaseReceiptBody = z.object({ warehouse: Code.optional(), lines: z.array(z.object({ sku: Sku, quantity: Quantity })).min(1).max(200) });
+export const VendorBillBody = z.object({
+  supplierInvoiceRef: z.string().regex(/^[A-Za-z0-9._:/-]{1,64}$/, 'the supplier invoice number: 1-64 letters, digits, dot, dash, colon, slash or underscore'),
+  creditNoteFor: z.string().regex(/^[A-Za-z0-9._:/-]{1,64}$/).optional().openapi({ description: 'makes this a supplier credit note for the held bill with this reference' }),
+  lines: z.array(z.object({ sku: Sku, quantity: z.number().int().min(0).max(1_000_000), unitPrice: Money })).min(1).max(200),
+  tax: Money,
+  total: Money,
+}).refine((b) => b.lines.reduce((s, l) => s + l.quantity * l.unitPrice, 0) + b.tax === b.total, { message: 'total must equal the sum of quantity × unitPrice over the lines plus tax', path: ['total'] })
+  .openapi('VendorBill');

@@ -83,6 +83,32 @@ const CHECKS: { name: string; sql: string }[] = [
             LEFT JOIN payments p ON p.credit_note_id = cn.id AND p.kind = 'refund' AND p.status IN ('pending','succeeded')
            GROUP BY cn.id, cn.total HAVING cn.total <> COALESCE(SUM(p.amount), 0)`,
   },
+  {
+    name: 'stock valuation (on hand × average cost) equals the inventory account',
+    sql: `WITH valuation AS (
+            SELECT COALESCE(SUM(q.on_hand::numeric * p.cost), 0) AS value FROM quants q JOIN locations l ON l.id = q.location_id AND l.internal JOIN products p ON p.id = q.product_id),
+          account AS (SELECT COALESCE(SUM(debit - credit), 0) AS balance FROM journal_lines WHERE account_code = '1300')
+          SELECT v.value, a.balance FROM valuation v, account a WHERE v.value <> a.balance`,
+  },
+  {
+    name: 'goods received not invoiced equals received-but-unbilled purchase lines at order price',
+    sql: `WITH lines AS (SELECT COALESCE(SUM((received_qty - billed_qty)::numeric * unit_price), 0) AS value FROM purchase_order_lines),
+          account AS (SELECT COALESCE(SUM(credit - debit), 0) AS balance FROM journal_lines WHERE account_code = '2050')
+          SELECT l.value, a.balance FROM lines l, account a WHERE l.value <> a.balance`,
+  },
+  {
+    name: 'accounts payable equals open posted bills (bills − credit notes − payments)',
+    sql: `WITH bills AS (SELECT COALESCE(SUM(CASE kind WHEN 'bill' THEN total ELSE -total END), 0) AS value FROM vendor_bills WHERE posted_at IS NOT NULL),
+          paid AS (SELECT COALESCE(SUM(amount), 0) AS value FROM supplier_payments),
+          account AS (SELECT COALESCE(SUM(credit - debit), 0) AS balance FROM journal_lines WHERE account_code = '2000')
+          SELECT b.value - p.value AS open_bills, a.balance FROM bills b, paid p, account a WHERE b.value - p.value <> a.balance`,
+  },
+  {
+    name: 'every supplier payment matches the sandbox bank transfer',
+    sql: `SELECT sp.bill_id, sp.amount, t.amount AS bank_amount FROM supplier_payments sp
+            LEFT JOIN sandbox_bank_transfers t ON t.bank_reference = sp.bank_reference
+           WHERE sp.bank_reference LIKE 'bank\_%' AND t.amount IS DISTINCT FROM sp.amount`, // the sandbox's transfers; a real bank is reconciled from its statement
+  },
 ];
 
 export async function checkInvariants(db: Db): Promise<InvariantResult[]> {

@@ -147,18 +147,31 @@ export async function stockPosition(tx: Db, productId: number, kind: 'stocked' |
     this.on('l.warehouse_id', 'w.id').andOnVal('l.type', 'stock');
   }).orderBy('w.priority').select('w.id', 'w.code', 'l.id as location_id');
   const components = kind === 'kit' ? await tx('kit_components').where({ kit_product_id: productId }) : [{ component_product_id: productId, quantity: 1 }];
-  const quants = await tx('quants').whereIn('location_id', warehouses.map((w) => w.location_id)).whereIn('product_id', components.map((c) => c.component_product_id));
+  const productIds = components.map((c) => c.component_product_id);
+  const quants = await tx('quants').whereIn('location_id', warehouses.map((w) => w.location_id)).whereIn('product_id', productIds);
+  const incoming = await incomingUnits(tx, productIds);
   const rows = warehouses.map((w) => {
     const per = components.map((c) => {
       const q = quants.find((x) => x.location_id === w.location_id && x.product_id === c.component_product_id);
-      return { onHand: Math.floor((q?.on_hand ?? 0) / c.quantity), reserved: Math.ceil((q?.reserved ?? 0) / c.quantity), available: Math.floor(((q?.on_hand ?? 0) - (q?.reserved ?? 0)) / c.quantity) };
+      const due = incoming.find((x) => x.warehouse_id === w.id && x.product_id === c.component_product_id)?.units ?? 0;
+      return {
+        onHand: Math.floor((q?.on_hand ?? 0) / c.quantity), reserved: Math.ceil((q?.reserved ?? 0) / c.quantity), available: Math.floor(((q?.on_hand ?? 0) - (q?.reserved ?? 0)) / c.quantity),
+        incoming: Math.floor(due / c.quantity),
+      };
     });
-    const pick = (k: 'onHand' | 'reserved' | 'available') => (kind === 'kit' ? Math.min(...per.map((p) => p[k])) : per[0][k]);
-    // Incoming (open purchase lines) arrives with procure-to-pay; until then nothing is on order.
-    return { warehouse: w.code as string, onHand: pick('onHand'), reserved: kind === 'kit' ? 0 : pick('reserved'), available: pick('available'), incoming: 0 };
+    const pick = (k: 'onHand' | 'reserved' | 'available' | 'incoming') => (kind === 'kit' ? Math.min(...per.map((p) => p[k])) : per[0][k]);
+    return { warehouse: w.code as string, onHand: pick('onHand'), reserved: kind === 'kit' ? 0 : pick('reserved'), available: pick('available'), incoming: pick('incoming') };
   });
   const sum = (k: 'onHand' | 'reserved' | 'available' | 'incoming') => rows.reduce((s, r) => s + r[k], 0);
   return { warehouses: rows, total: { onHand: sum('onHand'), reserved: sum('reserved'), available: sum('available'), incoming: sum('incoming') } };
+}
+
+/** Units on approved, open purchase orders and not yet received, per warehouse and product. */
+export async function incomingUnits(tx: Db, productIds: number[]): Promise<{ warehouse_id: number; product_id: number; units: number }[]> {
+  return tx('purchase_order_lines as l').join('purchase_orders as po', 'po.id', 'l.po_id')
+    .whereIn('po.status', ['approved', 'sent', 'partially_received']).whereIn('l.product_id', productIds)
+    .groupBy('po.warehouse_id', 'l.product_id')
+    .select('po.warehouse_id', 'l.product_id', tx.raw('SUM(GREATEST(l.quantity - l.received_qty - l.cancelled_qty, 0))::int AS units'));
 }
 
 /** Orders waiting for stock of this product (directly or through a kit), to be nudged when stock arrives. */

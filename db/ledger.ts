@@ -1,7 +1,7 @@
 /** Posting journal entries. The database rejects an unbalanced entry at commit; this keeps callers honest earlier. */
 import type { Tx } from './index';
 
-export type AccountCode = '1000' | '1100' | '1200' | '1300' | '2000' | '2050' | '2100' | '3000' | '4000' | '4100' | '5000' | '5100';
+export type AccountCode = '1000' | '1100' | '1200' | '1300' | '2000' | '2050' | '2100' | '3000' | '4000' | '4100' | '5000' | '5100' | '5200';
 
 export interface JournalLine {
   account: AccountCode;

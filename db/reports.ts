@@ -13,7 +13,7 @@ export interface ReportOptions {
 
 export async function operationsReport(db: Db, o: ReportOptions) {
   const since = new Date(Date.now() - o.windowDays * 86400000);
-  const [stages, fulfilment, late, rateBySku, rateByReason, exceptions, approvals, risks] = await Promise.all([
+  const [stages, fulfilment, late, rateBySku, rateByReason, exceptions, approvals, risks, planned, lateSuppliers] = await Promise.all([
     db.raw(`SELECT status, COUNT(*)::int AS orders FROM sales_orders WHERE placed_at >= ? GROUP BY status ORDER BY status`, [since]),
     db.raw(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) AS p90, COUNT(*)::int AS orders
               FROM (SELECT EXTRACT(EPOCH FROM (MIN(s.shipped_at) - o.placed_at)) / 3600 AS hours
@@ -44,6 +44,17 @@ export async function operationsReport(db: Db, o: ReportOptions) {
               FROM demand d JOIN products p ON p.id = d.product_id LEFT JOIN stock s ON s.product_id = d.product_id
              WHERE d.per_day > 0 AND COALESCE(s.available, 0) / d.per_day < ?
              ORDER BY days_of_cover NULLS FIRST LIMIT 50`, [o.coverDays]),
+    // The planner's view: projected stock that runs out before the earliest possible receipt (latest run).
+    db.raw(`SELECT p.sku, w.code AS warehouse, rl.projected, (rl.explanation->>'daysOfCover')::float AS days_of_cover, (rl.explanation->>'leadTimeDays')::int AS lead_time_days
+              FROM replenishment_lines rl JOIN products p ON p.id = rl.product_id JOIN warehouses w ON w.id = rl.warehouse_id
+             WHERE rl.run_id = (SELECT id FROM replenishment_runs ORDER BY planned_at DESC LIMIT 1) AND rl.stockout_risk
+             ORDER BY days_of_cover NULLS FIRST, p.sku LIMIT 50`),
+    db.raw(`SELECT po.number, s.code AS supplier, po.expected_at, po.status,
+                   (SELECT SUM(quantity - cancelled_qty)::int FROM purchase_order_lines WHERE po_id = po.id) AS ordered,
+                   (SELECT SUM(received_qty)::int FROM purchase_order_lines WHERE po_id = po.id) AS received
+              FROM purchase_orders po JOIN suppliers s ON s.id = po.supplier_id
+             WHERE po.status IN ('sent','partially_received') AND po.expected_at < now()
+             ORDER BY po.expected_at LIMIT 50`),
   ]);
   const f = fulfilment.rows[0];
   return {
@@ -55,6 +66,17 @@ export async function operationsReport(db: Db, o: ReportOptions) {
     returnsByReason: rateByReason.rows,
     openExceptions: exceptions.rows.map((r: { type: string; open: number; sla_breached: number; oldest: Date }) => ({ type: r.type, open: r.open, slaBreached: r.sla_breached, oldest: r.oldest })),
     pendingApprovals: approvals.rows.map((r: { kind: string; pending: number; sla_breached: number; oldest: Date }) => ({ kind: r.kind, pending: r.pending, slaBreached: r.sla_breached, oldest: r.oldest })),
-    stockoutRisks: risks.rows.map((r: { sku: string; available: number; per_day: number; days_of_cover: number | null }) => ({ sku: r.sku, available: r.available, dailyDemand: r.per_day, daysOfCover: r.days_of_cover })),
+    stockoutRisks: [
+      ...planned.rows.map((r: { sku: string; warehouse: string; projected: number; days_of_cover: number | null; lead_time_days: number }) => ({
+        source: 'planner', sku: r.sku, warehouse: r.warehouse, projected: r.projected, daysOfCover: r.days_of_cover, leadTimeDays: r.lead_time_days,
+      })),
+      ...risks.rows
+        .filter((r: { sku: string }) => !planned.rows.some((p: { sku: string }) => p.sku === r.sku))
+        .map((r: { sku: string; available: number; per_day: number; days_of_cover: number | null }) => ({ source: 'demand', sku: r.sku, available: r.available, dailyDemand: r.per_day, daysOfCover: r.days_of_cover })),
+    ],
+    lateSuppliers: lateSuppliers.rows.map((r: { number: string; supplier: string; expected_at: Date; status: string; ordered: number; received: number }) => ({
+      purchaseOrder: r.number, supplier: r.supplier, expectedAt: r.expected_at, status: r.status, ordered: r.ordered, received: r.received,
+      daysLate: Math.floor((Date.now() - new Date(r.expected_at).getTime()) / 86400000),
+    })),
   };
 }

@@ -8,6 +8,7 @@ import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { OrderTimings } from '../workflows/order-types';
 import type { ReturnPolicy } from '../workflows/return-types';
+import type { PurchasePolicy } from '../workflows/purchase-types';
 
 const duration = z.string().refine((v) => {
   try {
@@ -44,6 +45,15 @@ const schema = z.object({
   OUTBOX_INTERVAL: duration.default('10s'),
   RECONCILIATION_INTERVAL: duration.default('1d'),
   EXCEPTION_SWEEP_INTERVAL: duration.default('5m'),
+  // Procure-to-pay. A supplier day is one day of lead time or payment terms (tests: seconds).
+  PO_AUTO_APPROVE_LIMIT: z.coerce.number().int().nonnegative().default(100000), // minor units, net
+  PO_APPROVAL_SLA: duration.default('48h'),
+  SUPPLIER_DAY: duration.default('1d'),
+  SUPPLIER_LATE_GRACE: duration.default('2d'),
+  RECEIPT_TOLERANCE_PCT: z.coerce.number().min(0).max(100).default(5),
+  MATCH_QTY_TOLERANCE_PCT: z.coerce.number().min(0).max(100).default(0),
+  MATCH_PRICE_TOLERANCE_PCT: z.coerce.number().min(0).max(100).default(2),
+  REPLENISHMENT_INTERVAL: duration.default('1d'),
   // Unset: each exception type's own SLA from the catalogue (exception_types).
   EXCEPTION_SLA: duration.optional(),
   EXCEPTION_SECOND_SLA: duration.optional(),
@@ -86,6 +96,21 @@ export function orderTimings(c: Config): OrderTimings {
     backorderWaitTimeout: c.BACKORDER_WAIT_TIMEOUT as Duration,
     backorderRecheckInterval: c.BACKORDER_RECHECK_INTERVAL as Duration,
     fulfilmentTimeout: c.FULFILMENT_TIMEOUT as Duration,
+    ...(c.EXCEPTION_SLA ? { exceptionSla: c.EXCEPTION_SLA as Duration } : {}),
+    ...(c.EXCEPTION_SECOND_SLA ? { exceptionSecondSla: c.EXCEPTION_SECOND_SLA as Duration } : {}),
+  };
+}
+
+/** The settings a purchase order's process (and the planner that creates them) is started with. */
+export function purchasePolicy(c: Config): PurchasePolicy {
+  return {
+    autoApproveLimit: c.PO_AUTO_APPROVE_LIMIT,
+    approvalSla: c.PO_APPROVAL_SLA as Duration,
+    supplierDay: c.SUPPLIER_DAY as Duration,
+    lateGrace: c.SUPPLIER_LATE_GRACE as Duration,
+    receiptTolerancePct: c.RECEIPT_TOLERANCE_PCT,
+    matchQtyTolerancePct: c.MATCH_QTY_TOLERANCE_PCT,
+    matchPriceTolerancePct: c.MATCH_PRICE_TOLERANCE_PCT,
     ...(c.EXCEPTION_SLA ? { exceptionSla: c.EXCEPTION_SLA as Duration } : {}),
     ...(c.EXCEPTION_SECOND_SLA ? { exceptionSecondSla: c.EXCEPTION_SECOND_SLA as Duration } : {}),
   };

@@ -83,3 +83,51 @@ test('release and backorder activities, each run twice', async () => {
   await twice(orderId, sku, () => act.releaseReservations({ orderId }));
   expect((await db('quants as q').join('products as p', 'p.id', 'q.product_id').where('p.sku', sku).first('q.reserved')).reserved).toBe(0);
 });
+
+test('procure-to-pay activities, each run twice: one receipt, one bill, one payment', async () => {
+  const { inTransaction } = await import('../db');
+  const { createPurchaseOrder } = await import('../db/purchasing');
+  const { randomUUID } = await import('node:crypto');
+  const sku = await stockedSku(db, { EAST: 4 }, 300, 'IDP');
+  const code = `IDEM-${randomUUID().slice(0, 8)}`;
+  const [supplier] = await db('suppliers').insert({ code, name: 'Idempotent Ltd', currency: 'EUR', payment_terms_days: 0 }).returning('id');
+  const product = await db('products').where({ sku }).first('id');
+  const warehouse = await db('warehouses').where({ code: 'EAST' }).first('id');
+  const po = await inTransaction(db, (tx) => createPurchaseOrder(tx, { supplierId: supplier.id, warehouseId: warehouse.id, origin: 'manual', lines: [{ productId: product.id, quantity: 10, unitPrice: 500 }] }));
+  const rows = async () => ({
+    po: await db('purchase_orders').where({ id: po.poId }).first('status', 'supplier_ref'),
+    lines: await db('purchase_order_lines').where({ po_id: po.poId }).select('received_qty', 'quarantined_qty', 'billed_qty'),
+    cost: await db('products').where({ sku }).first('cost'),
+    quants: await db('quants').where({ product_id: product.id }).orderBy('location_id').select('location_id', 'on_hand'),
+    bills: await db('vendor_bills').where({ po_id: po.poId }).orderBy('received_at').select('status', 'total', 'posted_at'),
+    payments: await db('supplier_payments as p').join('vendor_bills as b', 'b.id', 'p.bill_id').where('b.po_id', po.poId).select('p.amount', 'p.bank_reference'),
+    journal: await db('journal_entries').where('description', 'like', `%${po.number}%`).count({ n: '*' }).first(),
+    supplierInbox: await db('sandbox_supplier_orders').where({ supplier_code: code }).count({ n: '*' }).first(),
+    bank: await db('sandbox_bank_transfers').where({ payee: code }).count({ n: '*' }).first(),
+  });
+  const again = async <T>(run: () => Promise<T>) => {
+    const first = await run();
+    const after = await rows();
+    expect(await run()).toEqual(first);
+    expect(await rows()).toEqual(after);
+    return first;
+  };
+  await again(() => act.submitPurchaseOrder({ poId: po.poId, autoApproveLimit: 1_000_000 }));
+  await again(() => act.sendPurchaseOrder({ poId: po.poId, leadTimeDays: 1, dayMs: 1000 }));
+  const receiptId = randomUUID();
+  const receipt = await again(() => act.receivePurchase({ poId: po.poId, receiptId, lines: [{ sku, quantity: 10 }], tolerancePct: 0 }));
+  expect(receipt).toMatchObject({ received: 10, lines: [{ intoStock: 10 }] });
+  expect(Number((await db('products').where({ sku }).first('cost')).cost)).toBe(443); // (4 × 300 + 10 × 500) / 14 = 442.86
+  const billId = randomUUID();
+  const bill = { supplierInvoiceRef: `INV-${code}`, lines: [{ sku, quantity: 10, unitPrice: 500 }], tax: 950, total: 5950 };
+  const first = await act.recordBill({ poId: po.poId, billId, bill, tolerances: { qtyPct: 0, pricePct: 0 }, dayMs: 1000 });
+  expect(first).toMatchObject({ matched: true, posted: true });
+  const retried = await act.recordBill({ poId: po.poId, billId: randomUUID(), bill, tolerances: { qtyPct: 0, pricePct: 0 }, dayMs: 1000 }); // the same supplier invoice again
+  expect(retried).toMatchObject({ billId: first.billId, repeat: true });
+  const paid = await again(() => act.payBill({ billId: first.billId }));
+  expect(paid.amount).toBe(5950);
+  const after = await rows();
+  expect(after.supplierInbox).toEqual({ n: 1 });
+  expect(after.bank).toEqual({ n: 1 });
+  expect(after.journal).toEqual({ n: 3 }); // receipt, bill, payment
+});

@@ -15,7 +15,7 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
 test('there are recorded histories of every workflow type', () => {
   const types = new Set(files.map((f) => f.split('-')[0]));
-  expect([...types]).toEqual(expect.arrayContaining(['orderToCash', 'returnToRefund', 'exceptionCase']));
+  expect([...types]).toEqual(expect.arrayContaining(['orderToCash', 'returnToRefund', 'exceptionCase', 'procureToPay', 'replenishmentPlanning']));
   expect(files.length).toBeGreaterThanOrEqual(10);
 });
 

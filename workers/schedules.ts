@@ -1,6 +1,6 @@
 /** The scheduled processes, created (or updated) whenever a worker starts, so a fresh installation has them. */
 import { Client, ScheduleAlreadyRunning } from '@temporalio/client';
-import type { Config } from '../lib/config';
+import { purchasePolicy, type Config } from '../lib/config';
 
 export const RETURN_SCAN = { windowDays: 90, factor: 3, minVolume: 5 };
 export const returnScanScheduleId = (taskQueue: string) => `return-rate-scan-${taskQueue}`;
@@ -8,15 +8,18 @@ export const returnScanScheduleId = (taskQueue: string) => `return-rate-scan-${t
 export const outboxScheduleId = (taskQueue: string) => `notification-dispatch-${taskQueue}`;
 export const reconciliationScheduleId = (taskQueue: string) => `stock-reconciliation-${taskQueue}`;
 export const sweepScheduleId = (taskQueue: string) => `exception-sweep-${taskQueue}`;
+export const replenishmentScheduleId = (taskQueue: string) => `replenishment-planning-${taskQueue}`;
 
-type ScheduleConfig = Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'RETURN_SCAN_INTERVAL' | 'OUTBOX_INTERVAL' | 'RECONCILIATION_INTERVAL' | 'EXCEPTION_SWEEP_INTERVAL'>;
 
-export async function ensureSchedules(client: Client, c: ScheduleConfig): Promise<void> {
+export async function ensureSchedules(client: Client, c: Config): Promise<void> {
   const q = c.TEMPORAL_TASK_QUEUE;
   await ensure(client, returnScanScheduleId(q), c.RETURN_SCAN_INTERVAL, { workflowType: 'returnRateScan', taskQueue: q, args: [RETURN_SCAN], workflowId: `return-rate-scan-${q}` });
   await ensure(client, outboxScheduleId(q), c.OUTBOX_INTERVAL, { workflowType: 'notificationDispatch', taskQueue: q, args: [], workflowId: `notification-dispatch-${q}` });
   await ensure(client, reconciliationScheduleId(q), c.RECONCILIATION_INTERVAL, { workflowType: 'stockReconciliation', taskQueue: q, args: [], workflowId: `stock-reconciliation-${q}` });
   await ensure(client, sweepScheduleId(q), c.EXCEPTION_SWEEP_INTERVAL, { workflowType: 'exceptionSweep', taskQueue: q, args: [], workflowId: `exception-sweep-${q}` });
+  await ensure(client, replenishmentScheduleId(q), c.REPLENISHMENT_INTERVAL, {
+    workflowType: 'replenishmentPlanning', taskQueue: q, args: [{ trigger: 'schedule', policy: purchasePolicy(c) }], workflowId: `replenishment-planning-${q}`,
+  });
 }
 
 async function ensure(client: Client, scheduleId: string, every: string, start: { workflowType: string; taskQueue: string; args: unknown[]; workflowId: string }) {
@@ -32,7 +35,7 @@ async function ensure(client: Client, scheduleId: string, every: string, start: 
 
 /** Removes this task queue's schedules (tests and temporary installations). */
 export async function dropSchedules(client: Client, taskQueue: string): Promise<void> {
-  for (const id of [returnScanScheduleId(taskQueue), outboxScheduleId(taskQueue), reconciliationScheduleId(taskQueue), sweepScheduleId(taskQueue)]) {
+  for (const id of [returnScanScheduleId(taskQueue), outboxScheduleId(taskQueue), reconciliationScheduleId(taskQueue), sweepScheduleId(taskQueue), replenishmentScheduleId(taskQueue)]) {
     await client.schedule.getHandle(id).delete().catch(() => undefined);
   }
 }

@@ -6,3 +6,5 @@ export { exceptionCase } from './exception-case';
 export { notificationDispatch } from './notification-dispatch';
 export { stockReconciliation } from './stock-reconciliation';
 export { exceptionSweep } from './exception-sweep';
+export { procureToPay } from './procure-to-pay';
+export { replenishmentPlanning } from './replenishment-planning';

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { inTransaction, Db, Tx } from '../../db';
 import { applyMove, ordersWaitingFor, virtualLocation } from '../../db/inventory';
+import { lockCosts } from '../../db/valuation';
 import { postEntry } from '../../db/ledger';
 import { NewException, queueNotification, raiseException } from '../../db/outbox';
 import { recordOrder } from '../../db/sales';
@@ -36,7 +37,7 @@ async function lockReturn(tx: Tx, returnId: string) {
 async function linesOf(tx: Db, returnId: string) {
   return tx('return_lines as rl').join('products as p', 'p.id', 'rl.product_id').join('sales_order_lines as l', 'l.id', 'rl.order_line_id')
     .where('rl.return_id', returnId).orderBy('rl.id')
-    .select('rl.*', 'p.sku', 'p.category', 'p.cost', 'l.unit_price', 'l.tax', 'l.quantity as ordered');
+    .select('rl.*', 'p.sku', 'p.category', 'l.unit_price', 'l.tax', 'l.quantity as ordered');
 }
 
 /** The internal location of `type` in the warehouse that shipped this order line. */
@@ -97,6 +98,7 @@ export function returnActivities({ db }: ActivityDeps) {
         };
         if (await tx('return_receipts').where({ id: input.receiptId }).first('id')) return totals();
         const customer = await virtualLocation(tx, 'customer');
+        const costs = await lockCosts(tx, lines.map((l) => l.product_id));
         let value = 0;
         let warehouseId: number | undefined;
         for (const got of input.lines) {
@@ -105,9 +107,9 @@ export function returnActivities({ db }: ActivityDeps) {
           if (got.quantity > line.quantity - line.quantity_received) throw refuse(`only ${line.quantity - line.quantity_received} more of ${got.sku} are expected`);
           const to = await locationFor(tx, line.order_line_id, 'returns');
           warehouseId ??= (await tx('locations').where({ id: to }).first('warehouse_id')).warehouse_id;
-          await applyMove(tx, { productId: line.product_id, fromLocationId: customer, toLocationId: to, quantity: got.quantity, unitCost: line.cost, sourceType: 'return_receipt', sourceId: input.receiptId, key: `return:${r.id}:receipt:${input.receiptId}:${line.id}` });
+          await applyMove(tx, { productId: line.product_id, fromLocationId: customer, toLocationId: to, quantity: got.quantity, unitCost: costs.get(line.product_id)!, sourceType: 'return_receipt', sourceId: input.receiptId, key: `return:${r.id}:receipt:${input.receiptId}:${line.id}` });
           await tx('return_lines').where({ id: line.id }).increment('quantity_received', got.quantity);
-          value += got.quantity * line.cost;
+          value += got.quantity * costs.get(line.product_id)!;
         }
         await tx('return_receipts').insert({ id: input.receiptId, return_id: r.id, warehouse_id: warehouseId, lines: JSON.stringify(input.lines) });
         await postEntry(tx, {
@@ -131,6 +133,7 @@ export function returnActivities({ db }: ActivityDeps) {
         }
         const result: InspectedLine[] = [];
         const waiting = new Set<string>();
+        const costs = await lockCosts(tx, lines.map((l) => l.product_id));
         for (const [i, got] of input.lines.entries()) {
           const line = lines.find((l) => l.sku === got.sku);
           if (!line) throw refuse(`${got.sku} is not on this return`);
@@ -139,9 +142,9 @@ export function returnActivities({ db }: ActivityDeps) {
           const from = await locationFor(tx, line.order_line_id, 'returns');
           const to = disposition === 'scrap' ? await virtualLocation(tx, 'scrap') : await locationFor(tx, line.order_line_id, disposition === 'restock' ? 'stock' : disposition);
           const key = `return:${r.id}:inspection:${input.inspectionId}:${i}`;
-          await applyMove(tx, { productId: line.product_id, fromLocationId: from, toLocationId: to, quantity: got.quantity, unitCost: line.cost, sourceType: 'return_inspection', sourceId: r.id, key });
+          await applyMove(tx, { productId: line.product_id, fromLocationId: from, toLocationId: to, quantity: got.quantity, unitCost: costs.get(line.product_id)!, sourceType: 'return_inspection', sourceId: r.id, key });
           if (disposition === 'scrap') {
-            const loss = got.quantity * line.cost;
+            const loss = got.quantity * costs.get(line.product_id)!;
             await postEntry(tx, { key, description: `Scrapped ${got.quantity} x ${line.sku} from ${r.rma_number}`, sourceType: 'return_inspection', sourceId: r.id, currency: r.currency, lines: [{ account: '5100', debit: loss }, { account: '1300', credit: loss }] });
           }
           if (disposition === 'restock') for (const id of await ordersWaitingFor(tx, line.product_id)) waiting.add(id);

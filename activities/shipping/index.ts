@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { inTransaction } from '../../db';
 import { allocate, applyMove, virtualLocation } from '../../db/inventory';
+import { lockCosts } from '../../db/valuation';
 import { demandOf, holdStock, lockStock } from '../inventory';
 import { postEntry } from '../../db/ledger';
 import { queueNotification } from '../../db/outbox';
@@ -124,14 +125,16 @@ export function shippingActivities({ db }: ActivityDeps) {
           return { costOfGoods: entry?.s ?? 0 };
         }
         const customer = await virtualLocation(tx, 'customer');
-        const held = await tx('reservations as r').join('products as p', 'p.id', 'r.product_id').where({ 'r.shipment_id': shipment.id, 'r.state': 'active' }).orderBy(['r.location_id', 'r.product_id']).select('r.*', 'p.cost');
+        const held = await tx('reservations as r').where({ 'r.shipment_id': shipment.id, 'r.state': 'active' }).orderBy(['r.location_id', 'r.product_id']).select('r.*');
+        const costs = await lockCosts(tx, held.map((r) => r.product_id));
         let costOfGoods = 0;
         for (const r of held) {
+          const cost = costs.get(r.product_id)!;
           await applyMove(tx, {
-            productId: r.product_id, fromLocationId: r.location_id, toLocationId: customer, quantity: r.quantity, unitCost: r.cost,
+            productId: r.product_id, fromLocationId: r.location_id, toLocationId: customer, quantity: r.quantity, unitCost: cost,
             sourceType: 'shipment', sourceId: shipment.id, key: `shipment:${shipment.id}:reservation:${r.id}`, consumesReservation: true,
           });
-          costOfGoods += r.quantity * r.cost;
+          costOfGoods += r.quantity * cost;
         }
         await tx('reservations').whereIn('id', held.map((r) => r.id)).update({ state: 'consumed' });
         // A reship of a dispatched parcel replaces units that already counted as shipped (and were invoiced).

@@ -27,7 +27,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
     response: { status: 201, description: 'The adjustment' },
     handler: async (_ctx, { body }) => {
       const result = await inTransaction(db, async (tx) => {
-        const product = await tx('products').where({ sku: body.sku }).first('id', 'kind', 'cost');
+        const product = await tx('products').where({ sku: body.sku }).forShare().first('id', 'kind', 'cost'); // valued at the average, which a receipt may not change meanwhile
         if (!product) throw unprocessable(`Unknown SKU ${body.sku}`, [{ path: 'sku', message: 'unknown SKU' }]);
         if (product.kind === 'kit') throw unprocessable(`${body.sku} is a kit; count its components instead`, [{ path: 'sku', message: 'kits hold no stock of their own' }]);
         const location = await tx('locations as l').join('warehouses as w', 'w.id', 'l.warehouse_id').where({ 'w.code': body.warehouse, 'l.type': 'stock' }).first('l.id');

@@ -1,6 +1,7 @@
 /** API keys, warehouses and products (with kits). */
 import { z } from 'zod';
 import { inTransaction } from '../../db';
+import { setCost } from '../../db/valuation';
 import { createApiKey, Role } from '../auth';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
@@ -9,7 +10,7 @@ import { CreateKey, KeyCreated, ListQuery, Sku, UpsertProducts } from '../schema
 
 type ProductIn = z.infer<typeof UpsertProducts>['products'][number];
 
-export function masterDataRoutes(routes: Routes, { db }: ApiDeps): void {
+export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void {
   routes.add({
     method: 'post', path: '/v1/api-keys', tag: 'Keys', summary: 'Create an API key (shown once)', roles: ['admin'], action: 'api_key.create',
     body: CreateKey, idempotent: true, response: { status: 201, schema: KeyCreated, description: 'The key; store it now, it is never shown again' },
@@ -74,10 +75,12 @@ export function masterDataRoutes(routes: Routes, { db }: ApiDeps): void {
       if (problems.length) throw unprocessable(`${problems.length} product row(s) rejected; nothing was written`, problems);
       const written = await inTransaction(db, async (tx) => {
         for (const p of body.products) {
-          await tx('products')
+          const [row] = await tx('products')
             .insert({ sku: p.sku, name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode, cost: p.cost, price: p.price, kind: p.kind ?? 'stocked', category: p.category })
             .onConflict('sku')
-            .merge({ name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode ?? null, cost: p.cost, price: p.price ?? null, kind: p.kind ?? 'stocked', category: p.category ?? null, updated_at: tx.fn.now() });
+            .merge({ name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode ?? null, price: p.price ?? null, kind: p.kind ?? 'stocked', category: p.category ?? null, updated_at: tx.fn.now() })
+            .returning('id');
+          await setCost(tx, row.id, p.cost, config.BASE_CURRENCY); // a new cost for stock on hand is a revaluation, booked
         }
         const ids = new Map<string, number>((await tx('products').whereIn('sku', allSkus(body.products)).select('id', 'sku')).map((r) => [r.sku, r.id]));
         for (const p of body.products.filter((x) => (x.kind ?? 'stocked') === 'kit')) {

@@ -19,6 +19,7 @@ import * as service from './016_service';
 import * as stockDrift from './017_stock_drift';
 import * as reportIndexes from './018_report_indexes';
 import * as stockShortageActions from './019_stock_shortage_actions';
+import * as purchasing from './020_purchasing';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '017_stock_drift': stockDrift,
   '018_report_indexes': reportIndexes,
   '019_stock_shortage_actions': stockShortageActions,
+  '020_purchasing': purchasing,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

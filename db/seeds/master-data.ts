@@ -25,7 +25,7 @@ export async function ensureTaxRate(db: Db, t: { country: string; region?: strin
 
 export async function ensureProduct(db: Db, p: { sku: string; name: string; cost: number; price?: number; category?: string; kind?: 'stocked' | 'kit'; components?: { sku: string; quantity: number }[] }): Promise<number> {
   return inTransaction(db, async (tx) => {
-    const [row] = await tx('products').insert({ sku: p.sku, name: p.name, cost: p.cost, price: p.price, category: p.category, kind: p.kind ?? 'stocked' }).onConflict('sku').merge(['name', 'cost', 'price', 'category']).returning('id');
+    const [row] = await tx('products').insert({ sku: p.sku, name: p.name, cost: p.cost, price: p.price, category: p.category, kind: p.kind ?? 'stocked' }).onConflict('sku').merge(['name', 'price', 'category']).returning('id'); // cost: the running average once stock exists (db/valuation.ts)
     for (const c of p.components ?? []) {
       const comp = await tx('products').where({ sku: c.sku }).first('id');
       await tx('kit_components').insert({ kit_product_id: row.id, component_product_id: comp.id, quantity: c.quantity }).onConflict(['kit_product_id', 'component_product_id']).ignore();
@@ -37,7 +37,7 @@ export async function ensureProduct(db: Db, p: { sku: string; name: string; cost
 /** Opening stock: a move from the supplier location, valued at cost against opening balance equity. Once per key. */
 export async function receiveOpeningStock(db: Db, warehouse: string, sku: string, quantity: number, currency = 'EUR'): Promise<void> {
   await inTransaction(db, async (tx) => {
-    const product = await tx('products').where({ sku }).first('id', 'cost');
+    const product = await tx('products').where({ sku }).forShare().first('id', 'cost');
     const location = await tx('locations as l').join('warehouses as w', 'w.id', 'l.warehouse_id').where({ 'w.code': warehouse, 'l.type': 'stock' }).first('l.id');
     const key = `opening:${warehouse}:${sku}`;
     const applied = await applyMove(tx, { productId: product.id, fromLocationId: await virtualLocation(tx, 'supplier'), toLocationId: location.id, quantity, unitCost: product.cost, sourceType: 'opening', sourceId: key, key });

@@ -1,0 +1,35 @@
+/** Opening an exception case from a process: the case is a child workflow whose result is the person's resolution. */
+import { startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { exceptionCase } from './exception-case';
+import { causeGoneSignal } from './exception-messages';
+import type { CaseOutcome } from './exception-types';
+
+export interface OpenedCase {
+  exceptionId: string;
+  /** The resolution (or closing) once it happened, undefined while the case is open. */
+  outcome(): CaseOutcome | undefined;
+  /** Tells the case its cause went away; harmless when it already ended. */
+  causeGone(reason: string): Promise<void>;
+}
+
+export async function openCase(c: {
+  type: string; key: string; subjectType: string; subjectId: string; summary: string; details?: Record<string, unknown>; sla?: Duration; secondSla?: Duration;
+}): Promise<OpenedCase> {
+  const exceptionId = uuid4();
+  const child = await startChild(exceptionCase, {
+    workflowId: `exception-${exceptionId}`,
+    parentClosePolicy: 'ABANDON', // a case is its own record: it outlives the process that opened it
+    args: [{ exceptionId, ...c, waitingWorkflowId: workflowInfo().workflowId }],
+  });
+  let outcome: CaseOutcome | undefined;
+  void child.result().then((o) => (outcome = o));
+  return {
+    exceptionId,
+    outcome: () => outcome,
+    causeGone: async (reason) => {
+      if (outcome) return;
+      await child.signal(causeGoneSignal, reason).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * Replenishment planning: one run on a schedule (and on demand), id
+ * `replenishment-<runId>`. The plan is computed and its draft purchase orders
+ * written in one activity; each order then gets its own procure-to-pay process,
+ * which outlives the run.
+ */
+import { proxyActivities, startChild, uuid4 } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { PlanResult } from '../activities/purchasing/planner';
+import { procureToPay } from './procure-to-pay';
+import type { ReplenishmentInput } from './purchase-types';
+
+const act = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes', // a whole catalogue in one transaction
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export async function replenishmentPlanning(input: ReplenishmentInput): Promise<PlanResult> {
+  const plan = await act.planReplenishment({ runId: input.runId ?? uuid4(), trigger: input.trigger });
+  for (const po of plan.purchaseOrders) {
+    await startChild(procureToPay, {
+      workflowId: `po-${po.number}`,
+      parentClosePolicy: 'ABANDON',
+      args: [{ poId: po.poId, number: po.number, policy: input.policy }],
+    });
+  }
+  return plan;
+}
