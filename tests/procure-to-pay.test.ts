@@ -158,6 +158,20 @@ test('partial receipts, then units beyond tolerance held in quarantine until a p
   await waitForPo(po.poId, (p) => p.status === 'closed', 'closed');
 });
 
+test('an over-receipt accepted by a person moves from quarantine into stock and can be billed', async () => {
+  const { sku, po } = await receivedOrder('ACC', 10, 400);
+  const extra = await receive(po.poId, [{ sku, quantity: 2 }]); // 10 × 1.05 = 10.5: no unit of tolerance left
+  expect(extra.body).toMatchObject({ received: 12, quarantined: 2 });
+  const c = await caseOf('over_receipt', po.poId);
+  expect((await resolve(c.id, 'accept')).status).toBe(200);
+  await waitForPo(po.poId, (p) => p.lines[0].quarantined === 0, 'quarantine settled');
+  expect(await onHand(sku)).toBe(12);
+  expect(await onHand(sku, 'quarantine')).toBe(0);
+  expect(await entry('over_receipt', c.id)).toEqual({}); // stock → stock: nothing to book
+  expect((await bill(po.poId, billBody(unique('INV'), [{ sku, quantity: 12, unitPrice: 400 }]))).body).toMatchObject({ matched: true });
+  await waitForPo(po.poId, (p) => p.status === 'closed', 'closed');
+});
+
 test('price mismatch accepted by a person: posted with purchase price variance, then paid', async () => {
   const { sku, po } = await receivedOrder('PPV', 10, 1000);
   const b = await bill(po.poId, billBody(unique('INV'), [{ sku, quantity: 10, unitPrice: 1100 }]));
@@ -261,6 +275,9 @@ test('bad input and roles get the contract\'s errors and write nothing', async (
   expect(prices.body.error.details).toEqual([expect.objectContaining({ index: 1 })]);
   expect(await s.db('supplier_prices as sp').join('products as p', 'p.id', 'sp.product_id').where('p.sku', sku).first()).toBeUndefined();
   expect((await s.call('POST', '/v1/reorder-rules', { key: s.keys.procurement, body: { rules: [{ sku, warehouse: 'EAST', method: 'min_max', minQty: 10 }] } })).status).toBe(400);
+  const usd = await s.call('POST', '/v1/suppliers', { key: s.keys.procurement, body: { suppliers: [{ code: unique('USD'), name: 'Dollar Inc', currency: 'USD' }] } });
+  expect(usd.status).toBe(422);
+  expect(usd.body.error.details[0].message).toMatch(/books are kept in EUR/);
 
   const po = await order({ supplier: sup, warehouse: 'EAST', lines: [{ sku, quantity: 5, unitPrice: 500 }] });
   await waitForPo(po.poId, sent, 'sent');

@@ -50,7 +50,8 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     method: 'post', path: '/v1/suppliers', tag: 'Purchasing', summary: 'Create or update suppliers in bulk, all or nothing',
     roles: ['procurement'], action: 'supplier.upsert', body: UpsertSuppliers, idempotent: true, response: { status: 200, description: 'Every supplier written' },
     handler: async (_ctx, { body }) => {
-      rejectIf(rowProblems(body.suppliers, (x) => `supplier ${x.code}`, () => []), 'supplier');
+      rejectIf(rowProblems(body.suppliers, (x) => `supplier ${x.code}`, (x) =>
+        (x.currency === config.BASE_CURRENCY ? [] : [`currency ${x.currency}: the books are kept in ${config.BASE_CURRENCY} and purchases are not converted`])), 'supplier');
       await upsertAll('suppliers', ['code'], body.suppliers.map((s) => ({
         code: s.code, name: s.name, currency: s.currency, email: s.email ?? null, lead_time_days: s.leadTimeDays ?? 7, payment_terms_days: s.paymentTermsDays ?? 30, active: s.active ?? true,
       })));
