@@ -9,10 +9,12 @@ import type { PaymentProvider } from '../activities/payments/provider';
 import type { Mailer } from '../activities/notifications/mailer';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+/** Interceptors bundled with the workflows (an activity failing for good becomes a case). */
+export const WORKFLOW_INTERCEPTORS = [require.resolve('../workflows/interceptors')];
 
 /** Bundles the workflow code once (webpack); keep the result and hand it to every worker. */
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } });
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTORS, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } });
 }
 
 export interface WorkerOptions {
@@ -33,7 +35,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     activities,
-    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTORS } }),
     ...(o.identity ? { identity: o.identity } : {}),
     maxConcurrentActivityTaskExecutions: 50,
     maxConcurrentWorkflowTaskExecutions: 50,

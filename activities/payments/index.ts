@@ -4,6 +4,7 @@
  * transaction. A crash between the two is healed by the retry: the provider
  * answers the same key with the same result, and our insert is keyed too.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import { inTransaction } from '../../db';
 import { postEntry } from '../../db/ledger';
@@ -60,7 +61,7 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
       const auth = await authorization(input.orderId);
       if (!invoice || !auth) throw new Error(`Cannot capture: invoice ${input.invoiceId} or authorisation of ${input.orderId} missing`);
       const result = invoice.total > 0 ? await payments.capture({ authorizationRef: auth.provider_ref, amount: invoice.total, idempotencyKey: key }) : { approved: true, providerRef: 'none' };
-      if (!result.approved) throw new Error(`Capture refused by ${payments.name}: ${result.reason}`);
+      if (!result.approved) throw ApplicationFailure.nonRetryable(`Capture refused by ${payments.name}: ${result.reason}`, 'CaptureRefused'); // retrying the same key gets the same answer: a person must look
       await inTransaction(db, async (tx) => {
         const inserted = await tx('payments')
           .insert({ id: randomUUID(), order_id: input.orderId, kind: 'capture', amount: invoice.total, currency: invoice.currency, status: 'succeeded', provider: payments.name, provider_ref: result.providerRef, invoice_id: invoice.id, idempotency_key: key })

@@ -1,8 +1,12 @@
 /** The exception queue: list and filter, read one with its context, claim it, resolve it with an allowed action. */
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { purchaseOrderView } from '../../db/purchasing';
+import { returnView } from '../../db/returns';
 import { orderView } from '../../db/sales';
 import { caseQuery, resolveCaseUpdate } from '../../workflows/exception-messages';
 import { processQuery } from '../../workflows/order-messages';
+import { purchaseProcessQuery } from '../../workflows/purchase-messages';
+import { returnProcessQuery } from '../../workflows/return-messages';
 import type { ApiDeps } from '../deps';
 import { badRequest, conflict, notFound } from '../errors';
 import { queryProcess, updateProcess } from '../process';
@@ -10,6 +14,14 @@ import type { Routes } from '../route';
 import { ExceptionParams, ExceptionResolutionBody, ExceptionsQuery, isUuid } from '../schemas';
 
 export function exceptionRoutes(routes: Routes, { db, temporal }: ApiDeps): void {
+  /** What the waiting process is doing, by the kind of process its id names. */
+  async function liveProcess(workflowId: string | null): Promise<{ stage: string; waitingFor: string | string[] | null } | undefined> {
+    if (!workflowId) return undefined;
+    if (workflowId.startsWith('order-')) return queryProcess(temporal, workflowId, processQuery);
+    if (workflowId.startsWith('return-')) return queryProcess(temporal, workflowId, returnProcessQuery);
+    if (workflowId.startsWith('po-')) return queryProcess(temporal, workflowId, purchaseProcessQuery);
+    return undefined;
+  }
   async function findException(id: string) {
     const e = isUuid(id) ? await db('exceptions as e').join('exception_types as t', 't.type', 'e.type').where('e.id', id).first('e.*', 't.actions', 't.description') : undefined;
     if (!e) throw notFound(`Exception ${id}`);
@@ -41,13 +53,18 @@ export function exceptionRoutes(routes: Routes, { db, temporal }: ApiDeps): void
     handler: async (_ctx, { params }) => {
       const e = await findException(params.id);
       const order = e.subject_type === 'order' ? await orderView(db, e.subject_id) : undefined;
-      const process = e.workflow_id && e.workflow_id.startsWith('order-') ? await queryProcess(temporal, e.workflow_id, processQuery) : undefined;
+      const ret = e.subject_type === 'return' ? await returnView(db, e.subject_id) : undefined;
+      const poId = e.subject_type === 'purchase_order' ? e.subject_id : e.subject_type === 'vendor_bill' ? (await db('vendor_bills').where({ id: e.subject_id }).first('po_id'))?.po_id : undefined;
+      const purchase = poId ? await purchaseOrderView(db, poId) : undefined;
+      const process = await liveProcess(e.workflow_id);
       const caseProcess = e.case_workflow_id ? await queryProcess(temporal, e.case_workflow_id, caseQuery) : undefined;
       return {
         body: {
           ...summary(e), description: e.description, details: e.details, allowedActions: e.actions, resolutionData: e.resolution_data ?? undefined,
           context: {
             order: order ? { orderId: order.orderId, status: order.status, customer: order.customer, shippingAddress: order.shippingAddress, totals: order.totals } : undefined,
+            return: ret ? { returnId: ret.returnId, status: ret.status, orderId: ret.orderId } : undefined,
+            purchaseOrder: purchase ? { poId: purchase.poId, number: purchase.number, status: purchase.status, supplier: purchase.supplier, lines: purchase.lines, bills: purchase.bills } : undefined,
             process: process ? { workflowId: e.workflow_id, stage: process.stage, waitingFor: process.waitingFor } : undefined,
             case: caseProcess ? { workflowId: e.case_workflow_id, ...caseProcess } : undefined,
           },

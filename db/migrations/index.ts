@@ -20,6 +20,7 @@ import * as stockDrift from './017_stock_drift';
 import * as reportIndexes from './018_report_indexes';
 import * as stockShortageActions from './019_stock_shortage_actions';
 import * as purchasing from './020_purchasing';
+import * as activityFailedActions from './021_activity_failed_actions';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '018_report_indexes': reportIndexes,
   '019_stock_shortage_actions': stockShortageActions,
   '020_purchasing': purchasing,
+  '021_activity_failed_actions': activityFailedActions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

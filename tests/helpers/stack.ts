@@ -14,6 +14,7 @@ import { loadConfig, Config } from '../../lib/config';
 import { createApp } from '../../api/app';
 import { createApiKey, Role } from '../../api/auth';
 import { createWorker } from '../../workers/worker';
+import type { PaymentProvider } from '../../activities/payments/provider';
 
 export interface Stack {
   url: string;
@@ -36,7 +37,8 @@ export const TEST_TIMINGS = {
 };
 
 
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+/** `providers` swaps a sandbox provider for one a test controls (the worker's activities use it). */
+export async function startStack(env: Record<string, string> = {}, providers: (db: Db) => { payments?: PaymentProvider } = () => ({})): Promise<Stack> {
   installRuntime('warn');
   const taskQueue = `test-${randomUUID().slice(0, 8)}`;
   const config = loadConfig({ ...process.env, ...TEST_TIMINGS, TEMPORAL_TASK_QUEUE: taskQueue, ...env });
@@ -47,7 +49,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
-    worker = await createWorker({ connection: native, namespace: 'default', taskQueue, db, workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
+    worker = await createWorker({ connection: native, namespace: 'default', taskQueue, db, ...providers(db), workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
     running = worker.run();
   };
   const stopWorker = async () => {

@@ -1,0 +1,53 @@
+/**
+ * Workflow interceptors, bundled with every workflow.
+ *
+ * An activity that fails for good (a non-retryable business error: the
+ * provider refused a capture, a refund that cannot reconcile) does not just
+ * fail its process: it opens an `activity_failed` case in the engineering
+ * queue with what failed and why, and the process waits on it. `retry` runs
+ * the step again (after someone fixed the cause); `give_up` lets the process
+ * fail with the original error, as before.
+ *
+ * Refusals that answer a caller's update (an address change after shipping, a
+ * receipt for a closed purchase order) are outcomes, not failures: they pass.
+ */
+import {
+  ActivityFailure, ApplicationFailure, condition, patched, workflowInfo,
+  type ActivityInput, type Next, type WorkflowInterceptorsFactory, type WorkflowOutboundCallsInterceptor,
+} from '@temporalio/workflow';
+import { openCase } from './cases';
+
+const ANSWERS_TO_A_CALLER = new Set(['AddressLocked', 'PurchaseRefused', 'ReturnRefused']);
+const CASE_PATCH = 'activity-failed-case';
+
+function failedForGood(err: unknown): ApplicationFailure | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (!(cause instanceof ApplicationFailure) || !cause.nonRetryable || ANSWERS_TO_A_CALLER.has(cause.type ?? '')) return undefined;
+  return cause;
+}
+
+class ActivityFailureCases implements WorkflowOutboundCallsInterceptor {
+  async scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await next(input);
+      } catch (err) {
+        const cause = failedForGood(err);
+        const { workflowId, workflowType } = workflowInfo();
+        // A case's own steps failing cannot open another case; histories from before this existed replay unchanged.
+        if (!cause || workflowType === 'exceptionCase' || !patched(CASE_PATCH)) throw err;
+        const c = await openCase({
+          type: 'activity_failed', key: `activity_failed:${workflowId}:${input.seq}:${attempt}`, subjectType: 'workflow', subjectId: workflowId,
+          summary: `${input.activityType} failed for good in ${workflowType} ${workflowId}: ${cause.message}`,
+          details: { activityType: input.activityType, failureType: cause.type ?? null, message: cause.message, attempt },
+        });
+        await condition(() => c.outcome() !== undefined);
+        const o = c.outcome()!;
+        if (o.outcome === 'resolved' && o.resolution.action === 'retry') continue;
+        throw err;
+      }
+    }
+  }
+}
+
+export const interceptors: WorkflowInterceptorsFactory = () => ({ outbound: [new ActivityFailureCases()] });
