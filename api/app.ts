@@ -4,7 +4,7 @@ import Koa, { Context, Next } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import type { Principal } from './auth';
 import type { ApiDeps } from './deps';
-import { errorMiddleware } from './errors';
+import { errorMiddleware, HttpError } from './errors';
 import { httpDuration, httpRequests } from './metrics';
 import { Routes } from './route';
 import { exceptionRoutes } from './routes/exceptions';
@@ -49,10 +49,9 @@ function audit(deps: ApiDeps) {
   };
 }
 
-export function createApp(deps: ApiDeps): Koa {
-  const app = new Koa();
-  app.proxy = true;
-  const routes = new Routes(deps.db);
+/** Every endpoint, declared once (the app serves them; the role matrix and the audit check read them). */
+export function buildRoutes(deps: ApiDeps): Routes {
+  const routes = new Routes(deps.db, deps.config.RATE_LIMIT_PER_MINUTE);
   systemRoutes(routes, deps);
   masterDataRoutes(routes, deps);
   orderRoutes(routes, deps);
@@ -62,13 +61,23 @@ export function createApp(deps: ApiDeps): Koa {
   exceptionRoutes(routes, deps);
   serviceRoutes(routes, deps);
   webhookRoutes(routes, deps);
+  return routes;
+}
 
+export function createApp(deps: ApiDeps): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  const routes = buildRoutes(deps);
   app.use(requestId);
   app.use(errorMiddleware);
   app.use(measure);
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.config.BODY_LIMIT, encoding: 'utf-8' }));
   app.use(audit(deps));
   app.use(routes.router.routes());
-  app.use(routes.router.allowedMethods());
+  app.use(routes.router.allowedMethods({
+    throw: true,
+    methodNotAllowed: () => new HttpError(405, 'method_not_allowed', 'This path does not take that method; see /openapi.json'),
+    notImplemented: () => new HttpError(501, 'method_not_allowed', 'This method is not implemented'),
+  }));
   return app;
 }

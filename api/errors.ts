@@ -9,10 +9,10 @@ import { logger } from '../lib/logger';
 
 export type ErrorCode =
   | 'malformed_json' | 'validation_failed' | 'payload_too_large' | 'unauthorized' | 'forbidden' | 'not_found'
-  | 'conflict' | 'unprocessable' | 'dependency_unavailable' | 'internal_error' | 'invalid_signature' | 'unsupported_media_type';
+  | 'conflict' | 'unprocessable' | 'dependency_unavailable' | 'internal_error' | 'invalid_signature' | 'unsupported_media_type' | 'rate_limited' | 'method_not_allowed';
 
 export class HttpError extends Error {
-  constructor(public status: number, public code: ErrorCode, message: string, public details: unknown[] = []) {
+  constructor(public status: number, public code: ErrorCode, message: string, public details: unknown[] = [], public headers: Record<string, string> = {}) {
     super(message);
   }
 }
@@ -21,6 +21,8 @@ export const badRequest = (message: string, details: unknown[] = []) => new Http
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
 export const conflict = (message: string, details: unknown[] = []) => new HttpError(409, 'conflict', message, details);
 export const unprocessable = (message: string, details: unknown[] = []) => new HttpError(422, 'unprocessable', message, details);
+export const tooManyRequests = (retryAfterSeconds: number) =>
+  new HttpError(429, 'rate_limited', `Too many requests for this API key; retry after ${retryAfterSeconds} s`, [], { 'Retry-After': String(retryAfterSeconds) });
 export const unavailable = (what: string) => new HttpError(503, 'dependency_unavailable', `${what} is unavailable; retry shortly`);
 
 export function fromZod(err: z.ZodError, where: string): HttpError {
@@ -47,6 +49,7 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     const e = toHttpError(err);
     if (e.status >= 500) logger.error({ err: (err as Error).message, stack: (err as Error).stack, requestId: ctx.state.requestId }, 'request failed');
     ctx.status = e.status;
+    ctx.set(e.headers);
     ctx.body = { error: { code: e.code, message: e.message, details: e.details } };
   }
 }

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { extendZodWithOpenApi, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Db } from '../db';
 import { authenticate, Principal, requireRole, Role } from './auth';
-import { fromZod, HttpError } from './errors';
+import { fromZod, HttpError, tooManyRequests } from './errors';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 extendZodWithOpenApi(z);
 
@@ -44,17 +45,24 @@ export class Routes {
   readonly router = new Router();
   readonly registry = new OpenAPIRegistry();
 
-  constructor(private db: Db) {
+  /** Every endpoint and who may call it: the role matrix (api/role-matrix.md) is generated from this. */
+  readonly table: { method: string; path: string; roles: readonly Role[] | 'any' | 'public'; action?: string; hasBody: boolean; hasParams: boolean }[] = [];
+  private limiter: RateLimiterMemory;
+
+  constructor(private db: Db, rateLimitPerMinute = 6000) {
+    this.limiter = new RateLimiterMemory({ points: rateLimitPerMinute, duration: 60 });
     this.registry.register('Error', ErrorBody);
     this.registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'API key with roles' });
   }
 
   add<B extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<B, P, Q>): void {
     this.document(spec);
+    this.table.push({ method: spec.method.toUpperCase(), path: spec.path, roles: spec.roles, action: spec.action, hasBody: spec.body !== undefined, hasParams: spec.params !== undefined });
     const checkKey = authenticate(this.db);
     this.router[spec.method](spec.path, async (ctx) => {
       if (spec.roles !== 'public') await checkKey(ctx, async () => undefined);
       const principal = ctx.state.principal as Principal;
+      if (principal) await this.throttle(principal.keyId);
       if (spec.roles !== 'any' && spec.roles !== 'public') requireRole(principal, spec.roles);
       const input = {
         body: parse(spec.body, ctx.request.body, 'request body'),
@@ -73,6 +81,16 @@ export class Routes {
         if (spec.idempotent) await this.remember(ctx, spec.path, principal, result);
       }
     });
+  }
+
+  /** Each key has its own budget per minute; past it, 429 with Retry-After. */
+  private async throttle(keyId: string): Promise<void> {
+    try {
+      await this.limiter.consume(keyId);
+    } catch (rejected) {
+      if (rejected instanceof Error) throw rejected;
+      throw tooManyRequests(Math.max(1, Math.ceil((rejected as RateLimiterRes).msBeforeNext / 1000)));
+    }
   }
 
   private idempotencyKey(ctx: Context): string | undefined {

@@ -78,7 +78,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
       const r = await findReturn(params.returnId);
       const decided = await db('approvals').where({ subject_type: 'return', subject_id: r.id }).whereNot('status', 'pending').orderBy('decided_at', 'desc').first('decision', 'decided_amount');
       if (decided && decided.decision === body.decision && (body.decision !== 'partial' || decided.decided_amount === body.amount)) {
-        return { body: { returnId: r.id, decision: body.decision, repeat: true } };
+        return { body: { returnId: r.id, decision: body.decision, repeat: true }, audit: { target: r.id, workflowId: r.workflow_id } };
       }
       await updateProcess(temporal, r.workflow_id, decideUpdate, { ...body, decidedBy: principal.name });
       return { body: { returnId: r.id, decision: body.decision, repeat: false }, audit: { target: r.id, workflowId: r.workflow_id } };
