@@ -1,6 +1,7 @@
 /** Every activity the workers run, grouped by domain; `Activities` is the type workflows import. */
 import type { Db } from '../db';
 import type { ActivityDeps } from './deps';
+import { withFaults } from './faults';
 import { sandboxMailer } from './notifications/mailer';
 import { sandboxPaymentProvider } from './payments/sandbox';
 import { sandboxBank, sandboxSupplier } from './purchasing/supplier';
@@ -38,6 +39,9 @@ export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps };
 
 /** The built-in sandbox providers (payments, mail, supplier, bank); real ones are passed in their place. */
-export function sandboxDeps(db: Db, over: Partial<ActivityDeps> = {}): ActivityDeps {
-  return { db, payments: sandboxPaymentProvider(db), mailer: sandboxMailer(db), suppliers: sandboxSupplier(db), bank: sandboxBank(db), ...over };
+export function sandboxDeps(db: Db, over: Partial<ActivityDeps> = {}, faultRate = 0): ActivityDeps {
+  const f = <T extends object>(p: T, name: string) => withFaults(p, name, faultRate);
+  return {
+    db, payments: f(sandboxPaymentProvider(db), 'payments'), mailer: f(sandboxMailer(db), 'mailer'), suppliers: f(sandboxSupplier(db), 'supplier'), bank: f(sandboxBank(db), 'bank'), ...over,
+  };
 }

@@ -1,12 +1,24 @@
 /** Talking to running processes: updates whose refusal becomes a 409, and queries that tolerate a closed process. */
+import { createHash } from 'node:crypto';
+import type { Context } from 'koa';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { stockAvailableSignal } from '../workflows/order-messages';
 import { conflict } from './errors';
 
-export async function updateProcess<R, A>(temporal: Client, workflowId: string, update: UpdateDefinition<R, [A]>, arg: A): Promise<R> {
+/**
+ * The update id of a request that carries an Idempotency-Key: Temporal runs an
+ * update once per id, so a client retrying after a lost answer (the API died,
+ * Postgres blinked) cannot receive the same goods or bill twice.
+ */
+export function updateIdOf(ctx: Context, what: string): string | undefined {
+  const key = ctx.get('idempotency-key');
+  return key ? `${what}:${createHash('sha256').update(key).digest('hex').slice(0, 32)}` : undefined;
+}
+
+export async function updateProcess<R, A>(temporal: Client, workflowId: string, update: UpdateDefinition<R, [A]>, arg: A, updateId?: string): Promise<R> {
   try {
-    return await temporal.workflow.getHandle(workflowId).executeUpdate(update, { args: [arg] });
+    return await temporal.workflow.getHandle(workflowId).executeUpdate(update, { args: [arg], ...(updateId ? { updateId } : {}) });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
       const reason = (err.cause as Error | undefined)?.message ?? err.message;

@@ -32,6 +32,7 @@ const schema = z.object({
   BASE_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('EUR'),
   BODY_LIMIT: z.string().default('1mb'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000), // per API key, per API process
+  SANDBOX_FAULT_RATE: z.coerce.number().min(0).max(1).default(0), // drills only: sandbox provider calls time out or answer slowly at this rate
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Process timings. Production values are days; tests and demos use seconds.
   RISK_REVIEW_TIMEOUT: duration.default('48h'),

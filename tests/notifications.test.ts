@@ -1,7 +1,7 @@
 /** The outbox: written with the change, delivered by the scheduled dispatcher, never twice, even across a crash mid-delivery. */
 import { createActivities, sandboxDeps } from '../activities';
 import { stockedSku } from './helpers/fixtures';
-import { place, shipAll, waitFor } from './helpers/orders';
+import { place, recordHistories, shipAll, waitFor } from './helpers/orders';
 import { eventually, startStack, Stack } from './helpers/stack';
 import { dropSchedules, ensureSchedules, outboxScheduleId } from '../workers/schedules';
 
@@ -9,7 +9,13 @@ let s: Stack;
 beforeAll(async () => {
   s = await startStack({ OUTBOX_INTERVAL: '1h' }); // triggered by hand below
 });
-afterAll(async () => s?.stop());
+afterAll(async () => {
+  try {
+    await recordHistories(s, 'notifications');
+  } finally {
+    await s?.stop();
+  }
+});
 
 test('order events reach the outbox with their change and the dispatcher mails each once', async () => {
   const sku = await stockedSku(s.db, { EAST: 1 });

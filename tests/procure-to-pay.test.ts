@@ -158,6 +158,22 @@ test('partial receipts, then units beyond tolerance held in quarantine until a p
   await waitForPo(po.poId, (p) => p.status === 'closed', 'closed');
 });
 
+test('a receipt retried with its Idempotency-Key after the answer was lost is booked once', async () => {
+  const sup = await supplier();
+  const sku = await stockedSku(s.db, {}, 100, 'RTY');
+  const po = await order({ supplier: sup, warehouse: 'EAST', lines: [{ sku, quantity: 10, unitPrice: 100 }] });
+  await waitForPo(po.poId, sent, 'sent');
+  const post = () => s.call('POST', `/v1/purchase-orders/${po.poId}/receipts`, { key: s.keys.warehouse, body: { lines: [{ sku, quantity: 4 }] }, headers: { 'idempotency-key': `dock-7-${po.number}` } });
+  const first = await post();
+  expect(first.status).toBe(201);
+  // The API died after the process booked the receipt and before it stored its answer: the stored answer is gone.
+  await s.db('idempotency_keys').where({ key: `dock-7-${po.number}` }).delete();
+  const again = await post();
+  expect(again.body).toMatchObject({ receiptId: first.body.receiptId, received: 4 });
+  expect(await s.db('purchase_receipts').where({ po_id: po.poId })).toHaveLength(1);
+  expect(await onHand(sku)).toBe(4);
+});
+
 test('an over-receipt accepted by a person moves from quarantine into stock and can be billed', async () => {
   const { sku, po } = await receivedOrder('ACC', 10, 400);
   const extra = await receive(po.poId, [{ sku, quantity: 2 }]); // 10 × 1.05 = 10.5: no unit of tolerance left

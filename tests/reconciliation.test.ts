@@ -2,12 +2,19 @@
 import { stockedSku } from './helpers/fixtures';
 import { eventually, startStack, Stack } from './helpers/stack';
 import { dropSchedules, ensureSchedules, reconciliationScheduleId } from '../workers/schedules';
+import { recordHistories } from './helpers/orders';
 
 let s: Stack;
 beforeAll(async () => {
   s = await startStack();
 });
-afterAll(async () => s?.stop());
+afterAll(async () => {
+  try {
+    await recordHistories(s, 'reconciliation');
+  } finally {
+    await s?.stop();
+  }
+});
 
 test('a quant that drifted from its moves is reported with the numbers and left for a person', async () => {
   const sku = await stockedSku(s.db, { EAST: 5 });

@@ -13,9 +13,10 @@ import { installRuntime } from '../lib/temporal-runtime';
 const dir = join(__dirname, 'fixtures', 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
-test('there are recorded histories of every workflow type', () => {
+test('there are recorded histories of every workflow type', async () => {
   const types = new Set(files.map((f) => f.split('-')[0]));
-  expect([...types]).toEqual(expect.arrayContaining(['orderToCash', 'returnToRefund', 'exceptionCase', 'procureToPay', 'replenishmentPlanning']));
+  const workflowTypes = Object.keys(await import('../workflows'));
+  expect([...types].sort()).toEqual(expect.arrayContaining(workflowTypes.sort()));
   expect(files.length).toBeGreaterThanOrEqual(10);
 });
 

@@ -17,7 +17,7 @@ export async function runWorker(): Promise<void> {
   const clientConnection = await Connection.connect({ address: c.TEMPORAL_ADDRESS });
   await ensureSchedules(new Client({ connection: clientConnection, namespace: c.TEMPORAL_NAMESPACE }), c);
   await clientConnection.close();
-  const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, db: db(), workflowBundle: await bundleWorkflows() });
+  const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, db: db(), workflowBundle: await bundleWorkflows(), faultRate: c.SANDBOX_FAULT_RATE });
   logger.info({ taskQueue: c.TEMPORAL_TASK_QUEUE, temporal: c.TEMPORAL_ADDRESS }, 'worker started');
   // Worker.run() installs SIGINT/SIGTERM handlers that drain in-flight tasks before it resolves.
   await worker.run();

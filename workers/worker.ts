@@ -26,10 +26,11 @@ export interface WorkerOptions {
   mailer?: Mailer;
   workflowBundle?: { code: string } | { codePath: string };
   identity?: string;
+  faultRate?: number; // drills: sandbox providers fail at this rate
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
-  const activities = createActivities(sandboxDeps(o.db, { ...(o.payments ? { payments: o.payments } : {}), ...(o.mailer ? { mailer: o.mailer } : {}) }));
+  const activities = createActivities(sandboxDeps(o.db, { ...(o.payments ? { payments: o.payments } : {}), ...(o.mailer ? { mailer: o.mailer } : {}) }, o.faultRate));
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,

@@ -8,7 +8,7 @@ import { purchaseBillUpdate, purchaseDecisionUpdate, purchaseProcessQuery, purch
 import type { replenishmentPlanning } from '../../workflows/replenishment-planning';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
-import { queryProcess, updateProcess } from '../process';
+import { queryProcess, updateIdOf, updateProcess } from '../process';
 import type { Routes } from '../route';
 import {
   isUuid, NewPurchaseOrder, PurchaseDecisionBody, PurchaseOrderParams, PurchaseOrdersQuery, PurchaseReceiptBody, ReplenishmentRunBody,
@@ -213,14 +213,14 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     method: 'post', path: '/v1/purchase-orders/:poId/receipts', tag: 'Purchasing', summary: 'Goods arrived (partial receipts allowed); answers what went into stock and what is held',
     roles: ['warehouse'], action: 'purchase_order.receive', params: PurchaseOrderParams, body: PurchaseReceiptBody, idempotent: true,
     response: { status: 201, description: 'The receipt: per line into stock, held in quarantine, and the unit cost' },
-    handler: async (_ctx, { params, body }) => {
+    handler: async (ctx, { params, body }) => {
       const po = await findOrder(params.poId);
       if (body.warehouse) {
         const w = await db('warehouses').where({ code: body.warehouse }).first('id');
         if (!w || w.id !== po.warehouse_id) throw unprocessable(`${po.number} is delivered to another warehouse than ${body.warehouse}`, [{ path: 'warehouse', message: 'not the warehouse of this purchase order' }]);
       }
       await onlyOrderedSkus(po, body.lines);
-      const receipt = await updateProcess(temporal, po.workflow_id, purchaseReceiptUpdate, body);
+      const receipt = await updateProcess(temporal, po.workflow_id, purchaseReceiptUpdate, body, updateIdOf(ctx, 'receipt'));
       return { body: { poId: po.id, number: po.number, ...receipt }, audit: { target: po.id, workflowId: po.workflow_id } };
     },
   });
@@ -229,10 +229,10 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     method: 'post', path: '/v1/purchase-orders/:poId/bills', tag: 'Purchasing', summary: 'A vendor bill (or, with creditNoteFor, a supplier credit note): three-way matched on arrival',
     roles: ['finance'], action: 'purchase_order.bill', params: PurchaseOrderParams, body: VendorBillBody, idempotent: true,
     response: { status: 201, description: 'The bill and its match, line by line; a mismatch is an exception case' },
-    handler: async (_ctx, { params, body }) => {
+    handler: async (ctx, { params, body }) => {
       const po = await findOrder(params.poId);
       await onlyOrderedSkus(po, body.lines);
-      const result = await updateProcess(temporal, po.workflow_id, purchaseBillUpdate, body);
+      const result = await updateProcess(temporal, po.workflow_id, purchaseBillUpdate, body, updateIdOf(ctx, 'bill'));
       return { body: { poId: po.id, number: po.number, ...result }, audit: { target: result.billId, workflowId: po.workflow_id } };
     },
   });

@@ -6,7 +6,7 @@ import type { returnToRefund } from '../../workflows/return-to-refund';
 import { OrderIdKey } from '../../workflows/search-attributes';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
-import { nudgeBackorders, queryProcess, updateProcess } from '../process';
+import { nudgeBackorders, queryProcess, updateIdOf, updateProcess } from '../process';
 import type { Routes } from '../route';
 import { ApprovalsQuery, DecisionBody, InspectionBody, ReceiptBody, ReturnParams, ReturnRequest, isUuid } from '../schemas';
 
@@ -53,9 +53,9 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
   routes.add({
     method: 'post', path: '/v1/returns/:returnId/receipt', tag: 'Returns', summary: 'Record what physically arrived (partial receipts allowed)',
     roles: ['warehouse'], action: 'return.receive', params: ReturnParams, body: ReceiptBody, response: { status: 200, description: 'Units received so far' },
-    handler: async (_ctx, { params, body }) => {
+    handler: async (ctx, { params, body }) => {
       const r = await findReturn(params.returnId);
-      const totals = await updateProcess(temporal, r.workflow_id, receiveUpdate, body.lines);
+      const totals = await updateProcess(temporal, r.workflow_id, receiveUpdate, body.lines, updateIdOf(ctx, 'receipt'));
       return { body: { returnId: r.id, ...totals }, audit: { target: r.id, workflowId: r.workflow_id } };
     },
   });
@@ -63,9 +63,9 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
   routes.add({
     method: 'post', path: '/v1/returns/:returnId/inspection', tag: 'Returns', summary: 'Grade received units; answers the disposition chosen per line',
     roles: ['warehouse'], action: 'return.inspect', params: ReturnParams, body: InspectionBody, response: { status: 200, description: 'restock | repair | quarantine | scrap per line' },
-    handler: async (_ctx, { params, body }) => {
+    handler: async (ctx, { params, body }) => {
       const r = await findReturn(params.returnId);
-      const result = await updateProcess(temporal, r.workflow_id, inspectUpdate, body.lines);
+      const result = await updateProcess(temporal, r.workflow_id, inspectUpdate, body.lines, updateIdOf(ctx, 'inspection'));
       await nudgeBackorders(temporal, result.ordersWaiting); // restocked units are available to promise at once
       return { body: { returnId: r.id, lines: result.lines }, audit: { target: r.id, workflowId: r.workflow_id } };
     },

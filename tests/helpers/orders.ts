@@ -58,6 +58,7 @@ export function remember(workflowId: string): void {
 }
 
 const recorded: string[] = [];
+const SCHEDULED_TYPES = ['returnRateScan', 'notificationDispatch', 'stockReconciliation', 'exceptionSweep', 'replenishmentPlanning'];
 
 /**
  * With RECORD_HISTORIES=1, saves the histories of every workflow this test file
@@ -72,7 +73,12 @@ export async function recordHistories(s: Stack, name: string): Promise<void> {
   const generation = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
   let i = 0;
   const cases = await s.db('exceptions').whereIn('workflow_id', recorded).whereNotNull('case_workflow_id').pluck('case_workflow_id');
-  for (const id of [...recorded.splice(0), ...cases]) {
+  // The scheduled processes this file triggered (their ids carry the schedule's timestamp).
+  const scheduled: string[] = [];
+  for await (const w of s.client.workflow.list({ query: `TaskQueue = "${s.taskQueue}" AND ExecutionStatus != "Running"` })) {
+    if (SCHEDULED_TYPES.includes(w.type)) scheduled.push(w.workflowId);
+  }
+  for (const id of [...recorded.splice(0), ...cases, ...scheduled.slice(0, 3)]) {
     const handle = s.client.workflow.getHandle(id);
     const desc = await handle.describe();
     if (desc.status.name === 'RUNNING') continue;
