@@ -256,6 +256,30 @@ test('a late supplier raises a case and shows in the operations report; cancelli
   }
 });
 
+test('a late supplier told to keep waiting is asked about again after the grace; the goods arriving close that case by itself', async () => {
+  const s2 = await startStack({ SUPPLIER_DAY: '1s', SUPPLIER_LATE_GRACE: '1s', PO_AUTO_APPROVE_LIMIT: '100000', EXCEPTION_SLA: '1h', EXCEPTION_SECOND_SLA: '2h' });
+  try {
+    const code = unique('SUP');
+    await s2.call('POST', '/v1/suppliers', { key: s2.keys.procurement, body: { suppliers: [{ code, name: 'Slow Ltd', currency: 'EUR', leadTimeDays: 1, paymentTermsDays: 0 }] } });
+    const sku = await stockedSku(s2.db, {}, 300, 'WAIT');
+    const created = await s2.call('POST', '/v1/purchase-orders', { key: s2.keys.procurement, body: { supplier: code, warehouse: 'EAST', lines: [{ sku, quantity: 5, unitPrice: 300 }] } });
+    remember(created.body.workflowId);
+    const poId = created.body.poId;
+    const cases = () => s2.db('exceptions').where({ type: 'late_supplier', subject_id: poId }).orderBy('opened_at');
+    const [first] = await eventually(async () => ((await cases()).length >= 1 ? cases() : undefined), 20000, 'the first late case');
+    expect((await s2.call('POST', `/v1/exceptions/${first.id}/resolution`, { key: s2.keys.ops, body: { action: 'keep_waiting', note: 'supplier promised Friday' } })).status).toBe(200);
+    const [, second] = await eventually(async () => ((await cases()).length >= 2 ? cases() : undefined), 20000, 'a second late case after the grace');
+    expect(second.status).toBe('open');
+    expect((await s2.call('POST', `/v1/purchase-orders/${poId}/receipts`, { key: s2.keys.warehouse, body: { lines: [{ sku, quantity: 5 }] } })).status).toBe(201);
+    const closed = await eventually(async () => ((await cases())[1].status === 'closed' ? (await cases())[1] : undefined), 20000, 'the second case to close itself');
+    expect(closed.resolution).toBe('closed by itself: the goods arrived');
+    expect((await s2.call('POST', `/v1/purchase-orders/${poId}/bills`, { key: s2.keys.finance, body: billBody(unique('INV'), [{ sku, quantity: 5, unitPrice: 300 }]) })).body).toMatchObject({ matched: true });
+    await eventually(async () => (await s2.db('purchase_orders').where({ id: poId }).first('status')).status === 'closed', 20000, 'closed');
+  } finally {
+    await s2.stop();
+  }
+});
+
 test('a receipt releases backordered sales orders waiting for the SKU', async () => {
   const sup = await supplier();
   const sku = await stockedSku(s.db, {}, 500, 'BKO');

@@ -11,6 +11,7 @@ import { cellsOf, MATRIX_PATH, renderRoleMatrix } from '../api/role-matrix';
 import { createDb } from '../db';
 import { dropDatabase, ensureDatabase, migrate } from '../db/migrate';
 import { ROLES } from '../db/migrations/008_access';
+import { createLogger } from '../lib/logger';
 import { eventually, startStack, Stack } from './helpers/stack';
 
 let s: Stack;
@@ -129,6 +130,15 @@ test('fuzzing every write endpoint: no 5xx, the contract error format, and nothi
   console.log(`Fuzzing: ${tried} hostile requests to ${targets.length} write endpoints, ${bad.length} answered outside the contract`);
   expect(bad).toEqual([]);
   expect(await footprint()).toEqual(before);
+});
+
+test('log lines redact API keys and payment tokens', () => {
+  const lines: string[] = [];
+  const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+  log.info({ headers: { authorization: 'Bearer sk_live_secret' }, key: 'sk_live_secret', payment: { method: 'card', token: 'tok_secret' }, body: { token: 'tok_other' } }, 'request');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).not.toMatch(/sk_live_secret|tok_secret|tok_other/);
+  expect(JSON.parse(lines[0]).payment).toEqual({ method: 'card', token: '[redacted]' });
 });
 
 test('a revoked key stops working at once, and keys never reach the logs', async () => {
