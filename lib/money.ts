@@ -28,3 +28,10 @@ export function shareOf(amount: number, part: number, whole: number, alreadyTake
   if (alreadyParts + part >= whole) return amount - alreadyTaken;
   return roundHalfEven(amount * (alreadyParts + part), whole) - alreadyTaken;
 }
+
+/** Minor units as a human reads them: 439776, EUR → "4397.76 EUR" (two-decimal currencies). */
+export function formatMoney(minor: number, currency: string): string {
+  const sign = minor < 0 ? '-' : '';
+  const abs = Math.abs(minor);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')} ${currency}`;
+}

@@ -2,7 +2,7 @@
  * `npm run demo [-- --orders 40]`: places a varied batch of orders through the
  * API (both channels, kits, split shipments, backorder policies, and the
  * sandbox tokens that decline, hold for review or time out), with a progress
- * bar, then says where to watch them.
+ * bar, runs the replenishment planner once, then says where to watch them.
  */
 import { SingleBar, Presets } from 'cli-progress';
 import { randomUUID } from 'node:crypto';
@@ -61,12 +61,23 @@ async function main() {
     bar.increment(1, { outcome: `${body.channel} ${body.externalRef} ${outcome}` });
   }
   bar.stop();
+  await planPurchases();
   const local = readLocalKeys();
   console.log(`\n${Object.entries(outcomes).map(([k, v]) => `${v} ${k}`).join(', ')}.
 Watch them:
   Temporal UI   http://127.0.0.1:8233  (search: OrderStage = 'fulfilling', or Channel = 'marketplace')
   API           curl -H "Authorization: Bearer ${local?.keys.ops ? '<ops key from .data/demo-keys.json>' : '<ops key>'}" ${apiUrl}/v1/orders/<orderId>
   The simulator started by \`npm start\` picks, packs, ships and delivers them over the next minute.`);
+}
+
+/** The replenishment planner over the demo's reorder rules: what it proposes now, and the purchase orders it drafted. */
+async function planPurchases() {
+  const { apiUrl, key } = keyFor('procurement');
+  const res = await fetch(`${apiUrl}/v1/replenishment/runs`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' });
+  if (!res.ok) return console.log(`\nReplenishment run: HTTP ${res.status} ${await res.text()}`);
+  const plan = (await res.json()) as { rules: number; proposals: unknown[]; stockoutRisks: unknown[]; purchaseOrders: { number: string; supplier: string; warehouse: string; total: number; lines: unknown[] }[] };
+  console.log(`\nReplenishment run over ${plan.rules} reorder rules: ${plan.proposals.length} proposal(s), ${plan.stockoutRisks.length} stockout risk(s).`);
+  for (const po of plan.purchaseOrders) console.log(`  ${po.number}  ${po.supplier} → ${po.warehouse}  ${po.lines.length} line(s)  ${(po.total / 100).toFixed(2)}  (GET /v1/purchase-orders/${po.number})`);
 }
 
 main().catch((err) => {

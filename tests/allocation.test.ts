@@ -1,6 +1,6 @@
 /** Pure calculations: the allocation strategy and money rounding. */
 import { allocate, WarehouseStock } from '../db/inventory';
-import { shareOf, taxOn } from '../lib/money';
+import { formatMoney, shareOf, taxOn } from '../lib/money';
 
 const wh = (warehouseId: number, priority: number, stock: Record<number, number>): WarehouseStock => ({ warehouseId, locationId: warehouseId * 10, priority, available: new Map(Object.entries(stock).map(([k, v]) => [Number(k), v])) });
 const line = (lineId: number, remaining: number, components: [number, number][]) => ({ lineId, remaining, components: components.map(([productId, perUnit]) => ({ productId, perUnit })) });
@@ -41,6 +41,11 @@ describe('allocate: fewest shipments first, then warehouse priority', () => {
 });
 
 describe('money', () => {
+  test('minor units formatted for people', () => {
+    expect(formatMoney(439776, 'EUR')).toBe('4397.76 EUR');
+    expect(formatMoney(5, 'EUR')).toBe('0.05 EUR');
+    expect(formatMoney(-1250, 'USD')).toBe('-12.50 USD');
+  });
   test('tax rounds half to even', () => {
     expect(taxOn(1000, 1900)).toBe(190);
     expect(taxOn(50, 1000)).toBe(5);

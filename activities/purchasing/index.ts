@@ -15,6 +15,7 @@ import { inTransaction, Tx } from '../../db';
 import { applyMove, ordersWaitingFor, virtualLocation } from '../../db/inventory';
 import { JournalLine, postEntry } from '../../db/ledger';
 import { averageIn, lockCosts } from '../../db/valuation';
+import { formatMoney } from '../../lib/money';
 import type { BillInput, BillLine, BillResult, PurchaseDecision, PurchaseLine, ReceiptResult } from '../../workflows/purchase-types';
 import type { ActivityDeps } from '../deps';
 import { netOfCreditNote, threeWayMatch, Tolerances } from './matching';
@@ -122,7 +123,9 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
         return {
           number: po.number, total: Number(po.total), currency: po.currency, supplier: po.supplier_code, leadTimeDays, paymentTermsDays: po.payment_terms_days,
           lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), needsApproval,
-          reason: needsApproval ? `purchase order ${po.number} of ${po.total} ${po.currency} is over the approval limit of ${input.autoApproveLimit}` : 'under the approval limit',
+          reason: needsApproval
+            ? `purchase order ${po.number} of ${formatMoney(Number(po.total), po.currency)} is over the approval limit of ${formatMoney(input.autoApproveLimit, po.currency)}`
+            : 'under the approval limit',
         };
       });
     },
