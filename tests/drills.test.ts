@@ -1,8 +1,9 @@
 /**
  * The fault drills at a small size (the full ones: `npm run drill`): the
- * worker killed with SIGKILL mid-load and restarted, and sandbox providers
- * that time out before or after acting. Every process finishes, nothing
- * happens twice, the books hold.
+ * worker killed with SIGKILL mid-load and restarted, one of two workers lost,
+ * the Temporal server killed and restarted, the API killed mid-burst, and
+ * sandbox providers that time out before or after acting. Every process
+ * finishes, nothing happens twice, the books hold.
  */
 import { withFaults, InjectedFault } from '../activities/faults';
 import { formatReport, runDrill } from '../scripts/drill';
@@ -21,7 +22,8 @@ test('fault injection: before the provider, slow, and after it acted (the answer
   expect(withFaults(provider, 'p', 0)).toBe(provider);
 });
 
-test.each([['worker-kill' as const], ['provider-faults' as const]])('drill %s: every process completes, no duplicated effect, invariants green', async (drill) => {
+// postgres-outage stops the machine's Postgres, which the other test files share: it runs from `npm run drill` only.
+test.each([['worker-kill' as const], ['two-workers' as const], ['temporal-restart' as const], ['api-kill' as const], ['provider-faults' as const]])('drill %s: every process completes, no duplicated effect, invariants green', async (drill) => {
   const report = await runDrill(drill, SMALL, () => undefined, 2);
   console.log(formatReport(report));
   expect(report.faults.length).toBeGreaterThanOrEqual(1);
