@@ -166,10 +166,13 @@ export async function stockPosition(tx: Db, productId: number, kind: 'stocked' |
   return { warehouses: rows, total: { onHand: sum('onHand'), reserved: sum('reserved'), available: sum('available'), incoming: sum('incoming') } };
 }
 
-/** Units on approved, open purchase orders and not yet received, per warehouse and product. */
-export async function incomingUnits(tx: Db, productIds: number[]): Promise<{ warehouse_id: number; product_id: number; units: number }[]> {
+/**
+ * Units on open purchase orders not yet received, per warehouse and product. By default only orders
+ * approved or sent (what GET /v1/inventory calls incoming); the planner also counts drafts.
+ */
+export async function incomingUnits(tx: Db, productIds: number[], statuses: readonly string[] = ['approved', 'sent', 'partially_received']): Promise<{ warehouse_id: number; product_id: number; units: number }[]> {
   return tx('purchase_order_lines as l').join('purchase_orders as po', 'po.id', 'l.po_id')
-    .whereIn('po.status', ['approved', 'sent', 'partially_received']).whereIn('l.product_id', productIds)
+    .whereIn('po.status', statuses).whereIn('l.product_id', productIds)
     .groupBy('po.warehouse_id', 'l.product_id')
     .select('po.warehouse_id', 'l.product_id', tx.raw('SUM(GREATEST(l.quantity - l.received_qty - l.cancelled_qty, 0))::int AS units'));
 }

@@ -163,12 +163,10 @@ export async function runDrill(drill: DrillName, sizes: Sizes, log: (line: strin
       }
     })();
 
-    const load = runLoad(call, keys, sizes, db, finished);
-    const results = await Promise.allSettled([load]);
+    const loadError = await runLoad(call, keys, sizes, finished).then(() => undefined, (err) => String(err));
     loadOver = true;
     await fault;
     bar.stop();
-    const loadError = results[0].status === 'rejected' ? String(results[0].reason) : undefined;
     if (loadError) log(`load did not finish: ${loadError}`);
     await sim.stop();
     sim = undefined;
@@ -227,7 +225,7 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: str
   }
 }
 
-async function runLoad(call: Call, keys: Keys, sizes: Sizes, db: Db, finished: () => void): Promise<void> {
+async function runLoad(call: Call, keys: Keys, sizes: Sizes, finished: () => void): Promise<void> {
   const orderIds: string[] = [];
   const orderJourney = async (i: number) => {
     const split = i % 4 === 0;
@@ -274,7 +272,6 @@ async function runLoad(call: Call, keys: Keys, sizes: Sizes, db: Db, finished: (
     await until(() => call('GET', `/v1/purchase-orders/${po}`, keys.procurement), (x) => x.body?.status === 'closed', `purchase ${i} to close`);
     finished();
   };
-  void db;
   await Promise.all([
     ...Array.from({ length: sizes.orders }, (_, i) => orderJourney(i)),
     ...Array.from({ length: sizes.returns }, (_, i) => returnJourney(i)),

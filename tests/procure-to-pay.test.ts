@@ -232,39 +232,39 @@ test('price mismatch waiting for a credit note: bill and credit note are matched
   expect(await entry('vendor_bill', cnId)).toEqual({ '2000': 2380, '2100': -380, '5200': -2000 });
 });
 
-test('a late supplier raises a case and shows in the operations report; cancelling the rest closes on what arrived', async () => {
-  const s2 = await startStack({ SUPPLIER_DAY: '1s', SUPPLIER_LATE_GRACE: '1s', PO_AUTO_APPROVE_LIMIT: '100000', EXCEPTION_SLA: '1h', EXCEPTION_SECOND_SLA: '2h' });
-  try {
+describe('a late supplier (a supplier day and the grace are a second each)', () => {
+  let s2: Stack;
+  beforeAll(async () => {
+    s2 = await startStack({ SUPPLIER_DAY: '1s', SUPPLIER_LATE_GRACE: '1s', PO_AUTO_APPROVE_LIMIT: '100000', EXCEPTION_SLA: '1h', EXCEPTION_SECOND_SLA: '2h' });
+  });
+  afterAll(async () => s2?.stop());
+
+  /** A purchase order of one new SKU from a slow supplier of its own. */
+  async function slowOrder(prefix: string, leadTimeDays: number, quantity: number) {
     const code = unique('SUP');
-    await s2.call('POST', '/v1/suppliers', { key: s2.keys.procurement, body: { suppliers: [{ code, name: 'Slow Ltd', currency: 'EUR', leadTimeDays: 3, paymentTermsDays: 0 }] } });
-    const sku = await stockedSku(s2.db, {}, 300, 'LATE');
-    const created = await s2.call('POST', '/v1/purchase-orders', { key: s2.keys.procurement, body: { supplier: code, warehouse: 'EAST', lines: [{ sku, quantity: 10, unitPrice: 300 }] } });
+    await s2.call('POST', '/v1/suppliers', { key: s2.keys.procurement, body: { suppliers: [{ code, name: 'Slow Ltd', currency: 'EUR', leadTimeDays, paymentTermsDays: 0 }] } });
+    const sku = await stockedSku(s2.db, {}, 300, prefix);
+    const created = await s2.call('POST', '/v1/purchase-orders', { key: s2.keys.procurement, body: { supplier: code, warehouse: 'EAST', lines: [{ sku, quantity, unitPrice: 300 }] } });
     remember(created.body.workflowId);
-    const poId = created.body.poId;
+    return { code, sku, poId: created.body.poId as string, number: created.body.number as string };
+  }
+
+  test('raises a case and shows in the operations report; cancelling the rest closes on what arrived', async () => {
+    const { code, sku, poId, number } = await slowOrder('LATE', 3, 10);
     await eventually(async () => (await s2.db('purchase_orders').where({ id: poId }).first('status')).status === 'sent', 20000, 'sent');
     expect((await s2.call('POST', `/v1/purchase-orders/${poId}/receipts`, { key: s2.keys.warehouse, body: { lines: [{ sku, quantity: 4 }] } })).status).toBe(201);
     const c = await eventually(() => s2.db('exceptions').where({ type: 'late_supplier', subject_id: poId }).first(), 20000, 'late case');
     expect(c.summary).toContain('4 of 10');
     const report = (await s2.call('GET', '/v1/reports/operations', { key: s2.keys.ops })).body;
-    expect(report.lateSuppliers).toEqual(expect.arrayContaining([expect.objectContaining({ purchaseOrder: created.body.number, supplier: code, ordered: 10, received: 4 })]));
+    expect(report.lateSuppliers).toEqual(expect.arrayContaining([expect.objectContaining({ purchaseOrder: number, supplier: code, ordered: 10, received: 4 })]));
     expect((await s2.call('POST', `/v1/exceptions/${c.id}/resolution`, { key: s2.keys.ops, body: { action: 'cancel_rest', note: 'supplier out of stock' } })).status).toBe(200);
     await eventually(async () => (await s2.db('purchase_order_lines').where({ po_id: poId }).first()).cancelled_qty === 6, 20000, 'rest cancelled');
     expect((await s2.call('POST', `/v1/purchase-orders/${poId}/bills`, { key: s2.keys.finance, body: billBody(unique('INV'), [{ sku, quantity: 4, unitPrice: 300 }]) })).body).toMatchObject({ matched: true });
     await eventually(async () => (await s2.db('purchase_orders').where({ id: poId }).first('status')).status === 'closed', 20000, 'closed');
-  } finally {
-    await s2.stop();
-  }
-});
+  });
 
-test('a late supplier told to keep waiting is asked about again after the grace; the goods arriving close that case by itself', async () => {
-  const s2 = await startStack({ SUPPLIER_DAY: '1s', SUPPLIER_LATE_GRACE: '1s', PO_AUTO_APPROVE_LIMIT: '100000', EXCEPTION_SLA: '1h', EXCEPTION_SECOND_SLA: '2h' });
-  try {
-    const code = unique('SUP');
-    await s2.call('POST', '/v1/suppliers', { key: s2.keys.procurement, body: { suppliers: [{ code, name: 'Slow Ltd', currency: 'EUR', leadTimeDays: 1, paymentTermsDays: 0 }] } });
-    const sku = await stockedSku(s2.db, {}, 300, 'WAIT');
-    const created = await s2.call('POST', '/v1/purchase-orders', { key: s2.keys.procurement, body: { supplier: code, warehouse: 'EAST', lines: [{ sku, quantity: 5, unitPrice: 300 }] } });
-    remember(created.body.workflowId);
-    const poId = created.body.poId;
+  test('told to keep waiting, it is asked about again after the grace; the goods arriving close that case by itself', async () => {
+    const { sku, poId } = await slowOrder('WAIT', 1, 5);
     const cases = () => s2.db('exceptions').where({ type: 'late_supplier', subject_id: poId }).orderBy('opened_at');
     const [first] = await eventually(async () => ((await cases()).length >= 1 ? cases() : undefined), 20000, 'the first late case');
     expect((await s2.call('POST', `/v1/exceptions/${first.id}/resolution`, { key: s2.keys.ops, body: { action: 'keep_waiting', note: 'supplier promised Friday' } })).status).toBe(200);
@@ -275,9 +275,7 @@ test('a late supplier told to keep waiting is asked about again after the grace;
     expect(closed.resolution).toBe('closed by itself: the goods arrived');
     expect((await s2.call('POST', `/v1/purchase-orders/${poId}/bills`, { key: s2.keys.finance, body: billBody(unique('INV'), [{ sku, quantity: 5, unitPrice: 300 }]) })).body).toMatchObject({ matched: true });
     await eventually(async () => (await s2.db('purchase_orders').where({ id: poId }).first('status')).status === 'closed', 20000, 'closed');
-  } finally {
-    await s2.stop();
-  }
+  });
 });
 
 test('a receipt releases backordered sales orders waiting for the SKU', async () => {

@@ -9,7 +9,7 @@ export interface OpenedCase {
   exceptionId: string;
   /** The resolution (or closing) once it happened, undefined while the case is open. */
   outcome(): CaseOutcome | undefined;
-  /** Tells the case its cause went away; harmless when it already ended. */
+  /** Tells the case its cause went away; a case that already ended ignores it. */
   causeGone(reason: string): Promise<void>;
 }
 
@@ -27,9 +27,6 @@ export async function openCase(c: {
   return {
     exceptionId,
     outcome: () => outcome,
-    causeGone: async (reason) => {
-      if (outcome) return;
-      await child.signal(causeGoneSignal, reason).catch(() => undefined);
-    },
+    causeGone: (reason) => child.signal(causeGoneSignal, reason).catch(() => undefined),
   };
 }

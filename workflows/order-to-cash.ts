@@ -9,7 +9,7 @@
  * is an idempotent activity; this file only decides.
  */
 import {
-  allHandlersFinished, ApplicationFailure, condition, log, patched, proxyActivities, setHandler, startChild, upsertSearchAttributes, uuid4, workflowInfo,
+  allHandlersFinished, ApplicationFailure, condition, log, patched, proxyActivities, setHandler, upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { msToNumber as msOf } from '@temporalio/common/lib/time';
@@ -17,9 +17,7 @@ import type { Activities } from '../activities';
 import type { OrderOutcome, OrderStatus, OrderToCashInput, ShipmentEvent, ShippingAddress, TimelineStep } from './order-types';
 import { OrderStageKey } from './search-attributes';
 import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventSignal, stockAvailableSignal } from './order-messages';
-import { exceptionCase } from './exception-case';
-import { causeGoneSignal } from './exception-messages';
-import type { CaseOutcome } from './exception-types';
+import { openCase as openExceptionCase, type OpenedCase } from './cases';
 
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -35,7 +33,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   let waitingFor: string | null = null;
   const timeline: TimelineStep[] = [];
   const shipments = new Map<string, { warehouse: string; status: string; free?: boolean }>();
-  const failures = new Map<string, { outcome: () => CaseOutcome | undefined; child: { signal: (def: typeof causeGoneSignal, reason: string) => Promise<void> }; attempt: number }>();
+  const failures = new Map<string, OpenedCase & { attempt: number }>();
   const events: ShipmentEvent[] = [];
   let cancelRequest = null as { reason: string } | null; // set by the cancel update
   let review = null as 'release' | 'cancel' | null; // set by the review update
@@ -102,20 +100,12 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     return { status: 'cancelled', reason };
   }
 
-  /** Opens an exception case as a child process; the outcome comes back as its result. */
-  async function openCase(type: string, subjectId: string, summary: string, attempt: number, subjectType = 'order') {
-    const exceptionId = uuid4();
-    const child = await startChild(exceptionCase, {
-      workflowId: `exception-${exceptionId}`,
-      parentClosePolicy: 'ABANDON', // a case is its own record: it outlives the order that opened it
-      args: [{
-        exceptionId, key: `${type}:${subjectType === 'order' ? orderId : subjectId}:${attempt}`, type, subjectType, subjectId, summary, waitingWorkflowId: workflowInfo().workflowId,
-        sla: input.timings.exceptionSla, secondSla: input.timings.exceptionSecondSla,
-      }],
+  /** Opens an exception case (a child process) keyed to this order; the outcome comes back as its result. */
+  function openCase(type: string, subjectId: string, summary: string, attempt: number, subjectType = 'order') {
+    return openExceptionCase({
+      type, key: `${type}:${subjectType === 'order' ? orderId : subjectId}:${attempt}`, subjectType, subjectId, summary,
+      sla: input.timings.exceptionSla, secondSla: input.timings.exceptionSecondSla,
     });
-    let outcome: CaseOutcome | undefined;
-    void child.result().then((o) => (outcome = o));
-    return { child, outcome: () => outcome };
   }
 
   /** Returns an outcome when the order ends here (cancelled), undefined when the address is good. */
@@ -130,14 +120,14 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
         await waitFor('a deliverable address (exception case)', () => c.outcome() !== undefined || addressChanged || cancelRequest !== null, input.timings.fulfilmentTimeout);
         const outcome = c.outcome();
         if (!outcome && cancelRequest) {
-          await c.child.signal(causeGoneSignal, 'the order was cancelled');
+          await c.causeGone('the order was cancelled');
           return cancel(cancelRequest.reason);
         }
         if (!outcome && addressChanged) {
           addressChanged = false;
           check = await act.validateAddress({ orderId });
           if (!check.valid) continue;
-          await c.child.signal(causeGoneSignal, 'the address was corrected on the order');
+          await c.causeGone('the address was corrected on the order');
           mark('address corrected by the customer');
           break;
         }
@@ -176,7 +166,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     const outcome = c?.outcome();
     if (outcome?.outcome === 'resolved') review = outcome.resolution.action === 'release' ? 'release' : 'cancel';
     if (c && !outcome) {
-      await c.child.signal(causeGoneSignal, !decided ? 'the review was not decided in time; the order was cancelled' : cancelRequest ? 'the order was cancelled' : 'decided through the review endpoint');
+      await c.causeGone(!decided ? 'the review was not decided in time; the order was cancelled' : cancelRequest ? 'the order was cancelled' : 'decided through the review endpoint');
     }
     if (!decided) return cancel('payment review was not decided in time');
     if (cancelRequest) return cancel(cancelRequest.reason);
@@ -212,7 +202,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
       await waitFor(open ? 'a decision on the stock shortage (exception case), or stock' : 'stock for every line',
         () => stockArrived || cancelRequest !== null || open?.outcome() !== undefined, open ? msOf(input.timings.backorderRecheckInterval) : Math.min(left, msOf(input.timings.backorderRecheckInterval)));
       if (cancelRequest) {
-        if (open && !open.outcome()) await open.child.signal(causeGoneSignal, 'the order was cancelled');
+        if (open && !open.outcome()) await open.causeGone('the order was cancelled');
         return cancel(cancelRequest.reason);
       }
       const decided = open?.outcome();
@@ -225,7 +215,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
       stockArrived = false;
       reservation = await act.reserveStock({ orderId, allowPartial: false });
       if (reservation.shortUnits === 0 && shortage) {
-        await shortage.child.signal(causeGoneSignal, 'the stock arrived');
+        await shortage.causeGone('the stock arrived');
         mark('stock arrived: the shortage case closes itself');
       }
     }
@@ -261,7 +251,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
       await act.recordShipmentProgress({ shipmentId: e.shipmentId, type: 'delivered' });
       s.status = 'delivered';
       failures.delete(e.shipmentId);
-      await failure.child.signal(causeGoneSignal, 'the carrier delivered the parcel after all');
+      await failure.causeGone('the carrier delivered the parcel after all');
       mark(`delivered from ${s.warehouse} after all`);
       return;
     }

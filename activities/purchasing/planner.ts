@@ -8,6 +8,7 @@
  * it already wrote.
  */
 import { inTransaction, Tx } from '../../db';
+import { incomingUnits } from '../../db/inventory';
 import { createPurchaseOrder } from '../../db/purchasing';
 import type { PlannedOrder } from '../../workflows/purchase-types';
 import type { ActivityDeps } from '../deps';
@@ -85,9 +86,7 @@ export function planningActivities({ db }: ActivityDeps) {
         const history = await shippedHistory(tx, productIds);
         const quants = await tx('quants').whereIn('location_id', rules.map((r) => r.location_id)).whereIn('product_id', productIds);
         const backordered = await backorderedDemand(tx);
-        const incomingRows = await tx('purchase_order_lines as l').join('purchase_orders as po', 'po.id', 'l.po_id').whereIn('po.status', OPEN_PO).whereIn('l.product_id', productIds)
-          .groupBy('l.product_id', 'po.warehouse_id').select('l.product_id', 'po.warehouse_id', tx.raw('SUM(GREATEST(l.quantity - l.received_qty - l.cancelled_qty, 0))::int AS units'));
-        const incoming = new Map<string, number>(incomingRows.map((r: { product_id: number; warehouse_id: number; units: number }) => [key(r.product_id, r.warehouse_id), r.units]));
+        const incoming = new Map<string, number>((await incomingUnits(tx, productIds, OPEN_PO)).map((r) => [key(r.product_id, r.warehouse_id), r.units]));
         const prices = await tx('supplier_prices as sp').join('suppliers as s', 's.id', 'sp.supplier_id').where('s.active', true).whereIn('sp.product_id', productIds)
           .orderBy(['sp.unit_price', 'sp.lead_time_days', 's.id']).select('sp.*', 's.code as supplier');
 

@@ -21,8 +21,9 @@ const PO_READERS = ['procurement', 'approver', 'finance', 'warehouse', 'ops'] as
 export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
   /** Codes → ids for a bulk import; every unknown one is a problem of its row. */
   async function idsOf(table: 'products' | 'suppliers' | 'warehouses', column: 'sku' | 'code', values: string[]) {
-    const rows = await db(table).whereIn(column, [...new Set(values)]).select('id', column, ...(table === 'products' ? ['kind'] : []));
-    return new Map<string, { id: number; kind?: string }>(rows.map((r) => [r[column], r]));
+    const extra = { products: ['kind'], suppliers: ['lead_time_days'], warehouses: [] }[table];
+    const rows = await db(table).whereIn(column, [...new Set(values)]).select('id', column, ...extra);
+    return new Map<string, { id: number; kind?: string; lead_time_days?: number }>(rows.map((r) => [r[column], r]));
   }
   /** Per-row problems of a bulk import: the row's own checks, and the same key twice. */
   function rowProblems<T>(rows: T[], keyOf: (row: T) => string, check: (row: T) => string[]): Problem[] {
@@ -83,13 +84,12 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     handler: async (_ctx, { body }) => {
       const suppliers = await idsOf('suppliers', 'code', body.prices.map((p) => p.supplier));
       const products = await idsOf('products', 'sku', body.prices.map((p) => p.sku));
-      const leadTimes = new Map<string, number>((await db('suppliers').whereIn('code', [...suppliers.keys()]).select('code', 'lead_time_days')).map((s) => [s.code, s.lead_time_days]));
       rejectIf(rowProblems(body.prices, (p) => `${p.supplier}/${p.sku}`, (p) => [
         ...(suppliers.has(p.supplier) ? [] : [`unknown supplier ${p.supplier}`]), ...stockedProblems(products, p.sku, 'buy its components'),
       ]), 'price');
       await upsertAll('supplier_prices', ['supplier_id', 'product_id'], body.prices.map((p) => ({
         supplier_id: suppliers.get(p.supplier)!.id, product_id: products.get(p.sku)!.id, unit_price: p.unitPrice, moq: p.moq ?? 1, pack_size: p.packSize ?? 1,
-        lead_time_days: p.leadTimeDays ?? leadTimes.get(p.supplier)!,
+        lead_time_days: p.leadTimeDays ?? suppliers.get(p.supplier)!.lead_time_days!,
       })));
       return { body: { written: body.prices.length }, audit: { target: `${body.prices.length} price(s)` } };
     },
