@@ -1,10 +1,23 @@
 /** Talking to running processes: updates whose refusal becomes a 409, and queries that tolerate a closed process. */
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import type { QueryDefinition, UpdateDefinition, Workflow } from '@temporalio/common';
 import { stockAvailableSignal } from '../workflows/order-messages';
 import { conflict } from './errors';
+
+/**
+ * Starts the process of a record once, whatever the number of calls: a running one is kept, a finished
+ * one is not started again. Called on every request, also a retry, so a record written by an attempt
+ * that died before starting its process gets its process from the retry.
+ */
+export async function startOnce<W extends Workflow>(temporal: Client, workflowType: string, options: Omit<WorkflowStartOptions<W>, 'workflowIdConflictPolicy' | 'workflowIdReusePolicy'>): Promise<void> {
+  try {
+    await temporal.workflow.start<W>(workflowType, { ...options, workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE' } as WorkflowStartOptions<W>);
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; // finished already: the record's process is done
+  }
+}
 
 /**
  * The update id of a request that carries an Idempotency-Key: Temporal runs an

@@ -3,6 +3,7 @@
  * one place. The same declaration validates requests, enforces roles, writes
  * the audit row, replays Idempotency-Key repeats and feeds /openapi.json.
  */
+import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type {} from '@koa/bodyparser'; // adds request.body and request.rawBody to Koa's types
 import type { Context } from 'koa';
@@ -37,7 +38,7 @@ export interface RouteSpec<B extends z.ZodType, P extends z.ZodType, Q extends z
   query?: Q;
   response: { status: number; schema?: z.ZodType; description: string };
   idempotent?: boolean; // honours the Idempotency-Key header
-  handler: (ctx: Context, input: { body: z.infer<B>; params: z.infer<P>; query: z.infer<Q>; principal: Principal }) => Promise<Result>;
+  handler: (ctx: Context, input: { body: z.infer<B>; params: z.infer<P>; query: z.infer<Q>; principal: Principal; requestKey?: string }) => Promise<Result>;
   raw?: boolean; // the handler writes ctx.body itself (documents, metrics)
 }
 
@@ -69,6 +70,7 @@ export class Routes {
         params: parse(spec.params, ctx.params, 'path'),
         query: parse(spec.query, ctx.query, 'query string'),
         principal,
+        requestKey: spec.idempotent ? this.requestKey(ctx, spec.path, principal) : undefined,
       };
       const replay = spec.idempotent ? await this.replay(ctx, spec.path, principal) : undefined;
       if (replay) return;
@@ -91,6 +93,15 @@ export class Routes {
       if (rejected instanceof Error) throw rejected;
       throw tooManyRequests(Math.max(1, Math.ceil((rejected as RateLimiterRes).msBeforeNext / 1000)));
     }
+  }
+
+  /**
+   * The Idempotency-Key scoped to the caller and route. Handlers that create a record store it on the
+   * record, so a retry finds it even when the answer was never stored (the process died in between).
+   */
+  private requestKey(ctx: Context, route: string, principal: Principal | undefined): string | undefined {
+    const key = this.idempotencyKey(ctx);
+    return key && principal ? createHash('sha256').update(`${principal.keyId}\n${route}\n${key}`).digest('hex') : undefined;
   }
 
   private idempotencyKey(ctx: Context): string | undefined {

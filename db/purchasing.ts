@@ -11,10 +11,16 @@ export interface NewPurchaseOrder {
   runId?: string;
   note?: string;
   lines: { productId: number; quantity: number; unitPrice: number; explanation?: unknown }[];
+  requestKey?: string; // the client's request: a retry of it finds this order
 }
 
 /** Writes the order and its lines in the caller's transaction; the process is started afterwards. */
 export async function createPurchaseOrder(tx: Tx, o: NewPurchaseOrder): Promise<{ poId: string; number: string; workflowId: string; total: number; currency: string }> {
+  if (o.requestKey) {
+    await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [o.requestKey]); // two copies of one request queue here
+    const existing = await tx('purchase_orders').where({ request_key: o.requestKey }).first('id', 'number', 'workflow_id', 'total', 'currency');
+    if (existing) return { poId: existing.id, number: existing.number, workflowId: existing.workflow_id, total: Number(existing.total), currency: existing.currency };
+  }
   const supplier = await tx('suppliers').where({ id: o.supplierId }).first('currency');
   const seq = await tx.raw(`SELECT nextval('purchase_order_number_seq') AS n`);
   const number = `PO-${String(seq.rows[0].n).padStart(6, '0')}`;
@@ -22,7 +28,7 @@ export async function createPurchaseOrder(tx: Tx, o: NewPurchaseOrder): Promise<
   const total = o.lines.reduce((s, l) => s + l.quantity * l.unitPrice, 0);
   await tx('purchase_orders').insert({
     id: poId, number, workflow_id: purchaseWorkflowId(number), supplier_id: o.supplierId, warehouse_id: o.warehouseId, origin: o.origin, run_id: o.runId ?? null,
-    currency: supplier.currency, total, note: o.note ?? null,
+    currency: supplier.currency, total, note: o.note ?? null, request_key: o.requestKey ?? null,
   });
   await tx('purchase_order_lines').insert(o.lines.map((l) => ({
     po_id: poId, product_id: l.productId, quantity: l.quantity, unit_price: l.unitPrice, explanation: l.explanation === undefined ? null : JSON.stringify(l.explanation),

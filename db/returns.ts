@@ -23,8 +23,13 @@ export interface NewReturn {
 
 export const returnWorkflowId = (returnId: string) => `return-${returnId}`;
 
-export async function requestReturn(db: Db, r: NewReturn, now = new Date()): Promise<{ returnId: string; workflowId: string }> {
+export async function requestReturn(db: Db, r: NewReturn, now = new Date(), requestKey?: string): Promise<{ returnId: string; workflowId: string }> {
   return inTransaction(db, async (tx) => {
+    if (requestKey) {
+      await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [requestKey]); // two copies of one request queue here
+      const existing = await tx('returns').where({ request_key: requestKey }).first('id', 'workflow_id');
+      if (existing) return { returnId: existing.id as string, workflowId: existing.workflow_id as string };
+    }
     const order = await tx('sales_orders as o').join('channels as c', 'c.id', 'o.channel_id').where('o.id', r.orderId).forUpdate('o').first('o.id', 'c.return_window_days');
     if (!order) throw new ReturnRejected(`Order ${r.orderId} not found`);
     const lines = await tx('sales_order_lines as l').join('products as p', 'p.id', 'l.product_id').where('l.order_id', r.orderId).select('l.id', 'l.product_id', 'p.sku', 'l.quantity_shipped');
@@ -53,7 +58,7 @@ export async function requestReturn(db: Db, r: NewReturn, now = new Date()): Pro
     }
     const returnId = randomUUID();
     const workflowId = returnWorkflowId(returnId);
-    await tx('returns').insert({ id: returnId, order_id: r.orderId, workflow_id: workflowId, resolution: r.resolution, note: r.note });
+    await tx('returns').insert({ id: returnId, order_id: r.orderId, workflow_id: workflowId, resolution: r.resolution, note: r.note, request_key: requestKey ?? null });
     await tx('return_lines').insert(picked.map((p) => ({ return_id: returnId, order_line_id: p.line.id, product_id: p.line.product_id, quantity: p.quantity, reason: p.reason })));
     return { returnId, workflowId };
   });

@@ -297,6 +297,8 @@ async function inspect(db: Db, sizes: Sizes): Promise<{ completed: number; stuck
   const dup = async (what: string, sql: string) => {
     for (const r of await rows(sql)) duplicates.push(`${what}: ${JSON.stringify(r)}`);
   };
+  if (purchases.length > sizes.purchases) duplicates.push(`more purchase orders than requested: ${purchases.length} for ${sizes.purchases}`);
+  if (returns.length > sizes.returns) duplicates.push(`more returns than requested: ${returns.length} for ${sizes.returns}`);
   await dup('more than one order per storefront reference', `SELECT external_ref, COUNT(*) AS n FROM sales_orders GROUP BY external_ref HAVING COUNT(*) > 1`);
   await dup('more than one capture per invoice', `SELECT invoice_id, COUNT(*) AS n FROM payments WHERE kind = 'capture' GROUP BY invoice_id HAVING COUNT(*) > 1`);
   await dup('provider captures differ from ours', `SELECT (SELECT COUNT(*) FROM sandbox_payment_ledger WHERE operation = 'capture' AND outcome = 'approved') AS provider, (SELECT COUNT(*) FROM payments WHERE kind = 'capture' AND status = 'succeeded' AND provider_ref <> 'none') AS ours WHERE (SELECT COUNT(*) FROM sandbox_payment_ledger WHERE operation = 'capture' AND outcome = 'approved') <> (SELECT COUNT(*) FROM payments WHERE kind = 'capture' AND status = 'succeeded' AND provider_ref <> 'none')`);

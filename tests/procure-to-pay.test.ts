@@ -174,6 +174,19 @@ test('a receipt retried with its Idempotency-Key after the answer was lost is bo
   expect(await onHand(sku)).toBe(4);
 });
 
+test('a purchase order posted again with its Idempotency-Key after the answer was lost is created once', async () => {
+  const sup = await supplier();
+  const sku = await stockedSku(s.db, {}, 100, 'DUP');
+  const post = () => s.call('POST', '/v1/purchase-orders', { key: s.keys.procurement, body: { supplier: sup, warehouse: 'EAST', lines: [{ sku, quantity: 3, unitPrice: 100 }] }, headers: { 'idempotency-key': `buyer-${sup}` } });
+  const first = await post();
+  expect(first.status).toBe(201);
+  remember(first.body.workflowId);
+  await s.db('idempotency_keys').where({ key: `buyer-${sup}` }).delete(); // the API died before it stored its answer
+  const again = await post();
+  expect(again.body).toMatchObject({ poId: first.body.poId, number: first.body.number });
+  expect(await s.db('purchase_orders as po').join('suppliers as sp', 'sp.id', 'po.supplier_id').where('sp.code', sup)).toHaveLength(1);
+});
+
 test('an over-receipt accepted by a person moves from quarantine into stock and can be billed', async () => {
   const { sku, po } = await receivedOrder('ACC', 10, 400);
   const extra = await receive(po.poId, [{ sku, quantity: 2 }]); // 10 × 1.05 = 10.5: no unit of tolerance left

@@ -1,5 +1,4 @@
 /** Orders (order-to-cash): place, read, cancel, change address, review; and warehouse shipment events. */
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { z } from 'zod';
 import { recordOrder, orderView, OrderRejected } from '../../db/sales';
 import { orderTimings } from '../../lib/config';
@@ -10,7 +9,7 @@ import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../w
 import type { ApiDeps } from '../deps';
 import { conflict, notFound, unprocessable } from '../errors';
 import { ordersPlaced } from '../metrics';
-import { queryProcess, updateProcess } from '../process';
+import { queryProcess, startOnce, updateProcess } from '../process';
 import type { Routes } from '../route';
 import { Address, CancelOrder, OrderCreated, OrderParams, PlaceOrder, ReviewDecision, ShipmentEventBody, ShipmentListQuery, isUuid } from '../schemas';
 
@@ -39,20 +38,13 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
         orderId: recorded.orderId, channel: body.channel, externalRef: body.externalRef, customerEmail: body.customer.email.toLowerCase(),
         backorderPolicy: body.backorderPolicy ?? 'ship_available', payment: body.payment, timings: orderTimings(config),
       };
-      // Started on every call, also for a repeat: if an earlier attempt recorded the order but
-      // died before starting its process, the storefront's retry starts it now.
-      try {
-        await temporal.workflow.start<typeof orderToCash>('orderToCash', {
-          taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: recorded.workflowId, args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [
-            { key: OrderIdKey, value: recorded.orderId }, { key: ChannelKey, value: body.channel },
-            { key: CustomerEmailKey, value: input.customerEmail }, { key: OrderStageKey, value: 'received' },
-          ],
-        });
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; // closed already: the order exists and is done
-      }
+      await startOnce<typeof orderToCash>(temporal, 'orderToCash', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: recorded.workflowId, args: [input],
+        typedSearchAttributes: [
+          { key: OrderIdKey, value: recorded.orderId }, { key: ChannelKey, value: body.channel },
+          { key: CustomerEmailKey, value: input.customerEmail }, { key: OrderStageKey, value: 'received' },
+        ],
+      });
       if (recorded.created) ordersPlaced.inc({ channel: body.channel });
       const status = (await db('sales_orders').where({ id: recorded.orderId }).first('status')).status;
       return {

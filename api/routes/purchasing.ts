@@ -8,7 +8,7 @@ import { purchaseBillUpdate, purchaseDecisionUpdate, purchaseProcessQuery, purch
 import type { replenishmentPlanning } from '../../workflows/replenishment-planning';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
-import { queryProcess, updateIdOf, updateProcess } from '../process';
+import { queryProcess, startOnce, updateIdOf, updateProcess } from '../process';
 import type { Routes } from '../route';
 import {
   isUuid, NewPurchaseOrder, PurchaseDecisionBody, PurchaseOrderParams, PurchaseOrdersQuery, PurchaseReceiptBody, ReplenishmentRunBody,
@@ -171,7 +171,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     method: 'post', path: '/v1/purchase-orders', tag: 'Purchasing', summary: 'A manual purchase order (prices default to the supplier price list)',
     roles: ['procurement'], action: 'purchase_order.create', body: NewPurchaseOrder, idempotent: true,
     response: { status: 201, description: 'The purchase order and its process' },
-    handler: async (_ctx, { body }) => {
+    handler: async (_ctx, { body, requestKey }) => {
       const created = await inTransaction(db, async (tx) => {
         const supplier = await tx('suppliers').where({ code: body.supplier, active: true }).first('id');
         if (!supplier) throw unprocessable(`Unknown or inactive supplier ${body.supplier}`, [{ path: 'supplier', message: 'unknown supplier' }]);
@@ -189,10 +189,10 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
           else lines.push({ productId: product.id, quantity: l.quantity, unitPrice: l.unitPrice ?? Number(price.unit_price) });
         }
         if (problems.length) throw unprocessable(`${problems.length} line(s) rejected; nothing was written`, problems);
-        return createPurchaseOrder(tx, { supplierId: supplier.id, warehouseId: warehouse.id, origin: 'manual', note: body.note, lines });
+        return createPurchaseOrder(tx, { supplierId: supplier.id, warehouseId: warehouse.id, origin: 'manual', note: body.note, lines, requestKey });
       });
-      await temporal.workflow.start<typeof procureToPay>('procureToPay', {
-        taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: created.workflowId, workflowIdConflictPolicy: 'USE_EXISTING',
+      await startOnce<typeof procureToPay>(temporal, 'procureToPay', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: created.workflowId,
         args: [{ poId: created.poId, number: created.number, policy: purchasePolicy(config) }],
       });
       return { body: { poId: created.poId, number: created.number, workflowId: created.workflowId, total: created.total, currency: created.currency }, audit: { target: created.poId, workflowId: created.workflowId } };

@@ -6,7 +6,7 @@ import type { returnToRefund } from '../../workflows/return-to-refund';
 import { OrderIdKey } from '../../workflows/search-attributes';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
-import { nudgeBackorders, queryProcess, updateIdOf, updateProcess } from '../process';
+import { nudgeBackorders, queryProcess, startOnce, updateIdOf, updateProcess } from '../process';
 import type { Routes } from '../route';
 import { ApprovalsQuery, DecisionBody, InspectionBody, ReceiptBody, ReturnParams, ReturnRequest, isUuid } from '../schemas';
 
@@ -21,17 +21,17 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     method: 'post', path: '/v1/returns', tag: 'Returns', summary: 'Request a return (starts its return-to-refund process)',
     roles: ['storefront', 'ops'], action: 'return.request', body: ReturnRequest, idempotent: true,
     response: { status: 201, description: 'The return and its process; 422 when outside the window or more than shipped' },
-    handler: async (_ctx, { body }) => {
+    handler: async (_ctx, { body, requestKey }) => {
       if (!(await db('sales_orders').where({ id: body.orderId }).first('id'))) throw notFound(`Order ${body.orderId}`);
       let created;
       try {
-        created = await requestReturn(db, body);
+        created = await requestReturn(db, body, new Date(), requestKey);
       } catch (err) {
         if (err instanceof ReturnRejected) throw unprocessable(err.message, err.details);
         throw err;
       }
-      await temporal.workflow.start<typeof returnToRefund>('returnToRefund', {
-        taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: created.workflowId, workflowIdConflictPolicy: 'USE_EXISTING',
+      await startOnce<typeof returnToRefund>(temporal, 'returnToRefund', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: created.workflowId,
         args: [{ returnId: created.returnId, orderId: body.orderId, resolution: body.resolution, policy: returnPolicy(config) }],
         typedSearchAttributes: [{ key: OrderIdKey, value: body.orderId }],
       });

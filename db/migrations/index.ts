@@ -21,6 +21,7 @@ import * as reportIndexes from './018_report_indexes';
 import * as stockShortageActions from './019_stock_shortage_actions';
 import * as purchasing from './020_purchasing';
 import * as activityFailedActions from './021_activity_failed_actions';
+import * as requestKeys from './022_request_keys';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -46,6 +47,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '019_stock_shortage_actions': stockShortageActions,
   '020_purchasing': purchasing,
   '021_activity_failed_actions': activityFailedActions,
+  '022_request_keys': requestKeys,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
