@@ -3,6 +3,7 @@
  * settings here, validated with zod at start-up, so a typo in an environment
  * variable stops the process with a message instead of surfacing as odd behaviour.
  */
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
@@ -24,6 +25,10 @@ const schema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('erp'),
   TEMPORAL_BINARY: z.string().optional(),
+  // Where `npm start` keeps its state: the embedded Postgres cluster, the dev server's store, demo keys, pids.
+  ERP_DATA_DIR: z.string().default(join(__dirname, '..', '.data')),
+  // `npm start` runs an embedded Postgres even where a local one listens (also: `npm start -- --embedded-postgres`).
+  EMBEDDED_POSTGRES: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   ERP_ADMIN_API_KEY: z.string().min(16, 'ERP_ADMIN_API_KEY must be at least 16 characters').optional(),

@@ -8,7 +8,7 @@
  * With none of these, the caller may fall back to @temporalio/testing's own download.
  */
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -53,6 +53,8 @@ export interface DevServerOptions {
   uiPort?: number; // omitted: headless
   dbFilename?: string; // omitted: in memory
   ip?: string;
+  /** Its stderr goes here rather than to a pipe: a server that outlives its parent must not die writing to a closed pipe. */
+  logFile?: string;
 }
 
 export interface DevServer {
@@ -90,10 +92,13 @@ export async function waitForPort(host: string, port: number, timeoutMs: number)
 
 /** Starts the dev server as a child process and waits until its frontend accepts connections. */
 export async function startDevServer(binary: string, o: DevServerOptions): Promise<DevServer> {
-  const child = spawn(binary, devServerArgs(o), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const logFd = o.logFile ? openSync(o.logFile, 'a') : undefined;
+  const child = spawn(binary, devServerArgs(o), { stdio: ['ignore', 'ignore', logFd ?? 'pipe'] });
+  if (logFd !== undefined) closeSync(logFd);
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(0, 2000))); // the head says why (a Go panic's first line)
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`temporal dev server exited (${code}): ${stderr}`))));
+  const why = () => (o.logFile ? readFileSync(o.logFile, 'utf8').slice(-2000) : stderr);
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`temporal dev server exited (${code}): ${why()}`))));
   await Promise.race([waitForPort(o.ip ?? '127.0.0.1', o.port, 60000), exited]);
   exited.catch(() => undefined);
   return {

