@@ -4,7 +4,9 @@ import type { Context } from 'koa';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition, Workflow } from '@temporalio/common';
 import { stockAvailableSignal } from '../workflows/order-messages';
-import { conflict } from './errors';
+import { ApplicationFailure } from '@temporalio/common';
+import { UNPROCESSABLE } from '../workflows/refusals';
+import { conflict, unprocessable } from './errors';
 
 /**
  * Starts the process of a record once, whatever the number of calls: a running one is kept, a finished
@@ -35,6 +37,7 @@ export async function updateProcess<R, A>(temporal: Client, workflowId: string, 
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
       const reason = (err.cause as Error | undefined)?.message ?? err.message;
+      if (err.cause instanceof ApplicationFailure && err.cause.type === UNPROCESSABLE) throw unprocessable(reason);
       throw conflict(reason.replace(/^address change refused: /, ''));
     }
     if (err instanceof WorkflowNotFoundError || /already completed|not found/i.test((err as Error).message)) {
@@ -44,12 +47,22 @@ export async function updateProcess<R, A>(temporal: Client, workflowId: string, 
   }
 }
 
-export async function queryProcess<R>(temporal: Client, workflowId: string, query: QueryDefinition<R, []>): Promise<R | undefined> {
+/**
+ * The live view of a process, bounded: a query needs a worker to answer, and with none polling (a deploy,
+ * a crash) Temporal would hold the read for its whole default deadline. Past `timeoutMs` the read answers
+ * from Postgres alone and says the live view is unavailable.
+ */
+export async function queryProcess<R>(temporal: Client, workflowId: string, query: QueryDefinition<R, []>, timeoutMs: number): Promise<R | undefined> {
   try {
-    return await temporal.workflow.getHandle(workflowId).query(query);
+    return await temporal.connection.withDeadline(Date.now() + timeoutMs, () => temporal.workflow.getHandle(workflowId).query(query));
   } catch {
     return undefined; // the records in Postgres still answer; the live view is a bonus
   }
+}
+
+/** What a read shows of a process whose live view did not answer in time. */
+export function recordedProcess<W>(stage: string, waitingFor: W, timeoutMs: number) {
+  return { stage, waitingFor, timeline: [] as { step: string; at: string }[], live: false, note: `The live view did not answer within ${timeoutMs} ms (no worker free, or none running); stage is the recorded status.` };
 }
 
 /** Stock became available (a count, a restock): backordered orders re-try their reservation now, not at their next timer. */

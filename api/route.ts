@@ -11,7 +11,9 @@ import { z } from 'zod';
 import { extendZodWithOpenApi, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Db } from '../db';
 import { authenticate, Principal, requireRole, Role } from './auth';
-import { fromZod, HttpError, tooManyRequests } from './errors';
+import { fingerprint } from '../lib/fingerprint';
+import { badRequest, conflict, fromZod, HttpError, tooManyRequests } from './errors';
+import { refuseUnsafeText } from './text';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 extendZodWithOpenApi(z);
@@ -65,6 +67,7 @@ export class Routes {
       const principal = ctx.state.principal as Principal;
       if (principal) await this.throttle(principal.keyId);
       if (spec.roles !== 'any' && spec.roles !== 'public') requireRole(principal, spec.roles);
+      refuseUnsafeText({ body: ctx.request.body, query: ctx.query, path: ctx.params });
       const input = {
         body: parse(spec.body, ctx.request.body, 'request body'),
         params: parse(spec.params, ctx.params, 'path'),
@@ -72,9 +75,13 @@ export class Routes {
         principal,
         requestKey: spec.idempotent ? this.requestKey(ctx, spec.path, principal) : undefined,
       };
-      const replay = spec.idempotent ? await this.replay(ctx, spec.path, principal) : undefined;
-      if (replay) return;
-      const result = await spec.handler(ctx, input);
+      const requestHash = spec.idempotent ? fingerprint({ body: input.body, params: input.params }) : undefined;
+      if (requestHash && (await this.claim(ctx, spec.path, principal, requestHash))) return;
+      const result = await spec.handler(ctx, input).catch(async (err: unknown) => {
+        // A refusal (4xx) wrote nothing, so it does not bind the key: the caller may fix the request and resend it.
+        if (requestHash && err instanceof HttpError && err.status < 500) await this.release(ctx, spec.path, principal, requestHash);
+        throw err;
+      });
       if (spec.raw) return;
       ctx.status = result.status ?? spec.response.status;
       ctx.body = result.body;
@@ -107,24 +114,41 @@ export class Routes {
   private idempotencyKey(ctx: Context): string | undefined {
     const key = ctx.get('idempotency-key');
     if (!key) return undefined;
-    if (key.length > 200) throw new HttpError(400, 'validation_failed', 'Idempotency-Key must be at most 200 characters');
+    if (!/^[\x21-\x7e]{1,200}$/.test(key)) throw badRequest('The Idempotency-Key header must be 1-200 visible ASCII characters (letters, digits, punctuation; a UUID is ideal)', [{ path: 'idempotency-key', message: 'not 1-200 visible ASCII characters' }]);
     return key;
   }
 
-  private async replay(ctx: Context, route: string, principal: Principal): Promise<boolean> {
+  /**
+   * Binds the Idempotency-Key to this request's fingerprint before the handler runs, so every record the
+   * key creates is bound to one request. A finished repeat of the same request answers its first result;
+   * the same key with a different request is refused with nothing written; an unfinished one (a concurrent
+   * copy, or an attempt that died) runs the handler again, which finds its record by the request key.
+   */
+  private async claim(ctx: Context, route: string, principal: Principal, requestHash: string): Promise<boolean> {
     const key = this.idempotencyKey(ctx);
     if (!key) return false;
-    const seen = await this.db('idempotency_keys').where({ api_key_id: principal.keyId, route, key }).first();
-    if (!seen) return false;
+    await this.db('idempotency_keys').insert({ api_key_id: principal.keyId, route, key, request_hash: requestHash }).onConflict(['api_key_id', 'route', 'key']).ignore();
+    const seen = await this.db('idempotency_keys').where({ api_key_id: principal.keyId, route, key }).first('request_hash', 'status', 'body');
+    if (seen.request_hash && seen.request_hash !== requestHash) {
+      throw conflict(`Idempotency-Key "${key}" was already used for a different request to ${ctx.method} ${route}; nothing was done. Send a new key for a new request, or repeat the first request exactly.`, [
+        { path: 'idempotency-key', message: 'already used with a different request' },
+      ]);
+    }
+    if (seen.status === null) return false;
     ctx.status = 200; // a repeat returns the first result instead of creating a twin
     ctx.body = seen.body;
     return true;
   }
 
+  private async release(ctx: Context, route: string, principal: Principal, requestHash: string): Promise<void> {
+    const key = this.idempotencyKey(ctx);
+    if (key) await this.db('idempotency_keys').where({ api_key_id: principal.keyId, route, key, request_hash: requestHash }).whereNull('status').delete();
+  }
+
   private async remember(ctx: Context, route: string, principal: Principal, result: Result): Promise<void> {
     const key = this.idempotencyKey(ctx);
     if (!key) return;
-    await this.db('idempotency_keys').insert({ api_key_id: principal.keyId, route, key, status: ctx.status, body: JSON.stringify(result.body ?? null) }).onConflict(['api_key_id', 'route', 'key']).ignore();
+    await this.db('idempotency_keys').where({ api_key_id: principal.keyId, route, key }).whereNull('status').update({ status: ctx.status, body: JSON.stringify(result.body ?? null) });
   }
 
   private document(spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType>): void {

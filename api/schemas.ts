@@ -6,6 +6,9 @@ import { ROLES } from '../db/migrations/008_access';
 extendZodWithOpenApi(z);
 
 const text = (max: number) => z.string().trim().min(1).max(max);
+/** One line of text (names, address lines): what goes on a label or into a CSV cell has no tab or line break. */
+const line = (max: number) => text(max).regex(/^[^\t\n\r\u2028\u2029]*$/, 'must be one line: no tab or line break');
+const optionalLine = (max: number) => z.string().trim().max(max).regex(/^[^\t\n\r\u2028\u2029]*$/, 'must be one line: no tab or line break').optional();
 export const Sku = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a SKU is 1-64 letters, digits, dot, dash or underscore').openapi({ example: 'TSHIRT-BLK-M' });
 export const Quantity = z.number().int().positive().max(1_000_000);
 export const Money = z.number().int().nonnegative().max(100_000_000_000).openapi({ description: 'integer minor units (cents)' });
@@ -15,20 +18,20 @@ export const Uuid = z.string().uuid();
 export const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
 export const Address = z.object({
-  name: text(200),
-  line1: text(200),
-  line2: z.string().trim().max(200).optional(),
-  city: text(100),
-  postalCode: text(20),
+  name: line(200),
+  line1: line(200),
+  line2: optionalLine(200),
+  city: line(100),
+  postalCode: line(20),
   country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 alpha-2 code such as DE'),
-  region: z.string().trim().max(50).optional(),
+  region: optionalLine(50),
 }).openapi('Address');
 
 export const PlaceOrder = z.object({
   channel: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a channel code'),
   externalRef: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'the storefront order reference: 1-64 letters, digits, dot, dash, colon or underscore'),
   currency: Currency,
-  customer: z.object({ email: z.string().email().max(254), name: text(200) }),
+  customer: z.object({ email: z.string().email().max(254), name: line(200) }),
   shippingAddress: Address,
   lines: z.array(z.object({ sku: Sku, quantity: Quantity, unitPrice: Money })).min(1).max(200),
   shippingPrice: Money.optional(),
@@ -54,12 +57,12 @@ export const ShipmentListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 
-export const CreateKey = z.object({ name: text(100), roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length) });
+export const CreateKey = z.object({ name: line(100), roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length) });
 export const KeyCreated = z.object({ id: Uuid, key: z.string(), name: z.string(), roles: z.array(z.string()) });
 
 export const ProductInput = z.object({
   sku: Sku,
-  name: text(200),
+  name: line(200),
   unit: z.string().trim().min(1).max(20).optional(),
   barcode: z.string().trim().max(64).optional(),
   cost: Money,
@@ -147,7 +150,7 @@ const Code = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'a code is 1-32 letters,
 const Days = z.number().int().min(0).max(3650);
 export const UpsertSuppliers = z.object({
   suppliers: z.array(z.object({
-    code: Code, name: text(200), currency: Currency, email: z.string().email().max(254).optional(),
+    code: Code, name: line(200), currency: Currency, email: z.string().email().max(254).optional(),
     leadTimeDays: Days.optional(), paymentTermsDays: Days.optional(), active: z.boolean().optional(),
   })).min(1).max(1000),
 }).openapi('UpsertSuppliers');

@@ -7,7 +7,8 @@ import { logger } from '../lib/logger';
 import { createApp } from './app';
 import { bootstrapAdminKey } from './auth';
 
-export async function startApi(c: Config = config()): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
+/** `sharesDb`: the caller (npm start) runs a worker on the same pool and closes it itself, after the worker. */
+export async function startApi(c: Config = config(), o: { sharesDb?: boolean } = {}): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
   const connection = await Connection.connect({ address: c.TEMPORAL_ADDRESS }).catch((err) => {
     throw new Error(`Cannot reach Temporal at ${c.TEMPORAL_ADDRESS} (${err.message}). Start it with \`npm start\` or set TEMPORAL_ADDRESS.`);
   });
@@ -24,7 +25,7 @@ export async function startApi(c: Config = config()): Promise<{ server: Server; 
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
-      await closeDb();
+      if (!o.sharesDb) await closeDb();
     },
   };
 }

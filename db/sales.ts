@@ -4,6 +4,7 @@
  * writes the order and its lines in one transaction, idempotently by
  * (channel, externalRef): the storefront's retry finds the first order.
  */
+import { fingerprint } from '../lib/fingerprint';
 import { randomUUID } from 'node:crypto';
 import { inTransaction, Db } from './index';
 import { taxOn } from '../lib/money';
@@ -27,6 +28,13 @@ export class OrderRejected extends Error {
   }
 }
 
+/** The same (channel, externalRef) with a different request: a second order must not vanish into the first. */
+export class OrderConflict extends Error {
+  constructor(channel: string, externalRef: string) {
+    super(`Order ${externalRef} of channel ${channel} already exists with a different request (lines, customer, address, payment or prices differ); nothing was changed. A new order needs a new externalRef; a retry must repeat the first request exactly.`);
+  }
+}
+
 export const orderWorkflowId = (channel: string, externalRef: string) => `order-${channel}-${externalRef}`;
 
 export async function taxRate(db: Db, country: string, region?: string): Promise<number> {
@@ -39,8 +47,14 @@ export async function recordOrder(db: Db, o: NewOrder, baseCurrency: string): Pr
   const workflowId = orderWorkflowId(o.channel, o.externalRef);
   const channel = await db('channels').where({ code: o.channel }).first('id');
   if (!channel) throw new OrderRejected(`Unknown channel "${o.channel}"`, [{ path: 'channel', message: 'not a configured sales channel' }]);
-  const existing = await db('sales_orders').where({ channel_id: channel.id, external_ref: o.externalRef }).first('id', 'status');
-  if (existing) return { orderId: existing.id, workflowId, created: false };
+  const requestHash = fingerprint(o);
+  const repeatOf = (found: { id: string; request_hash: string | null }) => {
+    // Orders placed before fingerprints were kept have none: they answer as repeats, as they always did.
+    if (found.request_hash && found.request_hash !== requestHash) throw new OrderConflict(o.channel, o.externalRef);
+    return { orderId: found.id, workflowId, created: false };
+  };
+  const existing = await db('sales_orders').where({ channel_id: channel.id, external_ref: o.externalRef }).first('id', 'request_hash');
+  if (existing) return repeatOf(existing);
 
   if (o.currency !== baseCurrency) throw new OrderRejected(`This installation books in ${baseCurrency}; the order is in ${o.currency}`, [{ path: 'currency', message: `must be ${baseCurrency}` }]);
   const skus = [...new Set(o.lines.map((l) => l.sku))];
@@ -71,15 +85,14 @@ export async function recordOrder(db: Db, o: NewOrder, baseCurrency: string): Pr
       .insert({
         id: orderId, channel_id: channel.id, external_ref: o.externalRef, workflow_id: workflowId, customer_id: customer.id,
         currency: o.currency, backorder_policy: o.backorderPolicy ?? 'ship_available', shipping_address: JSON.stringify(o.shippingAddress),
-        payment_method: o.payment.method, subtotal, shipping_price: shippingPrice, shipping_tax_rate_bp: rate, tax_total: taxTotal, total,
+        payment_method: o.payment.method, subtotal, shipping_price: shippingPrice, shipping_tax_rate_bp: rate, tax_total: taxTotal, total, request_hash: requestHash,
       })
       .onConflict(['channel_id', 'external_ref'])
       .ignore()
       .returning('id');
     if (inserted.length === 0) {
       // A concurrent twin of this request won the race; answer with its order.
-      const twin = await tx('sales_orders').where({ channel_id: channel.id, external_ref: o.externalRef }).first('id');
-      return { orderId: twin.id, workflowId, created: false };
+      return repeatOf(await tx('sales_orders').where({ channel_id: channel.id, external_ref: o.externalRef }).first('id', 'request_hash'));
     }
     await tx('sales_order_lines').insert(lines.map((l) => ({ ...l, order_id: orderId })));
     return { orderId, workflowId, created: true };

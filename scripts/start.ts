@@ -116,7 +116,7 @@ async function runPlatform(temporalUi: string | undefined) {
   const where = new URL(c.DATABASE_URL);
   say(`Postgres ${where.host}${where.pathname}: ${applied.length ? `applied ${applied.length} migration(s)` : 'schema up to date'}`);
   const { keys } = await seedDemo(db(), say);
-  stops.push({ what: 'the database pool', stop: closeDb });
+  stops.unshift({ what: 'the database pool', stop: closeDb }); // after the worker (unshifted below), before Temporal and Postgres
 
   const { NativeConnection } = await import('@temporalio/worker');
   (await import('../lib/temporal-runtime')).installRuntime(c.LOG_LEVEL === 'info' ? 'warn' : c.LOG_LEVEL);
@@ -140,7 +140,7 @@ async function runPlatform(temporalUi: string | undefined) {
   await clientConnection.close();
 
   const { startApi } = await import('../api/server');
-  const api = await startApi(c);
+  const api = await startApi(c, { sharesDb: true });
   stops.unshift({ what: 'the API', stop: api.stop });
   const { saveLocalKeys, keyFor } = await import('./local-keys');
   saveLocalKeys({ apiUrl: api.url, keys: Object.fromEntries(keys.map((k) => [k.role, k.key])) });

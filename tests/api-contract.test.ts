@@ -126,10 +126,11 @@ test('products: bulk upsert with kits is all or nothing, with per-row errors', a
     { index: 2, sku: `${base}-A`, message: 'the SKU appears twice in this request' },
   ]);
   expect(await footprint(scope)).toEqual(before);
-  const ok = await s.call('POST', '/v1/products', { key: s.keys.procurement, headers: { 'idempotency-key': base }, body: { products: [
+  const okBody = { products: [
     { sku: `${base}-A`, name: 'A', cost: 100, price: 500 },
     { sku: `${base}-K`, name: 'Kit', cost: 0, kind: 'kit', components: [{ sku: `${base}-A`, quantity: 2 }] },
-  ] } });
+  ] };
+  const ok = await s.call('POST', '/v1/products', { key: s.keys.procurement, headers: { 'idempotency-key': base }, body: okBody });
   expect(ok.status).toBe(200);
   const kit = await s.call('GET', `/v1/products/${base}-K`, { key: s.keys.storefront });
   expect(kit.body).toMatchObject({ kind: 'kit', components: [{ sku: `${base}-A`, quantity: 2 }] });
@@ -137,7 +138,11 @@ test('products: bulk upsert with kits is all or nothing, with per-row errors', a
   expect(page.body.products[0].sku).toBe(`${base}-A`);
   expect(page.body.nextCursor).toBe(`${base}-A`);
   const repeat = await s.call('POST', '/v1/products', { key: s.keys.procurement, headers: { 'idempotency-key': base }, body: { products: [{ sku: `${base}-B`, name: 'B', cost: 1 }] } });
-  expect(repeat.body).toEqual(ok.body); // the first result, and B was not created
+  // The same key with a different request is refused (not answered with the first result), and B was not created.
+  expect(repeat.status).toBe(409);
+  expect(repeat.body.error.message).toContain('was already used for a different request');
+  const same = await s.call('POST', '/v1/products', { key: s.keys.procurement, headers: { 'idempotency-key': base }, body: okBody });
+  expect([same.status, same.body]).toEqual([200, ok.body]); // the same request again: the first result
   expect((await s.call('GET', `/v1/products/${base}-B`, { key: s.keys.storefront })).status).toBe(404);
 });
 

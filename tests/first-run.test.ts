@@ -67,7 +67,7 @@ async function orderReserved(): Promise<{ status: string; reservations: { sku: s
   const { orderId } = (await placed.json()) as { orderId: string };
   return eventually(async () => {
     const o = (await (await fetch(`${apiUrl}/v1/orders/${orderId}`, { headers })).json()) as { status: string; reservations: { sku: string; quantity: number }[] };
-    return o.reservations.length > 0 ? o : undefined;
+    return o.reservations.length > 0 && ['reserved', 'fulfilling'].includes(o.status) ? o : undefined;
   }, 60000, 'the order to be reserved');
 }
 
@@ -117,19 +117,20 @@ test('npm start on the embedded Postgres: an order reserved, a hard kill survive
 }, 600000);
 
 test('start-up failures say what went wrong and what to do next', async () => {
-  const refused = npmStart(['--port', `${ports.api}`], freshEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/erp` }));
+  const apiPort = await freePort(); // not the stack's: it may still be stopping
+  const refused = npmStart(['--port', `${apiPort}`], freshEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/erp` }));
   expect(await refused.exited).toBe(1);
   expect(refused.output()).toMatch(/refused the connection \(ECONNREFUSED\)\.\nNext step: Start Postgres, fix DATABASE_URL/);
 
   const blocker = await new Promise<import('node:net').Server>((resolve) => {
     const srv = require('node:net').createServer();
-    srv.listen(ports.api, '127.0.0.1', () => resolve(srv));
+    srv.listen(apiPort, '127.0.0.1', () => resolve(srv));
   });
   try {
-    const taken = npmStart(['--port', `${ports.api}`]);
+    const taken = npmStart(['--port', `${apiPort}`]);
     expect(await taken.exited).toBe(1);
-    expect(taken.output()).toContain(`Port ${ports.api} for the API is taken by another program.`);
-    expect(taken.output()).toContain(`npm start -- --port ${ports.api + 1}`);
+    expect(taken.output()).toContain(`Port ${apiPort} for the API is taken by another program.`);
+    expect(taken.output()).toContain(`npm start -- --port ${apiPort + 1}`);
   } finally {
     blocker.close();
   }

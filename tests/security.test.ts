@@ -88,9 +88,13 @@ test('each API key has a rate limit: past it 429 with Retry-After, other keys un
   }
 });
 
+/** Text no database or label should hold (refused at the edge, 400 naming the field) and text that is real (passes). */
+const REFUSED_TEXT = ['a\u0000b', 'x\ud800', '\udfffy', '\u0007bell', '\u001b[31mred', 'del\u007f', 'c1\u0085', 'c1\u009b', 'nonchar\ufffe', '\ufdd0', '\u{1fffe}'];
+const REAL_TEXT = ['\u202eevil\u202c', '\u2066isolate\u2069', `e${'\u0301'.repeat(300)}`, '👨‍👩‍👧‍👦'.repeat(40), 'עברית العربية', '\u200b\u200d'];
 const hostileString = fc.oneof(
-  fc.string(), fc.string({ unit: 'binary' }), fc.string({ minLength: 1000, maxLength: 5000 }),
-  fc.constantFrom("'; DROP TABLE sales_orders; --", '<script>alert(1)</script>', '\u0000\u0007\u001b[31m', '../../etc/passwd', '${7*7}', 'NaN', '-1', '1e309', '🦄'.repeat(50), 'null', '{{x}}'),
+  fc.string(), fc.string({ unit: 'binary' }), fc.string({ minLength: 1000, maxLength: 5000 }), fc.string({ unit: 'binary-ascii' }),
+  fc.constantFrom("'; DROP TABLE sales_orders; --", '<script>alert(1)</script>', '\u0000\u0007\u001b[31m', '../../etc/passwd', '${7*7}', 'NaN', '-1', '1e309', '🦄'.repeat(50), 'null', '{{x}}', ...REFUSED_TEXT, ...REAL_TEXT),
+  fc.tuple(fc.string(), fc.constantFrom(...REFUSED_TEXT, ...REAL_TEXT), fc.string()).map(([a, b, c]) => a + b + c),
 );
 const hostileNumber = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(0, -1, -0, 1e21, Number.MAX_SAFE_INTEGER + 2, 0.5, -1e-9));
 /** Anything JSON can carry, biased towards values our schemas must refuse, nested deep at times. */
@@ -99,6 +103,64 @@ const hostileJson = fc.letrec((tie) => ({
   array: fc.array(tie('value'), { maxLength: 5 }),
   object: fc.dictionary(fc.oneof(hostileString, fc.constantFrom('lines', 'quantity', 'sku', 'orderId', 'amount', 'decision', 'action', '__proto__', 'constructor')), tie('value'), { maxKeys: 6 }),
 })).value;
+
+/** Every byte of the UTF-8 form percent-encoded (encodeURIComponent throws on a lone surrogate; a client would send U+FFFD's bytes). */
+const percentEncode = (text: string) => [...Buffer.from(text, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+
+// The suite runs a seeded 3,000; `npm run fuzz` runs 10,000 (FUZZ_RUNS) on the same stack.
+const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
+
+/** A body per write endpoint with string fields where people type them, nested as the real ones are. */
+const SHAPES: Record<string, object> = {
+  '/v1/orders': { channel: 'web', externalRef: 'FZ-1', currency: 'EUR', customer: { email: 'f@example.com', name: 'Ada' }, shippingAddress: { name: 'Ada', line1: 'L1', line2: 'L2', city: 'C', postalCode: '1', country: 'DE', region: 'R' }, lines: [{ sku: 'NO-SUCH-SKU', quantity: 1, unitPrice: 1 }], payment: { method: 'card', token: 'tok_approve' } },
+  '/v1/orders/:orderId/cancel': { reason: 'r' },
+  '/v1/orders/:orderId/review': { decision: 'release', note: 'n' },
+  '/v1/orders/:orderId/shipping-address': { name: 'Ada', line1: 'L1', city: 'C', postalCode: '1', country: 'DE' },
+  '/v1/tickets': { customerEmail: 'f@example.com', subject: 's', body: 'b' },
+  '/v1/products': { products: [{ sku: 'NO-SUCH-SKU', name: 'n', unit: 'pc', barcode: 'b', cost: 1, kind: 'kit', components: [{ sku: 'NO-SUCH-SKU', quantity: 1 }] }] },
+  '/v1/suppliers': { suppliers: [{ code: 'FZ', name: 'n', currency: 'USD' }] },
+  '/v1/api-keys': { name: 'n', roles: ['ops'] },
+  '/v1/returns': { orderId: NOWHERE.orderId, lines: [{ sku: 'NO-SUCH-SKU', quantity: 1, reason: 'r' }], resolution: 'refund', note: 'n' },
+  '/v1/returns/:returnId/decision': { decision: 'approve', note: 'n' },
+  '/v1/purchase-orders': { supplier: 'NOPE', warehouse: 'NOPE', note: 'n', lines: [{ sku: 'NO-SUCH-SKU', quantity: 1 }] },
+  '/v1/purchase-orders/:poId/decision': { decision: 'approve', note: 'n' },
+  '/v1/exceptions/:id/resolution': { action: 'cancel', note: 'n', data: { address: { name: 'Ada', line1: 'L1', city: 'C', postalCode: '1', country: 'DE' } } },
+  '/v1/inventory/adjustments': { warehouse: 'NOPE', sku: 'NO-SUCH-SKU', countedQuantity: 1, reason: 'r' },
+  '/v1/shipments/:shipmentId/events': { type: 'picked', carrier: 'c', trackingNumber: 't', note: 'n' },
+};
+
+/** Every path to a string leaf of `value`, as the API names fields (a.b.0.c). */
+function stringLeaves(value: unknown, path: string[] = []): string[][] {
+  if (typeof value === 'string') return [path];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringLeaves(v, [...path, String(i)]));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => stringLeaves(v, [...path, k]));
+  return [];
+}
+function withLeaf(value: unknown, path: string[], leaf: string): unknown {
+  if (path.length === 0) return leaf;
+  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string, unknown>;
+  copy[path[0]] = withLeaf(copy[path[0]], path.slice(1), leaf);
+  return copy;
+}
+
+test('every string field of every write body, nested ones too: each class of text a database cannot hold is a 400 naming that field', async () => {
+  const before = await footprint();
+  const bad: string[] = [];
+  let tried = 0;
+  for (const route of writes().filter((r) => SHAPES[r.path])) {
+    for (const leaf of stringLeaves(SHAPES[route.path])) {
+      for (const text of REFUSED_TEXT) {
+        tried++;
+        const r = await s.call(route.method, concrete(route.path), { body: withLeaf(SHAPES[route.path], leaf, `ok ${text}`), headers: { 'idempotency-key': `fz-${tried}` } });
+        if (r.status !== 400 || r.body?.error?.details?.[0]?.path !== leaf.join('.')) bad.push(`${route.method} ${route.path} ${leaf.join('.')} ${JSON.stringify(text)} → ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+      }
+    }
+  }
+  console.log(`Text classes: ${tried} requests, ${REFUSED_TEXT.length} refused classes × every string field of ${Object.keys(SHAPES).length} write bodies`);
+  expect(bad).toEqual([]);
+  expect(tried).toBeGreaterThan(500);
+  expect(await footprint()).toEqual(before);
+});
 
 test('fuzzing every write endpoint: no 5xx, the contract error format, and nothing written', async () => {
   const before = await footprint();
@@ -110,7 +172,7 @@ test('fuzzing every write endpoint: no 5xx, the contract error format, and nothi
     fc.constantFrom(...targets), hostileJson, fc.option(hostileString, { nil: undefined }), fc.option(hostileString, { nil: undefined }),
     async (route, body, pathJunk, idempotencyKey) => {
       tried++;
-      const path = pathJunk === undefined ? concrete(route.path) : route.path.replace(/:(\w+)/g, () => encodeURIComponent(pathJunk.slice(0, 300)));
+      const path = pathJunk === undefined ? concrete(route.path) : route.path.replace(/:(\w+)/g, () => percentEncode(pathJunk.slice(0, 300)));
       const send = route.path === '/v1/replenishment/runs' ? ['not an object'] : body;
       const headers: Record<string, string> = idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey.replace(/[^\x20-\x7e]/g, '?').slice(0, 300) || 'k' };
       const r = await s.call(route.method, path, { body: send, headers });
@@ -118,7 +180,7 @@ test('fuzzing every write endpoint: no 5xx, the contract error format, and nothi
       if (!wellFormed) bad.push(`${route.method} ${path.slice(0, 120)} ${JSON.stringify(send).slice(0, 200)} → ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
       return true; // collected, so one run shows every kind of failure
     },
-  ), { numRuns: 3000, seed: 20261127 });
+  ), { numRuns: FUZZ_RUNS, seed: 20261127 });
   // Raw bodies no JSON parser takes, and one over the size limit.
   for (const raw of ['{', '{"lines": [', 'null', '\u0000', '[1,2', '{"a":1}{"b":2}', JSON.stringify({ x: 'y'.repeat(2_000_000) })]) {
     for (const route of targets.slice(0, 10)) {

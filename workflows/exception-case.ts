@@ -19,14 +19,16 @@ const act = proxyActivities<Activities>({
 });
 
 export async function exceptionCase(input: ExceptionCaseInput): Promise<CaseOutcome> {
-  const opened = await act.openCase(input);
+  let opened = null as Awaited<ReturnType<typeof act.openCase>> | null;
   let resolution = null as ExceptionResolution | null;
   let goneBecause = null as string | null;
   let level = 0;
-  let waitingFor: string | null = `a person in the ${opened.queue} queue`;
+  let waitingFor: string | null = 'a person';
   const done = () => resolution !== null || goneBecause !== null;
 
-  setHandler(caseQuery, () => ({ status: resolution ? 'resolved' : goneBecause ? 'closed' : 'open', escalationLevel: level, allowedActions: opened.actions, waitingFor }));
+  // Handlers come before the record: the queue shows the case once act.openCase commits, and a person who
+  // resolves it at that moment must find a handler (the API has checked the action against the catalogue).
+  setHandler(caseQuery, () => ({ status: resolution ? 'resolved' : goneBecause ? 'closed' : 'open', escalationLevel: level, allowedActions: opened?.actions ?? [], waitingFor }));
   setHandler(causeGoneSignal, (reason) => void (goneBecause ??= reason));
   setHandler(resolveCaseUpdate, (r) => {
     resolution = r;
@@ -34,23 +36,27 @@ export async function exceptionCase(input: ExceptionCaseInput): Promise<CaseOutc
   }, {
     validator: (r: ExceptionResolution) => {
       if (done()) throw new Error(`the case is already ${resolution ? 'resolved' : 'closed'}`);
-      if (!opened.actions.includes(r.action)) throw new Error(`action "${r.action}" is not allowed for ${input.type}; allowed: ${opened.actions.join(', ')}`);
+      if (opened && !opened.actions.includes(r.action)) throw new Error(`action "${r.action}" is not allowed for ${input.type}; allowed: ${opened.actions.join(', ')}`);
     },
   });
 
-  const thresholds = [msToNumber(opened.sla), msToNumber(opened.secondSla) - msToNumber(opened.sla)];
+  const record = await act.openCase(input);
+  opened = record;
+  if (waitingFor === 'a person') waitingFor = `a person in the ${record.queue} queue`;
+
+  const thresholds = [msToNumber(record.sla), msToNumber(record.secondSla) - msToNumber(record.sla)];
   for (const [i, wait] of thresholds.entries()) {
     if (await condition(done, Math.max(1, wait))) break;
     level = i + 1;
-    await act.escalateCase({ exceptionId: opened.exceptionId, level });
+    await act.escalateCase({ exceptionId: record.exceptionId, level });
   }
   waitingFor = level > 0 ? `a person (escalated, level ${level})` : waitingFor;
   await condition(done);
   waitingFor = null;
   if (resolution) {
-    await act.resolveCase({ exceptionId: opened.exceptionId, ...resolution });
+    await act.resolveCase({ exceptionId: record.exceptionId, ...resolution });
     return { outcome: 'resolved', resolution };
   }
-  await act.closeCase({ exceptionId: opened.exceptionId, reason: goneBecause! });
+  await act.closeCase({ exceptionId: record.exceptionId, reason: goneBecause! });
   return { outcome: 'closed', reason: goneBecause! };
 }

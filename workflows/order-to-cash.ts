@@ -40,6 +40,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   let stockArrived = false;
   let anyShipped = false;
   let addressChanged = false; // set by the address update; an open address case may close itself
+  let reviewAwaited = false; // the payment review waits for ops
 
   const mark = (step: string) => timeline.push({ step, at: new Date().toISOString() });
   const finished = () => stage === 'completed' || stage === 'cancelled';
@@ -85,7 +86,8 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     return { decision: req.decision };
   }, {
     validator: (_req) => {
-      if (stage !== 'on_hold') throw new Error(`order is not held for review (stage: ${stage})`);
+      // Only while the payment review waits: an address hold is on_hold too, and a review decided is decided.
+      if (!reviewAwaited || review !== null) throw new Error(`order is not waiting for a payment review (stage: ${stage})`);
     },
   });
 
@@ -157,6 +159,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
 
   // 1. Risk: a held order waits for an ops decision, and is cancelled when nobody decides in time.
   if ((await act.assessRisk({ orderId, token: input.payment.token })) === 'review') {
+    reviewAwaited = true; // before on_hold is visible: a reviewer can decide at once
     await enter('on_hold');
     mark('held for payment review');
     waitingFor = 'payment review decision (ops)';
@@ -168,6 +171,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     if (c && !outcome) {
       await c.causeGone(!decided ? 'the review was not decided in time; the order was cancelled' : cancelRequest ? 'the order was cancelled' : 'decided through the review endpoint');
     }
+    reviewAwaited = false;
     if (!decided) return cancel('payment review was not decided in time');
     if (cancelRequest) return cancel(cancelRequest.reason);
     if (review === 'cancel') return cancel('rejected in payment review');

@@ -47,6 +47,8 @@ export async function procureToPay(input: PurchaseInput): Promise<{ status: Purc
   const billRefs = new Map<string, string>(); // bill id → supplier invoice ref
   let running = 0; // cases and payments in progress beside the main line
   let failure: unknown = null;
+  let awaitingDecision = false;
+  const mismatchRounds = new Map<string, number>(); // bill id → the round of its next mismatch case
 
   const mark = (step: string) => timeline.push({ step, at: new Date().toISOString() });
   /** Work beside the main line (a case, a payment); a failure of it fails the process instead of vanishing. */
@@ -78,11 +80,13 @@ export async function procureToPay(input: PurchaseInput): Promise<{ status: Purc
     return { accepted: true };
   }, {
     validator: (_d: PurchaseDecision) => {
-      if (stage !== 'awaiting_approval' || decision) throw new Error(`no decision is awaited (the purchase order is ${stage})`);
+      if (!awaitingDecision || decision) throw new Error(`no decision is awaited (the purchase order is ${stage})`);
     },
   });
 
   setHandler(purchaseReceiptUpdate, async ({ lines }) => {
+    // Goods can arrive while the order is still being sent (the status already reads sent): apply them once it is.
+    if (stage === 'approved') await condition(() => stage !== 'approved');
     const r = await act.receivePurchase({ poId, receiptId: uuid4(), lines, tolerancePct: policy.receiptTolerancePct });
     received = r.received;
     ordered = r.ordered;
@@ -93,7 +97,7 @@ export async function procureToPay(input: PurchaseInput): Promise<{ status: Purc
     return r;
   }, {
     validator: ({ lines }) => {
-      if (!TAKES_GOODS.includes(stage)) throw new Error(`purchase order ${input.number} is ${stage}; it takes no goods`);
+      if (!TAKES_GOODS.includes(stage) && stage !== 'approved') throw new Error(`purchase order ${input.number} is ${stage}; it takes no goods`);
       if (lines.length === 0) throw new Error('a receipt needs at least one line');
       for (const l of lines) if (!skus.includes(l.sku)) throw new Error(`${l.sku} is not on purchase order ${input.number}`);
     },
@@ -104,8 +108,9 @@ export async function procureToPay(input: PurchaseInput): Promise<{ status: Purc
     if (r.repeat) return r;
     billRefs.set(r.billId, bill.creditNoteFor ?? bill.supplierInvoiceRef);
     if (bill.creditNoteFor) awaitingCredit.delete(bill.creditNoteFor);
+    const round = bill.creditNoteFor ? (mismatchRounds.get(r.billId) ?? 1) : 1; // a credit note that still mismatches opens a new case
     mark(`${bill.creditNoteFor ? `credit note ${bill.supplierInvoiceRef} for ${bill.creditNoteFor}` : `bill ${bill.supplierInvoiceRef}`}: ${r.matched ? 'three-way match' : 'mismatch'}`);
-    afterBill(r);
+    afterBill(r, round);
     return r;
   }, {
     validator: (bill) => {
@@ -140,9 +145,11 @@ export async function procureToPay(input: PurchaseInput): Promise<{ status: Purc
     const o = c.outcome()!;
     if (o.outcome !== 'resolved') return;
     const action = o.resolution.action as 'accept_bill' | 'reject_bill' | 'await_credit_note';
+    // Before the bill reads awaiting_credit_note: a credit note sent at that moment is taken.
+    if (action === 'await_credit_note') awaitingCredit.set(billRefs.get(r.billId)!, r.billId);
     const settled = await act.settleBill({ billId: r.billId, action, dayMs: day });
     mark(`bill ${billRefs.get(r.billId)}: ${action.replace(/_/g, ' ')}`);
-    if (action === 'await_credit_note') awaitingCredit.set(billRefs.get(r.billId)!, r.billId);
+    mismatchRounds.set(r.billId, attempt + 1);
     afterBill(settled, attempt + 1);
   }
 
@@ -195,6 +202,7 @@ export async function procureToPay(input: PurchaseInput): Promise<{ status: Purc
   paymentTermsDays = facts.paymentTermsDays;
   mark(`submitted: ${facts.total} ${facts.currency} to ${facts.supplier}`);
   if (facts.needsApproval) {
+    awaitingDecision = true; // before the inbox shows it: whoever sees it can decide at once
     const { approvalId } = await act.requestApproval({
       key: `po:${poId}:approval`, kind: 'purchase_order', subjectType: 'purchase_order', subjectId: poId, workflowId: `po-${input.number}`,
       amount: facts.total, currency: facts.currency, reason: facts.reason, slaMs: msToNumber(policy.approvalSla),
@@ -204,6 +212,7 @@ export async function procureToPay(input: PurchaseInput): Promise<{ status: Purc
       mark('approval SLA lapsed: escalated');
       await until('an approver\'s decision (escalated)', () => decision !== null);
     }
+    awaitingDecision = false;
     const d = decision!;
     await act.recordDecision({ approvalId, ...d });
     await act.decidePurchaseOrder({ poId, ...d });

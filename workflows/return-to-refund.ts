@@ -9,7 +9,8 @@
  * A refund cannot be undone, so it is never compensation: it runs once, last,
  * after a decision, capped by what the order captured.
  */
-import { condition, executeChild, proxyActivities, setHandler, uuid4, allHandlersFinished, ApplicationFailure } from '@temporalio/workflow';
+import { condition, executeChild, proxyActivities, setHandler, uuid4, allHandlersFinished } from '@temporalio/workflow';
+import { unprocessable } from './refusals';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
@@ -32,6 +33,9 @@ export async function returnToRefund(input: ReturnInput): Promise<{ status: Retu
   let received = 0;
   let inspected = 0;
   let decision = null as RefundDecision | null;
+  // What an approver is asked, set before the approval becomes visible in the inbox, so that anyone who
+  // sees it can decide at once; the quote bounds a partial refund.
+  let awaited = null as { amount: number; currency: string } | null;
 
   const mark = (step: string) => timeline.push({ step, at: new Date().toISOString() });
   async function enter(next: ReturnStatus, reason?: string) {
@@ -60,6 +64,8 @@ export async function returnToRefund(input: ReturnInput): Promise<{ status: Retu
 
   setHandler(returnProcessQuery, () => ({ stage, waitingFor, timeline }));
   setHandler(receiveUpdate, async (lines) => {
+    // A parcel can arrive before the label e-mail: the receipt waits for the authorisation, then applies.
+    if (stage === 'requested') await condition(() => stage !== 'requested');
     const totals = await act.receiveReturn({ returnId, receiptId: uuid4(), lines });
     received = totals.received;
     if (stage === 'authorised' || stage === 'partially_received') stage = received >= expected ? 'received' : 'partially_received';
@@ -67,7 +73,7 @@ export async function returnToRefund(input: ReturnInput): Promise<{ status: Retu
     return totals;
   }, {
     validator: (lines) => {
-      if (stage !== 'authorised' && stage !== 'partially_received') throw new Error(`the return is ${stage}; it takes no more goods`);
+      if (stage !== 'requested' && stage !== 'authorised' && stage !== 'partially_received') throw new Error(`the return is ${stage}; it takes no more goods`);
       if (lines.length === 0) throw new Error('a receipt needs at least one line');
     },
   });
@@ -88,23 +94,27 @@ export async function returnToRefund(input: ReturnInput): Promise<{ status: Retu
     return { accepted: true };
   }, {
     validator: (d) => {
-      if (stage !== 'awaiting_decision' || decision) throw new Error(`no decision is awaited (the return is ${stage})`);
-      if (d.decision === 'partial' && !(d.amount && d.amount > 0)) throw new Error('a partial refund needs a positive amount');
+      if (!awaited || decision) throw new Error(`no decision is awaited (the return is ${stage})`);
+      if (d.decision === 'partial' && !(d.amount && d.amount > 0)) throw unprocessable('a partial refund needs a positive amount');
+      if (d.decision === 'partial' && d.amount! > awaited.amount) {
+        throw unprocessable(`a partial refund of ${d.amount} is more than the refund quote: at most ${awaited.amount} (${awaited.currency} minor units) can be refunded`);
+      }
     },
   });
 
   /** Asks an approver; returns the decision (the inbox shows the SLA; a lapse escalates). */
   async function askApprover(amount: number, currency: string, reason: string, round: string): Promise<RefundDecision> {
+    decision = null;
+    awaited = { amount, currency };
     const { approvalId } = await act.requestApproval({
       key: `return:${returnId}:${round}`, kind: 'refund', subjectType: 'return', subjectId: returnId, workflowId: `return-${returnId}`,
       amount, currency, reason, slaMs: msToNumber(policy.approvalSla),
     });
-    decision = null;
     await enter('awaiting_decision');
     mark(`waiting for an approver: ${reason}`);
     await waitWithSla('refund decision (approver)', () => decision !== null, policy.approvalSla, () => act.escalateApproval({ approvalId }));
-    const d = decision!;
-    if (d.decision === 'partial' && d.amount! > amount) throw ApplicationFailure.nonRetryable(`partial amount ${d.amount} exceeds ${amount}`);
+    awaited = null;
+    const d = decision!; // the validator bounded a partial amount by the quote
     await act.recordDecision({ approvalId, ...d });
     return d;
   }

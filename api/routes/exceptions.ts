@@ -13,13 +13,14 @@ import { queryProcess, updateProcess } from '../process';
 import type { Routes } from '../route';
 import { ExceptionParams, ExceptionResolutionBody, ExceptionsQuery, isUuid } from '../schemas';
 
-export function exceptionRoutes(routes: Routes, { db, temporal }: ApiDeps): void {
+export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
+  const within = config.LIVE_VIEW_TIMEOUT_MS;
   /** What the waiting process is doing, by the kind of process its id names. */
   async function liveProcess(workflowId: string | null): Promise<{ stage: string; waitingFor: string | string[] | null } | undefined> {
     if (!workflowId) return undefined;
-    if (workflowId.startsWith('order-')) return queryProcess(temporal, workflowId, processQuery);
-    if (workflowId.startsWith('return-')) return queryProcess(temporal, workflowId, returnProcessQuery);
-    if (workflowId.startsWith('po-')) return queryProcess(temporal, workflowId, purchaseProcessQuery);
+    if (workflowId.startsWith('order-')) return queryProcess(temporal, workflowId, processQuery, within);
+    if (workflowId.startsWith('return-')) return queryProcess(temporal, workflowId, returnProcessQuery, within);
+    if (workflowId.startsWith('po-')) return queryProcess(temporal, workflowId, purchaseProcessQuery, within);
     return undefined;
   }
   async function findException(id: string) {
@@ -57,7 +58,7 @@ export function exceptionRoutes(routes: Routes, { db, temporal }: ApiDeps): void
       const poId = e.subject_type === 'purchase_order' ? e.subject_id : e.subject_type === 'vendor_bill' ? (await db('vendor_bills').where({ id: e.subject_id }).first('po_id'))?.po_id : undefined;
       const purchase = poId ? await purchaseOrderView(db, poId) : undefined;
       const process = await liveProcess(e.workflow_id);
-      const caseProcess = e.case_workflow_id ? await queryProcess(temporal, e.case_workflow_id, caseQuery) : undefined;
+      const caseProcess = e.case_workflow_id ? await queryProcess(temporal, e.case_workflow_id, caseQuery, within) : undefined;
       return {
         body: {
           ...summary(e), description: e.description, details: e.details, allowedActions: e.actions, resolutionData: e.resolution_data ?? undefined,

@@ -1,6 +1,6 @@
 /** Orders (order-to-cash): place, read, cancel, change address, review; and warehouse shipment events. */
 import { z } from 'zod';
-import { recordOrder, orderView, OrderRejected } from '../../db/sales';
+import { recordOrder, orderView, OrderConflict, OrderRejected } from '../../db/sales';
 import { orderTimings } from '../../lib/config';
 import type { orderToCash } from '../../workflows/order-to-cash';
 import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventSignal } from '../../workflows/order-messages';
@@ -9,7 +9,7 @@ import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../w
 import type { ApiDeps } from '../deps';
 import { conflict, notFound, unprocessable } from '../errors';
 import { ordersPlaced } from '../metrics';
-import { queryProcess, startOnce, updateProcess } from '../process';
+import { queryProcess, recordedProcess, startOnce, updateProcess } from '../process';
 import type { Routes } from '../route';
 import { Address, CancelOrder, OrderCreated, OrderParams, PlaceOrder, ReviewDecision, ShipmentEventBody, ShipmentListQuery, isUuid } from '../schemas';
 
@@ -32,6 +32,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
         recorded = await recordOrder(db, body, config.BASE_CURRENCY);
       } catch (err) {
         if (err instanceof OrderRejected) throw unprocessable(err.message, err.details);
+        if (err instanceof OrderConflict) throw conflict(err.message, [{ path: 'externalRef', message: 'already used for a different order' }]);
         throw err;
       }
       const input: OrderToCashInput = {
@@ -62,8 +63,8 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
     handler: async (_ctx, { params }) => {
       const order = await findOrder(params.orderId);
       const view = await orderView(db, order.id);
-      const live = await queryProcess(temporal, order.workflow_id, processQuery);
-      return { body: { ...view, process: live ? { stage: live.stage, waitingFor: live.waitingFor, timeline: live.timeline } : { stage: view!.status, waitingFor: null, timeline: [] } } };
+      const live = await queryProcess(temporal, order.workflow_id, processQuery, config.LIVE_VIEW_TIMEOUT_MS);
+      return { body: { ...view, process: live ? { stage: live.stage, waitingFor: live.waitingFor, timeline: live.timeline, live: true } : recordedProcess(view!.status, null, config.LIVE_VIEW_TIMEOUT_MS) } };
     },
   });
 

@@ -8,7 +8,7 @@ import { purchaseBillUpdate, purchaseDecisionUpdate, purchaseProcessQuery, purch
 import type { replenishmentPlanning } from '../../workflows/replenishment-planning';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
-import { queryProcess, startOnce, updateIdOf, updateProcess } from '../process';
+import { queryProcess, recordedProcess, startOnce, updateIdOf, updateProcess } from '../process';
 import type { Routes } from '../route';
 import {
   isUuid, NewPurchaseOrder, PurchaseDecisionBody, PurchaseOrderParams, PurchaseOrdersQuery, PurchaseReceiptBody, ReplenishmentRunBody,
@@ -162,8 +162,8 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     handler: async (_ctx, { params }) => {
       const po = await findOrder(params.poId);
       const view = (await purchaseOrderView(db, po.id))!;
-      const live = await queryProcess(temporal, po.workflow_id, purchaseProcessQuery);
-      return { body: { ...view, process: live ?? { stage: view.status, waitingFor: [], timeline: [] } } };
+      const live = await queryProcess(temporal, po.workflow_id, purchaseProcessQuery, config.LIVE_VIEW_TIMEOUT_MS);
+      return { body: { ...view, process: live ? { ...live, live: true } : recordedProcess(view.status, [] as string[], config.LIVE_VIEW_TIMEOUT_MS) } };
     },
   });
 

@@ -6,7 +6,7 @@ import type { returnToRefund } from '../../workflows/return-to-refund';
 import { OrderIdKey } from '../../workflows/search-attributes';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
-import { nudgeBackorders, queryProcess, startOnce, updateIdOf, updateProcess } from '../process';
+import { nudgeBackorders, queryProcess, recordedProcess, startOnce, updateIdOf, updateProcess } from '../process';
 import type { Routes } from '../route';
 import { ApprovalsQuery, DecisionBody, InspectionBody, ReceiptBody, ReturnParams, ReturnRequest, isUuid } from '../schemas';
 
@@ -45,8 +45,8 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     handler: async (_ctx, { params }) => {
       const r = await findReturn(params.returnId);
       const view = (await returnView(db, r.id))!;
-      const live = await queryProcess(temporal, r.workflow_id, returnProcessQuery);
-      return { body: { ...view, process: live ?? { stage: view.status, waitingFor: null, timeline: [] } } };
+      const live = await queryProcess(temporal, r.workflow_id, returnProcessQuery, config.LIVE_VIEW_TIMEOUT_MS);
+      return { body: { ...view, process: live ? { ...live, live: true } : recordedProcess(view.status, null, config.LIVE_VIEW_TIMEOUT_MS) } };
     },
   });
 

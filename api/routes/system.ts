@@ -14,19 +14,34 @@ const DOCS_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>ERP p
 <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui' });</script></body></html>`;
 const ASSETS: Record<string, string> = { 'swagger-ui.css': 'text/css', 'swagger-ui-bundle.js': 'application/javascript' };
 
-export function systemRoutes(routes: Routes, { db, temporal }: ApiDeps): void {
+/** Workers that polled the task queue lately (a poll lasts up to a minute, so 90 s covers an idle worker). */
+async function workersPolling(temporal: ApiDeps['temporal'], namespace: string, taskQueue: string): Promise<number> {
+  const r = await temporal.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 }); // 1: workflow tasks
+  const recent = Date.now() - 90_000;
+  return (r.pollers ?? []).filter((p) => Number(p.lastAccessTime?.seconds ?? 0) * 1000 >= recent).length;
+}
+
+export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
   routes.add({
     method: 'get', path: '/healthz', tag: 'System', summary: 'The process is up', roles: 'public', response: { status: 200, description: 'ok' },
     handler: async () => ({ body: { status: 'ok' } }),
   });
 
   routes.add({
-    method: 'get', path: '/readyz', tag: 'System', summary: 'Postgres and Temporal are reachable', roles: 'public',
-    response: { status: 200, description: 'ready; 503 names what is not' },
+    method: 'get', path: '/readyz', tag: 'System', summary: 'Postgres and Temporal are reachable; whether any worker polls the task queue', roles: 'public',
+    response: { status: 200, description: 'ready (the API can take requests; `checks.workers` says whether processes move); 503 names what is not' },
     handler: async () => {
       const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 3000))]);
-      const [pg, tmp] = await Promise.allSettled([within(db.raw('SELECT 1')), within(temporal.workflowService.getSystemInfo({}))]);
-      const checks = { postgres: pg.status === 'fulfilled' ? 'ok' : 'unreachable', temporal: tmp.status === 'fulfilled' ? 'ok' : 'unreachable' };
+      const [pg, tmp, polling] = await Promise.allSettled([
+        within(db.raw('SELECT 1')), within(temporal.workflowService.getSystemInfo({})), within(workersPolling(temporal, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE)),
+      ]);
+      const workers = polling.status === 'fulfilled' ? polling.value : 0;
+      const checks = {
+        postgres: pg.status === 'fulfilled' ? 'ok' : 'unreachable',
+        temporal: tmp.status === 'fulfilled' ? 'ok' : 'unreachable',
+        // Orders are taken without a worker (they wait in Temporal), so this informs rather than fails readiness.
+        workers: workers > 0 ? `ok: ${workers} polling ${config.TEMPORAL_TASK_QUEUE}` : `none polling ${config.TEMPORAL_TASK_QUEUE}: processes wait until a worker starts (npm run start:worker)`,
+      };
       const ready = checks.postgres === 'ok' && checks.temporal === 'ok';
       return { status: ready ? 200 : 503, body: ready ? { status: 'ready', checks } : { error: { code: 'dependency_unavailable', message: 'Not ready', details: [checks] } } };
     },

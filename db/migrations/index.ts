@@ -22,6 +22,7 @@ import * as stockShortageActions from './019_stock_shortage_actions';
 import * as purchasing from './020_purchasing';
 import * as activityFailedActions from './021_activity_failed_actions';
 import * as requestKeys from './022_request_keys';
+import * as requestFingerprints from './023_request_fingerprints';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -48,6 +49,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '020_purchasing': purchasing,
   '021_activity_failed_actions': activityFailedActions,
   '022_request_keys': requestKeys,
+  '023_request_fingerprints': requestFingerprints,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
