@@ -2,9 +2,8 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
-import type { QueryDefinition, UpdateDefinition, Workflow } from '@temporalio/common';
+import { ApplicationFailure, type QueryDefinition, type UpdateDefinition, type Workflow } from '@temporalio/common';
 import { stockAvailableSignal } from '../workflows/order-messages';
-import { ApplicationFailure } from '@temporalio/common';
 import { UNPROCESSABLE } from '../workflows/refusals';
 import { conflict, unprocessable } from './errors';
 

@@ -68,18 +68,22 @@ export class Routes {
       if (principal) await this.throttle(principal.keyId);
       if (spec.roles !== 'any' && spec.roles !== 'public') requireRole(principal, spec.roles);
       refuseUnsafeText({ body: ctx.request.body, query: ctx.query, path: ctx.params });
+      const key = spec.idempotent && principal ? this.idempotencyKey(ctx) : undefined;
       const input = {
         body: parse(spec.body, ctx.request.body, 'request body'),
         params: parse(spec.params, ctx.params, 'path'),
         query: parse(spec.query, ctx.query, 'query string'),
         principal,
-        requestKey: spec.idempotent ? this.requestKey(ctx, spec.path, principal) : undefined,
+        // Handlers that create a record store this on it, so a retry finds the record even when the answer was never stored.
+        requestKey: key ? createHash('sha256').update(`${principal.keyId}\n${spec.path}\n${key}`).digest('hex') : undefined,
       };
-      const requestHash = spec.idempotent ? fingerprint({ body: input.body, params: input.params }) : undefined;
-      if (requestHash && (await this.claim(ctx, spec.path, principal, requestHash))) return;
+      // The Idempotency-Key's row in the key store, scoped to the caller and route.
+      const stored = key ? { api_key_id: principal.keyId, route: spec.path, key } : undefined;
+      const requestHash = stored ? fingerprint({ body: input.body, params: input.params }) : '';
+      if (stored && (await this.claim(ctx, stored, requestHash))) return;
       const result = await spec.handler(ctx, input).catch(async (err: unknown) => {
         // A refusal (4xx) wrote nothing, so it does not bind the key: the caller may fix the request and resend it.
-        if (requestHash && err instanceof HttpError && err.status < 500) await this.release(ctx, spec.path, principal, requestHash);
+        if (stored && err instanceof HttpError && err.status < 500) await this.db('idempotency_keys').where({ ...stored, request_hash: requestHash }).whereNull('status').delete();
         throw err;
       });
       if (spec.raw) return;
@@ -87,7 +91,8 @@ export class Routes {
       ctx.body = result.body;
       if (spec.action) {
         ctx.state.audit = { action: spec.action, target: result.audit?.target, workflowId: result.audit?.workflowId };
-        if (spec.idempotent) await this.remember(ctx, spec.path, principal, result);
+        // The first result, for repeats of the same request.
+        if (stored) await this.db('idempotency_keys').where(stored).whereNull('status').update({ status: ctx.status, body: JSON.stringify(result.body ?? null) });
       }
     });
   }
@@ -100,15 +105,6 @@ export class Routes {
       if (rejected instanceof Error) throw rejected;
       throw tooManyRequests(Math.max(1, Math.ceil((rejected as RateLimiterRes).msBeforeNext / 1000)));
     }
-  }
-
-  /**
-   * The Idempotency-Key scoped to the caller and route. Handlers that create a record store it on the
-   * record, so a retry finds it even when the answer was never stored (the process died in between).
-   */
-  private requestKey(ctx: Context, route: string, principal: Principal | undefined): string | undefined {
-    const key = this.idempotencyKey(ctx);
-    return key && principal ? createHash('sha256').update(`${principal.keyId}\n${route}\n${key}`).digest('hex') : undefined;
   }
 
   private idempotencyKey(ctx: Context): string | undefined {
@@ -124,13 +120,11 @@ export class Routes {
    * the same key with a different request is refused with nothing written; an unfinished one (a concurrent
    * copy, or an attempt that died) runs the handler again, which finds its record by the request key.
    */
-  private async claim(ctx: Context, route: string, principal: Principal, requestHash: string): Promise<boolean> {
-    const key = this.idempotencyKey(ctx);
-    if (!key) return false;
-    await this.db('idempotency_keys').insert({ api_key_id: principal.keyId, route, key, request_hash: requestHash }).onConflict(['api_key_id', 'route', 'key']).ignore();
-    const seen = await this.db('idempotency_keys').where({ api_key_id: principal.keyId, route, key }).first('request_hash', 'status', 'body');
+  private async claim(ctx: Context, stored: { api_key_id: string; route: string; key: string }, requestHash: string): Promise<boolean> {
+    await this.db('idempotency_keys').insert({ ...stored, request_hash: requestHash }).onConflict(['api_key_id', 'route', 'key']).ignore();
+    const seen = await this.db('idempotency_keys').where(stored).first('request_hash', 'status', 'body');
     if (seen.request_hash && seen.request_hash !== requestHash) {
-      throw conflict(`Idempotency-Key "${key}" was already used for a different request to ${ctx.method} ${route}; nothing was done. Send a new key for a new request, or repeat the first request exactly.`, [
+      throw conflict(`Idempotency-Key "${stored.key}" was already used for a different request to ${ctx.method} ${stored.route}; nothing was done. Send a new key for a new request, or repeat the first request exactly.`, [
         { path: 'idempotency-key', message: 'already used with a different request' },
       ]);
     }
@@ -138,17 +132,6 @@ export class Routes {
     ctx.status = 200; // a repeat returns the first result instead of creating a twin
     ctx.body = seen.body;
     return true;
-  }
-
-  private async release(ctx: Context, route: string, principal: Principal, requestHash: string): Promise<void> {
-    const key = this.idempotencyKey(ctx);
-    if (key) await this.db('idempotency_keys').where({ api_key_id: principal.keyId, route, key, request_hash: requestHash }).whereNull('status').delete();
-  }
-
-  private async remember(ctx: Context, route: string, principal: Principal, result: Result): Promise<void> {
-    const key = this.idempotencyKey(ctx);
-    if (!key) return;
-    await this.db('idempotency_keys').where({ api_key_id: principal.keyId, route, key }).whereNull('status').update({ status: ctx.status, body: JSON.stringify(result.body ?? null) });
   }
 
   private document(spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType>): void {

@@ -45,13 +45,13 @@ function walk(value: unknown, path: string[], issues: Issue[]): void {
   }
 }
 
-const PARTS: Record<string, string> = { body: 'request body', query: 'query string', path: 'path', header: 'header' };
+const PARTS = { body: 'request body', query: 'query string', path: 'path' } as const;
 
 /** Throws 400 naming every field that holds text we refuse (paths as zod gives them: relative to the part named in the message). */
 export function refuseUnsafeText(parts: Partial<Record<keyof typeof PARTS, unknown>>): void {
   for (const [where, value] of Object.entries(parts)) {
     const issues: Issue[] = [];
     walk(value, [], issues);
-    if (issues.length) throw badRequest(`The ${PARTS[where]} holds text that cannot be accepted: ${issues[0].path || 'it'} ${issues[0].message}`, issues);
+    if (issues.length) throw badRequest(`The ${PARTS[where as keyof typeof PARTS]} holds text that cannot be accepted: ${issues[0].path || 'it'} ${issues[0].message}`, issues);
   }
 }

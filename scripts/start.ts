@@ -11,10 +11,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config';
-import { waitForPort } from '../lib/temporal-dev-server';
 import { startEmbeddedPostgres } from './start/embedded-postgres';
 import { describe, StartError } from './start/errors';
-import { requireFree } from './start/ports';
+import { listening, requireFree } from './start/ports';
 import { chooseTemporal } from './start/temporal';
 
 const HELP = `npm start [-- options]
@@ -53,13 +52,9 @@ const port = (value: string, flag: string) => {
   return n;
 };
 
-async function reachable(host: string, p: number): Promise<boolean> {
-  return waitForPort(host, p, 500).then(() => true, () => false);
-}
-
 async function choosePostgres(dataDir: string, embedded: boolean): Promise<string> {
   if (process.env.DATABASE_URL && !embedded) return process.env.DATABASE_URL;
-  if (!embedded && (await reachable('127.0.0.1', 5432))) return 'postgres://postgres@127.0.0.1:5432/erp';
+  if (!embedded && (await listening('127.0.0.1', 5432))) return 'postgres://postgres@127.0.0.1:5432/erp';
   if (!embedded) say('No Postgres on 127.0.0.1:5432 and no DATABASE_URL: using the embedded Postgres');
   const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: port(flags['postgres-port'], '--postgres-port'), log: say });
   if (!pg.adopted) say(`Embedded Postgres (pid ${pg.pid}) on 127.0.0.1:${flags['postgres-port']}, data in ${join(dataDir, 'postgres')}`);

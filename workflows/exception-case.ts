@@ -23,7 +23,7 @@ export async function exceptionCase(input: ExceptionCaseInput): Promise<CaseOutc
   let resolution = null as ExceptionResolution | null;
   let goneBecause = null as string | null;
   let level = 0;
-  let waitingFor: string | null = 'a person';
+  let waitingFor: string | null = 'a person'; // the queue is known once the record exists
   const done = () => resolution !== null || goneBecause !== null;
 
   // Handlers come before the record: the queue shows the case once act.openCase commits, and a person who
@@ -42,7 +42,7 @@ export async function exceptionCase(input: ExceptionCaseInput): Promise<CaseOutc
 
   const record = await act.openCase(input);
   opened = record;
-  if (waitingFor === 'a person') waitingFor = `a person in the ${record.queue} queue`;
+  waitingFor = `a person in the ${record.queue} queue`;
 
   const thresholds = [msToNumber(record.sla), msToNumber(record.secondSla) - msToNumber(record.sla)];
   for (const [i, wait] of thresholds.entries()) {

@@ -57,8 +57,8 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
       const ret = e.subject_type === 'return' ? await returnView(db, e.subject_id) : undefined;
       const poId = e.subject_type === 'purchase_order' ? e.subject_id : e.subject_type === 'vendor_bill' ? (await db('vendor_bills').where({ id: e.subject_id }).first('po_id'))?.po_id : undefined;
       const purchase = poId ? await purchaseOrderView(db, poId) : undefined;
-      const process = await liveProcess(e.workflow_id);
-      const caseProcess = e.case_workflow_id ? await queryProcess(temporal, e.case_workflow_id, caseQuery, within) : undefined;
+      // Both live views at once: with no worker each waits its whole deadline.
+      const [process, caseProcess] = await Promise.all([liveProcess(e.workflow_id), e.case_workflow_id ? queryProcess(temporal, e.case_workflow_id, caseQuery, within) : undefined]);
       return {
         body: {
           ...summary(e), description: e.description, details: e.details, allowedActions: e.actions, resolutionData: e.resolution_data ?? undefined,
