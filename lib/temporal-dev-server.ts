@@ -55,6 +55,8 @@ export interface DevServerOptions {
   ip?: string;
   /** Its stderr goes here rather than to a pipe: a server that outlives its parent must not die writing to a closed pipe. */
   logFile?: string;
+  /** In a process group of its own: Ctrl-C in the terminal does not stop it before the worker that talks to it. */
+  ownGroup?: boolean;
 }
 
 export interface DevServer {
@@ -93,7 +95,7 @@ export async function waitForPort(host: string, port: number, timeoutMs: number)
 /** Starts the dev server as a child process and waits until its frontend accepts connections. */
 export async function startDevServer(binary: string, o: DevServerOptions): Promise<DevServer> {
   const logFd = o.logFile ? openSync(o.logFile, 'a') : undefined;
-  const child = spawn(binary, devServerArgs(o), { stdio: ['ignore', 'ignore', logFd ?? 'pipe'] });
+  const child = spawn(binary, devServerArgs(o), { stdio: ['ignore', 'ignore', logFd ?? 'pipe'], detached: o.ownGroup ?? false });
   if (logFd !== undefined) closeSync(logFd);
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(0, 2000))); // the head says why (a Go panic's first line)

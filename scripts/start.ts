@@ -182,8 +182,8 @@ const shutdown = async () => {
   say('Stopping...');
   process.exit((await stopAll()) ? 0 : 1);
 };
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+process.on('SIGINT', shutdown); // on, not once: Ctrl-C reaches us from the terminal and again from tsx; a second one must not kill us mid-stop
+process.on('SIGTERM', shutdown);
 
 main().catch(async (err: unknown) => {
   if (stopping) return;

@@ -67,7 +67,7 @@ export async function chooseTemporal(o: { dataDir: string; port: number; uiPort:
   await requireFree(o.uiPort, 'the Temporal UI', '--ui-port');
   const binary = findTemporalBinary({ log: o.log });
   if (!binary) return downloadDevServer(o, dbFilename);
-  const server = await startDevServer(binary, { port: o.port, uiPort: o.uiPort, dbFilename, logFile: join(o.dataDir, 'temporal.log') });
+  const server = await startDevServer(binary, { port: o.port, uiPort: o.uiPort, dbFilename, logFile: join(o.dataDir, 'temporal.log'), ownGroup: true });
   const pid = server.process.pid ?? 0;
   writeFileSync(file, JSON.stringify({ temporal: { pid, port: o.port, uiPort: o.uiPort, dbFilename } }, null, 2));
   return { address: server.address, ui: server.uiUrl, stop: () => server.stop().then(() => rmSync(file, { force: true })) };
