@@ -5,6 +5,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUp
 import { ApplicationFailure, type QueryDefinition, type UpdateDefinition, type Workflow } from '@temporalio/common';
 import { stockAvailableSignal } from '../workflows/order-messages';
 import { UNPROCESSABLE } from '../workflows/refusals';
+import type { Config } from '../lib/config';
 import { conflict, unprocessable } from './errors';
 
 /**
@@ -46,14 +47,40 @@ export async function updateProcess<R, A>(temporal: Client, workflowId: string, 
   }
 }
 
+/** Workers that polled the task queue lately (a poll lasts up to a minute, so 90 s covers an idle worker). */
+export async function workersPolling(temporal: Client, namespace: string, taskQueue: string): Promise<number> {
+  const r = await temporal.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 }); // 1: workflow tasks
+  const recent = Date.now() - 90_000;
+  return (r.pollers ?? []).filter((p) => Number(p.lastAccessTime?.seconds ?? 0) * 1000 >= recent).length;
+}
+
+type LiveViewConfig = Pick<Config, 'LIVE_VIEW_TIMEOUT_MS' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
+
+/**
+ * Whether any worker polls, known to within a few seconds: with none, a read skips the live view at once
+ * instead of waiting out its deadline. Refreshed in the background so no read waits for the answer.
+ */
+const polling = new WeakMap<Client, { workers: number; at: number; refreshing?: Promise<void> }>();
+function workersKnown(temporal: Client, c: LiveViewConfig): boolean {
+  const known = polling.get(temporal) ?? { workers: 1, at: 0 }; // until asked, assume a worker: the deadline still bounds the read
+  polling.set(temporal, known);
+  if (Date.now() - known.at > 5000 && !known.refreshing) {
+    known.refreshing = workersPolling(temporal, c.TEMPORAL_NAMESPACE, c.TEMPORAL_TASK_QUEUE)
+      .then((n) => { known.workers = n; }, () => { known.workers = 0; })
+      .finally(() => { known.at = Date.now(); known.refreshing = undefined; });
+  }
+  return known.workers > 0;
+}
+
 /**
  * The live view of a process, bounded: a query needs a worker to answer, and with none polling (a deploy,
- * a crash) Temporal would hold the read for its whole default deadline. Past `timeoutMs` the read answers
- * from Postgres alone and says the live view is unavailable.
+ * a crash) Temporal would hold the read for its whole default deadline. With no worker polling, or past
+ * `LIVE_VIEW_TIMEOUT_MS`, the read answers from Postgres alone and says the live view is unavailable.
  */
-export async function queryProcess<R>(temporal: Client, workflowId: string, query: QueryDefinition<R, []>, timeoutMs: number): Promise<R | undefined> {
+export async function queryProcess<R>(temporal: Client, workflowId: string, query: QueryDefinition<R, []>, c: LiveViewConfig): Promise<R | undefined> {
+  if (!workersKnown(temporal, c)) return undefined;
   try {
-    return await temporal.connection.withDeadline(Date.now() + timeoutMs, () => temporal.workflow.getHandle(workflowId).query(query));
+    return await temporal.connection.withDeadline(Date.now() + c.LIVE_VIEW_TIMEOUT_MS, () => temporal.workflow.getHandle(workflowId).query(query));
   } catch {
     return undefined; // the records in Postgres still answer; the live view is a bonus
   }
@@ -61,7 +88,7 @@ export async function queryProcess<R>(temporal: Client, workflowId: string, quer
 
 /** What a read shows of a process whose live view did not answer in time. */
 export function recordedProcess<W>(stage: string, waitingFor: W, timeoutMs: number) {
-  return { stage, waitingFor, timeline: [] as { step: string; at: string }[], live: false, note: `The live view did not answer within ${timeoutMs} ms (no worker free, or none running); stage is the recorded status.` };
+  return { stage, waitingFor, timeline: [] as { step: string; at: string }[], live: false, note: `The live view did not answer within ${timeoutMs} ms (no worker polling, or none free); stage is the recorded status.` };
 }
 
 /** Stock became available (a count, a restock): backordered orders re-try their reservation now, not at their next timer. */

@@ -4,6 +4,7 @@
  * `npm run check:invariants` against any database (DATABASE_URL).
  */
 import type { Db } from './index';
+import type { Orphan, OrphanKind } from './orphans';
 
 export interface InvariantResult {
   name: string;
@@ -122,4 +123,19 @@ export async function checkInvariants(db: Db): Promise<InvariantResult[]> {
 
 export function formatInvariants(results: InvariantResult[]): string {
   return results.map((r) => `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? '' : `\n       ${JSON.stringify(r.violations)}`}`).join('\n');
+}
+
+const WAITS: Record<OrphanKind, string> = {
+  approval: 'no pending approval whose process has ended',
+  case: 'no open exception case whose process has ended',
+  return: 'no unfinished return whose process has ended',
+  purchase_order: 'no unfinished purchase order whose process has ended',
+};
+
+/** The process invariants, from the orphans found (lib/processes.ts findOrphans): they need Temporal to check. */
+export function orphanInvariants(orphans: Orphan[]): InvariantResult[] {
+  return (Object.keys(WAITS) as OrphanKind[]).map((kind) => {
+    const violations = orphans.filter((o) => o.kind === kind).map(({ id, label, status, workflowId, process }) => ({ id, label, status, workflowId, process }));
+    return { name: WAITS[kind], ok: violations.length === 0, violations: violations.slice(0, 20) };
+  });
 }

@@ -44,6 +44,18 @@ const killHard = (c: ChildProcess | undefined) => void (c && c.exitCode === null
 
 interface Keys { storefront: string; warehouse: string; procurement: string; finance: string; approver: string; ops: string }
 
+/** Records left waiting on an ended process (the process invariants), asked of the drill's Temporal. */
+async function orphansIn(db: Db, address: string) {
+  const { Client, Connection } = await import('@temporalio/client');
+  const { findOrphans } = await import('../lib/processes');
+  const connection = await Connection.connect({ address });
+  try {
+    return await findOrphans(db, new Client({ connection }));
+  } finally {
+    await connection.close();
+  }
+}
+
 /** An HTTP client that retries through outages (network errors, 5xx, 429) with the same Idempotency-Key, as a careful storefront does. */
 function client(apiUrl: () => string, deadline: number) {
   return async function call(method: string, path: string, key: string, body?: unknown, idempotencyKey?: string): Promise<{ status: number; body: any }> {
@@ -172,8 +184,8 @@ export async function runDrill(drill: DrillName, sizes: Sizes, log: (line: strin
     sim = undefined;
 
     const outcome = await inspect(db, sizes);
-    const { checkInvariants, formatInvariants } = await import('../db/invariants');
-    const invariants = await checkInvariants(db);
+    const { checkInvariants, formatInvariants, orphanInvariants } = await import('../db/invariants');
+    const invariants = [...await checkInvariants(db), ...orphanInvariants(await orphansIn(db, server.address))];
     const report: DrillReport = {
       drill, faults, processes: total, completed: outcome.completed, stuck: outcome.stuck, failed: outcome.failed, duplicates: outcome.duplicates,
       invariantsOk: invariants.every((r) => r.ok), seconds: Math.round((Date.now() - started) / 1000),

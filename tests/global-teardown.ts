@@ -1,7 +1,9 @@
 /** After the run: the invariant checker over everything the tests did, then the server goes and the database is dropped. */
 import { rmSync } from 'node:fs';
 import { createDb } from '../db';
-import { checkInvariants, formatInvariants } from '../db/invariants';
+import { Client, Connection } from '@temporalio/client';
+import { checkInvariants, formatInvariants, orphanInvariants } from '../db/invariants';
+import { findOrphans } from '../lib/processes';
 import { dropDatabase } from '../db/migrate';
 import type { DevServer } from '../lib/temporal-dev-server';
 import { auditCoverage } from './helpers/audit-coverage';
@@ -10,6 +12,9 @@ export default async function globalTeardown(globalConfig: { testPathPattern?: s
   const { server, url, files } = (globalThis as Record<string, unknown>).__ERP_TEST__ as { server: DevServer; url: string; files: string[] };
   const db = createDb(url, 1);
   const results = await checkInvariants(db);
+  const connection = await Connection.connect({ address: server.address });
+  results.push(...orphanInvariants(await findOrphans(db, new Client({ connection }))));
+  await connection.close();
   const audit = await auditCoverage(db);
   await db.destroy();
   await server.stop();

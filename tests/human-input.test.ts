@@ -2,6 +2,9 @@
  * People's input never breaks a process, repeats are exact, and reads never hang (issue 11).
  * Each test was written against the defect it names and fails without the fix.
  */
+import { orphanInvariants } from '../db/invariants';
+import type { Orphan } from '../db/orphans';
+import { findOrphans } from '../lib/processes';
 import { stockedSku } from './helpers/fixtures';
 import { deliveredOrder, place, remember } from './helpers/orders';
 import { eventually, startStack, Stack } from './helpers/stack';
@@ -134,6 +137,59 @@ test('a repeat that is not a repeat is refused: the same externalRef or Idempote
   expect(t3.status).toBe(409);
   expect(t3.body.error.message).toContain(`Idempotency-Key "${headers['idempotency-key']}" was already used for a different request`);
   expect(await count('tickets')).toBe(before);
+});
+
+test('a return receipt under a used Idempotency-Key with other lines is refused; concurrent copies of a key create one record', async () => {
+  const sku = await stockedSku(s.db, { EAST: 5 }, 400, 'RCK', 'apparel');
+  const order = await deliveredOrder(s, [{ sku, quantity: 3, unitPrice: 1000 }]);
+  const r = await s.call('POST', '/v1/returns', { key: s.keys.storefront, body: { orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: 3, reason: 'too small' }] } });
+  remember(r.body.workflowId);
+  const headers = { 'idempotency-key': `dock-${r.body.returnId}` };
+  const receipt = (quantity: number) => s.call('POST', `/v1/returns/${r.body.returnId}/receipt`, { key: s.keys.warehouse, body: { lines: [{ sku, quantity }] }, headers });
+  expect((await receipt(1)).body).toMatchObject({ received: 1 });
+  expect((await receipt(1)).body).toMatchObject({ received: 1 }); // the repeat: its first answer
+  const other = await receipt(2); // was answered 200 with the first receipt's totals: the second parcel was lost
+  expect(other.status).toBe(409);
+  expect(other.body.error.message).toContain('already used for a different request');
+  expect((await s.call('GET', `/v1/returns/${r.body.returnId}`, { key: s.keys.ops })).body.lines[0]).toMatchObject({ quantityReceived: 1 });
+
+  // Ten copies of one request at once (a storefront retrying on a timeout): one ticket, one key.
+  const before = await count('tickets');
+  const key = { 'idempotency-key': `burst-${Date.now()}` };
+  const copies = await Promise.all(Array.from({ length: 10 }, () => s.call('POST', '/v1/tickets', { key: s.keys.storefront, body: { customerEmail: 'burst@example.com', subject: 'Twice?', body: 'once' }, headers: key })));
+  expect(copies.filter((c) => c.status === 201)).toHaveLength(1);
+  for (const c of copies.filter((x) => x.status !== 201)) {
+    expect([200, 409]).toContain(c.status); // 200: the first answer; 409: still being handled, with Retry-After
+    if (c.status === 409) expect(c.body.error.details[0]).toEqual({ path: 'idempotency-key', message: 'request in progress' });
+  }
+  expect(await count('tickets')).toBe(before + 1);
+  const again = await s.call('POST', '/v1/tickets', { key: s.keys.storefront, body: { customerEmail: 'burst@example.com', subject: 'Twice?', body: 'once' }, headers: key });
+  expect(again.status).toBe(200);
+});
+
+test('no orphans: a record whose process ended is an invariant violation, and the sweep closes it with an engineering case', async () => {
+  const { returnId } = await returnAwaitingDecision();
+  const approval = await eventually(async () => s.db('approvals').where({ subject_id: returnId, status: 'pending' }).first(), 30000, 'the pending approval');
+  const mine = (orphans: Orphan[]) => orphans.filter((o) => [returnId, approval.id].includes(o.id)).map((o) => `${o.kind} ${o.process}`).sort();
+  expect(mine(await findOrphans(s.db, s.client))).toEqual([]);
+  await s.client.workflow.getHandle(`return-${returnId}`).terminate('an engineer stopped it'); // the process is gone, the inbox still shows it
+
+  const found = await findOrphans(s.db, s.client);
+  expect(mine(found)).toEqual(['approval TERMINATED', 'return TERMINATED']);
+  const broken = orphanInvariants(found).filter((r) => !r.ok).map((r) => r.name);
+  expect(broken).toEqual(expect.arrayContaining(['no pending approval whose process has ended', 'no unfinished return whose process has ended']));
+
+  // The scheduled sweep, run now on this stack's worker.
+  const swept = await s.client.workflow.execute('exceptionSweep', { taskQueue: s.taskQueue, workflowId: `sweep-${returnId}`, args: [] });
+  expect(swept).toMatchObject({ orphansClosed: expect.any(Number) });
+  expect((swept as { orphansClosed: number }).orphansClosed).toBeGreaterThanOrEqual(2);
+  expect(await s.db('approvals').where({ id: approval.id }).first('status', 'note')).toEqual({ status: 'withdrawn', note: expect.stringContaining('ended (TERMINATED)') });
+  expect(await s.db('returns').where({ id: returnId }).first('status')).toEqual({ status: 'closed' });
+  const cases = await s.db('exceptions').where({ type: 'orphaned_record', queue: 'engineering' }).whereIn('subject_id', [returnId, approval.id]).select('subject_type', 'status');
+  expect(cases.map((c) => `${c.subject_type} ${c.status}`).sort()).toEqual(['approval open', 'return open']);
+  expect(mine(await findOrphans(s.db, s.client))).toEqual([]);
+  const inbox = await s.call('GET', '/v1/approvals?status=pending&limit=500', { key: s.keys.approver });
+  expect(inbox.body.approvals.find((a: { approvalId: string }) => a.approvalId === approval.id)).toBeUndefined();
 });
 
 test('reads answer without a worker and say the live view is missing; readiness tells whether a worker polls', async () => {

@@ -165,6 +165,5 @@ describe('a planner run', () => {
     const orders = await s.db('purchase_orders').count({ n: '*' }).first();
     expect(await createActivities(sandboxDeps(s.db)).planReplenishment({ runId: again.body.runId, trigger: 'manual' })).toEqual(again.body);
     expect(await s.db('purchase_orders').count({ n: '*' }).first()).toEqual(orders);
-    for (const po of run.body.purchaseOrders) await s.client.workflow.getHandle(`po-${po.number}`).terminate('test over'); // they would wait for goods for ever
   });
 });

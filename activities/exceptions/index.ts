@@ -1,7 +1,10 @@
 /** Exception-case activities: open the record from the catalogue, escalate, resolve, close. All idempotent. */
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
+import { Context } from '@temporalio/activity';
 import { inTransaction, Tx } from '../../db';
+import { closeOrphan } from '../../db/orphans';
+import { findOrphans } from '../../lib/processes';
 import { queueNotification } from '../../db/outbox';
 import type { ExceptionCaseInput, ExceptionResolution } from '../../workflows/exception-types';
 import type { ActivityDeps } from '../deps';
@@ -69,6 +72,17 @@ export function exceptionActivities({ db }: ActivityDeps) {
 
     async closeCase(input: { exceptionId: string; reason: string }): Promise<void> {
       await db('exceptions').where({ id: input.exceptionId, status: 'open' }).update({ status: 'closed', resolution: `closed by itself: ${input.reason}`, resolved_at: db.fn.now() });
+    },
+
+    /**
+     * Records waiting on a process that has ended are closed with the reason, each with an engineering
+     * case, so nothing waits forever on a dead process (an engineer gave up, someone terminated it).
+     */
+    async closeOrphanedRecords(): Promise<{ closed: number; orphans: string[] }> {
+      const orphans = await findOrphans(db, Context.current().client);
+      const closed: string[] = [];
+      for (const o of orphans) if (await closeOrphan(db, o)) closed.push(`${o.kind} ${o.label}`);
+      return { closed: closed.length, orphans: closed };
     },
   };
 }

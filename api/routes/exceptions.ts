@@ -14,13 +14,12 @@ import type { Routes } from '../route';
 import { ExceptionParams, ExceptionResolutionBody, ExceptionsQuery, isUuid } from '../schemas';
 
 export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
-  const within = config.LIVE_VIEW_TIMEOUT_MS;
   /** What the waiting process is doing, by the kind of process its id names. */
   async function liveProcess(workflowId: string | null): Promise<{ stage: string; waitingFor: string | string[] | null } | undefined> {
     if (!workflowId) return undefined;
-    if (workflowId.startsWith('order-')) return queryProcess(temporal, workflowId, processQuery, within);
-    if (workflowId.startsWith('return-')) return queryProcess(temporal, workflowId, returnProcessQuery, within);
-    if (workflowId.startsWith('po-')) return queryProcess(temporal, workflowId, purchaseProcessQuery, within);
+    if (workflowId.startsWith('order-')) return queryProcess(temporal, workflowId, processQuery, config);
+    if (workflowId.startsWith('return-')) return queryProcess(temporal, workflowId, returnProcessQuery, config);
+    if (workflowId.startsWith('po-')) return queryProcess(temporal, workflowId, purchaseProcessQuery, config);
     return undefined;
   }
   async function findException(id: string) {
@@ -58,7 +57,7 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
       const poId = e.subject_type === 'purchase_order' ? e.subject_id : e.subject_type === 'vendor_bill' ? (await db('vendor_bills').where({ id: e.subject_id }).first('po_id'))?.po_id : undefined;
       const purchase = poId ? await purchaseOrderView(db, poId) : undefined;
       // Both live views at once: with no worker each waits its whole deadline.
-      const [process, caseProcess] = await Promise.all([liveProcess(e.workflow_id), e.case_workflow_id ? queryProcess(temporal, e.case_workflow_id, caseQuery, within) : undefined]);
+      const [process, caseProcess] = await Promise.all([liveProcess(e.workflow_id), e.case_workflow_id ? queryProcess(temporal, e.case_workflow_id, caseQuery, config) : undefined]);
       return {
         body: {
           ...summary(e), description: e.description, details: e.details, allowedActions: e.actions, resolutionData: e.resolution_data ?? undefined,

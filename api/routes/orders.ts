@@ -63,7 +63,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
     handler: async (_ctx, { params }) => {
       const order = await findOrder(params.orderId);
       const view = await orderView(db, order.id);
-      const live = await queryProcess(temporal, order.workflow_id, processQuery, config.LIVE_VIEW_TIMEOUT_MS);
+      const live = await queryProcess(temporal, order.workflow_id, processQuery, config);
       return { body: { ...view, process: live ? { stage: live.stage, waitingFor: live.waitingFor, timeline: live.timeline, live: true } : recordedProcess(view!.status, null, config.LIVE_VIEW_TIMEOUT_MS) } };
     },
   });

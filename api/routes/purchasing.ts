@@ -162,7 +162,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     handler: async (_ctx, { params }) => {
       const po = await findOrder(params.poId);
       const view = (await purchaseOrderView(db, po.id))!;
-      const live = await queryProcess(temporal, po.workflow_id, purchaseProcessQuery, config.LIVE_VIEW_TIMEOUT_MS);
+      const live = await queryProcess(temporal, po.workflow_id, purchaseProcessQuery, config);
       return { body: { ...view, process: live ? { ...live, live: true } : recordedProcess(view.status, [] as string[], config.LIVE_VIEW_TIMEOUT_MS) } };
     },
   });

@@ -45,14 +45,14 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     handler: async (_ctx, { params }) => {
       const r = await findReturn(params.returnId);
       const view = (await returnView(db, r.id))!;
-      const live = await queryProcess(temporal, r.workflow_id, returnProcessQuery, config.LIVE_VIEW_TIMEOUT_MS);
+      const live = await queryProcess(temporal, r.workflow_id, returnProcessQuery, config);
       return { body: { ...view, process: live ? { ...live, live: true } : recordedProcess(view.status, null, config.LIVE_VIEW_TIMEOUT_MS) } };
     },
   });
 
   routes.add({
     method: 'post', path: '/v1/returns/:returnId/receipt', tag: 'Returns', summary: 'Record what physically arrived (partial receipts allowed)',
-    roles: ['warehouse'], action: 'return.receive', params: ReturnParams, body: ReceiptBody, response: { status: 200, description: 'Units received so far' },
+    roles: ['warehouse'], action: 'return.receive', params: ReturnParams, body: ReceiptBody, idempotent: true, response: { status: 200, description: 'Units received so far' },
     handler: async (ctx, { params, body }) => {
       const r = await findReturn(params.returnId);
       const totals = await updateProcess(temporal, r.workflow_id, receiveUpdate, body.lines, updateIdOf(ctx, 'receipt'));
@@ -62,7 +62,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
 
   routes.add({
     method: 'post', path: '/v1/returns/:returnId/inspection', tag: 'Returns', summary: 'Grade received units; answers the disposition chosen per line',
-    roles: ['warehouse'], action: 'return.inspect', params: ReturnParams, body: InspectionBody, response: { status: 200, description: 'restock | repair | quarantine | scrap per line' },
+    roles: ['warehouse'], action: 'return.inspect', params: ReturnParams, body: InspectionBody, idempotent: true, response: { status: 200, description: 'restock | repair | quarantine | scrap per line' },
     handler: async (ctx, { params, body }) => {
       const r = await findReturn(params.returnId);
       const result = await updateProcess(temporal, r.workflow_id, inspectUpdate, body.lines, updateIdOf(ctx, 'inspection'));

@@ -7,19 +7,13 @@ import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import type { ApiDeps } from '../deps';
 import { registry } from '../metrics';
 import type { Routes } from '../route';
+import { workersPolling } from '../process';
 
 const DOCS_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>ERP process platform API</title>
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head><body><div id="ui"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
 <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui' });</script></body></html>`;
 const ASSETS: Record<string, string> = { 'swagger-ui.css': 'text/css', 'swagger-ui-bundle.js': 'application/javascript' };
-
-/** Workers that polled the task queue lately (a poll lasts up to a minute, so 90 s covers an idle worker). */
-async function workersPolling(temporal: ApiDeps['temporal'], namespace: string, taskQueue: string): Promise<number> {
-  const r = await temporal.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 }); // 1: workflow tasks
-  const recent = Date.now() - 90_000;
-  return (r.pollers ?? []).filter((p) => Number(p.lastAccessTime?.seconds ?? 0) * 1000 >= recent).length;
-}
 
 export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
   routes.add({

@@ -23,6 +23,7 @@ import * as purchasing from './020_purchasing';
 import * as activityFailedActions from './021_activity_failed_actions';
 import * as requestKeys from './022_request_keys';
 import * as requestFingerprints from './023_request_fingerprints';
+import * as orphanedRecords from './024_orphaned_records';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -50,6 +51,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '021_activity_failed_actions': activityFailedActions,
   '022_request_keys': requestKeys,
   '023_request_fingerprints': requestFingerprints,
+  '024_orphaned_records': orphanedRecords,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
