@@ -45,7 +45,7 @@ export const CancelOrder = z.object({ reason: text(500) });
 export const ReviewDecision = z.object({ decision: z.enum(['release', 'cancel']), note: z.string().max(1000).optional() });
 
 export const ShipmentEventBody = z.object({
-  type: z.enum(['picked', 'packed', 'shipped', 'delivered', 'failed']),
+  type: z.enum(['picked', 'packed', 'shipped', 'delivered', 'failed', 'stopped']), // stopped: the parcel was stopped after a cancel request
   carrier: z.string().trim().max(50).optional(),
   trackingNumber: z.string().trim().max(100).optional(),
   note: z.string().max(1000).optional(),

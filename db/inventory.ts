@@ -187,3 +187,68 @@ export async function ordersWaitingFor(tx: Tx, productId: number): Promise<strin
     .distinct('o.workflow_id')
     .pluck('o.workflow_id');
 }
+
+// ---------------------------------------------------------------------------
+// Shortfalls: the shelf holds less than the books promised.
+
+/** An order that lost reserved units to a shortfall. */
+export interface Shortfall {
+  orderId: string;
+  workflowId: string;
+  externalRef: string;
+  units: number; // order-line units no longer reserved
+}
+
+/**
+ * The shelf holds fewer units than are reserved (a count found less): releases whole allocations, the latest
+ * promise first (the customer who ordered last is the one told of a delay, as a queue would have it), units in a
+ * picker's hands last, until what stays reserved fits what is there. The pending shipments those allocations were
+ * on shrink (or are cancelled when empty). The caller holds the quant's row lock; the orders are locked here, as
+ * creating and dispatching shipments do, so neither can use a reservation being released.
+ */
+export async function releaseShortfall(tx: Tx, locationId: number, productId: number, onHand: number): Promise<Shortfall[]> {
+  const quant = await tx('quants').where({ location_id: locationId, product_id: productId }).first('reserved');
+  let excess = (quant?.reserved ?? 0) - onHand;
+  if (excess <= 0) return [];
+  const held: { allocation_id: string; quantity: number; order_id: string }[] = await tx('reservations as r').leftJoin('shipments as s', 's.id', 'r.shipment_id')
+    .where({ 'r.location_id': locationId, 'r.product_id': productId, 'r.state': 'active' })
+    .orderByRaw(`CASE WHEN s.status IN ('picked', 'packed') THEN 1 ELSE 0 END, r.created_at DESC, r.id DESC`)
+    .select('r.allocation_id', 'r.quantity', 'r.order_id');
+  const chosen = new Set<string>();
+  for (const h of held) {
+    if (excess <= 0) break;
+    if (chosen.has(h.allocation_id)) continue;
+    chosen.add(h.allocation_id);
+    excess -= h.quantity;
+  }
+  const orderIds = [...new Set(held.filter((h) => chosen.has(h.allocation_id)).map((h) => h.order_id))].sort();
+  await tx('sales_orders').whereIn('id', orderIds).orderBy('id').forUpdate().select('id');
+  const rows = await tx('reservations').whereIn('allocation_id', [...chosen]).where('state', 'active').orderBy(['location_id', 'product_id']).forUpdate();
+  for (const r of rows) await tx('quants').where({ location_id: r.location_id, product_id: r.product_id }).decrement('reserved', r.quantity);
+  await tx('reservations').whereIn('id', rows.map((r) => r.id)).update({ state: 'released' });
+
+  // Line units per order and per shipment line (a kit's rows share one allocation: count it once).
+  const lost = new Map<string, number>();
+  const onShipments = new Map<string, { shipmentId: string; lineId: number; units: number }>();
+  const counted = new Set<string>();
+  for (const r of rows) {
+    if (counted.has(r.allocation_id)) continue;
+    counted.add(r.allocation_id);
+    lost.set(r.order_id, (lost.get(r.order_id) ?? 0) + r.line_units);
+    if (!r.shipment_id) continue;
+    const key = `${r.shipment_id}:${r.order_line_id}`;
+    const prev = onShipments.get(key) ?? { shipmentId: r.shipment_id, lineId: r.order_line_id, units: 0 };
+    onShipments.set(key, { ...prev, units: prev.units + r.line_units });
+  }
+  for (const l of onShipments.values()) {
+    await tx('shipment_lines').where({ shipment_id: l.shipmentId, order_line_id: l.lineId }).where('quantity', '>', l.units).decrement('quantity', l.units);
+    await tx('shipment_lines').where({ shipment_id: l.shipmentId, order_line_id: l.lineId }).where('quantity', '<=', l.units).delete();
+  }
+  const emptied = [...new Set([...onShipments.values()].map((l) => l.shipmentId))];
+  if (emptied.length) {
+    await tx('shipments').whereIn('id', emptied).whereIn('status', ['pending', 'picked', 'packed'])
+      .whereNotExists(tx('shipment_lines').whereRaw('shipment_lines.shipment_id = shipments.id')).update({ status: 'cancelled' });
+  }
+  const orders = await tx('sales_orders').whereIn('id', orderIds).select('id', 'workflow_id', 'external_ref');
+  return orders.map((o) => ({ orderId: o.id, workflowId: o.workflow_id, externalRef: o.external_ref, units: lost.get(o.id) ?? 0 }));
+}

@@ -20,7 +20,7 @@ export async function operationsReport(db: Db, o: ReportOptions) {
                       FROM sales_orders o JOIN shipments s ON s.order_id = o.id
                      WHERE o.placed_at >= ? AND s.shipped_at IS NOT NULL GROUP BY o.id, o.placed_at) t`, [since]),
     db.raw(`SELECT COUNT(*)::int AS orders, MIN(placed_at) AS oldest FROM sales_orders
-             WHERE status IN ('received','on_hold','reserved','backordered','fulfilling') AND placed_at < now() - make_interval(hours => ?)`, [o.promiseHours]),
+             WHERE status IN ('received','on_hold','reserved','backordered','fulfilling','cancel_requested') AND placed_at < now() - make_interval(hours => ?)`, [o.promiseHours]),
     db.raw(`SELECT p.sku, SUM(l.quantity_shipped)::int AS shipped, COALESCE(SUM(r.received), 0)::int AS returned,
                    ROUND(COALESCE(SUM(r.received), 0)::numeric / NULLIF(SUM(l.quantity_shipped), 0), 4)::float AS rate
               FROM sales_orders o JOIN sales_order_lines l ON l.order_id = o.id JOIN products p ON p.id = l.product_id

@@ -6,7 +6,7 @@
 import { createActivities, sandboxDeps } from '../activities';
 import { createDb, Db } from '../db';
 import { recordOrder } from '../db/sales';
-import { orderBody, stockedSku } from './helpers/fixtures';
+import { closeProcessless, orderBody, stockedSku } from './helpers/fixtures';
 
 let db: Db;
 let act: ReturnType<typeof createActivities>;
@@ -130,4 +130,5 @@ test('procure-to-pay activities, each run twice: one receipt, one bill, one paym
   expect(after.supplierInbox).toEqual({ n: 1 });
   expect(after.bank).toEqual({ n: 1 });
   expect(after.journal).toEqual({ n: 3 }); // receipt, bill, payment
+  expect(await closeProcessless(db, [po.poId])).toBe(1); // driven without a process: closed as the sweep would
 });

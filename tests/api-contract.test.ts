@@ -146,7 +146,7 @@ test('products: bulk upsert with kits is all or nothing, with per-row errors', a
   expect((await s.call('GET', `/v1/products/${base}-B`, { key: s.keys.storefront })).status).toBe(404);
 });
 
-test('cycle counts: unknown SKU 422, counting below reservations 409, a gain is booked', async () => {
+test('cycle counts: unknown SKU 422, a gain is booked, a count below reservations is recorded and re-plans the order', async () => {
   const sku = await stockedSku(s.db, { EAST: 3 }, 250);
   expectError(await s.call('POST', '/v1/inventory/adjustments', { key: s.keys.warehouse, body: { warehouse: 'EAST', sku: 'NOPE', countedQuantity: 1, reason: 'x' } }), 422);
   expectError(await s.call('POST', '/v1/inventory/adjustments', { key: s.keys.warehouse, body: { warehouse: 'NOWHERE', sku, countedQuantity: 1, reason: 'x' } }), 422);
@@ -159,9 +159,10 @@ test('cycle counts: unknown SKU 422, counting below reservations 409, a gain is 
   // Reserve 4 through a real order, then count fewer than that.
   const placed = await s.call('POST', '/v1/orders', { key: s.keys.storefront, body: orderBody([{ sku, quantity: 4 }]) });
   await eventually(async () => (await s.call('GET', `/v1/inventory/${sku}`, { key: s.keys.ops })).body.total.reserved === 4, 20000, 'reservation');
+  // The shelf is the truth: the count is recorded and the order it no longer covers re-plans (tests/warehouse-truth).
   const below = await s.call('POST', '/v1/inventory/adjustments', { key: s.keys.warehouse, body: { warehouse: 'EAST', sku, countedQuantity: 2, reason: 'x' } });
-  expectError(below, 409, 'conflict');
-  expect(below.body.error.message).toMatch(/4 are reserved/);
+  expect(below.status).toBe(201);
+  expect(below.body).toMatchObject({ previousQuantity: 5, countedQuantity: 2, difference: -3, ordersReplanned: [{ orderId: placed.body.orderId, units: 4 }] });
   expect((await s.call('POST', `/v1/orders/${placed.body.orderId}/cancel`, { key: s.keys.ops, body: { reason: 'test' } })).status).toBe(202);
 });
 

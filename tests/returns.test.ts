@@ -2,7 +2,7 @@
 import { createActivities, sandboxDeps } from '../activities';
 import { requestReturn } from '../db/returns';
 import { dropSchedules, ensureSchedules, returnScanScheduleId } from '../workers/schedules';
-import { stockedSku } from './helpers/fixtures';
+import { closeProcessless, stockedSku } from './helpers/fixtures';
 import { deliveredOrder, getOrder, recordHistories, remember, shipAll, waitFor as waitForOrder } from './helpers/orders';
 import { eventually, startStack, Stack } from './helpers/stack';
 
@@ -224,6 +224,7 @@ test('two returns of one order refunding at the same moment can never exceed wha
   expect(provider!.s).toBe(2380);
   // Retried, nothing changes.
   expect(await act.refundReturn({ returnId: a.returnId, amount: 2000 })).toEqual(ra);
+  expect(await closeProcessless(s.db, [a.returnId, b.returnId])).toBe(2); // requested without a process: closed as the sweep would
 });
 
 test('two approvals of one order decided at once both refund, within the captured total', async () => {

@@ -14,9 +14,9 @@ import {
 import type { Duration } from '@temporalio/common';
 import { msToNumber as msOf } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
-import type { OrderOutcome, OrderStatus, OrderToCashInput, ShipmentEvent, ShippingAddress, TimelineStep } from './order-types';
+import type { OrderOutcome, OrderStatus, OrderToCashInput, ShipmentEvent, ShipmentEventAnswer, ShippingAddress, TimelineStep } from './order-types';
 import { OrderStageKey } from './search-attributes';
-import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventSignal, stockAvailableSignal } from './order-messages';
+import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventSignal, shipmentEventUpdate, stockAvailableSignal, stockLostSignal } from './order-messages';
 import { openCase as openExceptionCase, type OpenedCase } from './cases';
 
 const act = proxyActivities<Activities>({
@@ -26,6 +26,7 @@ const act = proxyActivities<Activities>({
 
 const RANK: Record<string, number> = { pending: 0, picked: 1, packed: 2, shipped: 3, delivered: 4 };
 const TERMINAL = new Set(['delivered', 'failed', 'cancelled']);
+const CANCEL_IS_A_REQUEST = 'cancel-is-a-request'; // histories from before it replay the old cancel
 
 export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome> {
   const { orderId } = input;
@@ -34,10 +35,15 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   const timeline: TimelineStep[] = [];
   const shipments = new Map<string, { warehouse: string; status: string; free?: boolean }>();
   const failures = new Map<string, OpenedCase & { attempt: number }>();
-  const events: ShipmentEvent[] = [];
+  const events: { e: ShipmentEvent; seq?: number }[] = []; // seq: reported by update, which waits for its answer
+  const answers = new Map<number, ShipmentEventAnswer>();
+  let eventSeq = 0;
   let cancelRequest = null as { reason: string } | null; // set by the cancel update
+  let cancelAsked = null as { reason: string } | null; // a cancel the warehouse must answer (it is picking)
+  let closing = false; // the process is ending: no more events are taken
   let review = null as 'release' | 'cancel' | null; // set by the review update
   let stockArrived = false;
+  let stockLost = false; // a count released some of this order's reservations
   let anyShipped = false;
   let addressChanged = false; // set by the address update; an open address case may close itself
   let reviewAwaited = false; // the payment review waits for ops
@@ -55,14 +61,30 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     stage, waitingFor, timeline,
     shipments: [...shipments].map(([shipmentId, s]) => ({ shipmentId, warehouse: s.warehouse, status: s.status })),
   }));
-  setHandler(shipmentEventSignal, (e) => void events.push(e));
+  setHandler(shipmentEventSignal, (e) => void events.push({ e }));
+  // The warehouse's report waits for the process to apply it, so the warehouse gets a definite answer.
+  setHandler(shipmentEventUpdate, async (e) => {
+    const seq = ++eventSeq;
+    events.push({ e, seq });
+    await condition(() => answers.has(seq));
+    const answer = answers.get(seq)!;
+    answers.delete(seq);
+    return answer;
+  }, {
+    validator: (e) => {
+      if (finished() || closing) throw new Error(`order is already ${stage}`);
+      // An unknown shipment is not refused here: the warehouse can see a new wave before the activity that created it returns.
+      if (e.type === 'stopped' && !cancelAsked && !cancelRequest) throw new Error('nothing asked the warehouse to stop this shipment; report picked, packed, shipped or failed');
+    },
+  });
   setHandler(stockAvailableSignal, () => void (stockArrived = true));
+  setHandler(stockLostSignal, () => void (stockLost = true));
   setHandler(cancelUpdate, (req) => {
     cancelRequest = req;
     return { accepted: true };
   }, {
     validator: (_req) => {
-      if (finished()) throw new Error(`order is already ${stage}`);
+      if (finished() || closing) throw new Error(`order is already ${stage}`);
       if (anyShipped) throw new Error('a shipment has already left; cancel is no longer possible (start a return instead)');
     },
   });
@@ -91,13 +113,23 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     },
   });
 
+  /** Answers every report still queued: the process ends before it could apply them. */
+  function refuseQueued(reason: string) {
+    closing = true;
+    for (const { e, seq } of events.splice(0)) {
+      if (seq !== undefined) answers.set(seq, { shipmentId: e.shipmentId, applied: false, shipmentStatus: shipments.get(e.shipmentId)?.status ?? 'unknown', orderStage: stage, reason });
+    }
+  }
+
   async function cancel(reason: string): Promise<OrderOutcome> {
+    closing = true;
     mark(`cancelled: ${reason}`);
     waitingFor = null;
     await act.cancelOrder({ orderId, reason });
     await act.voidAuthorization({ orderId });
     stage = 'cancelled';
     upsertSearchAttributes([{ key: OrderStageKey, value: stage }]);
+    refuseQueued(`the order was cancelled (${reason})`);
     await condition(allHandlersFinished);
     return { status: 'cancelled', reason };
   }
@@ -246,9 +278,10 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   if (reservation.readyToShip > 0) await shipWhatIsReserved();
   if (shipments.size > 0) await enter('fulfilling');
 
-  async function handle(e: ShipmentEvent) {
+  /** Applies one warehouse or carrier report; answers why not when it cannot. */
+  async function handle(e: ShipmentEvent): Promise<string | undefined> {
     const s = shipments.get(e.shipmentId);
-    if (!s) return;
+    if (!s) return 'not a shipment of this order';
     const failure = failures.get(e.shipmentId);
     if (failure && s.status === 'failed' && e.type === 'delivered') {
       // The carrier found the parcel: the case's cause is gone.
@@ -257,9 +290,16 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
       failures.delete(e.shipmentId);
       await failure.causeGone('the carrier delivered the parcel after all');
       mark(`delivered from ${s.warehouse} after all`);
-      return;
+      return undefined;
     }
-    if (TERMINAL.has(s.status)) return;
+    if (TERMINAL.has(s.status)) return `the shipment is already ${s.status}`;
+    if (e.type === 'stopped') {
+      if (!cancelAsked) return 'nothing asked the warehouse to stop this shipment';
+      if (RANK[s.status] >= RANK.shipped) return `the shipment is already ${s.status}`;
+      s.status = 'cancelled'; // the stock goes back when the order's cancel completes
+      mark(`warehouse stopped the parcel at ${s.warehouse}`);
+      return undefined;
+    }
     if (e.type === 'failed') {
       await act.recordShipmentProgress({ shipmentId: e.shipmentId, type: 'failed' });
       s.status = 'failed';
@@ -268,7 +308,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
         const c = await openCase('carrier_failure', e.shipmentId, `Order ${input.externalRef}: shipment from ${s.warehouse} failed${e.note ? ` (${e.note})` : ''}`, 1, 'shipment');
         failures.set(e.shipmentId, { ...c, attempt: 1 });
       }
-      return;
+      return undefined;
     }
     if (e.type === 'picked' || e.type === 'packed') {
       if (RANK[s.status] < RANK[e.type]) {
@@ -276,7 +316,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
         s.status = e.type;
         mark(`${e.type} at ${s.warehouse}`);
       }
-      return;
+      return undefined;
     }
     // 'shipped', or 'delivered' reported before 'shipped': either way the goods left.
     if (RANK[s.status] < RANK.shipped) {
@@ -296,6 +336,44 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
       s.status = 'delivered';
       mark(`delivered from ${s.warehouse}`);
     }
+    return undefined;
+  }
+
+  async function applyEvents() {
+    while (events.length > 0) {
+      const { e, seq } = events.shift()!;
+      const refused = await handle(e);
+      if (seq !== undefined) answers.set(seq, { shipmentId: e.shipmentId, applied: !refused, shipmentStatus: shipments.get(e.shipmentId)?.status ?? 'unknown', orderStage: stage, ...(refused ? { reason: refused } : {}) });
+    }
+  }
+
+  /**
+   * A cancel once the warehouse is picking is a request: what the warehouse reported first happened first,
+   * so its events are applied before the cancel is weighed. Nothing being picked: cancelled at once.
+   * A parcel being picked: the order waits in cancel_requested for the warehouse to stop it or ship it.
+   * A parcel that left: the cancel is refused, the requester sees why here, the customer is offered a return.
+   * Answers an outcome when the order ends cancelled.
+   */
+  async function weighCancel(): Promise<OrderOutcome | undefined> {
+    if (cancelRequest && !cancelAsked) cancelAsked = cancelRequest;
+    cancelRequest = null;
+    await applyEvents();
+    const asked = cancelAsked;
+    if (!asked) return undefined;
+    if (anyShipped) {
+      cancelAsked = null;
+      const reason = 'a parcel had already left before the warehouse could stop it';
+      mark(`cancel refused (${asked.reason}): ${reason}; the customer is offered a return`);
+      await act.refuseCancel({ orderId, reason });
+      return undefined;
+    }
+    const picking = [...shipments.values()].filter((s) => s.status === 'picked' || s.status === 'packed');
+    if (picking.length === 0) return cancel(asked.reason);
+    if (stage !== 'cancel_requested') {
+      await enter('cancel_requested');
+      mark(`cancel requested (${asked.reason}): waiting for the warehouse to stop ${picking.length} parcel(s)`);
+    }
+    return undefined;
   }
 
   /** Carries out what ops decided on each carrier failure. */
@@ -329,21 +407,47 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
     }
   }
 
-  const backorderDeadline = Date.now() + msOf(input.timings.backorderWaitTimeout);
+  let backorderDeadline = Date.now() + msOf(input.timings.backorderWaitTimeout);
+
+  /**
+   * A count released reservations this order held: shipments that lost every unit are cancelled, and the lost
+   * units are backordered, re-reserved at once from any warehouse that has them, else per the policy: waited for
+   * (a fresh wait) or, with 'cancel', cancelled.
+   */
+  async function replanLostStock() {
+    stockLost = false;
+    for (const { shipmentId, status } of await act.shipmentStatuses({ orderId })) {
+      const s = shipments.get(shipmentId);
+      if (s && status === 'cancelled' && RANK[s.status] !== undefined && RANK[s.status] < RANK.shipped) {
+        s.status = 'cancelled';
+        mark(`shipment at ${s.warehouse} cancelled: a count found its stock gone`);
+      }
+    }
+    mark('a count found less stock than promised: re-planning');
+    backordered = true;
+    stockArrived = true;
+    backorderDeadline = input.backorderPolicy === 'cancel' ? Date.now() : Date.now() + msOf(input.timings.backorderWaitTimeout);
+  }
   for (;;) {
     const open = [...shipments.values()].some((s) => !TERMINAL.has(s.status));
     if (!open && !backordered && failures.size === 0) break;
     const timeout = backordered ? Math.max(1, Math.min(backorderDeadline - Date.now(), msOf(input.timings.backorderRecheckInterval))) : input.timings.fulfilmentTimeout;
     const woke = await waitFor(
-      failures.size > 0 ? 'a decision on a carrier failure (exception case), and warehouse events' : backordered ? 'stock for backordered lines, and warehouse events' : 'warehouse and carrier events',
-      () => events.length > 0 || cancelRequest !== null || (backordered && stockArrived) || [...failures.values()].some((f) => f.outcome() !== undefined),
+      cancelAsked ? 'the warehouse to stop the parcel (stopped) or report it shipped' : failures.size > 0 ? 'a decision on a carrier failure (exception case), and warehouse events' : backordered ? 'stock for backordered lines, and warehouse events' : 'warehouse and carrier events',
+      () => events.length > 0 || cancelRequest !== null || stockLost || (backordered && stockArrived) || [...failures.values()].some((f) => f.outcome() !== undefined),
       timeout,
     );
-    const wanted = cancelRequest as { reason: string } | null; // the update handler may have set it while we waited
-    if (wanted && !anyShipped) return cancel(wanted.reason);
-    cancelRequest = null;
-    while (events.length > 0) await handle(events.shift()!);
+    if (patched(CANCEL_IS_A_REQUEST)) {
+      const cancelled = await weighCancel();
+      if (cancelled) return cancelled;
+    } else {
+      const wanted = cancelRequest as { reason: string } | null; // the update handler may have set it while we waited
+      if (wanted && !anyShipped) return cancel(wanted.reason);
+      cancelRequest = null;
+      await applyEvents();
+    }
     await settleFailures();
+    if (stockLost) await replanLostStock();
     if (backordered && (stockArrived || !woke)) {
       stockArrived = false;
       const more = await act.reserveStock({ orderId, allowPartial: true });
@@ -362,6 +466,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
       log.warn('fulfilment overdue', { orderId });
     }
     const states = [...shipments.values()].map((s) => s.status);
+    if (cancelAsked) continue; // cancel_requested until the warehouse answers
     if (states.length > 0 && states.every((st) => st === 'shipped' || st === 'delivered') && !backordered) await enter('shipped');
     else if (shipments.size > 0) await enter(backordered ? 'backordered' : 'fulfilling');
   }
@@ -381,6 +486,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   }
   mark(stage);
   waitingFor = null;
+  refuseQueued(`the order is ${stage}`);
   await condition(allHandlersFinished);
   return { status: stage };
 }

@@ -1,9 +1,10 @@
 /** Plain types shared by the order workflow, its activities and the API. No runtime code: workflows stay light. */
 import type { Duration } from '@temporalio/common';
 
-export type OrderStatus = 'received' | 'on_hold' | 'reserved' | 'backordered' | 'fulfilling' | 'shipped' | 'completed' | 'cancelled';
+export type OrderStatus = 'received' | 'on_hold' | 'reserved' | 'backordered' | 'fulfilling' | 'cancel_requested' | 'shipped' | 'completed' | 'cancelled';
 export type BackorderPolicy = 'ship_available' | 'wait' | 'cancel';
-export type ShipmentEventType = 'picked' | 'packed' | 'shipped' | 'delivered' | 'failed';
+// stopped: the warehouse confirms it stopped a parcel it was picking, after a cancel request.
+export type ShipmentEventType = 'picked' | 'packed' | 'shipped' | 'delivered' | 'failed' | 'stopped';
 
 export interface ShippingAddress {
   name: string;
@@ -42,6 +43,15 @@ export interface ShipmentEvent {
   carrier?: string;
   trackingNumber?: string;
   note?: string;
+}
+
+/** The warehouse's definite answer to each event it reports: applied, or refused with the reason. */
+export interface ShipmentEventAnswer {
+  shipmentId: string;
+  applied: boolean;
+  shipmentStatus: string;
+  orderStage: OrderStatus;
+  reason?: string;
 }
 
 export interface TimelineStep {

@@ -21,6 +21,8 @@ const SUBJECTS: Record<string, (p: Record<string, unknown>) => string> = {
   return_expired: (p) => `Return ${p.rmaNumber} has expired`,
   refund_issued: (p) => `Your refund for ${p.rmaNumber} is on its way`,
   exception_escalated: (p) => `Escalated (level ${p.level}): ${p.summary}`,
+  parcel_stop_requested: (p) => `Stop the parcel of order ${p.externalRef} if it has not left (cancelled by the customer)`,
+  cancel_refused: (p) => `Your order ${p.externalRef} had already left when you cancelled it: send it back for a refund`,
 };
 
 export function render(template: string, payload: Record<string, unknown>): { subject: string; body: string } {

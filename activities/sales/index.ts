@@ -11,6 +11,15 @@ export function salesActivities({ db }: ActivityDeps) {
     async setOrderStatus(input: { orderId: string; status: OrderStatus }): Promise<void> {
       await inTransaction(db, async (tx) => {
         await tx('sales_orders').where({ id: input.orderId }).whereNot('status', 'cancelled').update({ status: input.status, updated_at: tx.fn.now() });
+        if (input.status === 'cancel_requested') {
+          // The warehouse learns the cancel now; its answer (stopped, or shipped) decides it.
+          const o = await tx('sales_orders').where({ id: input.orderId }).first('external_ref');
+          const picking = await tx('shipments as s').join('warehouses as w', 'w.id', 's.warehouse_id').where('s.order_id', input.orderId).whereIn('s.status', ['picked', 'packed']).select('s.id', 'w.code');
+          for (const sh of picking) {
+            await queueNotification(tx, { key: `shipment:${sh.id}:stop`, recipient: `warehouse-${sh.code.toLowerCase()}@ops`, template: 'parcel_stop_requested', subjectType: 'shipment', subjectId: sh.id, payload: { externalRef: o.external_ref, shipmentId: sh.id } });
+          }
+          return;
+        }
         if (input.status !== 'backordered') return;
         const o = await tx('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('o.id', input.orderId).first('o.external_ref', 'c.email');
         await queueNotification(tx, { key: `order:${input.orderId}:delayed`, recipient: o.email, template: 'order_delayed', subjectType: 'order', subjectId: input.orderId, payload: { externalRef: o.external_ref, reason: 'waiting for stock' } });
@@ -45,6 +54,14 @@ export function salesActivities({ db }: ActivityDeps) {
         );
         const total = await tx('sales_order_lines').where({ order_id: input.orderId }).sum({ n: 'quantity_cancelled' }).first();
         return { cancelledUnits: Number(total?.n ?? 0) };
+      });
+    },
+
+    /** The parcel left before the warehouse could stop it: the cancel is refused and the customer is offered a return. */
+    async refuseCancel(input: { orderId: string; reason: string }): Promise<void> {
+      await inTransaction(db, async (tx) => {
+        const o = await tx('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('o.id', input.orderId).first('o.external_ref', 'c.email');
+        await queueNotification(tx, { key: `order:${input.orderId}:cancel_refused`, recipient: o.email, template: 'cancel_refused', subjectType: 'order', subjectId: input.orderId, payload: { externalRef: o.external_ref, reason: input.reason, returnsAt: '/v1/returns' } });
       });
     },
 

@@ -89,6 +89,11 @@ export function shippingActivities({ db }: ActivityDeps) {
       });
     },
 
+    /** The order's shipments as Postgres has them: after a shortfall, some shrank or were cancelled. */
+    async shipmentStatuses(input: { orderId: string }): Promise<{ shipmentId: string; status: string }[]> {
+      return (await db('shipments').where({ order_id: input.orderId }).select('id', 'status')).map((r) => ({ shipmentId: r.id, status: r.status }));
+    },
+
     /** Warehouse progress that moves no stock. Status only moves forward; repeats are no-ops. */
     async recordShipmentProgress(input: { shipmentId: string; type: ProgressEvent; carrier?: string; trackingNumber?: string }): Promise<void> {
       const allowedFrom: Record<ProgressEvent, string[]> = {

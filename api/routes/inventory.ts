@@ -2,11 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { inTransaction } from '../../db';
-import { applyMove, ordersWaitingFor, stockPosition, virtualLocation } from '../../db/inventory';
+import { applyMove, ordersWaitingFor, releaseShortfall, stockPosition, virtualLocation } from '../../db/inventory';
+import { raiseException } from '../../db/outbox';
 import { postEntry } from '../../db/ledger';
 import type { ApiDeps } from '../deps';
-import { conflict, notFound, unprocessable } from '../errors';
-import { nudgeBackorders } from '../process';
+import { notFound, unprocessable } from '../errors';
+import { nudgeBackorders, replan } from '../process';
 import type { Routes } from '../route';
 import { Adjustment, Sku } from '../schemas';
 
@@ -22,7 +23,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
   });
 
   routes.add({
-    method: 'post', path: '/v1/inventory/adjustments', tag: 'Inventory', summary: 'Record a cycle count; the difference is booked as a gain or loss',
+    method: 'post', path: '/v1/inventory/adjustments', tag: 'Inventory', summary: 'Record a cycle count, always; the difference is booked as a gain or loss, and orders it no longer covers re-plan',
     roles: ['warehouse', 'ops'], action: 'inventory.adjust', body: Adjustment, idempotent: true,
     response: { status: 201, description: 'The adjustment' },
     handler: async (_ctx, { body }) => {
@@ -34,11 +35,15 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
         if (!location) throw unprocessable(`Unknown warehouse ${body.warehouse}`, [{ path: 'warehouse', message: 'unknown warehouse code' }]);
         await tx.raw('INSERT INTO quants (location_id, product_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [location.id, product.id]);
         const quant = await tx('quants').where({ location_id: location.id, product_id: product.id }).forUpdate().first();
-        if (body.countedQuantity < quant.reserved) {
-          throw conflict(`Counted ${body.countedQuantity} but ${quant.reserved} are reserved for orders; ship or cancel those first, or count again`);
-        }
         const difference = body.countedQuantity - quant.on_hand;
         const adjustmentId = randomUUID();
+        // The shelf is the truth: promises it no longer covers are released before the stock leaves the books.
+        const hurt = await releaseShortfall(tx, location.id, product.id, body.countedQuantity);
+        const caseId = hurt.length ? await raiseException(tx, {
+          key: `stock_shortfall:${adjustmentId}`, type: 'stock_shortfall', severity: 'high', queue: 'inventory', subjectType: 'sku', subjectId: body.sku,
+          summary: `Count of ${body.sku} at ${body.warehouse} found ${body.countedQuantity} while ${quant.reserved} were promised: ${hurt.length} order(s) re-plan`,
+          details: { adjustmentId, warehouse: body.warehouse, counted: body.countedQuantity, reserved: quant.reserved, orders: hurt.map((h) => ({ orderId: h.orderId, externalRef: h.externalRef, units: h.units })) },
+        }) : undefined;
         if (difference !== 0) {
           const loss = await virtualLocation(tx, 'inventory_loss');
           const qty = Math.abs(difference);
@@ -54,11 +59,15 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
           });
         }
         const waiting = difference > 0 ? await ordersWaitingFor(tx, product.id) : [];
-        return { adjustmentId, warehouse: body.warehouse, sku: body.sku, previousQuantity: quant.on_hand, countedQuantity: body.countedQuantity, difference, waiting };
+        return { adjustmentId, warehouse: body.warehouse, sku: body.sku, previousQuantity: quant.on_hand, countedQuantity: body.countedQuantity, difference, waiting, hurt, caseId };
       });
       await nudgeBackorders(temporal, result.waiting);
-      const { waiting, ...body2 } = result;
-      return { body: { ...body2, ordersNotified: waiting.length }, audit: { target: `${body.warehouse}/${body.sku}` } };
+      await replan(temporal, result.hurt.map((h) => h.workflowId));
+      const { waiting, hurt, caseId, ...body2 } = result;
+      return {
+        body: { ...body2, ordersNotified: waiting.length, ordersReplanned: hurt.map((h) => ({ orderId: h.orderId, externalRef: h.externalRef, units: h.units })), ...(caseId ? { shortfallCaseId: caseId } : {}) },
+        audit: { target: `${body.warehouse}/${body.sku}` },
+      };
     },
   });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { recordOrder, orderView, OrderConflict, OrderRejected } from '../../db/sales';
 import { orderTimings } from '../../lib/config';
 import type { orderToCash } from '../../workflows/order-to-cash';
-import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventSignal } from '../../workflows/order-messages';
+import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventUpdate } from '../../workflows/order-messages';
 import type { OrderToCashInput, ShipmentEvent } from '../../workflows/order-types';
 import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../workflows/search-attributes';
 import type { ApiDeps } from '../deps';
@@ -71,7 +71,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   routes.add({
     method: 'post', path: '/v1/orders/:orderId/cancel', tag: 'Orders', summary: 'Cancel an order that has not shipped',
     roles: ['storefront', 'ops'], action: 'order.cancel', params: OrderParams, body: CancelOrder,
-    response: { status: 202, description: 'Accepted; the process releases stock and voids the payment' },
+    response: { status: 202, description: 'Accepted. Nothing being picked: cancelled, stock released, payment voided. A parcel being picked: the order waits in cancel_requested until the warehouse stops it (cancelled) or ships it (the cancel is refused; see the process timeline)' },
     handler: async (_ctx, { params, body }) => {
       const order = await findOrder(params.orderId);
       await updateProcess(temporal, order.workflow_id, cancelUpdate, { reason: body.reason });
@@ -104,7 +104,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   routes.add({
     method: 'post', path: '/v1/shipments/:shipmentId/events', tag: 'Shipments', summary: 'Report warehouse or carrier progress of a shipment',
     roles: ['warehouse'], action: 'shipment.event', params: z.object({ shipmentId: z.string().max(64) }), body: ShipmentEventBody,
-    response: { status: 202, description: 'Accepted; the order process applies it' },
+    response: { status: 200, description: 'Applied by the order process (shipment status and order stage after it); 409 with the reason when refused' },
     handler: async (_ctx, { params, body }) => {
       const r = await reportShipmentEvent(deps, { shipmentId: params.shipmentId, ...body }, 'api');
       return { body: r, audit: { target: params.shipmentId, workflowId: r.workflowId } };
@@ -127,7 +127,10 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
 
 const CLOSED = ['delivered', 'failed', 'cancelled'];
 
-/** Records a shipment event and hands it to the order's process. Shared by the warehouse API and the carrier webhook. */
+/**
+ * Hands a warehouse or carrier report to the order's process and answers what it did: applied, or refused
+ * with the reason (409). Shared by the warehouse API and the carrier webhook. Applied reports are recorded.
+ */
 export async function reportShipmentEvent({ db, temporal }: ApiDeps, e: ShipmentEvent, source: 'api' | 'webhook') {
   const shipment = isUuid(e.shipmentId)
     ? await db('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').where('s.id', e.shipmentId).first('s.id', 's.status', 'o.workflow_id')
@@ -135,7 +138,8 @@ export async function reportShipmentEvent({ db, temporal }: ApiDeps, e: Shipment
   if (!shipment) throw notFound(`Shipment ${e.shipmentId}`);
   const foundAfterAll = shipment.status === 'failed' && e.type === 'delivered'; // a lost parcel the carrier delivered after all
   if (CLOSED.includes(shipment.status) && !foundAfterAll) throw conflict(`Shipment is already ${shipment.status}`);
+  const answer = await updateProcess(temporal, shipment.workflow_id, shipmentEventUpdate, e);
+  if (!answer.applied) throw conflict(`Not applied: ${answer.reason}`, [{ path: 'type', message: answer.reason ?? 'refused' }]);
   await db('shipment_events').insert({ shipment_id: shipment.id, type: e.type, carrier: e.carrier, tracking_number: e.trackingNumber, note: e.note, source });
-  await temporal.workflow.getHandle(shipment.workflow_id).signal(shipmentEventSignal, e);
-  return { shipmentId: shipment.id as string, accepted: true, workflowId: shipment.workflow_id as string };
+  return { shipmentId: shipment.id as string, accepted: true, applied: true, shipmentStatus: answer.shipmentStatus, orderStage: answer.orderStage, workflowId: shipment.workflow_id as string };
 }

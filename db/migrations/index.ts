@@ -24,6 +24,7 @@ import * as activityFailedActions from './021_activity_failed_actions';
 import * as requestKeys from './022_request_keys';
 import * as requestFingerprints from './023_request_fingerprints';
 import * as orphanedRecords from './024_orphaned_records';
+import * as warehouseTruth from './025_warehouse_truth';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -52,6 +53,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '022_request_keys': requestKeys,
   '023_request_fingerprints': requestFingerprints,
   '024_orphaned_records': orphanedRecords,
+  '025_warehouse_truth': warehouseTruth,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,0 +1,149 @@
+/**
+ * The warehouse is the truth (issue 12): a parcel that left has left. Once the warehouse is picking, a cancel
+ * is a request it answers (stopped, or shipped), and every report gets a definite answer: applied, or refused
+ * with the reason.
+ */
+import { stockedSku } from './helpers/fixtures';
+import { event, getOrder, place, recordHistories, waitFor } from './helpers/orders';
+import { Stack, startStack } from './helpers/stack';
+
+let s: Stack;
+beforeAll(async () => {
+  s = await startStack();
+});
+afterAll(async () => {
+  await recordHistories(s, 'warehouse-truth');
+  await s?.stop();
+});
+
+const stockOf = async (sku: string) => (await s.call('GET', `/v1/inventory/${sku}`, { key: s.keys.ops })).body.total;
+const kinds = (o: { payments: { kind: string; status: string }[] }) => o.payments.map((p) => `${p.kind}:${p.status}`);
+const cancel = (orderId: string) => s.call('POST', `/v1/orders/${orderId}/cancel`, { key: s.keys.storefront, body: { reason: 'changed my mind' } });
+
+/** An order of one unit whose only shipment the warehouse has picked and packed. */
+async function packedOrder(sku: string) {
+  const { orderId } = await place(s, [{ sku, quantity: 1, unitPrice: 1000 }]);
+  const o = await waitFor(s, orderId, 'fulfilling');
+  const shipmentId = o.shipments[0].shipmentId as string;
+  for (const type of ['picked', 'packed']) expect((await event(s, shipmentId, type)).body).toMatchObject({ applied: true, shipmentStatus: type });
+  return { orderId, shipmentId };
+}
+
+test('a cancel while the warehouse picks waits for its answer: stopped → cancelled with the stock back and the payment voided', async () => {
+  const sku = await stockedSku(s.db, { EAST: 3 });
+  const { orderId, shipmentId } = await packedOrder(sku);
+  expect((await cancel(orderId)).status).toBe(202);
+  const asked = await waitFor(s, orderId, 'cancel_requested');
+  expect(asked.process.waitingFor).toContain('the warehouse to stop the parcel');
+  expect(await s.db('notifications').where({ subject_id: shipmentId, template: 'parcel_stop_requested' })).toHaveLength(1);
+  expect(await stockOf(sku)).toMatchObject({ onHand: 3, reserved: 1 }); // nothing moves until the warehouse answers
+
+  const stopped = await event(s, shipmentId, 'stopped');
+  expect(stopped.status).toBe(200);
+  expect(stopped.body).toMatchObject({ applied: true, shipmentStatus: 'cancelled' });
+  // The status reads cancelled once the stock is back; the void follows it.
+  const o = await waitFor(s, orderId, 'cancelled', (x) => x.payments.length === 2);
+  expect(kinds(o)).toEqual(['authorization:succeeded', 'void:succeeded']);
+  expect(await stockOf(sku)).toMatchObject({ onHand: 3, reserved: 0 });
+});
+
+test('every report gets a definite answer: stopped with nothing to stop, picking a cancelled parcel, unknown shipments', async () => {
+  const sku = await stockedSku(s.db, { EAST: 3 });
+  const { orderId } = await place(s, [{ sku, quantity: 1, unitPrice: 1000 }]);
+  const o = await waitFor(s, orderId, 'fulfilling');
+  const shipmentId = o.shipments[0].shipmentId as string;
+  const stray = await event(s, shipmentId, 'stopped');
+  expect(stray.status).toBe(409);
+  expect(stray.body.error.message).toContain('nothing asked the warehouse to stop this shipment');
+
+  // Nothing picked yet: the cancel is a decision, and a late "picked" is told not to pick.
+  expect((await cancel(orderId)).status).toBe(202);
+  await waitFor(s, orderId, 'cancelled');
+  const late = await event(s, shipmentId, 'picked');
+  expect(late.status).toBe(409);
+  expect(late.body.error.message).toMatch(/cancelled/);
+  expect((await event(s, '00000000-0000-4000-8000-000000000000', 'picked')).status).toBe(404);
+});
+
+test('cancel versus shipped at the same moment, 50 times: every parcel that left is charged, none is lost, stock matches the shelf', async () => {
+  const sku = await stockedSku(s.db, { EAST: 50 });
+  const orders: { orderId: string; shipmentId: string }[] = [];
+  for (let i = 0; i < 50; i += 10) orders.push(...await Promise.all(Array.from({ length: 10 }, () => packedOrder(sku))));
+
+  // The storefront cancels and the warehouse reports the parcel shipped, at once.
+  const raced = await Promise.all(orders.map(async (o) => {
+    const [c, shipped] = await Promise.all([cancel(o.orderId), event(s, o.shipmentId, 'shipped', { carrier: 'DHL', trackingNumber: `T-${o.shipmentId.slice(0, 8)}` })]);
+    return { ...o, cancel: c.status, shipped: shipped.status, cancelError: c.body.error?.message as string | undefined };
+  }));
+  expect(raced.map((r) => r.shipped)).toEqual(raced.map(() => 200)); // no shipped report is refused or lost
+  for (const r of raced) {
+    expect([202, 409]).toContain(r.cancel); // 409: the parcel had left when the cancel arrived
+    if (r.cancel === 409) expect(r.cancelError).toContain('already left');
+  }
+
+  const ended = await Promise.all(raced.map(async (r) => ({ r, o: await waitFor(s, r.orderId, 'shipped', (o) => o.payments.some((p: { kind: string }) => p.kind === 'capture')) })));
+  for (const { r, o } of ended) {
+    expect(kinds(o)).toEqual(['authorization:succeeded', 'capture:succeeded']);
+    expect(o.shipments[0].status).toBe('shipped');
+    if (r.cancel === 202) expect(o.process.timeline.map((t: { step: string }) => t.step).join('\n')).toContain('cancel refused');
+  }
+  const refusedAfterAccepting = raced.filter((r) => r.cancel === 202).length;
+  console.log(`cancel vs shipped ×50: ${refusedAfterAccepting} cancels accepted then refused when the parcel's report was applied first, ${50 - refusedAfterAccepting} refused at once (409)`);
+  expect(await s.db('notifications').whereIn('subject_id', raced.filter((r) => r.cancel === 202).map((r) => r.orderId)).where({ template: 'cancel_refused' })).toHaveLength(refusedAfterAccepting);
+  // 50 units left on trucks: none is back on the shelf, none is reserved.
+  expect(await stockOf(sku)).toMatchObject({ onHand: 0, reserved: 0 });
+  expect((await getOrder(s, raced[0].orderId)).status).toBe('shipped');
+}, 240000);
+
+const count = (sku: string, warehouse: string, countedQuantity: number) =>
+  s.call('POST', '/v1/inventory/adjustments', { key: s.keys.warehouse, body: { warehouse, sku, countedQuantity, reason: 'cycle count' } });
+const perWarehouse = async (sku: string) => Object.fromEntries(((await s.call('GET', `/v1/inventory/${sku}`, { key: s.keys.ops })).body.warehouses as { warehouse: string; onHand: number; reserved: number }[])
+  .map((w) => [w.warehouse, `${w.onHand}/${w.reserved}`]));
+
+test('a count below what is reserved is recorded; the order re-reserves from the other warehouse; the case lists it', async () => {
+  const sku = await stockedSku(s.db, { EAST: 5, WEST: 5 });
+  const { orderId } = await place(s, [{ sku, quantity: 5 }]);
+  const before = await waitFor(s, orderId, 'fulfilling');
+  expect(before.shipments).toEqual([expect.objectContaining({ warehouse: 'EAST', status: 'pending' })]);
+
+  const r = await count(sku, 'EAST', 2); // was 409 "5 are reserved for orders": the books kept saying 5
+  expect(r.status).toBe(201);
+  expect(r.body).toMatchObject({ previousQuantity: 5, countedQuantity: 2, difference: -3, ordersReplanned: [{ orderId, units: 5 }] });
+  const shortfall = await s.db('exceptions').where({ id: r.body.shortfallCaseId }).first();
+  expect(shortfall).toMatchObject({ type: 'stock_shortfall', queue: 'inventory', subject_id: sku });
+  expect(shortfall.details.orders).toEqual([expect.objectContaining({ orderId, units: 5 })]);
+
+  const after = await waitFor(s, orderId, 'fulfilling', (o) => o.shipments.some((x: { warehouse: string; status: string }) => x.warehouse === 'WEST' && x.status === 'pending'));
+  expect(after.shipments.map((x: { warehouse: string; status: string }) => `${x.warehouse}:${x.status}`).sort()).toEqual(['EAST:cancelled', 'WEST:pending']);
+  expect(await perWarehouse(sku)).toEqual({ EAST: '2/0', WEST: '5/5' });
+  // The loss is booked at average cost: 3 × 500 from inventory to the loss account.
+  const entry = await s.db('journal_entries as e').join('journal_lines as l', 'l.entry_id', 'e.id').where('e.idempotency_key', `adjustment:${r.body.adjustmentId}`).select('l.account_code', 'l.debit', 'l.credit');
+  expect(entry.map((l) => `${l.account_code}:${l.debit}:${l.credit}`).sort()).toEqual(['1300:0:1500', '5100:1500:0']);
+});
+
+test('with no other stock, the order ships what is left and backorders the rest; a later count that finds them books a gain and ships them', async () => {
+  const sku = await stockedSku(s.db, { EAST: 5 });
+  const { orderId } = await place(s, [{ sku, quantity: 5 }]);
+  await waitFor(s, orderId, 'fulfilling');
+  expect((await count(sku, 'EAST', 2)).body.ordersReplanned).toEqual([expect.objectContaining({ orderId, units: 5 })]);
+  const o = await waitFor(s, orderId, 'backordered', (x) => x.shipments.some((sh: { status: string }) => sh.status === 'pending'));
+  expect(o.shipments.filter((sh: { status: string }) => sh.status === 'pending')).toHaveLength(1);
+  expect(await perWarehouse(sku)).toEqual({ EAST: '2/2', WEST: '0/0' });
+  expect(await s.db('notifications').where({ subject_id: orderId, template: 'order_delayed' })).toHaveLength(1);
+
+  const found = await count(sku, 'EAST', 5); // the three were behind a box
+  expect(found.body).toMatchObject({ difference: 3, ordersReplanned: [] });
+  await waitFor(s, orderId, 'fulfilling', (x) => x.shipments.filter((sh: { status: string }) => sh.status === 'pending').length === 2);
+  expect(await perWarehouse(sku)).toEqual({ EAST: '5/5', WEST: '0/0' });
+});
+
+test('bad counts are 4xx with nothing written', async () => {
+  const sku = await stockedSku(s.db, { EAST: 5 });
+  const moves = async () => Number((await s.db('stock_moves').count({ n: '*' }).first())!.n);
+  const before = await moves();
+  expect((await count(sku, 'EAST', -1)).status).toBe(400);
+  expect((await count(sku, 'NOWHERE', 1)).status).toBe(422);
+  expect((await count('NO-SUCH-SKU', 'EAST', 1)).status).toBe(422);
+  expect(await moves()).toBe(before);
+  expect(await perWarehouse(sku)).toEqual({ EAST: '5/0', WEST: '0/0' });
+});
