@@ -19,7 +19,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 extendZodWithOpenApi(z);
 
 /** How long a request holding an Idempotency-Key is taken to be still running; past it, a repeat takes the key over. */
-const IN_FLIGHT_SECONDS = 30;
+const LEASE_SECONDS = 10;
 
 export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()) }),
@@ -126,24 +126,28 @@ export class Routes {
   private async claim(ctx: Context, stored: { api_key_id: string; route: string; key: string }, requestHash: string): Promise<boolean> {
     const mine = await this.db('idempotency_keys').insert({ ...stored, request_hash: requestHash }).onConflict(['api_key_id', 'route', 'key']).ignore().returning('key');
     if (mine.length > 0) return false;
-    const seen = await this.db('idempotency_keys').where(stored).first('request_hash', 'status', 'body', this.db.raw(`created_at > now() - interval '${IN_FLIGHT_SECONDS} seconds' AS in_flight`));
-    if (seen.request_hash && seen.request_hash !== requestHash) {
-      throw conflict(`Idempotency-Key "${stored.key}" was already used for a different request to ${ctx.method} ${stored.route}; nothing was done. Send a new key for a new request, or repeat the first request exactly.`, [
-        { path: 'idempotency-key', message: 'already used with a different request' },
-      ]);
+    // A copy of a request still being handled waits for its answer, so it can neither twin what the first creates nor
+    // fail a client that retried too early; a first attempt that died (no answer within the lease) is taken over.
+    for (const until = Date.now() + 2 * LEASE_SECONDS * 1000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+      const seen = await this.db('idempotency_keys').where(stored).first('request_hash', 'status', 'body', this.db.raw(`created_at > now() - interval '${LEASE_SECONDS} seconds' AS in_flight`));
+      if (!seen) return this.claim(ctx, stored, requestHash); // released by a refusal meanwhile
+      if (seen.request_hash && seen.request_hash !== requestHash) {
+        throw conflict(`Idempotency-Key "${stored.key}" was already used for a different request to ${ctx.method} ${stored.route}; nothing was done. Send a new key for a new request, or repeat the first request exactly.`, [
+          { path: 'idempotency-key', message: 'already used with a different request' },
+        ]);
+      }
+      if (seen.status !== null) {
+        ctx.status = 200; // a repeat returns the first result instead of creating a twin
+        ctx.body = seen.body;
+        return true;
+      }
+      if (seen.in_flight) continue;
+      const takenOver = await this.db('idempotency_keys').where(stored).whereNull('status')
+        .whereRaw(`created_at <= now() - interval '${LEASE_SECONDS} seconds'`).update({ request_hash: requestHash, created_at: this.db.fn.now() });
+      if (takenOver > 0) return false; // it finds what the dead attempt created by the request key
     }
-    if (seen.status === null) {
-      // The first attempt died without an answer: this one takes the key over and runs again, finding what it created.
-      const takenOver = seen.in_flight ? 0 : await this.db('idempotency_keys').where(stored).whereNull('status')
-        .whereRaw(`created_at <= now() - interval '${IN_FLIGHT_SECONDS} seconds'`).update({ request_hash: requestHash, created_at: this.db.fn.now() });
-      if (takenOver > 0) return false;
-      // A concurrent copy still being handled: running it twice could twin what it creates, so the copy waits its turn.
-      ctx.set('Retry-After', '1');
-      throw conflict(`A request with Idempotency-Key "${stored.key}" is still being handled; repeat it in a moment to receive its result.`, [{ path: 'idempotency-key', message: 'request in progress' }]);
-    }
-    ctx.status = 200; // a repeat returns the first result instead of creating a twin
-    ctx.body = seen.body;
-    return true;
+    ctx.set('Retry-After', '1');
+    throw conflict(`A request with Idempotency-Key "${stored.key}" is still being handled; repeat it in a moment to receive its result.`, [{ path: 'idempotency-key', message: 'request in progress' }]);
   }
 
   private document(spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType>): void {

@@ -49,7 +49,9 @@ export const ShipmentEventBody = z.object({
   carrier: z.string().trim().max(50).optional(),
   trackingNumber: z.string().trim().max(100).optional(),
   note: z.string().max(1000).optional(),
-}).openapi('ShipmentEvent');
+  // With picked: what was actually picked per SKU when it is less than the shipment asks (a short pick).
+  lines: z.array(z.object({ sku: Sku, quantity: z.number().int().nonnegative().max(10_000_000) })).min(1).max(500).optional(),
+}).refine((e) => !e.lines || e.type === 'picked', { message: 'lines go with a picked report only', path: ['lines'] }).openapi('ShipmentEvent');
 
 export const ShipmentListQuery = z.object({
   status: z.string().regex(/^(pending|picked|packed|shipped|delivered|failed|cancelled)(,(pending|picked|packed|shipped|delivered|failed|cancelled))*$/).default('pending,picked,packed,shipped'),
@@ -73,6 +75,15 @@ export const ProductInput = z.object({
 }).openapi('ProductInput');
 export const UpsertProducts = z.object({ products: z.array(ProductInput).min(1).max(1000) });
 export const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor: z.string().max(64).optional() });
+
+export const StockMoveBody = z.object({
+  warehouse: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+  sku: Sku,
+  quantity: z.number().int().positive().max(10_000_000),
+  from: z.enum(['stock', 'quarantine', 'repair', 'returns']),
+  to: z.enum(['stock', 'quarantine', 'repair', 'scrap', 'supplier']),
+  reason: text(500),
+}).refine((b) => b.from !== b.to, { message: 'from and to must differ', path: ['to'] });
 
 export const Adjustment = z.object({
   warehouse: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),

@@ -9,6 +9,7 @@
  * oversell impossible even for code that forgets to check.
  */
 import type { Db, Tx } from './index';
+import { raiseException } from './outbox';
 
 export interface Move {
   productId: number;
@@ -251,4 +252,19 @@ export async function releaseShortfall(tx: Tx, locationId: number, productId: nu
   }
   const orders = await tx('sales_orders').whereIn('id', orderIds).select('id', 'workflow_id', 'external_ref');
   return orders.map((o) => ({ orderId: o.id, workflowId: o.workflow_id, externalRef: o.external_ref, units: lost.get(o.id) ?? 0 }));
+}
+
+/**
+ * What every loss from the shelf does after it is known (a count, a short pick, damage): releases the promises
+ * the shelf no longer covers and, when orders were hurt, lists them in one `stock_shortfall` case for the cause.
+ */
+export async function settleShortfall(tx: Tx, at: { locationId: number; productId: number; onHand: number; sku: string; warehouse: string }, cause: { key: string; what: string; details?: object }): Promise<{ hurt: Shortfall[]; caseId?: string }> {
+  const hurt = await releaseShortfall(tx, at.locationId, at.productId, at.onHand);
+  if (!hurt.length) return { hurt };
+  const caseId = await raiseException(tx, {
+    key: `stock_shortfall:${cause.key}`, type: 'stock_shortfall', severity: 'high', queue: 'inventory', subjectType: 'sku', subjectId: at.sku,
+    summary: `${cause.what}: ${at.sku} at ${at.warehouse} holds ${at.onHand}, less than was promised; ${hurt.length} order(s) re-plan`,
+    details: { ...cause.details, warehouse: at.warehouse, onHand: at.onHand, orders: hurt.map((h) => ({ orderId: h.orderId, externalRef: h.externalRef, units: h.units })) },
+  });
+  return { hurt, caseId };
 }

@@ -126,6 +126,7 @@ const SHAPES: Record<string, object> = {
   '/v1/purchase-orders/:poId/decision': { decision: 'approve', note: 'n' },
   '/v1/exceptions/:id/resolution': { action: 'cancel', note: 'n', data: { address: { name: 'Ada', line1: 'L1', city: 'C', postalCode: '1', country: 'DE' } } },
   '/v1/inventory/adjustments': { warehouse: 'NOPE', sku: 'NO-SUCH-SKU', countedQuantity: 1, reason: 'r' },
+  '/v1/inventory/moves': { warehouse: 'NOPE', sku: 'NO-SUCH-SKU', quantity: 1, from: 'stock', to: 'quarantine', reason: 'r' },
   '/v1/shipments/:shipmentId/events': { type: 'picked', carrier: 'c', trackingNumber: 't', note: 'n' },
 };
 

@@ -310,6 +310,14 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
       }
       return undefined;
     }
+    if (e.type === 'picked' && e.lines && s.status === 'pending') {
+      // A short pick: the shipment goes on with what was picked; the missing units re-plan.
+      const short = await act.recordShortPick({ shipmentId: e.shipmentId, picked: e.lines });
+      s.status = short.shipmentEmpty ? 'cancelled' : 'picked';
+      if (short.missingUnits > 0) backorderLost(`short pick at ${s.warehouse}: ${short.missingUnits} unit(s) not on the shelf, written off; re-planning them`);
+      else mark(`picked at ${s.warehouse}`);
+      return undefined;
+    }
     if (e.type === 'picked' || e.type === 'packed') {
       if (RANK[s.status] < RANK[e.type]) {
         await act.recordShipmentProgress({ shipmentId: e.shipmentId, type: e.type });
@@ -423,7 +431,12 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
         mark(`shipment at ${s.warehouse} cancelled: a count found its stock gone`);
       }
     }
-    mark('a count found less stock than promised: re-planning');
+    backorderLost('a count found less stock than promised: re-planning');
+  }
+
+  /** Units this order counted on are gone: re-reserved at once wherever they are, else per the backorder policy. */
+  function backorderLost(why: string) {
+    mark(why);
     backordered = true;
     stockArrived = true;
     backorderDeadline = input.backorderPolicy === 'cancel' ? Date.now() : Date.now() + msOf(input.timings.backorderWaitTimeout);

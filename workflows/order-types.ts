@@ -43,6 +43,7 @@ export interface ShipmentEvent {
   carrier?: string;
   trackingNumber?: string;
   note?: string;
+  lines?: { sku: string; quantity: number }[]; // picked: what was actually picked, when short
 }
 
 /** The warehouse's definite answer to each event it reports: applied, or refused with the reason. */

@@ -89,6 +89,54 @@ export function shippingActivities({ db }: ActivityDeps) {
       });
     },
 
+    /**
+     * The picker found fewer units than the shipment asks: the missing ones come off this shipment and its
+     * reservations, and off the books as a loss at average cost (the shelf did not have them). The shipment goes
+     * on with what was picked (cancelled when nothing was). Once per shipment: a retry answers what was booked.
+     */
+    async recordShortPick(input: { shipmentId: string; picked: { sku: string; quantity: number }[] }): Promise<{ missingUnits: number; shipmentEmpty: boolean }> {
+      return inTransaction(db, async (tx) => {
+        const shipment = await tx('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').where('s.id', input.shipmentId).first('s.id', 's.status', 's.order_id', 'o.currency');
+        await tx('sales_orders').where({ id: shipment.order_id }).forUpdate().first('id'); // as creating and dispatching shipments do
+        const key = `short-pick:${shipment.id}`;
+        if (shipment.status !== 'pending') {
+          const booked = await tx('stock_moves').where('idempotency_key', 'like', `${key}:%`).sum({ n: 'quantity' }).first();
+          return { missingUnits: Number(booked?.n ?? 0), shipmentEmpty: shipment.status === 'cancelled' };
+        }
+        const lines = await tx('shipment_lines as sl').join('sales_order_lines as l', 'l.id', 'sl.order_line_id').join('products as p', 'p.id', 'l.product_id')
+          .where('sl.shipment_id', shipment.id).select('sl.order_line_id', 'sl.quantity', 'p.sku', 'p.id as product_id');
+        const loss = await virtualLocation(tx, 'inventory_loss');
+        const costs = await lockCosts(tx, lines.map((l) => l.product_id));
+        let missingUnits = 0;
+        let value = 0;
+        for (const line of lines) {
+          const picked = input.picked.find((p) => p.sku === line.sku)?.quantity ?? line.quantity;
+          const missing = line.quantity - picked;
+          if (missing <= 0) continue;
+          let left = missing;
+          const held = await tx('reservations').where({ shipment_id: shipment.id, order_line_id: line.order_line_id, state: 'active' }).orderBy('id').forUpdate();
+          for (const r of held) {
+            if (left <= 0) break;
+            const take = Math.min(left, r.quantity);
+            left -= take;
+            await tx('quants').where({ location_id: r.location_id, product_id: r.product_id }).decrement('reserved', take);
+            await tx('reservations').where({ id: r.id }).update(take === r.quantity ? { state: 'released' } : { quantity: r.quantity - take, line_units: r.line_units - take });
+            await applyMove(tx, { productId: r.product_id, fromLocationId: r.location_id, toLocationId: loss, quantity: take, unitCost: costs.get(r.product_id)!, sourceType: 'short_pick', sourceId: shipment.id, key: `${key}:${r.id}` });
+          }
+          if (picked === 0) await tx('shipment_lines').where({ shipment_id: shipment.id, order_line_id: line.order_line_id }).delete();
+          else await tx('shipment_lines').where({ shipment_id: shipment.id, order_line_id: line.order_line_id }).update({ quantity: picked });
+          missingUnits += missing;
+          value += missing * costs.get(line.product_id)!;
+        }
+        if (value > 0) {
+          await postEntry(tx, { key, description: `Short pick on shipment ${shipment.id}: ${missingUnits} unit(s) not on the shelf`, sourceType: 'short_pick', sourceId: shipment.id, currency: shipment.currency, lines: [{ account: '5100', debit: value }, { account: '1300', credit: value }] });
+        }
+        const empty = !(await tx('shipment_lines').where({ shipment_id: shipment.id }).first('shipment_id'));
+        await tx('shipments').where({ id: shipment.id }).update({ status: empty ? 'cancelled' : 'picked' });
+        return { missingUnits, shipmentEmpty: empty };
+      });
+    },
+
     /** The order's shipments as Postgres has them: after a shortfall, some shrank or were cancelled. */
     async shipmentStatuses(input: { orderId: string }): Promise<{ shipmentId: string; status: string }[]> {
       return (await db('shipments').where({ order_id: input.orderId }).select('id', 'status')).map((r) => ({ shipmentId: r.id, status: r.status }));

@@ -2,14 +2,13 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { inTransaction } from '../../db';
-import { applyMove, ordersWaitingFor, releaseShortfall, stockPosition, virtualLocation } from '../../db/inventory';
-import { raiseException } from '../../db/outbox';
+import { applyMove, ordersWaitingFor, settleShortfall, stockPosition, virtualLocation } from '../../db/inventory';
 import { postEntry } from '../../db/ledger';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
 import { nudgeBackorders, replan } from '../process';
 import type { Routes } from '../route';
-import { Adjustment, Sku } from '../schemas';
+import { Adjustment, Sku, StockMoveBody } from '../schemas';
 
 export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
   routes.add({
@@ -38,12 +37,8 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
         const difference = body.countedQuantity - quant.on_hand;
         const adjustmentId = randomUUID();
         // The shelf is the truth: promises it no longer covers are released before the stock leaves the books.
-        const hurt = await releaseShortfall(tx, location.id, product.id, body.countedQuantity);
-        const caseId = hurt.length ? await raiseException(tx, {
-          key: `stock_shortfall:${adjustmentId}`, type: 'stock_shortfall', severity: 'high', queue: 'inventory', subjectType: 'sku', subjectId: body.sku,
-          summary: `Count of ${body.sku} at ${body.warehouse} found ${body.countedQuantity} while ${quant.reserved} were promised: ${hurt.length} order(s) re-plan`,
-          details: { adjustmentId, warehouse: body.warehouse, counted: body.countedQuantity, reserved: quant.reserved, orders: hurt.map((h) => ({ orderId: h.orderId, externalRef: h.externalRef, units: h.units })) },
-        }) : undefined;
+        const { hurt, caseId } = await settleShortfall(tx, { locationId: location.id, productId: product.id, onHand: body.countedQuantity, sku: body.sku, warehouse: body.warehouse },
+          { key: adjustmentId, what: `Cycle count found ${body.countedQuantity} while ${quant.reserved} were promised`, details: { adjustmentId, counted: body.countedQuantity, reserved: quant.reserved } });
         if (difference !== 0) {
           const loss = await virtualLocation(tx, 'inventory_loss');
           const qty = Math.abs(difference);
@@ -66,6 +61,57 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
       const { waiting, hurt, caseId, ...body2 } = result;
       return {
         body: { ...body2, ordersNotified: waiting.length, ordersReplanned: hurt.map((h) => ({ orderId: h.orderId, externalRef: h.externalRef, units: h.units })), ...(caseId ? { shortfallCaseId: caseId } : {}) },
+        audit: { target: `${body.warehouse}/${body.sku}` },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post', path: '/v1/inventory/moves', tag: 'Inventory',
+    summary: 'Move units between a warehouse\'s locations: damaged out of sellable stock (quarantine, repair, scrap, back to the supplier), repaired or released back in',
+    roles: ['warehouse', 'ops'], action: 'inventory.move', body: StockMoveBody, idempotent: true,
+    response: { status: 201, description: 'The move, with the orders it made re-plan and the stock_shortfall case when reserved units were touched' },
+    handler: async (_ctx, { body, principal }) => {
+      const result = await inTransaction(db, async (tx) => {
+        const product = await tx('products').where({ sku: body.sku }).forShare().first('id', 'kind', 'cost');
+        if (!product) throw unprocessable(`Unknown SKU ${body.sku}`, [{ path: 'sku', message: 'unknown SKU' }]);
+        if (product.kind === 'kit') throw unprocessable(`${body.sku} is a kit; move its components instead`, [{ path: 'sku', message: 'kits hold no stock of their own' }]);
+        const warehouse = await tx('warehouses').where({ code: body.warehouse }).first('id');
+        if (!warehouse) throw unprocessable(`Unknown warehouse ${body.warehouse}`, [{ path: 'warehouse', message: 'unknown warehouse code' }]);
+        const here = async (type: string) => (await tx('locations').where({ warehouse_id: warehouse.id, type }).first('id'))?.id as number | undefined;
+        const from = await here(body.from);
+        if (!from) throw unprocessable(`${body.warehouse} has no ${body.from} location`, [{ path: 'from', message: 'no such location in this warehouse' }]);
+        const to = body.to === 'scrap' ? await virtualLocation(tx, 'scrap') : body.to === 'supplier' ? await virtualLocation(tx, 'supplier') : await here(body.to);
+        if (!to) throw unprocessable(`${body.warehouse} has no ${body.to} location`, [{ path: 'to', message: 'no such location in this warehouse' }]);
+        const quant = await tx('quants').where({ location_id: from, product_id: product.id }).forUpdate().first('on_hand', 'reserved');
+        const onHand = quant?.on_hand ?? 0;
+        if (body.quantity > onHand) throw unprocessable(`Only ${onHand} of ${body.sku} are in ${body.warehouse} ${body.from}; nothing was moved`, [{ path: 'quantity', message: `at most ${onHand}` }]);
+        const moveId = randomUUID();
+        // Sellable units leaving: the promises the rest no longer covers are released first, and re-plan.
+        const { hurt, caseId } = body.from === 'stock'
+          ? await settleShortfall(tx, { locationId: from, productId: product.id, onHand: onHand - body.quantity, sku: body.sku, warehouse: body.warehouse }, { key: moveId, what: `${body.quantity} moved to ${body.to} (${body.reason})`, details: { moveId } })
+          : { hurt: [], caseId: undefined };
+        await applyMove(tx, { productId: product.id, fromLocationId: from, toLocationId: to, quantity: body.quantity, unitCost: product.cost, sourceType: 'transfer', sourceId: moveId, key: `transfer:${moveId}` });
+        if (body.to === 'scrap' || body.to === 'supplier') {
+          // Out of the books at average cost; units sent back to a supplier are a loss until their credit note arrives.
+          const value = body.quantity * product.cost;
+          await postEntry(tx, {
+            key: `transfer:${moveId}`, description: `${body.quantity} x ${body.sku} from ${body.warehouse} ${body.from} to ${body.to}: ${body.reason}`, sourceType: 'transfer', sourceId: moveId,
+            currency: config.BASE_CURRENCY, lines: [{ account: '5100', debit: value }, { account: '1300', credit: value }],
+          });
+        }
+        await tx('stock_transfers').insert({ id: moveId, warehouse_id: warehouse.id, product_id: product.id, from_type: body.from, to_type: body.to, quantity: body.quantity, reason: body.reason, moved_by: principal.name });
+        const waiting = body.to === 'stock' ? await ordersWaitingFor(tx, product.id) : [];
+        return { moveId, hurt, caseId, waiting };
+      });
+      await nudgeBackorders(temporal, result.waiting);
+      await replan(temporal, result.hurt.map((h) => h.workflowId));
+      return {
+        status: 201,
+        body: {
+          moveId: result.moveId, warehouse: body.warehouse, sku: body.sku, from: body.from, to: body.to, quantity: body.quantity, ordersNotified: result.waiting.length,
+          ordersReplanned: result.hurt.map((h) => ({ orderId: h.orderId, externalRef: h.externalRef, units: h.units })), ...(result.caseId ? { shortfallCaseId: result.caseId } : {}),
+        },
         audit: { target: `${body.warehouse}/${body.sku}` },
       };
     },

@@ -138,8 +138,25 @@ export async function reportShipmentEvent({ db, temporal }: ApiDeps, e: Shipment
   if (!shipment) throw notFound(`Shipment ${e.shipmentId}`);
   const foundAfterAll = shipment.status === 'failed' && e.type === 'delivered'; // a lost parcel the carrier delivered after all
   if (CLOSED.includes(shipment.status) && !foundAfterAll) throw conflict(`Shipment is already ${shipment.status}`);
+  if (e.lines) await checkPicked(db, shipment, e.lines);
   const answer = await updateProcess(temporal, shipment.workflow_id, shipmentEventUpdate, e);
   if (!answer.applied) throw conflict(`Not applied: ${answer.reason}`, [{ path: 'type', message: answer.reason ?? 'refused' }]);
   await db('shipment_events').insert({ shipment_id: shipment.id, type: e.type, carrier: e.carrier, tracking_number: e.trackingNumber, note: e.note, source });
   return { shipmentId: shipment.id as string, accepted: true, applied: true, shipmentStatus: answer.shipmentStatus, orderStage: answer.orderStage, workflowId: shipment.workflow_id as string };
+}
+
+/** A short pick is checked against the shipment before the process sees it: a person's typo must not write anything off. */
+async function checkPicked(db: ApiDeps['db'], shipment: { id: string; status: string }, picked: { sku: string; quantity: number }[]) {
+  if (shipment.status !== 'pending') throw conflict(`Shipment is already ${shipment.status}; what was picked is reported with the first picked report`);
+  const lines: { sku: string; quantity: number; kind: string }[] = await db('shipment_lines as sl').join('sales_order_lines as l', 'l.id', 'sl.order_line_id').join('products as p', 'p.id', 'l.product_id')
+    .where('sl.shipment_id', shipment.id).select('p.sku', 'sl.quantity', 'p.kind');
+  const problems: { path: string; message: string }[] = [];
+  picked.forEach((p, i) => {
+    const line = lines.find((l) => l.sku === p.sku);
+    if (picked.findIndex((q) => q.sku === p.sku) !== i) problems.push({ path: `lines.${i}.sku`, message: `${p.sku} appears twice` });
+    else if (!line) problems.push({ path: `lines.${i}.sku`, message: `${p.sku} is not on this shipment` });
+    else if (line.kind === 'kit' && p.quantity < line.quantity) problems.push({ path: `lines.${i}.sku`, message: `${p.sku} is a kit: report a short kit as failed, and count its components` });
+    else if (p.quantity > line.quantity) problems.push({ path: `lines.${i}.quantity`, message: `at most ${line.quantity}: the shipment asks ${line.quantity} of ${p.sku}` });
+  });
+  if (problems.length) throw unprocessable(`The picked lines do not fit the shipment: ${problems.map((p) => p.message).join('; ')}`, problems);
 }
