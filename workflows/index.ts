@@ -8,3 +8,4 @@ export { stockReconciliation } from './stock-reconciliation';
 export { exceptionSweep } from './exception-sweep';
 export { procureToPay } from './procure-to-pay';
 export { replenishmentPlanning } from './replenishment-planning';
+export { shippedAfterCancel } from './shipped-after-cancel';

@@ -26,7 +26,8 @@ const act = proxyActivities<Activities>({
 
 const RANK: Record<string, number> = { pending: 0, picked: 1, packed: 2, shipped: 3, delivered: 4 };
 const TERMINAL = new Set(['delivered', 'failed', 'cancelled']);
-const CANCEL_IS_A_REQUEST = 'cancel-is-a-request'; // histories from before it replay the old cancel
+const CANCEL_IS_A_REQUEST = 'cancel-is-a-request';
+const EVENT_ANSWER_WITHIN = '10 seconds'; // histories from before it replay the old cancel
 
 export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome> {
   const { orderId } = input;
@@ -38,6 +39,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   const events: { e: ShipmentEvent; seq?: number }[] = []; // seq: reported by update, which waits for its answer
   const answers = new Map<number, ShipmentEventAnswer>();
   let eventSeq = 0;
+  const awaiting = new Set<number>(); // reports whose caller still waits for the answer
   let cancelRequest = null as { reason: string } | null; // set by the cancel update
   let cancelAsked = null as { reason: string } | null; // a cancel the warehouse must answer (it is picking)
   let closing = false; // the process is ending: no more events are taken
@@ -66,10 +68,17 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   setHandler(shipmentEventUpdate, async (e) => {
     const seq = ++eventSeq;
     events.push({ e, seq });
-    await condition(() => answers.has(seq));
-    const answer = answers.get(seq)!;
+    awaiting.add(seq);
+    // Most reports are applied within a second. One that arrives while the process waits on something else
+    // (a person's decision on a failed step) is queued and applied when the process gets to it: said, not hung.
+    await condition(() => answers.has(seq), EVENT_ANSWER_WITHIN);
+    awaiting.delete(seq);
+    const answer = answers.get(seq);
     answers.delete(seq);
-    return answer;
+    return answer ?? {
+      shipmentId: e.shipmentId, applied: false, queued: true, shipmentStatus: shipments.get(e.shipmentId)?.status ?? 'unknown', orderStage: stage,
+      reason: `queued: the process is busy (${waitingFor ?? stage}) and applies it when it gets there`,
+    };
   }, {
     validator: (e) => {
       if (finished() || closing) throw new Error(`order is already ${stage}`);
@@ -117,7 +126,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   function refuseQueued(reason: string) {
     closing = true;
     for (const { e, seq } of events.splice(0)) {
-      if (seq !== undefined) answers.set(seq, { shipmentId: e.shipmentId, applied: false, shipmentStatus: shipments.get(e.shipmentId)?.status ?? 'unknown', orderStage: stage, reason });
+      if (seq !== undefined && awaiting.has(seq)) answers.set(seq, { shipmentId: e.shipmentId, applied: false, shipmentStatus: shipments.get(e.shipmentId)?.status ?? 'unknown', orderStage: stage, reason });
     }
   }
 
@@ -279,7 +288,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   if (shipments.size > 0) await enter('fulfilling');
 
   /** Applies one warehouse or carrier report; answers why not when it cannot. */
-  async function handle(e: ShipmentEvent): Promise<string | undefined> {
+  async function handle(e: ShipmentEvent, applied: () => void = () => undefined): Promise<string | undefined> {
     const s = shipments.get(e.shipmentId);
     if (!s) return 'not a shipment of this order';
     const failure = failures.get(e.shipmentId);
@@ -332,6 +341,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
       s.status = 'shipped';
       anyShipped = true;
       mark(`shipped from ${s.warehouse}${e.trackingNumber ? ` (${e.carrier ?? 'carrier'} ${e.trackingNumber})` : ''}`);
+      applied(); // the warehouse's part is booked: its answer must not wait for billing (a refused capture waits on a person)
       if (!s.free) {
         const invoice = await act.invoiceShipment({ orderId, shipmentId: e.shipmentId });
         mark(`invoiced ${invoice.number}`);
@@ -350,8 +360,13 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   async function applyEvents() {
     while (events.length > 0) {
       const { e, seq } = events.shift()!;
-      const refused = await handle(e);
-      if (seq !== undefined) answers.set(seq, { shipmentId: e.shipmentId, applied: !refused, shipmentStatus: shipments.get(e.shipmentId)?.status ?? 'unknown', orderStage: stage, ...(refused ? { reason: refused } : {}) });
+      let told = false;
+      const tell = (refused?: string) => {
+        if (seq === undefined || told || !awaiting.has(seq)) return;
+        told = true;
+        answers.set(seq, { shipmentId: e.shipmentId, applied: !refused, shipmentStatus: shipments.get(e.shipmentId)?.status ?? 'unknown', orderStage: stage, ...(refused ? { reason: refused } : {}) });
+      };
+      tell(await handle(e, () => tell()));
     }
   }
 

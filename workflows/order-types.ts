@@ -50,6 +50,7 @@ export interface ShipmentEvent {
 export interface ShipmentEventAnswer {
   shipmentId: string;
   applied: boolean;
+  queued?: boolean; // the process was busy: it applies the report when it gets there
   shipmentStatus: string;
   orderStage: OrderStatus;
   reason?: string;

@@ -5,12 +5,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inTransaction } from '../../db';
-import { allocate, applyMove, virtualLocation } from '../../db/inventory';
+import { Context } from '@temporalio/activity';
+import { allocate, applyMove, settleShortfall, virtualLocation } from '../../db/inventory';
+import { stockLostSignal } from '../../workflows/order-messages';
 import { lockCosts } from '../../db/valuation';
 import { demandOf, holdStock, lockStock } from '../inventory';
 import { postEntry } from '../../db/ledger';
 import { queueNotification } from '../../db/outbox';
 import type { ActivityDeps } from '../deps';
+import type { Tx } from '../../db';
+
+/** The stocked units a shipment's lines stand for: a kit line is its components. */
+async function componentsOf(tx: Tx, lines: { product_id: number; quantity: number }[]): Promise<{ productId: number; quantity: number }[]> {
+  const parts = new Map<number, number>();
+  for (const l of lines) {
+    const kit = await tx('kit_components').where({ kit_product_id: l.product_id }).select('component_product_id', 'quantity');
+    for (const c of kit.length ? kit : [{ component_product_id: l.product_id, quantity: 1 }]) parts.set(c.component_product_id, (parts.get(c.component_product_id) ?? 0) + c.quantity * l.quantity);
+  }
+  return [...parts].sort(([a], [b]) => a - b).map(([productId, quantity]) => ({ productId, quantity }));
+}
 
 export interface ShipmentRef {
   shipmentId: string;
@@ -134,6 +147,74 @@ export function shippingActivities({ db }: ActivityDeps) {
         const empty = !(await tx('shipment_lines').where({ shipment_id: shipment.id }).first('shipment_id'));
         await tx('shipments').where({ id: shipment.id }).update({ status: empty ? 'cancelled' : 'picked' });
         return { missingUnits, shipmentEmpty: empty };
+      });
+    },
+
+    /**
+     * A parcel of a cancelled order left after all: its units leave the books to the customer, at cost (cost of
+     * goods sold, until a person decides), and the order's lines count them as shipped. Units the released stock
+     * was promised to meanwhile are released from those orders, which re-plan. Once per shipment.
+     */
+    async bookShippedAfterCancel(input: { shipmentId: string; carrier?: string; trackingNumber?: string }): Promise<{ units: number; costOfGoods: number }> {
+      const out = await inTransaction(db, async (tx) => {
+        const shipment = await tx('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').join('warehouses as w', 'w.id', 's.warehouse_id')
+          .where('s.id', input.shipmentId).first('s.id', 's.status', 's.order_id', 's.warehouse_id', 'o.currency', 'w.code');
+        await tx('sales_orders').where({ id: shipment.order_id }).forUpdate().first('id');
+        const key = `shipped-after-cancel:${shipment.id}`;
+        const lines = await tx('shipment_lines as sl').join('sales_order_lines as l', 'l.id', 'sl.order_line_id').where('sl.shipment_id', shipment.id).select('sl.order_line_id', 'sl.quantity', 'l.product_id');
+        const units = lines.reduce((n, l) => n + l.quantity, 0);
+        if (shipment.status !== 'cancelled') {
+          const entry = await tx('journal_entries as e').join('journal_lines as l', 'l.entry_id', 'e.id').where('e.idempotency_key', key).sum({ s: 'l.debit' }).first();
+          return { units, costOfGoods: Number(entry?.s ?? 0), hurt: [] as string[] };
+        }
+        const stock = (await tx('locations').where({ warehouse_id: shipment.warehouse_id, type: 'stock' }).first('id')).id as number;
+        const customer = await virtualLocation(tx, 'customer');
+        const parts = await componentsOf(tx, lines);
+        const costs = await lockCosts(tx, parts.map((p) => p.productId));
+        const hurt: string[] = [];
+        let costOfGoods = 0;
+        for (const part of parts) {
+          const quant = await tx('quants').where({ location_id: stock, product_id: part.productId }).forUpdate().first('on_hand');
+          const leaving = Math.min(part.quantity, quant?.on_hand ?? 0); // what the books still hold; a shortfall beyond it is a count's to find
+          if (leaving <= 0) continue;
+          const sku = (await tx('products').where({ id: part.productId }).first('sku')).sku;
+          const { hurt: lost } = await settleShortfall(tx, { locationId: stock, productId: part.productId, onHand: quant.on_hand - leaving, sku, warehouse: shipment.code }, { key: `${key}:${part.productId}`, what: 'A parcel of a cancelled order was shipped', details: { shipmentId: shipment.id } });
+          hurt.push(...lost.map((h) => h.workflowId));
+          await applyMove(tx, { productId: part.productId, fromLocationId: stock, toLocationId: customer, quantity: leaving, unitCost: costs.get(part.productId)!, sourceType: 'shipment', sourceId: shipment.id, key: `${key}:${part.productId}` });
+          costOfGoods += leaving * costs.get(part.productId)!;
+        }
+        if (costOfGoods > 0) await postEntry(tx, { key, description: `Parcel ${shipment.id} shipped after its order was cancelled`, sourceType: 'shipment', sourceId: shipment.id, currency: shipment.currency, lines: [{ account: '5000', debit: costOfGoods }, { account: '1300', credit: costOfGoods }] });
+        for (const l of lines) await tx('sales_order_lines').where({ id: l.order_line_id }).update({ quantity_shipped: tx.raw('quantity_shipped + ?', [l.quantity]), quantity_cancelled: tx.raw('quantity_cancelled - ?', [l.quantity]) });
+        await tx('shipments').where({ id: shipment.id }).update({ status: 'shipped', shipped_at: tx.fn.now(), carrier: input.carrier ?? null, tracking_number: input.trackingNumber ?? null });
+        return { units, costOfGoods, hurt };
+      });
+      await Promise.allSettled(out.hurt.map((id) => Context.current().client.workflow.getHandle(id).signal(stockLostSignal)));
+      return { units: out.units, costOfGoods: out.costOfGoods };
+    },
+
+    /** The carrier brought a parcel shipped after cancel back: its units and their cost return to stock. Once per shipment. */
+    async interceptShipment(input: { shipmentId: string }): Promise<{ units: number }> {
+      return inTransaction(db, async (tx) => {
+        const shipment = await tx('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').where('s.id', input.shipmentId).first('s.id', 's.status', 's.order_id', 's.warehouse_id', 'o.currency');
+        await tx('sales_orders').where({ id: shipment.order_id }).forUpdate().first('id');
+        const lines = await tx('shipment_lines as sl').join('sales_order_lines as l', 'l.id', 'sl.order_line_id').where('sl.shipment_id', shipment.id).select('sl.order_line_id', 'sl.quantity', 'l.product_id');
+        const units = lines.reduce((n, l) => n + l.quantity, 0);
+        if (shipment.status !== 'shipped') return { units };
+        const key = `intercept:${shipment.id}`;
+        const stock = (await tx('locations').where({ warehouse_id: shipment.warehouse_id, type: 'stock' }).first('id')).id as number;
+        const customer = await virtualLocation(tx, 'customer');
+        const out = await tx('stock_moves').where('idempotency_key', 'like', `shipped-after-cancel:${shipment.id}:%`).select('product_id', 'quantity');
+        const costs = await lockCosts(tx, out.map((m) => m.product_id)); // back at today's average, as a restock is, so stock value stays on hand × average
+        let value = 0;
+        for (const m of out) {
+          const cost = costs.get(m.product_id)!;
+          await applyMove(tx, { productId: m.product_id, fromLocationId: customer, toLocationId: stock, quantity: m.quantity, unitCost: cost, sourceType: 'intercept', sourceId: shipment.id, key: `${key}:${m.product_id}` });
+          value += m.quantity * cost;
+        }
+        if (value > 0) await postEntry(tx, { key, description: `Parcel ${shipment.id} intercepted and back in stock`, sourceType: 'intercept', sourceId: shipment.id, currency: shipment.currency, lines: [{ account: '1300', debit: value }, { account: '5000', credit: value }] });
+        for (const l of lines) await tx('sales_order_lines').where({ id: l.order_line_id }).update({ quantity_shipped: tx.raw('quantity_shipped - ?', [l.quantity]), quantity_cancelled: tx.raw('quantity_cancelled + ?', [l.quantity]) });
+        await tx('shipments').where({ id: shipment.id }).update({ status: 'cancelled' });
+        return { units };
       });
     },
 

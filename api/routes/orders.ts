@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { recordOrder, orderView, OrderConflict, OrderRejected } from '../../db/sales';
 import { orderTimings } from '../../lib/config';
 import type { orderToCash } from '../../workflows/order-to-cash';
+import type { shippedAfterCancel as shippedAfterCancelWorkflow } from '../../workflows/shipped-after-cancel';
 import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventUpdate } from '../../workflows/order-messages';
 import type { OrderToCashInput, ShipmentEvent } from '../../workflows/order-types';
 import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../workflows/search-attributes';
 import type { ApiDeps } from '../deps';
-import { conflict, notFound, unprocessable } from '../errors';
+import { conflict, HttpError, notFound, unprocessable } from '../errors';
 import { ordersPlaced } from '../metrics';
 import { queryProcess, recordedProcess, startOnce, updateProcess } from '../process';
 import type { Routes } from '../route';
@@ -104,10 +105,10 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   routes.add({
     method: 'post', path: '/v1/shipments/:shipmentId/events', tag: 'Shipments', summary: 'Report warehouse or carrier progress of a shipment',
     roles: ['warehouse'], action: 'shipment.event', params: z.object({ shipmentId: z.string().max(64) }), body: ShipmentEventBody,
-    response: { status: 200, description: 'Applied by the order process (shipment status and order stage after it); 409 with the reason when refused' },
+    response: { status: 200, description: 'Applied by the order process (shipment status and order stage after it); 202 queued when the process is busy waiting on a person (it applies the report when it gets there); 409 with the reason when refused' },
     handler: async (_ctx, { params, body }) => {
       const r = await reportShipmentEvent(deps, { shipmentId: params.shipmentId, ...body }, 'api');
-      return { body: r, audit: { target: params.shipmentId, workflowId: r.workflowId } };
+      return { status: 'queued' in r ? 202 : 200, body: r, audit: { target: params.shipmentId, workflowId: r.workflowId } };
     },
   });
 
@@ -130,19 +131,47 @@ const CLOSED = ['delivered', 'failed', 'cancelled'];
 /**
  * Hands a warehouse or carrier report to the order's process and answers what it did: applied, or refused
  * with the reason (409). Shared by the warehouse API and the carrier webhook. Applied reports are recorded.
+ * A parcel of a cancelled order reported shipped is never refused: it starts its shipped-after-cancel process.
  */
-export async function reportShipmentEvent({ db, temporal }: ApiDeps, e: ShipmentEvent, source: 'api' | 'webhook') {
-  const shipment = isUuid(e.shipmentId)
-    ? await db('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').where('s.id', e.shipmentId).first('s.id', 's.status', 'o.workflow_id')
-    : undefined;
+export async function reportShipmentEvent(deps: ApiDeps, e: ShipmentEvent, source: 'api' | 'webhook') {
+  const { db, temporal } = deps;
+  const find = async () => (isUuid(e.shipmentId)
+    ? db('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').where('s.id', e.shipmentId).first('s.id', 's.status', 'o.workflow_id', 'o.id as order_id', 'o.external_ref', 'o.status as order_status')
+    : undefined) as Promise<ReportedShipment | undefined>;
+  const shipment = await find();
   if (!shipment) throw notFound(`Shipment ${e.shipmentId}`);
+  const left = e.type === 'shipped' || e.type === 'delivered';
+  if (left && leftAfterCancel(shipment)) return shippedAfterCancel(deps, shipment, e, source);
   const foundAfterAll = shipment.status === 'failed' && e.type === 'delivered'; // a lost parcel the carrier delivered after all
   if (CLOSED.includes(shipment.status) && !foundAfterAll) throw conflict(`Shipment is already ${shipment.status}`);
   if (e.lines) await checkPicked(db, shipment, e.lines);
-  const answer = await updateProcess(temporal, shipment.workflow_id, shipmentEventUpdate, e);
-  if (!answer.applied) throw conflict(`Not applied: ${answer.reason}`, [{ path: 'type', message: answer.reason ?? 'refused' }]);
+  const refused = async (reason: string) => {
+    // The order was cancelled while the report travelled: the parcel left after the cancel.
+    const now = left ? await find() : undefined;
+    if (now && leftAfterCancel(now)) return shippedAfterCancel(deps, now, e, source);
+    throw conflict(`Not applied: ${reason}`, [{ path: 'type', message: reason }]);
+  };
+  const answer = await updateProcess(temporal, shipment.workflow_id, shipmentEventUpdate, e).catch((err: unknown) => (err instanceof HttpError && err.status === 409 ? err : Promise.reject(err)));
+  if (answer instanceof HttpError) return refused(answer.message);
+  if (answer.queued || answer.applied) await db('shipment_events').insert({ shipment_id: shipment.id, type: e.type, carrier: e.carrier, tracking_number: e.trackingNumber, note: e.note, source });
+  if (answer.queued) return { shipmentId: shipment.id, accepted: true, applied: false, queued: true, reason: answer.reason, shipmentStatus: answer.shipmentStatus, orderStage: answer.orderStage as string, workflowId: shipment.workflow_id };
+  if (!answer.applied) return refused(answer.reason ?? 'refused');
+  return { shipmentId: shipment.id, accepted: true, applied: true, shipmentStatus: answer.shipmentStatus, orderStage: answer.orderStage as string, workflowId: shipment.workflow_id };
+}
+
+interface ReportedShipment { id: string; status: string; workflow_id: string; order_id: string; external_ref: string; order_status: string }
+
+/** A cancelled parcel reported as left, or a repeat for one already booked that way. */
+const leftAfterCancel = (s: ReportedShipment) => s.status === 'cancelled' || (s.order_status === 'cancelled' && ['shipped', 'delivered'].includes(s.status));
+
+async function shippedAfterCancel({ db, temporal, config }: ApiDeps, shipment: ReportedShipment, e: ShipmentEvent, source: 'api' | 'webhook') {
+  const workflowId = `shipped-after-cancel-${shipment.id}`;
+  await startOnce<typeof shippedAfterCancelWorkflow>(temporal, 'shippedAfterCancel', {
+    taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId,
+    args: [{ shipmentId: shipment.id, orderId: shipment.order_id, externalRef: shipment.external_ref, carrier: e.carrier, trackingNumber: e.trackingNumber }],
+  });
   await db('shipment_events').insert({ shipment_id: shipment.id, type: e.type, carrier: e.carrier, tracking_number: e.trackingNumber, note: e.note, source });
-  return { shipmentId: shipment.id as string, accepted: true, applied: true, shipmentStatus: answer.shipmentStatus, orderStage: answer.orderStage, workflowId: shipment.workflow_id as string };
+  return { shipmentId: shipment.id, accepted: true, applied: true, shipmentStatus: 'shipped_after_cancel', orderStage: shipment.order_status, workflowId };
 }
 
 /** A short pick is checked against the shipment before the process sees it: a person's typo must not write anything off. */
