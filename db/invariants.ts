@@ -4,6 +4,7 @@
  * `npm run check:invariants` against any database (DATABASE_URL).
  */
 import type { Db } from './index';
+import { ACCOUNT } from './ledger';
 import type { Orphan, OrphanKind } from './orphans';
 
 export interface InvariantResult {
@@ -88,20 +89,20 @@ const CHECKS: { name: string; sql: string }[] = [
     name: 'stock valuation (on hand × average cost) equals the inventory account',
     sql: `WITH valuation AS (
             SELECT COALESCE(SUM(q.on_hand::numeric * p.cost), 0) AS value FROM quants q JOIN locations l ON l.id = q.location_id AND l.internal JOIN products p ON p.id = q.product_id),
-          account AS (SELECT COALESCE(SUM(debit - credit), 0) AS balance FROM journal_lines WHERE account_code = '1300')
+          account AS (SELECT COALESCE(SUM(debit - credit), 0) AS balance FROM journal_lines WHERE account_code = '${ACCOUNT.inventory}')
           SELECT v.value, a.balance FROM valuation v, account a WHERE v.value <> a.balance`,
   },
   {
     name: 'goods received not invoiced equals received-but-unbilled purchase lines at order price',
     sql: `WITH lines AS (SELECT COALESCE(SUM((received_qty - billed_qty)::numeric * unit_price), 0) AS value FROM purchase_order_lines),
-          account AS (SELECT COALESCE(SUM(credit - debit), 0) AS balance FROM journal_lines WHERE account_code = '2050')
+          account AS (SELECT COALESCE(SUM(credit - debit), 0) AS balance FROM journal_lines WHERE account_code = '${ACCOUNT.goodsReceivedNotInvoiced}')
           SELECT l.value, a.balance FROM lines l, account a WHERE l.value <> a.balance`,
   },
   {
     name: 'accounts payable equals open posted bills (bills − credit notes − payments)',
     sql: `WITH bills AS (SELECT COALESCE(SUM(CASE kind WHEN 'bill' THEN total ELSE -total END), 0) AS value FROM vendor_bills WHERE posted_at IS NOT NULL),
           paid AS (SELECT COALESCE(SUM(amount), 0) AS value FROM supplier_payments),
-          account AS (SELECT COALESCE(SUM(credit - debit), 0) AS balance FROM journal_lines WHERE account_code = '2000')
+          account AS (SELECT COALESCE(SUM(credit - debit), 0) AS balance FROM journal_lines WHERE account_code = '${ACCOUNT.payables}')
           SELECT b.value - p.value AS open_bills, a.balance FROM bills b, paid p, account a WHERE b.value - p.value <> a.balance`,
   },
   {

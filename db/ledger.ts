@@ -3,6 +3,13 @@ import type { Tx } from './index';
 
 export type AccountCode = '1000' | '1100' | '1200' | '1300' | '2000' | '2050' | '2100' | '3000' | '4000' | '4100' | '5000' | '5100' | '5200';
 
+/** The chart of accounts by name (the rows are seeded by the accounting migrations): postings say what they book. */
+export const ACCOUNT = {
+  bank: '1000', paymentClearing: '1100', receivables: '1200', inventory: '1300',
+  payables: '2000', goodsReceivedNotInvoiced: '2050', taxPayable: '2100', openingEquity: '3000',
+  revenue: '4000', shippingIncome: '4100', costOfGoodsSold: '5000', inventoryLoss: '5100', purchasePriceVariance: '5200',
+} as const satisfies Record<string, AccountCode>;
+
 export interface JournalLine {
   account: AccountCode;
   debit?: number;

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Tx } from './index';
-import { postEntry } from './ledger';
+import { ACCOUNT, postEntry } from './ledger';
 
 /** The current average cost of each product, locked so a receipt cannot change it under us. */
 export async function lockCosts(tx: Tx, productIds: number[]): Promise<Map<number, number>> {
@@ -55,7 +55,7 @@ export async function setCost(tx: Tx, productId: number, newCost: number, curren
   const key = `revaluation:${productId}:${randomUUID()}`;
   await postEntry(tx, {
     key, description: `Revaluation of ${onHand} x ${product.sku}: cost ${product.cost} → ${newCost}`, sourceType: 'revaluation', sourceId: String(productId), currency,
-    lines: change > 0 ? [{ account: '1300', debit: change }, { account: '5100', credit: change }] : [{ account: '5100', debit: -change }, { account: '1300', credit: -change }],
+    lines: change > 0 ? [{ account: ACCOUNT.inventory, debit: change }, { account: ACCOUNT.inventoryLoss, credit: change }] : [{ account: ACCOUNT.inventoryLoss, debit: -change }, { account: ACCOUNT.inventory, credit: -change }],
   });
   return change;
 }

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inTransaction } from '../../db';
-import { postEntry } from '../../db/ledger';
+import { ACCOUNT, postEntry } from '../../db/ledger';
 import { shareOf, taxOn } from '../../lib/money';
 import type { ActivityDeps } from '../deps';
 
@@ -59,10 +59,10 @@ export function accountingActivities({ db }: ActivityDeps) {
         await postEntry(tx, {
           key: `invoice:${id}`, description: `Invoice ${number}`, sourceType: 'invoice', sourceId: id, currency: order.currency,
           lines: [
-            { account: '1200', debit: total },
-            { account: '4000', credit: goods },
-            { account: '4100', credit: shipping },
-            { account: '2100', credit: tax },
+            { account: ACCOUNT.receivables, debit: total },
+            { account: ACCOUNT.revenue, credit: goods },
+            { account: ACCOUNT.shippingIncome, credit: shipping },
+            { account: ACCOUNT.taxPayable, credit: tax },
           ],
         });
         return { invoiceId: id, number, total };

@@ -7,7 +7,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { randomUUID } from 'node:crypto';
 import { inTransaction } from '../../db';
-import { postEntry } from '../../db/ledger';
+import { ACCOUNT, postEntry } from '../../db/ledger';
 import { queueNotification } from '../../db/outbox';
 import type { ActivityDeps } from '../deps';
 import type { RiskVerdict } from './provider';
@@ -72,7 +72,7 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
         await tx('invoices').where({ id: invoice.id }).update({ status: 'paid' });
         await postEntry(tx, {
           key: `capture:${key}`, description: `Payment captured for invoice ${invoice.number}`, sourceType: 'payment', sourceId: inserted[0].id, currency: invoice.currency,
-          lines: [{ account: '1100', debit: invoice.total }, { account: '1200', credit: invoice.total }],
+          lines: [{ account: ACCOUNT.paymentClearing, debit: invoice.total }, { account: ACCOUNT.receivables, credit: invoice.total }],
         });
       });
       return { captured: invoice.total };

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { inTransaction, Tx } from '../../db';
-import { postEntry } from '../../db/ledger';
+import { ACCOUNT, postEntry } from '../../db/ledger';
 import { queueNotification, raiseException } from '../../db/outbox';
 import type { ActivityDeps } from '../deps';
 
@@ -66,7 +66,7 @@ async function recordIntent(tx: Tx, scope: RefundScope, requested: number): Prom
   });
   await postEntry(tx, {
     key: `credit-note:${creditNoteId}`, description: `Credit note ${number} for ${what.label}`, sourceType: 'credit_note', sourceId: creditNoteId, currency: what.currency,
-    lines: [{ account: '4000', debit: net }, { account: '2100', debit: total - net }, { account: '1200', credit: total }],
+    lines: [{ account: ACCOUNT.revenue, debit: net }, { account: ACCOUNT.taxPayable, debit: total - net }, { account: ACCOUNT.receivables, credit: total }],
   });
   await tx('payments').insert(takes.map((t) => ({
     id: randomUUID(), order_id: what.orderId, kind: 'refund', amount: t.amount, currency: what.currency, status: 'pending', provider: t.capture.provider,
@@ -97,7 +97,7 @@ export function refundActivities({ db, payments }: ActivityDeps) {
         if (updated === 0) return;
         await postEntry(tx, {
           key: `refund:${row.idempotency_key}`, description: `Refund paid out (${row.idempotency_key})`, sourceType: 'payment', sourceId: row.id, currency: row.currency,
-          lines: [{ account: '1200', debit: row.amount }, { account: '1100', credit: row.amount }],
+          lines: [{ account: ACCOUNT.receivables, debit: row.amount }, { account: ACCOUNT.paymentClearing, credit: row.amount }],
         });
       });
     }

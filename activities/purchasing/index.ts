@@ -13,7 +13,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { inTransaction, Tx } from '../../db';
 import { applyMove, ordersWaitingFor, virtualLocation } from '../../db/inventory';
-import { JournalLine, postEntry } from '../../db/ledger';
+import { ACCOUNT, JournalLine, postEntry } from '../../db/ledger';
 import { averageIn, lockCosts } from '../../db/valuation';
 import { formatMoney } from '../../lib/money';
 import type { BillInput, BillLine, BillResult, PurchaseDecision, PurchaseLine, ReceiptResult } from '../../workflows/purchase-types';
@@ -63,24 +63,24 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
     const net = netOfCreditNote(billLines, creditLines);
     for (const b of billLines) {
       const o = orderLines.find((l) => l.sku === b.sku)!;
-      lines.push({ account: '2050', debit: b.quantity * Number(o.unit_price) });
+      lines.push({ account: ACCOUNT.goodsReceivedNotInvoiced, debit: b.quantity * Number(o.unit_price) });
       const variance = b.quantity * (b.unitPrice - Number(o.unit_price));
-      lines.push(variance >= 0 ? { account: '5200', debit: variance } : { account: '5200', credit: -variance });
+      lines.push(variance >= 0 ? { account: ACCOUNT.purchasePriceVariance, debit: variance } : { account: ACCOUNT.purchasePriceVariance, credit: -variance });
       await tx('purchase_order_lines').where({ id: o.id }).update({ billed_qty: o.billed_qty + net.find((n) => n.sku === b.sku)!.quantity });
     }
-    lines.push({ account: '2100', debit: Number(bill.tax) }, { account: '2000', credit: Number(bill.total) });
+    lines.push({ account: ACCOUNT.taxPayable, debit: Number(bill.tax) }, { account: ACCOUNT.payables, credit: Number(bill.total) });
     await postEntry(tx, { key: `vendor-bill:${billId}`, description: `Vendor bill ${bill.supplier_invoice_ref} for ${po.number}`, sourceType: 'vendor_bill', sourceId: billId, currency: bill.currency, lines });
     if (credit) {
-      const back: JournalLine[] = [{ account: '2000', debit: Number(credit.total) }, { account: '2100', credit: Number(credit.tax) }];
+      const back: JournalLine[] = [{ account: ACCOUNT.payables, debit: Number(credit.total) }, { account: ACCOUNT.taxPayable, credit: Number(credit.tax) }];
       for (const c of creditLines) {
         const o = orderLines.find((l) => l.sku === c.sku)!;
         const billed = billLines.find((b) => b.sku === c.sku);
         if (billed && c.unitPrice === billed.unitPrice) {
-          back.push({ account: '2050', credit: c.quantity * Number(o.unit_price) });
+          back.push({ account: ACCOUNT.goodsReceivedNotInvoiced, credit: c.quantity * Number(o.unit_price) });
           const variance = c.quantity * (c.unitPrice - Number(o.unit_price));
-          back.push(variance >= 0 ? { account: '5200', credit: variance } : { account: '5200', debit: -variance });
+          back.push(variance >= 0 ? { account: ACCOUNT.purchasePriceVariance, credit: variance } : { account: ACCOUNT.purchasePriceVariance, debit: -variance });
         } else {
-          back.push({ account: '5200', credit: c.quantity * c.unitPrice });
+          back.push({ account: ACCOUNT.purchasePriceVariance, credit: c.quantity * c.unitPrice });
         }
       }
       await postEntry(tx, { key: `vendor-credit-note:${credit.id}`, description: `Supplier credit note ${credit.supplier_invoice_ref} for ${bill.supplier_invoice_ref}`, sourceType: 'vendor_bill', sourceId: credit.id, currency: credit.currency, lines: back });
@@ -186,8 +186,8 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
           });
           if (intoStock > 0) await move(stock.id, intoStock, 'stock');
           if (held > 0) await move(quarantine.id, held, 'quarantine');
-          journal.push({ account: '1300', debit: avg.inventoryDebit }, { account: '2050', credit: r.quantity * price });
-          if (avg.residual !== 0) journal.push(avg.residual > 0 ? { account: '5100', debit: avg.residual } : { account: '5100', credit: -avg.residual });
+          journal.push({ account: ACCOUNT.inventory, debit: avg.inventoryDebit }, { account: ACCOUNT.goodsReceivedNotInvoiced, credit: r.quantity * price });
+          if (avg.residual !== 0) journal.push(avg.residual > 0 ? { account: ACCOUNT.inventoryLoss, debit: avg.residual } : { account: ACCOUNT.inventoryLoss, credit: -avg.residual });
           await tx('purchase_order_lines').where({ id: line.id }).update({ received_qty: line.received_qty + r.quantity, quarantined_qty: line.quarantined_qty + held });
           line.received_qty += r.quantity;
           line.quarantined_qty += held;
@@ -222,8 +222,8 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
           } else {
             const atOrderPrice = l.quarantined_qty * Number(l.unit_price);
             const atCost = l.quarantined_qty * cost;
-            journal.push({ account: '2050', debit: atOrderPrice }, { account: '1300', credit: atCost });
-            if (atCost !== atOrderPrice) journal.push(atCost > atOrderPrice ? { account: '5200', debit: atCost - atOrderPrice } : { account: '5200', credit: atOrderPrice - atCost });
+            journal.push({ account: ACCOUNT.goodsReceivedNotInvoiced, debit: atOrderPrice }, { account: ACCOUNT.inventory, credit: atCost });
+            if (atCost !== atOrderPrice) journal.push(atCost > atOrderPrice ? { account: ACCOUNT.purchasePriceVariance, debit: atCost - atOrderPrice } : { account: ACCOUNT.purchasePriceVariance, credit: atOrderPrice - atCost });
             await tx('purchase_order_lines').where({ id: l.id }).update({ quarantined_qty: 0, received_qty: l.received_qty - l.quarantined_qty });
           }
         }
@@ -313,7 +313,7 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
       await inTransaction(db, async (tx) => {
         const inserted = await tx('supplier_payments').insert({ id: bill.id, bill_id: bill.id, amount, bank_reference: bankReference }).onConflict('bill_id').ignore().returning('id');
         if (inserted.length === 0) return;
-        await postEntry(tx, { key: `supplier-payment:${bill.id}`, description: `Payment of ${bill.supplier_invoice_ref} (${bill.number})`, sourceType: 'supplier_payment', sourceId: bill.id, currency: bill.currency, lines: [{ account: '2000', debit: amount }, { account: '1000', credit: amount }] });
+        await postEntry(tx, { key: `supplier-payment:${bill.id}`, description: `Payment of ${bill.supplier_invoice_ref} (${bill.number})`, sourceType: 'supplier_payment', sourceId: bill.id, currency: bill.currency, lines: [{ account: ACCOUNT.payables, debit: amount }, { account: ACCOUNT.bank, credit: amount }] });
         await tx('vendor_bills').where({ id: bill.id }).update({ status: 'paid' });
       });
       return { amount, bankReference };

@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { inTransaction, Db, Tx } from '../../db';
 import { applyMove, ordersWaitingFor, virtualLocation } from '../../db/inventory';
 import { lockCosts } from '../../db/valuation';
-import { postEntry } from '../../db/ledger';
+import { ACCOUNT, postEntry } from '../../db/ledger';
 import { NewException, queueNotification, raiseException } from '../../db/outbox';
 import { recordOrder } from '../../db/sales';
 import { shareOf } from '../../lib/money';
@@ -114,7 +114,7 @@ export function returnActivities({ db }: ActivityDeps) {
         await tx('return_receipts').insert({ id: input.receiptId, return_id: r.id, warehouse_id: warehouseId, lines: JSON.stringify(input.lines) });
         await postEntry(tx, {
           key: `return-receipt:${input.receiptId}`, description: `Goods returned under ${r.rma_number}`, sourceType: 'return_receipt', sourceId: input.receiptId, currency: r.currency,
-          lines: [{ account: '1300', debit: value }, { account: '5000', credit: value }],
+          lines: [{ account: ACCOUNT.inventory, debit: value }, { account: ACCOUNT.costOfGoodsSold, credit: value }],
         });
         const t = await totals();
         await tx('returns').where({ id: r.id }).update({ status: t.received === t.expected ? 'received' : 'partially_received', updated_at: tx.fn.now() });
@@ -145,7 +145,7 @@ export function returnActivities({ db }: ActivityDeps) {
           await applyMove(tx, { productId: line.product_id, fromLocationId: from, toLocationId: to, quantity: got.quantity, unitCost: costs.get(line.product_id)!, sourceType: 'return_inspection', sourceId: r.id, key });
           if (disposition === 'scrap') {
             const loss = got.quantity * costs.get(line.product_id)!;
-            await postEntry(tx, { key, description: `Scrapped ${got.quantity} x ${line.sku} from ${r.rma_number}`, sourceType: 'return_inspection', sourceId: r.id, currency: r.currency, lines: [{ account: '5100', debit: loss }, { account: '1300', credit: loss }] });
+            await postEntry(tx, { key, description: `Scrapped ${got.quantity} x ${line.sku} from ${r.rma_number}`, sourceType: 'return_inspection', sourceId: r.id, currency: r.currency, lines: [{ account: ACCOUNT.inventoryLoss, debit: loss }, { account: ACCOUNT.inventory, credit: loss }] });
           }
           if (disposition === 'restock') for (const id of await ordersWaitingFor(tx, line.product_id)) waiting.add(id);
           await tx('return_inspections').insert({ id: uuidFrom(`${input.inspectionId}:${i}`), return_line_id: line.id, quantity: got.quantity, condition: got.condition, disposition });

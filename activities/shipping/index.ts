@@ -10,7 +10,7 @@ import { allocate, applyMove, settleShortfall, virtualLocation } from '../../db/
 import { stockLostSignal } from '../../workflows/order-messages';
 import { lockCosts } from '../../db/valuation';
 import { demandOf, holdStock, lockStock } from '../inventory';
-import { postEntry } from '../../db/ledger';
+import { ACCOUNT, postEntry } from '../../db/ledger';
 import { queueNotification } from '../../db/outbox';
 import type { ActivityDeps } from '../deps';
 import type { Tx } from '../../db';
@@ -142,7 +142,7 @@ export function shippingActivities({ db }: ActivityDeps) {
           value += missing * costs.get(line.product_id)!;
         }
         if (value > 0) {
-          await postEntry(tx, { key, description: `Short pick on shipment ${shipment.id}: ${missingUnits} unit(s) not on the shelf`, sourceType: 'short_pick', sourceId: shipment.id, currency: shipment.currency, lines: [{ account: '5100', debit: value }, { account: '1300', credit: value }] });
+          await postEntry(tx, { key, description: `Short pick on shipment ${shipment.id}: ${missingUnits} unit(s) not on the shelf`, sourceType: 'short_pick', sourceId: shipment.id, currency: shipment.currency, lines: [{ account: ACCOUNT.inventoryLoss, debit: value }, { account: ACCOUNT.inventory, credit: value }] });
         }
         const empty = !(await tx('shipment_lines').where({ shipment_id: shipment.id }).first('shipment_id'));
         await tx('shipments').where({ id: shipment.id }).update({ status: empty ? 'cancelled' : 'picked' });
@@ -183,7 +183,7 @@ export function shippingActivities({ db }: ActivityDeps) {
           await applyMove(tx, { productId: part.productId, fromLocationId: stock, toLocationId: customer, quantity: leaving, unitCost: costs.get(part.productId)!, sourceType: 'shipment', sourceId: shipment.id, key: `${key}:${part.productId}` });
           costOfGoods += leaving * costs.get(part.productId)!;
         }
-        if (costOfGoods > 0) await postEntry(tx, { key, description: `Parcel ${shipment.id} shipped after its order was cancelled`, sourceType: 'shipment', sourceId: shipment.id, currency: shipment.currency, lines: [{ account: '5000', debit: costOfGoods }, { account: '1300', credit: costOfGoods }] });
+        if (costOfGoods > 0) await postEntry(tx, { key, description: `Parcel ${shipment.id} shipped after its order was cancelled`, sourceType: 'shipment', sourceId: shipment.id, currency: shipment.currency, lines: [{ account: ACCOUNT.costOfGoodsSold, debit: costOfGoods }, { account: ACCOUNT.inventory, credit: costOfGoods }] });
         for (const l of lines) await tx('sales_order_lines').where({ id: l.order_line_id }).update({ quantity_shipped: tx.raw('quantity_shipped + ?', [l.quantity]), quantity_cancelled: tx.raw('quantity_cancelled - ?', [l.quantity]) });
         await tx('shipments').where({ id: shipment.id }).update({ status: 'shipped', shipped_at: tx.fn.now(), carrier: input.carrier ?? null, tracking_number: input.trackingNumber ?? null });
         return { units, costOfGoods, hurt };
@@ -211,7 +211,7 @@ export function shippingActivities({ db }: ActivityDeps) {
           await applyMove(tx, { productId: m.product_id, fromLocationId: customer, toLocationId: stock, quantity: m.quantity, unitCost: cost, sourceType: 'intercept', sourceId: shipment.id, key: `${key}:${m.product_id}` });
           value += m.quantity * cost;
         }
-        if (value > 0) await postEntry(tx, { key, description: `Parcel ${shipment.id} intercepted and back in stock`, sourceType: 'intercept', sourceId: shipment.id, currency: shipment.currency, lines: [{ account: '1300', debit: value }, { account: '5000', credit: value }] });
+        if (value > 0) await postEntry(tx, { key, description: `Parcel ${shipment.id} intercepted and back in stock`, sourceType: 'intercept', sourceId: shipment.id, currency: shipment.currency, lines: [{ account: ACCOUNT.inventory, debit: value }, { account: ACCOUNT.costOfGoodsSold, credit: value }] });
         for (const l of lines) await tx('sales_order_lines').where({ id: l.order_line_id }).update({ quantity_shipped: tx.raw('quantity_shipped - ?', [l.quantity]), quantity_cancelled: tx.raw('quantity_cancelled + ?', [l.quantity]) });
         await tx('shipments').where({ id: shipment.id }).update({ status: 'cancelled' });
         return { units };
@@ -284,7 +284,7 @@ export function shippingActivities({ db }: ActivityDeps) {
         });
         await postEntry(tx, {
           key: cogsKey, description: `Cost of goods shipped (shipment ${shipment.id})`, sourceType: 'shipment', sourceId: shipment.id, currency: shipment.currency,
-          lines: [{ account: '5000', debit: costOfGoods }, { account: '1300', credit: costOfGoods }],
+          lines: [{ account: ACCOUNT.costOfGoodsSold, debit: costOfGoods }, { account: ACCOUNT.inventory, credit: costOfGoods }],
         });
         return { costOfGoods };
       });

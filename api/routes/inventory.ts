@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { inTransaction } from '../../db';
 import { applyMove, ordersWaitingFor, settleShortfall, stockPosition, virtualLocation } from '../../db/inventory';
-import { postEntry } from '../../db/ledger';
+import { ACCOUNT, postEntry } from '../../db/ledger';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
 import { nudgeBackorders, replan } from '../process';
@@ -50,7 +50,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
           await postEntry(tx, {
             key: `adjustment:${adjustmentId}`, description: `Cycle count ${body.warehouse} ${body.sku}: ${body.reason}`, sourceType: 'adjustment', sourceId: adjustmentId,
             currency: config.BASE_CURRENCY,
-            lines: difference > 0 ? [{ account: '1300', debit: value }, { account: '5100', credit: value }] : [{ account: '5100', debit: value }, { account: '1300', credit: value }],
+            lines: difference > 0 ? [{ account: ACCOUNT.inventory, debit: value }, { account: ACCOUNT.inventoryLoss, credit: value }] : [{ account: ACCOUNT.inventoryLoss, debit: value }, { account: ACCOUNT.inventory, credit: value }],
           });
         }
         const waiting = difference > 0 ? await ordersWaitingFor(tx, product.id) : [];
@@ -97,7 +97,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
           const value = body.quantity * product.cost;
           await postEntry(tx, {
             key: `transfer:${moveId}`, description: `${body.quantity} x ${body.sku} from ${body.warehouse} ${body.from} to ${body.to}: ${body.reason}`, sourceType: 'transfer', sourceId: moveId,
-            currency: config.BASE_CURRENCY, lines: [{ account: '5100', debit: value }, { account: '1300', credit: value }],
+            currency: config.BASE_CURRENCY, lines: [{ account: ACCOUNT.inventoryLoss, debit: value }, { account: ACCOUNT.inventory, credit: value }],
           });
         }
         await tx('stock_transfers').insert({ id: moveId, warehouse_id: warehouse.id, product_id: product.id, from_type: body.from, to_type: body.to, quantity: body.quantity, reason: body.reason, moved_by: principal.name });

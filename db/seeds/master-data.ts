@@ -1,7 +1,7 @@
 /** Building blocks for master data, shared by the demo seed, tests and benchmarks. All idempotent. */
 import { inTransaction, Db } from '../index';
 import { applyMove, virtualLocation } from '../inventory';
-import { postEntry } from '../ledger';
+import { ACCOUNT, postEntry } from '../ledger';
 
 export const WAREHOUSE_LOCATIONS = ['stock', 'returns', 'quarantine', 'repair'] as const;
 
@@ -42,7 +42,7 @@ export async function receiveOpeningStock(db: Db, warehouse: string, sku: string
     const key = `opening:${warehouse}:${sku}`;
     const applied = await applyMove(tx, { productId: product.id, fromLocationId: await virtualLocation(tx, 'supplier'), toLocationId: location.id, quantity, unitCost: product.cost, sourceType: 'opening', sourceId: key, key });
     if (applied) {
-      await postEntry(tx, { key, description: `Opening stock ${warehouse} ${sku}`, sourceType: 'opening', sourceId: key, currency, lines: [{ account: '1300', debit: quantity * product.cost }, { account: '3000', credit: quantity * product.cost }] });
+      await postEntry(tx, { key, description: `Opening stock ${warehouse} ${sku}`, sourceType: 'opening', sourceId: key, currency, lines: [{ account: ACCOUNT.inventory, debit: quantity * product.cost }, { account: ACCOUNT.openingEquity, credit: quantity * product.cost }] });
     }
   });
 }
