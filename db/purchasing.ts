@@ -2,7 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, Tx } from './index';
 
-export const purchaseWorkflowId = (number: string) => `po-${number}`;
+import { purchaseWorkflowId } from '../contracts/workflow-ids';
+
+export { purchaseWorkflowId };
 
 export interface NewPurchaseOrder {
   supplierId: number;

@@ -21,7 +21,9 @@ export interface NewReturn {
   note?: string;
 }
 
-export const returnWorkflowId = (returnId: string) => `return-${returnId}`;
+import { returnWorkflowId } from '../contracts/workflow-ids';
+
+export { returnWorkflowId };
 
 export async function requestReturn(db: Db, r: NewReturn, now = new Date(), requestKey?: string): Promise<{ returnId: string; workflowId: string }> {
   return inTransaction(db, async (tx) => {

@@ -35,7 +35,9 @@ export class OrderConflict extends Error {
   }
 }
 
-export const orderWorkflowId = (channel: string, externalRef: string) => `order-${channel}-${externalRef}`;
+import { orderWorkflowId } from '../contracts/workflow-ids';
+
+export { orderWorkflowId };
 
 export async function taxRate(db: Db, country: string, region?: string): Promise<number> {
   const rows = await db('tax_rates').where({ country }).whereIn('region', ['', region ?? '']);

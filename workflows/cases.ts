@@ -4,6 +4,7 @@ import type { Duration } from '@temporalio/common';
 import { exceptionCase } from './exception-case';
 import { causeGoneSignal } from './exception-messages';
 import type { CaseOutcome } from './exception-types';
+import { caseWorkflowId } from '../contracts/workflow-ids';
 
 export interface OpenedCase {
   exceptionId: string;
@@ -18,7 +19,7 @@ export async function openCase(c: {
 }): Promise<OpenedCase> {
   const exceptionId = uuid4();
   const child = await startChild(exceptionCase, {
-    workflowId: `exception-${exceptionId}`,
+    workflowId: caseWorkflowId(exceptionId),
     parentClosePolicy: 'ABANDON', // a case is its own record: it outlives the process that opened it
     args: [{ exceptionId, ...c, waitingWorkflowId: workflowInfo().workflowId }],
   });

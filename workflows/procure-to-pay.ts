@@ -20,6 +20,7 @@ import { openCase } from './cases';
 import { stockAvailableSignal } from './order-messages';
 import { purchaseBillUpdate, purchaseDecisionUpdate, purchaseProcessQuery, purchaseReceiptUpdate } from './purchase-messages';
 import type { BillResult, PurchaseDecision, PurchaseInput, PurchaseStage } from './purchase-types';
+import { purchaseWorkflowId } from '../contracts/workflow-ids';
 
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -204,7 +205,7 @@ export async function procureToPay(input: PurchaseInput): Promise<{ status: Purc
   if (facts.needsApproval) {
     awaitingDecision = true; // before the inbox shows it: whoever sees it can decide at once
     const { approvalId } = await act.requestApproval({
-      key: `po:${poId}:approval`, kind: 'purchase_order', subjectType: 'purchase_order', subjectId: poId, workflowId: `po-${input.number}`,
+      key: `po:${poId}:approval`, kind: 'purchase_order', subjectType: 'purchase_order', subjectId: poId, workflowId: purchaseWorkflowId(input.number),
       amount: facts.total, currency: facts.currency, reason: facts.reason, slaMs: msToNumber(policy.approvalSla),
     });
     if (!(await until('an approver\'s decision', () => decision !== null, msToNumber(policy.approvalSla)))) {

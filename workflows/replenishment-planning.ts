@@ -9,6 +9,7 @@ import type { Activities } from '../activities';
 import type { PlanResult } from '../activities/purchasing/planner';
 import { procureToPay } from './procure-to-pay';
 import type { ReplenishmentInput } from './purchase-types';
+import { purchaseWorkflowId } from '../contracts/workflow-ids';
 
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes', // a whole catalogue in one transaction
@@ -19,7 +20,7 @@ export async function replenishmentPlanning(input: ReplenishmentInput): Promise<
   const plan = await act.planReplenishment({ runId: input.runId ?? uuid4(), trigger: input.trigger });
   for (const po of plan.purchaseOrders) {
     await startChild(procureToPay, {
-      workflowId: `po-${po.number}`,
+      workflowId: purchaseWorkflowId(po.number),
       parentClosePolicy: 'ABANDON',
       args: [{ poId: po.poId, number: po.number, policy: input.policy }],
     });

@@ -18,6 +18,7 @@ import { orderToCash } from './order-to-cash';
 import { decideUpdate, inspectUpdate, receiveUpdate, returnProcessQuery } from './return-messages';
 import type { InspectionLine, RefundDecision, ReturnInput, ReturnStatus } from './return-types';
 import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from './search-attributes';
+import { orderWorkflowId, returnWorkflowId } from '../contracts/workflow-ids';
 
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -107,7 +108,7 @@ export async function returnToRefund(input: ReturnInput): Promise<{ status: Retu
     decision = null;
     awaited = { amount, currency };
     const { approvalId } = await act.requestApproval({
-      key: `return:${returnId}:${round}`, kind: 'refund', subjectType: 'return', subjectId: returnId, workflowId: `return-${returnId}`,
+      key: `return:${returnId}:${round}`, kind: 'refund', subjectType: 'return', subjectId: returnId, workflowId: returnWorkflowId(returnId),
       amount, currency, reason, slaMs: msToNumber(policy.approvalSla),
     });
     await enter('awaiting_decision');
@@ -168,7 +169,7 @@ export async function returnToRefund(input: ReturnInput): Promise<{ status: Retu
 
   // 3. Inspection of everything that arrived.
   await waitWithSla('inspection of the received goods (warehouse)', () => inspected >= received, policy.inspectionSla, () =>
-    act.openException({ key: `inspection_overdue:${returnId}`, type: 'inspection_overdue', subjectType: 'return', subjectId: returnId, workflowId: `return-${returnId}`, summary: `Return ${auth.rmaNumber}: ${received - inspected} received unit(s) not inspected within the SLA` }));
+    act.openException({ key: `inspection_overdue:${returnId}`, type: 'inspection_overdue', subjectType: 'return', subjectId: returnId, workflowId: returnWorkflowId(returnId), summary: `Return ${auth.rmaNumber}: ${received - inspected} received unit(s) not inspected within the SLA` }));
   await enter('inspected');
 
   // 4. Refund, or a replacement.
@@ -177,7 +178,7 @@ export async function returnToRefund(input: ReturnInput): Promise<{ status: Retu
   stage = 'replacement_ordered';
   mark(`replacement order ${replacement.externalRef}`);
   const outcome = await executeChild(orderToCash, {
-    workflowId: `order-${replacement.channel}-${replacement.externalRef}`,
+    workflowId: orderWorkflowId(replacement.channel, replacement.externalRef),
     args: [{ ...replacement, timings: policy.orderTimings }],
     typedSearchAttributes: [
       { key: OrderIdKey, value: replacement.orderId }, { key: ChannelKey, value: replacement.channel },

@@ -8,6 +8,7 @@ import { findOrphans } from '../../lib/processes';
 import { queueNotification } from '../../db/outbox';
 import type { ExceptionCaseInput, ExceptionResolution } from '../../workflows/exception-types';
 import type { ActivityDeps } from '../deps';
+import { caseWorkflowId } from '../../contracts/workflow-ids';
 
 const SEVERITY_UP: Record<string, string> = { low: 'medium', medium: 'high', high: 'critical', critical: 'critical' };
 const QUEUE_AT_LEVEL = ['', 'supervisors', 'management'];
@@ -34,7 +35,7 @@ export function exceptionActivities({ db }: ActivityDeps) {
       await db('exceptions')
         .insert({
           id: input.exceptionId, idempotency_key: input.key, type: input.type, severity: kind.severity, queue: kind.queue,
-          subject_type: input.subjectType, subject_id: input.subjectId, workflow_id: input.waitingWorkflowId ?? null, case_workflow_id: `exception-${input.exceptionId}`,
+          subject_type: input.subjectType, subject_id: input.subjectId, workflow_id: input.waitingWorkflowId ?? null, case_workflow_id: caseWorkflowId(input.exceptionId),
           summary: input.summary, details: JSON.stringify(input.details ?? {}), sla_due_at: new Date(Date.now() + msToNumber(sla)),
         })
         .onConflict('idempotency_key')

@@ -13,6 +13,7 @@ import { ordersPlaced } from '../metrics';
 import { queryProcess, recordedProcess, startOnce, updateProcess } from '../process';
 import type { Routes } from '../route';
 import { Address, CancelOrder, OrderCreated, OrderParams, PlaceOrder, ReviewDecision, ShipmentEventBody, ShipmentListQuery, isUuid } from '../schemas';
+import { shippedAfterCancelWorkflowId } from '../../contracts/workflow-ids';
 
 export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   const { db, temporal, config } = deps;
@@ -165,7 +166,7 @@ interface ReportedShipment { id: string; status: string; workflow_id: string; or
 const leftAfterCancel = (s: ReportedShipment) => s.status === 'cancelled' || (s.order_status === 'cancelled' && ['shipped', 'delivered'].includes(s.status));
 
 async function shippedAfterCancel({ db, temporal, config }: ApiDeps, shipment: ReportedShipment, e: ShipmentEvent, source: 'api' | 'webhook') {
-  const workflowId = `shipped-after-cancel-${shipment.id}`;
+  const workflowId = shippedAfterCancelWorkflowId(shipment.id);
   await startOnce<typeof shippedAfterCancelWorkflow>(temporal, 'shippedAfterCancel', {
     taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId,
     args: [{ shipmentId: shipment.id, orderId: shipment.order_id, externalRef: shipment.external_ref, carrier: e.carrier, trackingNumber: e.trackingNumber }],

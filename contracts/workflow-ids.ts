@@ -1,0 +1,9 @@
+/**
+ * Every process's workflow id, spelled once. The id is how the API, the activities, the sweep and an engineer
+ * in the Temporal UI find the process of a record. The ground floor: imports nothing of ours.
+ */
+export const orderWorkflowId = (channel: string, externalRef: string) => `order-${channel}-${externalRef}`;
+export const returnWorkflowId = (returnId: string) => `return-${returnId}`;
+export const purchaseWorkflowId = (number: string) => `po-${number}`;
+export const caseWorkflowId = (exceptionId: string) => `exception-${exceptionId}`;
+export const shippedAfterCancelWorkflowId = (shipmentId: string) => `shipped-after-cancel-${shipmentId}`;
