@@ -3,13 +3,14 @@
  * Lookup is by hash (an index hit), and the found hash is compared in constant
  * time. Revocation takes effect on the next request: nothing is cached.
  */
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
+import type { Role } from '../contracts/roles';
 import type { Db } from '../db';
+import { hashKey } from '../db/access';
 import { HttpError } from './errors';
-import type { ROLES } from '../db/migrations/008_access';
 
-export type Role = (typeof ROLES)[number];
+export type { Role };
 
 export interface Principal {
   keyId: string;
@@ -17,26 +18,7 @@ export interface Principal {
   roles: Role[];
 }
 
-export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
-
-export function newKey(): string {
-  return `erp_${randomBytes(24).toString('base64url')}`;
-}
-
-export async function createApiKey(db: Db, name: string, roles: Role[], key = newKey()): Promise<{ id: string; key: string }> {
-  const id = randomUUID();
-  await db('api_keys').insert({ id, name, prefix: key.slice(0, 8), key_hash: hashKey(key), roles });
-  return { id, key };
-}
-
-/** Accepts ERP_ADMIN_API_KEY as an admin key, stored hashed like any other. */
-export async function bootstrapAdminKey(db: Db, key: string | undefined): Promise<void> {
-  if (!key) return;
-  await db('api_keys')
-    .insert({ id: randomUUID(), name: 'bootstrap admin (ERP_ADMIN_API_KEY)', prefix: key.slice(0, 8), key_hash: hashKey(key), roles: ['admin'] })
-    .onConflict('key_hash')
-    .ignore();
-}
+export { bootstrapAdminKey, createApiKey, hashKey, newKey } from '../db/access';
 
 export function authenticate(db: Db) {
   return async (ctx: Context, next: Next) => {

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROLES } from '../db/migrations/008_access';
+import { ROLES } from '../contracts/roles';
 import type { Routes } from './route';
 
 export const MATRIX_PATH = join(__dirname, 'role-matrix.md');

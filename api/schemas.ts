@@ -1,7 +1,7 @@
 /** Request and response schemas. Validation happens here, at the edge; workflows receive plain typed objects. */
 import { z } from 'zod';
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
-import { ROLES } from '../db/migrations/008_access';
+import { ROLES } from '../contracts/roles';
 
 extendZodWithOpenApi(z);
 

@@ -10,7 +10,7 @@ import { buildRoutes } from '../api/app';
 import { cellsOf, MATRIX_PATH, renderRoleMatrix } from '../api/role-matrix';
 import { createDb } from '../db';
 import { dropDatabase, ensureDatabase, migrate } from '../db/migrate';
-import { ROLES } from '../db/migrations/008_access';
+import { ROLES } from '../contracts/roles';
 import { createLogger } from '../lib/logger';
 import { eventually, startStack, Stack } from './helpers/stack';
 

@@ -1,7 +1,6 @@
 /** Access: API keys (only their SHA-256 hash is stored) with roles, and the audit log of every state change. */
 import type { Knex } from 'knex';
-
-export const ROLES = ['storefront', 'warehouse', 'approver', 'ops', 'procurement', 'finance', 'admin'] as const;
+import { ROLES } from '../../contracts/roles';
 
 export async function up(k: Knex): Promise<void> {
   await k.schema.createTable('api_keys', (t) => {

@@ -4,8 +4,8 @@
  * stock, and one API key per role (printed once, when first created).
  */
 import { Db } from '../index';
-import { createApiKey, Role } from '../../api/auth';
-import { ROLES } from '../migrations/008_access';
+import { createApiKey } from '../access';
+import { ROLES, type Role } from '../../contracts/roles';
 import { ensureChannel, ensureProduct, ensureTaxRate, ensureWarehouse, receiveOpeningStock } from './master-data';
 
 const CATEGORIES = [
