@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
-import { ApplicationFailure, type QueryDefinition, type UpdateDefinition, type Workflow } from '@temporalio/common';
+import { ApplicationFailure, type QueryDefinition, type SignalDefinition, type UpdateDefinition, type Workflow } from '@temporalio/common';
 import { stockAvailableSignal, stockLostSignal } from '../workflows/order-messages';
 import { UNPROCESSABLE } from '../workflows/refusals';
 import type { Config } from '../lib/config';
@@ -92,11 +92,11 @@ export function recordedProcess<W>(stage: string, waitingFor: W, timeoutMs: numb
 }
 
 /** Stock became available (a count, a restock): backordered orders re-try their reservation now, not at their next timer. */
-export async function nudgeBackorders(temporal: Client, workflowIds: string[]): Promise<void> {
-  await Promise.allSettled(workflowIds.map((id) => temporal.workflow.getHandle(id).signal(stockAvailableSignal)));
-}
+export const nudgeBackorders = (temporal: Client, workflowIds: string[]) => signalEach(temporal, workflowIds, stockAvailableSignal);
 
 /** Their reserved stock is gone (a count found less): these orders re-plan now. A closed process has nothing to re-plan. */
-export async function replan(temporal: Client, workflowIds: string[]): Promise<void> {
-  await Promise.allSettled(workflowIds.map((id) => temporal.workflow.getHandle(id).signal(stockLostSignal)));
+export const replan = (temporal: Client, workflowIds: string[]) => signalEach(temporal, workflowIds, stockLostSignal);
+
+async function signalEach(temporal: Client, workflowIds: string[], signal: SignalDefinition): Promise<void> {
+  await Promise.allSettled(workflowIds.map((id) => temporal.workflow.getHandle(id).signal(signal)));
 }

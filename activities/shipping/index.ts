@@ -15,6 +15,16 @@ import { queueNotification } from '../../db/outbox';
 import type { ActivityDeps } from '../deps';
 import type { Tx } from '../../db';
 
+/** A shipment of a cancelled order with its lines, its order locked as creating and dispatching shipments do. */
+async function parcelOf(tx: Tx, shipmentId: string) {
+  const shipment = await tx('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').join('warehouses as w', 'w.id', 's.warehouse_id')
+    .where('s.id', shipmentId).first('s.id', 's.status', 's.order_id', 's.warehouse_id', 'o.currency', 'w.code');
+  await tx('sales_orders').where({ id: shipment.order_id }).forUpdate().first('id');
+  const lines: { order_line_id: number; quantity: number; product_id: number }[] = await tx('shipment_lines as sl').join('sales_order_lines as l', 'l.id', 'sl.order_line_id')
+    .where('sl.shipment_id', shipment.id).select('sl.order_line_id', 'sl.quantity', 'l.product_id');
+  return { shipment, lines, units: lines.reduce((n, l) => n + l.quantity, 0) };
+}
+
 /** The stocked units a shipment's lines stand for: a kit line is its components. */
 async function componentsOf(tx: Tx, lines: { product_id: number; quantity: number }[]): Promise<{ productId: number; quantity: number }[]> {
   const parts = new Map<number, number>();
@@ -157,12 +167,8 @@ export function shippingActivities({ db }: ActivityDeps) {
      */
     async bookShippedAfterCancel(input: { shipmentId: string; carrier?: string; trackingNumber?: string }): Promise<{ units: number; costOfGoods: number }> {
       const out = await inTransaction(db, async (tx) => {
-        const shipment = await tx('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').join('warehouses as w', 'w.id', 's.warehouse_id')
-          .where('s.id', input.shipmentId).first('s.id', 's.status', 's.order_id', 's.warehouse_id', 'o.currency', 'w.code');
-        await tx('sales_orders').where({ id: shipment.order_id }).forUpdate().first('id');
+        const { shipment, lines, units } = await parcelOf(tx, input.shipmentId);
         const key = `shipped-after-cancel:${shipment.id}`;
-        const lines = await tx('shipment_lines as sl').join('sales_order_lines as l', 'l.id', 'sl.order_line_id').where('sl.shipment_id', shipment.id).select('sl.order_line_id', 'sl.quantity', 'l.product_id');
-        const units = lines.reduce((n, l) => n + l.quantity, 0);
         if (shipment.status !== 'cancelled') {
           const entry = await tx('journal_entries as e').join('journal_lines as l', 'l.entry_id', 'e.id').where('e.idempotency_key', key).sum({ s: 'l.debit' }).first();
           return { units, costOfGoods: Number(entry?.s ?? 0), hurt: [] as string[] };
@@ -195,10 +201,7 @@ export function shippingActivities({ db }: ActivityDeps) {
     /** The carrier brought a parcel shipped after cancel back: its units and their cost return to stock. Once per shipment. */
     async interceptShipment(input: { shipmentId: string }): Promise<{ units: number }> {
       return inTransaction(db, async (tx) => {
-        const shipment = await tx('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').where('s.id', input.shipmentId).first('s.id', 's.status', 's.order_id', 's.warehouse_id', 'o.currency');
-        await tx('sales_orders').where({ id: shipment.order_id }).forUpdate().first('id');
-        const lines = await tx('shipment_lines as sl').join('sales_order_lines as l', 'l.id', 'sl.order_line_id').where('sl.shipment_id', shipment.id).select('sl.order_line_id', 'sl.quantity', 'l.product_id');
-        const units = lines.reduce((n, l) => n + l.quantity, 0);
+        const { shipment, lines, units } = await parcelOf(tx, input.shipmentId);
         if (shipment.status !== 'shipped') return { units };
         const key = `intercept:${shipment.id}`;
         const stock = (await tx('locations').where({ warehouse_id: shipment.warehouse_id, type: 'stock' }).first('id')).id as number;

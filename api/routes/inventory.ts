@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { inTransaction } from '../../db';
-import { applyMove, ordersWaitingFor, settleShortfall, stockPosition, virtualLocation } from '../../db/inventory';
+import { applyMove, ordersWaitingFor, settleShortfall, stockPosition, virtualLocation, type Shortfall } from '../../db/inventory';
 import { ACCOUNT, postEntry } from '../../db/ledger';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
@@ -11,6 +11,13 @@ import type { Routes } from '../route';
 import { Adjustment, Sku, StockMoveBody } from '../schemas';
 
 export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
+  /** After stock changed on the shelf: backorders try again, orders that lost their promise re-plan, and the answer says which. */
+  async function tellOrders(waiting: string[], hurt: Shortfall[], caseId: string | undefined) {
+    await nudgeBackorders(temporal, waiting);
+    await replan(temporal, hurt.map((h) => h.workflowId));
+    return { ordersNotified: waiting.length, ordersReplanned: hurt.map((h) => ({ orderId: h.orderId, externalRef: h.externalRef, units: h.units })), ...(caseId ? { shortfallCaseId: caseId } : {}) };
+  }
+
   routes.add({
     method: 'get', path: '/v1/inventory/:sku', tag: 'Inventory', summary: 'Stock of one SKU per warehouse', roles: 'any', params: z.object({ sku: Sku }),
     response: { status: 200, description: 'On hand, reserved, available and incoming per warehouse and in total' },
@@ -56,13 +63,8 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
         const waiting = difference > 0 ? await ordersWaitingFor(tx, product.id) : [];
         return { adjustmentId, warehouse: body.warehouse, sku: body.sku, previousQuantity: quant.on_hand, countedQuantity: body.countedQuantity, difference, waiting, hurt, caseId };
       });
-      await nudgeBackorders(temporal, result.waiting);
-      await replan(temporal, result.hurt.map((h) => h.workflowId));
       const { waiting, hurt, caseId, ...body2 } = result;
-      return {
-        body: { ...body2, ordersNotified: waiting.length, ordersReplanned: hurt.map((h) => ({ orderId: h.orderId, externalRef: h.externalRef, units: h.units })), ...(caseId ? { shortfallCaseId: caseId } : {}) },
-        audit: { target: `${body.warehouse}/${body.sku}` },
-      };
+      return { body: { ...body2, ...(await tellOrders(waiting, hurt, caseId)) }, audit: { target: `${body.warehouse}/${body.sku}` } };
     },
   });
 
@@ -104,14 +106,9 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
         const waiting = body.to === 'stock' ? await ordersWaitingFor(tx, product.id) : [];
         return { moveId, hurt, caseId, waiting };
       });
-      await nudgeBackorders(temporal, result.waiting);
-      await replan(temporal, result.hurt.map((h) => h.workflowId));
       return {
         status: 201,
-        body: {
-          moveId: result.moveId, warehouse: body.warehouse, sku: body.sku, from: body.from, to: body.to, quantity: body.quantity, ordersNotified: result.waiting.length,
-          ordersReplanned: result.hurt.map((h) => ({ orderId: h.orderId, externalRef: h.externalRef, units: h.units })), ...(result.caseId ? { shortfallCaseId: result.caseId } : {}),
-        },
+        body: { moveId: result.moveId, warehouse: body.warehouse, sku: body.sku, from: body.from, to: body.to, quantity: body.quantity, ...(await tellOrders(result.waiting, result.hurt, result.caseId)) },
         audit: { target: `${body.warehouse}/${body.sku}` },
       };
     },

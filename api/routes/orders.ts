@@ -154,11 +154,14 @@ export async function reportShipmentEvent(deps: ApiDeps, e: ShipmentEvent, sourc
   };
   const answer = await updateProcess(temporal, shipment.workflow_id, shipmentEventUpdate, e).catch((err: unknown) => (err instanceof HttpError && err.status === 409 ? err : Promise.reject(err)));
   if (answer instanceof HttpError) return refused(answer.message);
-  if (answer.queued || answer.applied) await db('shipment_events').insert({ shipment_id: shipment.id, type: e.type, carrier: e.carrier, tracking_number: e.trackingNumber, note: e.note, source });
+  if (answer.queued || answer.applied) await recordEvent(db, shipment.id, e, source);
   if (answer.queued) return { shipmentId: shipment.id, accepted: true, applied: false, queued: true, reason: answer.reason, shipmentStatus: answer.shipmentStatus, orderStage: answer.orderStage as string, workflowId: shipment.workflow_id };
   if (!answer.applied) return refused(answer.reason ?? 'refused');
   return { shipmentId: shipment.id, accepted: true, applied: true, shipmentStatus: answer.shipmentStatus, orderStage: answer.orderStage as string, workflowId: shipment.workflow_id };
 }
+
+const recordEvent = (db: ApiDeps['db'], shipmentId: string, e: ShipmentEvent, source: 'api' | 'webhook') =>
+  db('shipment_events').insert({ shipment_id: shipmentId, type: e.type, carrier: e.carrier, tracking_number: e.trackingNumber, note: e.note, source });
 
 interface ReportedShipment { id: string; status: string; workflow_id: string; order_id: string; external_ref: string; order_status: string }
 
@@ -171,7 +174,7 @@ async function shippedAfterCancel({ db, temporal, config }: ApiDeps, shipment: R
     taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId,
     args: [{ shipmentId: shipment.id, orderId: shipment.order_id, externalRef: shipment.external_ref, carrier: e.carrier, trackingNumber: e.trackingNumber }],
   });
-  await db('shipment_events').insert({ shipment_id: shipment.id, type: e.type, carrier: e.carrier, tracking_number: e.trackingNumber, note: e.note, source });
+  await recordEvent(db, shipment.id, e, source);
   return { shipmentId: shipment.id, accepted: true, applied: true, shipmentStatus: 'shipped_after_cancel', orderStage: shipment.order_status, workflowId };
 }
 
