@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import { ApplicationFailure, type QueryDefinition, type SignalDefinition, type UpdateDefinition, type Workflow } from '@temporalio/common';
-import { stockAvailableSignal, stockLostSignal } from '../workflows/order-messages';
-import { UNPROCESSABLE } from '../workflows/refusals';
+import { stockAvailableSignal, stockLostSignal } from '../contracts/order-messages';
+import { UNPROCESSABLE } from '../contracts/refusals';
 import type { Config } from '../lib/config';
 import { conflict, unprocessable } from './errors';
 

@@ -133,7 +133,7 @@ const WAITS: Record<OrphanKind, string> = {
   purchase_order: 'no unfinished purchase order whose process has ended',
 };
 
-/** The process invariants, from the orphans found (lib/processes.ts findOrphans): they need Temporal to check. */
+/** The process invariants, from the orphans found (activities/exceptions/orphans.ts findOrphans): they need Temporal to check. */
 export function orphanInvariants(orphans: Orphan[]): InvariantResult[] {
   return (Object.keys(WAITS) as OrphanKind[]).map((kind) => {
     const violations = orphans.filter((o) => o.kind === kind).map(({ id, label, status, workflowId, process }) => ({ id, label, status, workflowId, process }));

@@ -1,7 +1,7 @@
 /**
  * Records that wait on a process: a pending approval, an open case with its own process, an unfinished
  * return or purchase order. When that process has ended, the record is an orphan: nothing will ever move
- * it. Finding them needs Temporal (lib/processes.ts); this module owns the SQL on both sides.
+ * it. Finding them needs Temporal (activities/exceptions/orphans.ts); this module owns the SQL on both sides.
  */
 import { randomUUID } from 'node:crypto';
 import { inTransaction, type Db } from './index';

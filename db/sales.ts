@@ -8,7 +8,7 @@ import { fingerprint } from '../lib/fingerprint';
 import { randomUUID } from 'node:crypto';
 import { inTransaction, Db } from './index';
 import { taxOn } from '../lib/money';
-import type { BackorderPolicy, ShippingAddress } from '../workflows/order-types';
+import type { BackorderPolicy, ShippingAddress } from '../contracts/order-types';
 
 export interface NewOrder {
   channel: string;

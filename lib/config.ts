@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import type { OrderTimings } from '../workflows/order-types';
-import type { ReturnPolicy } from '../workflows/return-types';
-import type { PurchasePolicy } from '../workflows/purchase-types';
+import type { OrderTimings } from '../contracts/order-types';
+import type { ReturnPolicy } from '../contracts/return-types';
+import type { PurchasePolicy } from '../contracts/purchase-types';
 
 const duration = z.string().refine((v) => {
   try {

@@ -47,7 +47,7 @@ interface Keys { storefront: string; warehouse: string; procurement: string; fin
 /** Records left waiting on an ended process (the process invariants), asked of the drill's Temporal. */
 async function orphansIn(db: Db, address: string) {
   const { Client, Connection } = await import('@temporalio/client');
-  const { findOrphans } = await import('../lib/processes');
+  const { findOrphans } = await import('../activities/exceptions/orphans');
   const connection = await Connection.connect({ address });
   try {
     return await findOrphans(db, new Client({ connection }));

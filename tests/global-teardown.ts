@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { createDb } from '../db';
 import { Client, Connection } from '@temporalio/client';
 import { checkInvariants, formatInvariants, orphanInvariants } from '../db/invariants';
-import { findOrphans } from '../lib/processes';
+import { findOrphans } from '../activities/exceptions/orphans';
 import { dropDatabase } from '../db/migrate';
 import type { DevServer } from '../lib/temporal-dev-server';
 import { auditCoverage } from './helpers/audit-coverage';

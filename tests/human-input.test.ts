@@ -4,7 +4,7 @@
  */
 import { orphanInvariants } from '../db/invariants';
 import type { Orphan } from '../db/orphans';
-import { findOrphans } from '../lib/processes';
+import { findOrphans } from '../activities/exceptions/orphans';
 import { stockedSku } from './helpers/fixtures';
 import { deliveredOrder, place, remember } from './helpers/orders';
 import { eventually, startStack, Stack } from './helpers/stack';

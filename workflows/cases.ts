@@ -2,8 +2,8 @@
 import { startChild, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { exceptionCase } from './exception-case';
-import { causeGoneSignal } from './exception-messages';
-import type { CaseOutcome } from './exception-types';
+import { causeGoneSignal } from '../contracts/exception-messages';
+import type { CaseOutcome } from '../contracts/exception-types';
 import { caseWorkflowId } from '../contracts/workflow-ids';
 
 export interface OpenedCase {

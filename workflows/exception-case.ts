@@ -10,8 +10,8 @@
 import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
-import { caseQuery, causeGoneSignal, resolveCaseUpdate } from './exception-messages';
-import type { CaseOutcome, ExceptionCaseInput, ExceptionResolution } from './exception-types';
+import { caseQuery, causeGoneSignal, resolveCaseUpdate } from '../contracts/exception-messages';
+import type { CaseOutcome, ExceptionCaseInput, ExceptionResolution } from '../contracts/exception-types';
 
 const act = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',

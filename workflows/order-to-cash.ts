@@ -14,9 +14,9 @@ import {
 import type { Duration } from '@temporalio/common';
 import { msToNumber as msOf } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
-import type { OrderOutcome, OrderStatus, OrderToCashInput, ShipmentEvent, ShipmentEventAnswer, ShippingAddress, TimelineStep } from './order-types';
-import { OrderStageKey } from './search-attributes';
-import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventSignal, shipmentEventUpdate, stockAvailableSignal, stockLostSignal } from './order-messages';
+import type { OrderOutcome, OrderStatus, OrderToCashInput, ShipmentEvent, ShipmentEventAnswer, ShippingAddress, TimelineStep } from '../contracts/order-types';
+import { OrderStageKey } from '../contracts/search-attributes';
+import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventSignal, shipmentEventUpdate, stockAvailableSignal, stockLostSignal } from '../contracts/order-messages';
 import { openCase as openExceptionCase, type OpenedCase } from './cases';
 
 const act = proxyActivities<Activities>({

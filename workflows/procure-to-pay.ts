@@ -17,9 +17,9 @@ import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, slee
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
 import { openCase } from './cases';
-import { stockAvailableSignal } from './order-messages';
-import { purchaseBillUpdate, purchaseDecisionUpdate, purchaseProcessQuery, purchaseReceiptUpdate } from './purchase-messages';
-import type { BillResult, PurchaseDecision, PurchaseInput, PurchaseStage } from './purchase-types';
+import { stockAvailableSignal } from '../contracts/order-messages';
+import { purchaseBillUpdate, purchaseDecisionUpdate, purchaseProcessQuery, purchaseReceiptUpdate } from '../contracts/purchase-messages';
+import type { BillResult, PurchaseDecision, PurchaseInput, PurchaseStage } from '../contracts/purchase-types';
 import { purchaseWorkflowId } from '../contracts/workflow-ids';
 
 const act = proxyActivities<Activities>({

@@ -8,7 +8,7 @@ import { proxyActivities, startChild, uuid4 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PlanResult } from '../activities/purchasing/planner';
 import { procureToPay } from './procure-to-pay';
-import type { ReplenishmentInput } from './purchase-types';
+import type { ReplenishmentInput } from '../contracts/purchase-types';
 import { purchaseWorkflowId } from '../contracts/workflow-ids';
 
 const act = proxyActivities<Activities>({

@@ -10,14 +10,14 @@
  * after a decision, capped by what the order captured.
  */
 import { condition, executeChild, proxyActivities, setHandler, uuid4, allHandlersFinished } from '@temporalio/workflow';
-import { unprocessable } from './refusals';
+import { unprocessable } from '../contracts/refusals';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
 import { orderToCash } from './order-to-cash';
-import { decideUpdate, inspectUpdate, receiveUpdate, returnProcessQuery } from './return-messages';
-import type { InspectionLine, RefundDecision, ReturnInput, ReturnStatus } from './return-types';
-import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from './search-attributes';
+import { decideUpdate, inspectUpdate, receiveUpdate, returnProcessQuery } from '../contracts/return-messages';
+import type { InspectionLine, RefundDecision, ReturnInput, ReturnStatus } from '../contracts/return-types';
+import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../contracts/search-attributes';
 import { orderWorkflowId, returnWorkflowId } from '../contracts/workflow-ids';
 
 const act = proxyActivities<Activities>({

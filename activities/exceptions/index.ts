@@ -4,9 +4,9 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { Context } from '@temporalio/activity';
 import { inTransaction, Tx } from '../../db';
 import { closeOrphan } from '../../db/orphans';
-import { findOrphans } from '../../lib/processes';
+import { findOrphans } from './orphans';
 import { queueNotification } from '../../db/outbox';
-import type { ExceptionCaseInput, ExceptionResolution } from '../../workflows/exception-types';
+import type { ExceptionCaseInput, ExceptionResolution } from '../../contracts/exception-types';
 import type { ActivityDeps } from '../deps';
 import { caseWorkflowId } from '../../contracts/workflow-ids';
 

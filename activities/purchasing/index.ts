@@ -16,7 +16,7 @@ import { applyMove, ordersWaitingFor, virtualLocation } from '../../db/inventory
 import { ACCOUNT, JournalLine, postEntry } from '../../db/ledger';
 import { averageIn, lockCosts } from '../../db/valuation';
 import { formatMoney } from '../../lib/money';
-import type { BillInput, BillLine, BillResult, PurchaseDecision, PurchaseLine, ReceiptResult } from '../../workflows/purchase-types';
+import type { BillInput, BillLine, BillResult, PurchaseDecision, PurchaseLine, ReceiptResult } from '../../contracts/purchase-types';
 import type { ActivityDeps } from '../deps';
 import { netOfCreditNote, threeWayMatch, Tolerances } from './matching';
 

@@ -7,7 +7,7 @@
  * price tolerance of the order price. Billing fewer units than received is
  * fine: the rest stays goods-received-not-invoiced until the next bill.
  */
-import type { BillLine, MatchLine } from '../../workflows/purchase-types';
+import type { BillLine, MatchLine } from '../../contracts/purchase-types';
 
 export interface OrderedLine { sku: string; ordered: number; received: number; billedBefore: number; orderPrice: number }
 export interface Tolerances { qtyPct: number; pricePct: number }

@@ -10,7 +10,7 @@
 import { inTransaction, Tx } from '../../db';
 import { incomingUnits } from '../../db/inventory';
 import { createPurchaseOrder } from '../../db/purchasing';
-import type { PlannedOrder } from '../../workflows/purchase-types';
+import type { PlannedOrder } from '../../contracts/purchase-types';
 import type { ActivityDeps } from '../deps';
 import { demandOf } from '../inventory';
 import { AbcClass, classifyAbc, HISTORY_DAYS, propose, Proposal } from './planning';

@@ -15,8 +15,8 @@ import { ACCOUNT, postEntry } from '../../db/ledger';
 import { NewException, queueNotification, raiseException } from '../../db/outbox';
 import { recordOrder } from '../../db/sales';
 import { shareOf } from '../../lib/money';
-import type { OrderToCashInput } from '../../workflows/order-types';
-import type { Condition, Disposition, InspectedLine, InspectionLine, ReceiptLine, ReturnStatus } from '../../workflows/return-types';
+import type { OrderToCashInput } from '../../contracts/order-types';
+import type { Condition, Disposition, InspectedLine, InspectionLine, ReceiptLine, ReturnStatus } from '../../contracts/return-types';
 import type { ActivityDeps } from '../deps';
 
 /** A stable UUID from a business key, for rows whose retry must find the first write. */

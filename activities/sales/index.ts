@@ -4,7 +4,7 @@ import { inTransaction } from '../../db';
 import { queueNotification } from '../../db/outbox';
 import type { ActivityDeps } from '../deps';
 import { releaseActive } from '../inventory';
-import type { OrderStatus, ShippingAddress } from '../../workflows/order-types';
+import type { OrderStatus, ShippingAddress } from '../../contracts/order-types';
 
 export function salesActivities({ db }: ActivityDeps) {
   return {

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { inTransaction } from '../../db';
 import { Context } from '@temporalio/activity';
 import { allocate, applyMove, settleShortfall, virtualLocation } from '../../db/inventory';
-import { stockLostSignal } from '../../workflows/order-messages';
+import { stockLostSignal } from '../../contracts/order-messages';
 import { lockCosts } from '../../db/valuation';
 import { demandOf, holdStock, lockStock } from '../inventory';
 import { ACCOUNT, postEntry } from '../../db/ledger';

@@ -4,9 +4,9 @@ import { recordOrder, orderView, OrderConflict, OrderRejected } from '../../db/s
 import { orderTimings } from '../../lib/config';
 import type { orderToCash } from '../../workflows/order-to-cash';
 import type { shippedAfterCancel as shippedAfterCancelWorkflow } from '../../workflows/shipped-after-cancel';
-import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventUpdate } from '../../workflows/order-messages';
-import type { OrderToCashInput, ShipmentEvent } from '../../workflows/order-types';
-import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../workflows/search-attributes';
+import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventUpdate } from '../../contracts/order-messages';
+import type { OrderToCashInput, ShipmentEvent } from '../../contracts/order-types';
+import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../contracts/search-attributes';
 import type { ApiDeps } from '../deps';
 import { conflict, HttpError, notFound, unprocessable } from '../errors';
 import { ordersPlaced } from '../metrics';

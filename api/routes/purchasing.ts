@@ -4,7 +4,7 @@ import { inTransaction } from '../../db';
 import { createPurchaseOrder, purchaseOrderView } from '../../db/purchasing';
 import { purchasePolicy } from '../../lib/config';
 import type { procureToPay } from '../../workflows/procure-to-pay';
-import { purchaseBillUpdate, purchaseDecisionUpdate, purchaseProcessQuery, purchaseReceiptUpdate } from '../../workflows/purchase-messages';
+import { purchaseBillUpdate, purchaseDecisionUpdate, purchaseProcessQuery, purchaseReceiptUpdate } from '../../contracts/purchase-messages';
 import type { replenishmentPlanning } from '../../workflows/replenishment-planning';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';

@@ -1,9 +1,9 @@
 /** Returns (return-to-refund) and the approvals inbox. */
 import { returnView, requestReturn, ReturnRejected } from '../../db/returns';
 import { returnPolicy } from '../../lib/config';
-import { decideUpdate, inspectUpdate, receiveUpdate, returnProcessQuery } from '../../workflows/return-messages';
+import { decideUpdate, inspectUpdate, receiveUpdate, returnProcessQuery } from '../../contracts/return-messages';
 import type { returnToRefund } from '../../workflows/return-to-refund';
-import { OrderIdKey } from '../../workflows/search-attributes';
+import { OrderIdKey } from '../../contracts/search-attributes';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
 import { nudgeBackorders, queryProcess, recordedProcess, startOnce, updateIdOf, updateProcess } from '../process';

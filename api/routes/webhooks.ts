@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type { z } from 'zod';
-import { reviewUpdate } from '../../workflows/order-messages';
+import { reviewUpdate } from '../../contracts/order-messages';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
 import { parse, Routes } from '../route';

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTemporalBinary, startDevServer } from '../../lib/temporal-dev-server';
-import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../workflows/search-attributes';
+import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../contracts/search-attributes';
 import { describe, StartError } from './errors';
 import { listening, requireFree } from './ports';
 

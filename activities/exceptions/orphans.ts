@@ -1,7 +1,7 @@
 /** Which processes have ended, asked of Temporal: the other half of finding orphaned records (db/orphans.ts). */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { waitingRecords, type Orphan } from '../db/orphans';
-import type { Db } from '../db';
+import { waitingRecords, type Orphan } from '../../db/orphans';
+import type { Db } from '../../db';
 
 /** A process's state: RUNNING, a closing status (COMPLETED, FAILED, TERMINATED...), or NOT_FOUND. */
 async function processStatus(client: Client, workflowId: string): Promise<string> {

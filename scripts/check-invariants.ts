@@ -4,9 +4,9 @@
  * without it they are reported as not checked.
  */
 import { Client, Connection } from '@temporalio/client';
-import { findOrphans } from '../lib/processes';
-import { createDb } from './index';
-import { checkInvariants, formatInvariants, orphanInvariants, type InvariantResult } from './invariants';
+import { findOrphans } from '../activities/exceptions/orphans';
+import { createDb } from '../db';
+import { checkInvariants, formatInvariants, orphanInvariants, type InvariantResult } from '../db/invariants';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
