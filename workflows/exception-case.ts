@@ -7,16 +7,13 @@
  *        └─ resolved: the outcome goes back to the waiting process (this is its child)
  * Never dropped silently: after the second escalation it still waits.
  */
-import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, setHandler } from '@temporalio/workflow';
+import { activitiesOf } from './process-kit';
 import { msToNumber } from '@temporalio/common/lib/time';
-import type { Activities } from '../activities';
 import { caseQuery, causeGoneSignal, resolveCaseUpdate } from '../contracts/exception-messages';
 import type { CaseOutcome, ExceptionCaseInput, ExceptionResolution } from '../contracts/exception-types';
 
-const act = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const act = activitiesOf<'openCase' | 'escalateCase' | 'resolveCase' | 'closeCase'>();
 
 export async function exceptionCase(input: ExceptionCaseInput): Promise<CaseOutcome> {
   let opened = null as Awaited<ReturnType<typeof act.openCase>> | null;

@@ -2,10 +2,10 @@
  * Scheduled: escalates open cases that have no process of their own once they pass their SLA thresholds,
  * and closes records left waiting on a process that has ended (each with an engineering case).
  */
-import { patched, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { patched } from '@temporalio/workflow';
+import { activitiesOf, ACTIVITY_PROFILES } from './process-kit';
 
-const { escalateOverdueCases, closeOrphanedRecords } = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes' });
+const { escalateOverdueCases, closeOrphanedRecords } = activitiesOf<'escalateOverdueCases' | 'closeOrphanedRecords'>(ACTIVITY_PROFILES.batch);
 
 export async function exceptionSweep(): Promise<{ escalated: number; orphansClosed: number }> {
   const { escalated } = await escalateOverdueCases();

@@ -1,8 +1,7 @@
 /** Scheduled: delivers what the outbox holds. */
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { activitiesOf, ACTIVITY_PROFILES } from './process-kit';
 
-const { deliverNotifications } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute' });
+const { deliverNotifications } = activitiesOf<'deliverNotifications'>(ACTIVITY_PROFILES.delivery);
 
 export async function notificationDispatch(): Promise<{ sent: number }> {
   let sent = 0;

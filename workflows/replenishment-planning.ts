@@ -4,17 +4,14 @@
  * written in one activity; each order then gets its own procure-to-pay process,
  * which outlives the run.
  */
-import { proxyActivities, startChild, uuid4 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { startChild, uuid4 } from '@temporalio/workflow';
+import { activitiesOf, ACTIVITY_PROFILES } from './process-kit';
 import type { PlanResult } from '../activities/purchasing/planner';
 import { procureToPay } from './procure-to-pay';
 import type { ReplenishmentInput } from '../contracts/purchase-types';
 import { purchaseWorkflowId } from '../contracts/workflow-ids';
 
-const act = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes', // a whole catalogue in one transaction
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const act = activitiesOf<'planReplenishment'>(ACTIVITY_PROFILES.batch); // a whole catalogue in one transaction
 
 export async function replenishmentPlanning(input: ReplenishmentInput): Promise<PlanResult> {
   const plan = await act.planReplenishment({ runId: input.runId ?? uuid4(), trigger: input.trigger });

@@ -1,8 +1,7 @@
 /** Scheduled: flags customers and SKUs whose return rate is far above the norm, as exception records for ops. */
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { activitiesOf, ACTIVITY_PROFILES } from './process-kit';
 
-const { scanReturnRates } = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes' });
+const { scanReturnRates } = activitiesOf<'scanReturnRates'>(ACTIVITY_PROFILES.batch);
 
 export async function returnRateScan(input: { windowDays: number; factor: number; minVolume: number }): Promise<{ flagged: string[] }> {
   return scanReturnRates(input);

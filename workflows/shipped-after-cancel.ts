@@ -8,14 +8,11 @@
  * the customer after all (the receivable is collected outside the voided card authorisation); write off: the
  * cost stays booked as a loss. Every side effect is an idempotent activity.
  */
-import { condition, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { condition } from '@temporalio/workflow';
+import { activitiesOf } from './process-kit';
 import { openCase } from './cases';
 
-const act = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const act = activitiesOf<'bookShippedAfterCancel' | 'interceptShipment' | 'invoiceShipment'>();
 
 export interface ShippedAfterCancelInput {
   shipmentId: string;

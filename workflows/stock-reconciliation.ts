@@ -1,8 +1,7 @@
 /** Scheduled: recomputes stock from the moves and reservations; any drift becomes an exception with the numbers. */
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { activitiesOf, ACTIVITY_PROFILES } from './process-kit';
 
-const { reconcileStock } = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes' });
+const { reconcileStock } = activitiesOf<'reconcileStock'>(ACTIVITY_PROFILES.reconciliation);
 
 export async function stockReconciliation(): Promise<{ checked: number; drifts: number }> {
   const r = await reconcileStock();

@@ -1,0 +1,59 @@
+/**
+ * Fulfilment: one shipment per warehouse; backorders get later waves as stock arrives. The process wakes
+ * on each report, cancel, count or case decision, applies it, and moves the stage people see.
+ */
+import { log, patched } from '@temporalio/workflow';
+import { msToNumber as msOf } from '@temporalio/common/lib/time';
+import { weighCancel, weighCancelAtOnce } from './cancellation';
+import { settleFailures } from './shipment-events';
+import { replanLostStock, reserveBackorder } from './stock';
+import { act, TERMINAL, type OrderProcess } from './state';
+
+const CANCEL_IS_A_REQUEST = 'cancel-is-a-request';
+
+export async function fulfil(o: OrderProcess, readyToShip: number): Promise<void> {
+  const ship = () => shipWhatIsReserved(o);
+  if (readyToShip > 0) await ship();
+  if (o.shipments.size > 0) await o.enter('fulfilling');
+  o.backorderDeadline = Date.now() + msOf(o.input.timings.backorderWaitTimeout);
+  for (;;) {
+    const open = [...o.shipments.values()].some((s) => !TERMINAL.has(s.status));
+    if (!open && !o.backordered && o.failures.size === 0) return;
+    const woke = await nextNews(o);
+    if (patched(CANCEL_IS_A_REQUEST)) await weighCancel(o);
+    else await weighCancelAtOnce(o);
+    await settleFailures(o);
+    if (o.stockLost) await replanLostStock(o);
+    if (o.backordered && (o.stockArrived || !woke)) await reserveBackorder(o, ship);
+    else if (!woke && !o.backordered && o.failures.size === 0) {
+      o.mark('fulfilment is overdue');
+      log.warn('fulfilment overdue', { orderId: o.orderId });
+    }
+    if (o.cancelAsked) continue; // cancel_requested until the warehouse answers
+    const states = [...o.shipments.values()].map((s) => s.status);
+    if (states.length > 0 && states.every((st) => st === 'shipped' || st === 'delivered') && !o.backordered) await o.enter('shipped');
+    else if (o.shipments.size > 0) await o.enter(o.backordered ? 'backordered' : 'fulfilling');
+  }
+}
+
+/** Creates this wave's shipments for what is reserved and not yet shipped. */
+async function shipWhatIsReserved(o: OrderProcess): Promise<void> {
+  o.wave += 1;
+  for (const s of await act.createShipments({ orderId: o.orderId, wave: o.wave })) {
+    if (!o.shipments.has(s.shipmentId)) o.shipments.set(s.shipmentId, { warehouse: s.warehouse, status: 'pending' });
+    o.mark(`shipment created at ${s.warehouse}`);
+  }
+}
+
+/** Waits for the next report, cancel, count or decision; a backorder also wakes to recheck. False on timeout. */
+function nextNews(o: OrderProcess): Promise<boolean> {
+  const { timings } = o.input;
+  const timeout = o.backordered ? Math.max(1, Math.min(o.backorderDeadline - Date.now(), msOf(timings.backorderRecheckInterval))) : timings.fulfilmentTimeout;
+  const what = o.cancelAsked ? 'the warehouse to stop the parcel (stopped) or report it shipped'
+    : o.failures.size > 0 ? 'a decision on a carrier failure (exception case), and warehouse events'
+      : o.backordered ? 'stock for backordered lines, and warehouse events' : 'warehouse and carrier events';
+  return o.waits.for(what,
+    () => o.events.length > 0 || o.cancelRequest !== null || o.stockLost || (o.backordered && o.stockArrived) || [...o.failures.values()].some((f) => f.outcome() !== undefined),
+    timeout,
+  );
+}

@@ -1,0 +1,61 @@
+/**
+ * Order-to-cash: one workflow per sales order, id `order-<channel>-<externalRef>`.
+ *
+ *   payment review ─► address ─► reserve ─► authorise ─► fulfil per warehouse ─► close
+ *        └─ each shipment: picked ─► packed ─► shipped (stock out, COGS, invoice, capture) ─► delivered
+ *
+ * Each chapter lives in its own file. A chapter that ends the order cancelled throws OrderCancelled; the
+ * compensation (cancellation.ts) runs once, here. Every side effect is an idempotent activity; these
+ * files only decide.
+ */
+import { allHandlersFinished, condition, patched } from '@temporalio/workflow';
+import type { OrderOutcome, OrderToCashInput } from '../../contracts/order-types';
+import { compensate } from './cancellation';
+import { fulfil } from './fulfilment';
+import { listen } from './handlers';
+import { addressHold, paymentReview } from './holds';
+import { act, OrderCancelled, OrderProcess } from './state';
+import { reserve } from './stock';
+
+export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome> {
+  const o = new OrderProcess(input);
+  listen(o);
+  o.mark('received');
+  try {
+    await paymentReview(o);
+    if (patched('address-validation-exception')) await addressHold(o);
+    const reservation = await reserve(o);
+    await authorise(o);
+    await fulfil(o, reservation.readyToShip);
+  } catch (err) {
+    if (err instanceof OrderCancelled) return compensate(o, err.reason);
+    throw err;
+  }
+  return close(o);
+}
+
+/** A decline is compensated like a cancel: the reservations go back to stock. */
+async function authorise(o: OrderProcess): Promise<void> {
+  const auth = await act.authorizePayment({ orderId: o.orderId, token: o.input.payment.token });
+  if (!auth.approved) throw new OrderCancelled(`payment declined: ${auth.reason ?? 'no reason given'}`);
+  o.mark('payment authorised');
+}
+
+/**
+ * Nothing more will be captured, so the rest of the authorisation is released. A failed shipment or nothing
+ * shipped at all: the open quantities (and any stock still held) are closed.
+ */
+async function close(o: OrderProcess): Promise<OrderOutcome> {
+  const anyFailed = [...o.shipments.values()].some((s) => s.status === 'failed');
+  if (anyFailed || !o.anyShipped) {
+    await act.cancelOrder({ orderId: o.orderId, reason: o.anyShipped ? 'some shipments failed' : 'nothing could be shipped' });
+  }
+  await act.voidAuthorization({ orderId: o.orderId });
+  if (o.anyShipped) await o.enter('completed');
+  else o.settle('cancelled');
+  o.mark(o.stage);
+  o.waits.clear();
+  o.refuseQueued(`the order is ${o.stage}`);
+  await condition(allHandlersFinished);
+  return { status: o.stage };
+}

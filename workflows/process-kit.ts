@@ -1,0 +1,91 @@
+/**
+ * What every process is made of besides its business steps: the activities it calls (with their retry
+ * profile), its timeline, what it waits for (shown to people by its query) and waits that escalate when
+ * a person does not act within an SLA. Workflow code only: deterministic, no I/O.
+ */
+import { condition, proxyActivities, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
+import type { Duration, RetryPolicy } from '@temporalio/common';
+import type { Activities } from '../activities';
+import type { TimelineStep } from '../contracts/order-types';
+
+const BACKOFF: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
+
+/**
+ * How long an activity may take and how it is retried: with backoff until it succeeds (activities are
+ * idempotent). `step`: one business step. `batch`: a sweep or a whole catalogue in one transaction.
+ * `delivery`: sending a batch of notifications to a provider.
+ */
+export const ACTIVITY_PROFILES = {
+  step: { startToCloseTimeout: '30 seconds', retry: BACKOFF },
+  batch: { startToCloseTimeout: '5 minutes', retry: BACKOFF },
+  delivery: { startToCloseTimeout: '1 minute', retry: BACKOFF },
+  reconciliation: { startToCloseTimeout: '10 minutes', retry: BACKOFF }, // every quant in the catalogue
+} satisfies Record<string, ActivityOptions>;
+
+/** A typed view of only the activities a process calls: `activitiesOf<'reserveStock' | 'capturePayment'>()`. */
+export function activitiesOf<Name extends keyof Activities>(
+  options: ActivityOptions = ACTIVITY_PROFILES.step,
+): ActivityInterfaceFor<Pick<Activities, Name>> {
+  return proxyActivities<Pick<Activities, Name>>(options);
+}
+
+/** The steps a process went through, for people (its query answers them). */
+export class Timeline {
+  readonly steps: TimelineStep[] = [];
+  mark(step: string): void {
+    this.steps.push({ step, at: new Date().toISOString() });
+  }
+}
+
+/**
+ * What the process waits for, by name: what its query shows as waiting for someone. Several waits can run
+ * at once (a purchase order waits on goods, bills and cases side by side).
+ */
+export class Waits {
+  private readonly open = new Set<string>();
+
+  /** Waits until `ready`, or until `timeout` when given; false on timeout. */
+  async for(what: string, ready: () => boolean, timeout?: Duration): Promise<boolean> {
+    this.open.add(what);
+    try {
+      if (timeout === undefined) {
+        await condition(ready);
+        return true;
+      }
+      return await condition(ready, timeout);
+    } finally {
+      this.open.delete(what);
+    }
+  }
+
+  /**
+   * Waiting on people always has a timer: when the SLA lapses, `escalate` runs once and the wait goes on
+   * without a timer. `lapsed` is the timeline's note of it.
+   */
+  async withSla(
+    what: string, ready: () => boolean, sla: Duration, escalate: () => Promise<unknown>, lapsed: (note: string) => void,
+  ): Promise<void> {
+    if (await this.for(what, ready, sla)) return;
+    await escalate();
+    lapsed(`${what}: SLA lapsed, escalated`);
+    await this.for(`${what} (escalated)`, ready);
+  }
+
+  /** Shown beside a wait that is not a `for` (a process that tells people what it needs while it works). */
+  add(what: string): void {
+    this.open.add(what);
+  }
+  remove(what: string): void {
+    this.open.delete(what);
+  }
+  clear(): void {
+    this.open.clear();
+  }
+  /** The first thing waited for, or null. */
+  get current(): string | null {
+    return this.open.values().next().value ?? null;
+  }
+  get all(): string[] {
+    return [...this.open];
+  }
+}
