@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import Koa, { Context, Next } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
+import { recordAudit } from '../db/access';
 import type { Principal } from './auth';
 import type { ApiDeps } from './deps';
 import { errorMiddleware, HttpError } from './errors';
@@ -42,9 +43,9 @@ function audit(deps: ApiDeps) {
     const a = ctx.state.audit as { action: string; target?: string; workflowId?: string } | undefined;
     if (!a || ctx.status >= 400) return;
     const p = ctx.state.principal as Principal | undefined;
-    await deps.db('audit_log').insert({
-      api_key_id: p?.keyId ?? null, api_key_name: p?.name ?? `signed:${ctx.path}`, roles: p?.roles ?? null, action: a.action, method: ctx.method,
-      path: ctx.path, target: a.target ?? null, status: ctx.status, request_id: ctx.state.requestId, workflow_id: a.workflowId ?? null,
+    await recordAudit(deps.db, {
+      apiKeyId: p?.keyId ?? null, apiKeyName: p?.name ?? `signed:${ctx.path}`, roles: p?.roles ?? null, action: a.action, method: ctx.method,
+      path: ctx.path, target: a.target ?? null, status: ctx.status, requestId: ctx.state.requestId, workflowId: a.workflowId ?? null,
     });
   };
 }

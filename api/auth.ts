@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Role } from '../contracts/roles';
 import type { Db } from '../db';
-import { hashKey } from '../db/access';
+import { activeKeyByHash, hashKey } from '../db/access';
 import { HttpError } from './errors';
 
 export type { Role };
@@ -26,7 +26,7 @@ export function authenticate(db: Db) {
     const match = /^Bearer\s+(\S{1,200})$/i.exec(header);
     if (!match) throw new HttpError(401, 'unauthorized', 'Send an API key as "Authorization: Bearer <key>"');
     const hash = hashKey(match[1]);
-    const row = await db('api_keys').where({ key_hash: hash }).whereNull('revoked_at').first('id', 'name', 'roles', 'key_hash');
+    const row = await activeKeyByHash(db, hash);
     if (!row || !timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) {
       throw new HttpError(401, 'unauthorized', 'Unknown or revoked API key');
     }

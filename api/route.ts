@@ -10,6 +10,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { extendZodWithOpenApi, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Db } from '../db';
+import { claimIdempotencyKey, idempotencyKeyState, releaseIdempotencyKey, storeIdempotentResult, takeOverIdempotencyKey, type IdempotencyScope } from '../db/access';
 import { authenticate, Principal, requireRole, Role } from './auth';
 import { fingerprint } from '../lib/fingerprint';
 import { badRequest, conflict, fromZod, HttpError, tooManyRequests } from './errors';
@@ -81,12 +82,12 @@ export class Routes {
         requestKey: key ? createHash('sha256').update(`${principal.keyId}\n${spec.path}\n${key}`).digest('hex') : undefined,
       };
       // The Idempotency-Key's row in the key store, scoped to the caller and route.
-      const stored = key ? { api_key_id: principal.keyId, route: spec.path, key } : undefined;
+      const stored: IdempotencyScope | undefined = key ? { api_key_id: principal.keyId, route: spec.path, key } : undefined;
       const requestHash = stored ? fingerprint({ body: input.body, params: input.params }) : '';
       if (stored && (await this.claim(ctx, stored, requestHash))) return;
       const result = await spec.handler(ctx, input).catch(async (err: unknown) => {
         // A refusal (4xx) wrote nothing, so it does not bind the key: the caller may fix the request and resend it.
-        if (stored && err instanceof HttpError && err.status < 500) await this.db('idempotency_keys').where({ ...stored, request_hash: requestHash }).whereNull('status').delete();
+        if (stored && err instanceof HttpError && err.status < 500) await releaseIdempotencyKey(this.db, stored, requestHash);
         throw err;
       });
       if (spec.raw) return;
@@ -95,7 +96,7 @@ export class Routes {
       if (spec.action) {
         ctx.state.audit = { action: spec.action, target: result.audit?.target, workflowId: result.audit?.workflowId };
         // The first result, for repeats of the same request.
-        if (stored) await this.db('idempotency_keys').where(stored).whereNull('status').update({ status: ctx.status, body: JSON.stringify(result.body ?? null) });
+        if (stored) await storeIdempotentResult(this.db, stored, ctx.status, result.body);
       }
     });
   }
@@ -123,13 +124,12 @@ export class Routes {
    * the same key with a different request is refused with nothing written; an unfinished one (a concurrent
    * copy, or an attempt that died) runs the handler again, which finds its record by the request key.
    */
-  private async claim(ctx: Context, stored: { api_key_id: string; route: string; key: string }, requestHash: string): Promise<boolean> {
-    const mine = await this.db('idempotency_keys').insert({ ...stored, request_hash: requestHash }).onConflict(['api_key_id', 'route', 'key']).ignore().returning('key');
-    if (mine.length > 0) return false;
+  private async claim(ctx: Context, stored: IdempotencyScope, requestHash: string): Promise<boolean> {
+    if (await claimIdempotencyKey(this.db, stored, requestHash)) return false;
     // A copy of a request still being handled waits for its answer, so it can neither twin what the first creates nor
     // fail a client that retried too early; a first attempt that died (no answer within the lease) is taken over.
     for (const until = Date.now() + 2 * LEASE_SECONDS * 1000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
-      const seen = await this.db('idempotency_keys').where(stored).first('request_hash', 'status', 'body', this.db.raw(`created_at > now() - interval '${LEASE_SECONDS} seconds' AS in_flight`));
+      const seen = await idempotencyKeyState(this.db, stored, LEASE_SECONDS);
       if (!seen) return this.claim(ctx, stored, requestHash); // released by a refusal meanwhile
       if (seen.request_hash && seen.request_hash !== requestHash) {
         throw conflict(`Idempotency-Key "${stored.key}" was already used for a different request to ${ctx.method} ${stored.route}; nothing was done. Send a new key for a new request, or repeat the first request exactly.`, [
@@ -142,8 +142,7 @@ export class Routes {
         return true;
       }
       if (seen.in_flight) continue;
-      const takenOver = await this.db('idempotency_keys').where(stored).whereNull('status')
-        .whereRaw(`created_at <= now() - interval '${LEASE_SECONDS} seconds'`).update({ request_hash: requestHash, created_at: this.db.fn.now() });
+      const takenOver = await takeOverIdempotencyKey(this.db, stored, requestHash, LEASE_SECONDS);
       if (takenOver > 0) return false; // it finds what the dead attempt created by the request key
     }
     ctx.set('Retry-After', '1');

@@ -109,7 +109,7 @@ const CHECKS: { name: string; sql: string }[] = [
     name: 'every supplier payment matches the sandbox bank transfer',
     sql: `SELECT sp.bill_id, sp.amount, t.amount AS bank_amount FROM supplier_payments sp
             LEFT JOIN sandbox_bank_transfers t ON t.bank_reference = sp.bank_reference
-           WHERE sp.bank_reference LIKE 'bank\_%' AND t.amount IS DISTINCT FROM sp.amount`, // the sandbox's transfers; a real bank is reconciled from its statement
+           WHERE sp.bank_reference LIKE 'bank_%' AND t.amount IS DISTINCT FROM sp.amount`, // the sandbox's transfers; a real bank is reconciled from its statement
   },
 ];
 

@@ -8,8 +8,9 @@
  * rows instead of deadlocking, and the CHECK constraints on quants make an
  * oversell impossible even for code that forgets to check.
  */
+import { randomUUID } from 'node:crypto';
 import type { Db, Tx } from './index';
-import { raiseException } from './outbox';
+import { raiseException } from './exceptions';
 
 export interface Move {
   productId: number;
@@ -267,4 +268,226 @@ export async function settleShortfall(tx: Tx, at: { locationId: number; productI
     details: { ...cause.details, warehouse: at.warehouse, onHand: at.onHand, orders: hurt.map((h) => ({ orderId: h.orderId, externalRef: h.externalRef, units: h.units })) },
   });
   return { hurt, caseId };
+}
+
+// ---------------------------------------------------------------------------
+// Reservations: stock promised to order lines, then to shipments.
+
+/** Locks the stock quants of every warehouse for these products, in a fixed order, and reads what is available. */
+export async function lockStock(tx: Tx, productIds: number[], safetyBuffer: number): Promise<WarehouseStock[]> {
+  const warehouses = await tx('warehouses as w')
+    .join('locations as l', function () {
+      this.on('l.warehouse_id', 'w.id').andOnVal('l.type', 'stock');
+    })
+    .select('w.id as warehouseId', 'l.id as locationId', 'w.priority');
+  const quants = await tx('quants')
+    .whereIn('location_id', warehouses.map((w) => w.locationId))
+    .whereIn('product_id', productIds)
+    .orderBy(['location_id', 'product_id'])
+    .forUpdate()
+    .select('location_id', 'product_id', 'on_hand', 'reserved');
+  return warehouses.map((w) => ({
+    ...w,
+    available: new Map(
+      quants.filter((q) => q.location_id === w.locationId).map((q) => [q.product_id, Math.max(0, q.on_hand - q.reserved - safetyBuffer)]),
+    ),
+  }));
+}
+
+/** Writes the reservations of an allocation and raises the reserved quantity of each quant. */
+export async function holdStock(tx: Tx, orderId: string, demand: DemandLine[], allocations: Allocation[]): Promise<void> {
+  for (const a of allocations) {
+    for (const { lineId, units } of a.lines) {
+      const line = demand.find((l) => l.lineId === lineId)!;
+      const allocationId = randomUUID();
+      for (const c of line.components) {
+        await tx('reservations').insert({
+          order_id: orderId, order_line_id: lineId, warehouse_id: a.warehouseId, location_id: a.locationId,
+          product_id: c.productId, quantity: units * c.perUnit, line_units: units, allocation_id: allocationId,
+        });
+        await tx('quants').where({ location_id: a.locationId, product_id: c.productId }).increment('reserved', units * c.perUnit);
+      }
+    }
+  }
+}
+
+/** Order-line units already allocated to the order (reservations not released), per line. */
+export async function allocatedUnitsByLine(tx: Tx, orderId: string): Promise<{ order_line_id: number; units: number }[]> {
+  return tx
+    .from(tx('reservations').where({ order_id: orderId }).whereNot('state', 'released').distinct('allocation_id', 'order_line_id', 'line_units').as('a'))
+    .groupBy('order_line_id')
+    .select('order_line_id', tx.raw('SUM(line_units)::int AS units'));
+}
+
+/** The order's active reservations on no shipment yet, one row per allocation, with its warehouse code. */
+export async function unshippedAllocations(tx: Tx, orderId: string): Promise<{ code: string; line_units: number }[]> {
+  return tx
+    .from(tx('reservations').where({ order_id: orderId, state: 'active' }).whereNull('shipment_id').distinct('allocation_id', 'line_units', 'warehouse_id').as('a'))
+    .join('warehouses as w', 'w.id', 'a.warehouse_id')
+    .select('w.code', 'a.line_units');
+}
+
+/** The order's active reservations that are on no shipment yet. */
+export async function looseReservations(tx: Tx, orderId: string) {
+  return tx('reservations').where({ order_id: orderId, state: 'active' }).whereNull('shipment_id');
+}
+
+/** Puts these reservations on the shipment. */
+export async function assignReservations(tx: Tx, reservationIds: number[], shipmentId: string): Promise<void> {
+  await tx('reservations').whereIn('id', reservationIds).update({ shipment_id: shipmentId });
+}
+
+/** Puts the order's loose active reservations in one warehouse on the shipment. */
+export async function assignLooseReservations(tx: Tx, orderId: string, warehouseId: number, shipmentId: string): Promise<void> {
+  await tx('reservations').where({ order_id: orderId, state: 'active', warehouse_id: warehouseId }).whereNull('shipment_id').update({ shipment_id: shipmentId });
+}
+
+/** Gives a reserved quantity of a quant back to available stock. */
+export async function unreserve(tx: Tx, locationId: number, productId: number, quantity: number): Promise<void> {
+  await tx('quants').where({ location_id: locationId, product_id: productId }).decrement('reserved', quantity);
+}
+
+/** Gives active, unshipped reservations back to available stock. Used by cancellation too. */
+export async function releaseOrderReservations(tx: Tx, orderId: string): Promise<number> {
+  const active = await tx('reservations').where({ order_id: orderId, state: 'active' }).orderBy(['location_id', 'product_id']).forUpdate();
+  for (const r of active) await unreserve(tx, r.location_id, r.product_id, r.quantity);
+  await tx('reservations').whereIn('id', active.map((r) => r.id)).update({ state: 'released' });
+  return active.length;
+}
+
+/** Gives the shipment's active reservations back to available stock. */
+export async function releaseShipmentReservations(tx: Tx, shipmentId: string): Promise<void> {
+  const held = await tx('reservations').where({ shipment_id: shipmentId, state: 'active' }).orderBy(['location_id', 'product_id']).forUpdate();
+  for (const r of held) await unreserve(tx, r.location_id, r.product_id, r.quantity);
+  await tx('reservations').whereIn('id', held.map((r) => r.id)).update({ state: 'released' });
+}
+
+/** The shipment's active reservations of one order line, locked, oldest first. */
+export async function lockLineReservations(tx: Tx, shipmentId: string, orderLineId: number) {
+  return tx('reservations').where({ shipment_id: shipmentId, order_line_id: orderLineId, state: 'active' }).orderBy('id').forUpdate();
+}
+
+/** Takes `take` units off a reservation: released when that is all of it. */
+export async function takeFromReservation(tx: Tx, r: { id: number; quantity: number; line_units: number }, take: number): Promise<void> {
+  await tx('reservations').where({ id: r.id }).update(take === r.quantity ? { state: 'released' } : { quantity: r.quantity - take, line_units: r.line_units - take });
+}
+
+/** The shipment's active reservations, in quant order. */
+export async function activeReservationsOfShipment(tx: Tx, shipmentId: string) {
+  return tx('reservations as r').where({ 'r.shipment_id': shipmentId, 'r.state': 'active' }).orderBy(['r.location_id', 'r.product_id']).select('r.*');
+}
+
+/** The reservations left with their shipment. */
+export async function consumeReservations(tx: Tx, reservationIds: number[]): Promise<void> {
+  await tx('reservations').whereIn('id', reservationIds).update({ state: 'consumed' });
+}
+
+// ---------------------------------------------------------------------------
+// Warehouses, locations and quants by name.
+
+export async function warehouseByCode(tx: Db | Tx, code: string): Promise<{ id: number } | undefined> {
+  return tx('warehouses').where({ code }).first('id');
+}
+
+export async function warehouseCode(tx: Db | Tx, warehouseId: number): Promise<string> {
+  return (await tx('warehouses').where({ id: warehouseId }).first('code')).code;
+}
+
+/** The warehouse's location of that type (its row), if it has one. */
+export async function locationOf(tx: Db | Tx, warehouseId: number, type: string): Promise<{ id: number } | undefined> {
+  return tx('locations').where({ warehouse_id: warehouseId, type }).first('id');
+}
+
+/** The stock location of the warehouse with this code. */
+export async function stockLocationByCode(tx: Db | Tx, warehouseCode: string): Promise<{ id: number } | undefined> {
+  return tx('locations as l').join('warehouses as w', 'w.id', 'l.warehouse_id').where({ 'w.code': warehouseCode, 'l.type': 'stock' }).first('l.id');
+}
+
+/** The location's code and the product's SKU, to name a place in a case. */
+export async function locationCodeAndSku(tx: Db | Tx, locationId: number, productId: number) {
+  return tx('locations as l').join('products as p', 'p.id', tx.raw('?', [productId])).where('l.id', locationId).first('l.code', 'p.sku');
+}
+
+/** Makes sure the quant row exists (empty), so it can be locked. */
+export async function ensureQuant(tx: Tx, locationId: number, productId: number): Promise<void> {
+  await tx.raw('INSERT INTO quants (location_id, product_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [locationId, productId]);
+}
+
+/** The quant row locked FOR UPDATE: every column, or only `columns`. */
+export async function lockQuant(tx: Tx, locationId: number, productId: number, columns: string[] = []) {
+  return tx('quants').where({ location_id: locationId, product_id: productId }).forUpdate().first(...columns);
+}
+
+// ---------------------------------------------------------------------------
+// Moves and transfers as recorded.
+
+/** Units moved by the moves whose key starts with `keyPrefix:`. */
+export async function movedUnits(tx: Db | Tx, keyPrefix: string): Promise<number> {
+  const booked = await tx('stock_moves').where('idempotency_key', 'like', `${keyPrefix}:%`).sum({ n: 'quantity' }).first();
+  return Number(booked?.n ?? 0);
+}
+
+/** Product and quantity of each move whose key starts with `keyPrefix:`. */
+export async function movesByKeyPrefix(tx: Db | Tx, keyPrefix: string) {
+  return tx('stock_moves').where('idempotency_key', 'like', `${keyPrefix}:%`).select('product_id', 'quantity');
+}
+
+export async function recordStockTransfer(tx: Tx, t: { id: string; warehouseId: number; productId: number; from: string; to: string; quantity: number; reason: string; movedBy: string }): Promise<void> {
+  await tx('stock_transfers').insert({ id: t.id, warehouse_id: t.warehouseId, product_id: t.productId, from_type: t.from, to_type: t.to, quantity: t.quantity, reason: t.reason, moved_by: t.movedBy });
+}
+
+export interface BalanceCheck {
+  location_id: number;
+  product_id: number;
+  on_hand: number;
+  from_moves: number;
+  reserved: number;
+  from_reservations: number;
+}
+
+/** Every internal balance next to what the done moves and the active reservations say it should be, in one snapshot. */
+export async function recomputedBalances(tx: Tx): Promise<BalanceCheck[]> {
+  return (await tx.raw(`
+          WITH moved AS (
+            SELECT m.location_id, m.product_id, SUM(m.qty)::int AS qty FROM (
+              SELECT to_location_id AS location_id, product_id, quantity AS qty FROM stock_moves WHERE state = 'done'
+              UNION ALL SELECT from_location_id, product_id, -quantity FROM stock_moves WHERE state = 'done') m
+            JOIN locations l ON l.id = m.location_id AND l.internal GROUP BY 1, 2),
+          held AS (SELECT location_id, product_id, SUM(quantity)::int AS qty FROM reservations WHERE state = 'active' GROUP BY 1, 2)
+          SELECT COALESCE(q.location_id, m.location_id) AS location_id, COALESCE(q.product_id, m.product_id) AS product_id,
+                 COALESCE(q.on_hand, 0) AS on_hand, COALESCE(m.qty, 0) AS from_moves, COALESCE(q.reserved, 0) AS reserved, COALESCE(h.qty, 0) AS from_reservations
+            FROM quants q FULL OUTER JOIN moved m ON m.location_id = q.location_id AND m.product_id = q.product_id
+            LEFT JOIN held h ON h.location_id = COALESCE(q.location_id, m.location_id) AND h.product_id = COALESCE(q.product_id, m.product_id)`)).rows;
+}
+
+/** Every warehouse by priority, and every location that belongs to one. */
+export async function warehousesAndLocations(db: Db | Tx) {
+  return Promise.all([db('warehouses').orderBy(['priority', 'id']), db('locations').whereNotNull('warehouse_id').orderBy('id')]);
+}
+
+/** Units shipped to customers per product, warehouse and age in days (0: today), over the last `days` + 1 days. */
+export async function dailyShipments(tx: Db | Tx, productIds: number[], days: number): Promise<{ product_id: number; warehouse_id: number; age: number; units: number }[]> {
+  const rows = await tx.raw(
+    `SELECT m.product_id, l.warehouse_id, (current_date - m.created_at::date) AS age, SUM(m.quantity)::int AS units
+       FROM stock_moves m JOIN locations l ON l.id = m.from_location_id JOIN locations c ON c.id = m.to_location_id AND c.type = 'customer'
+      WHERE m.created_at >= current_date - ?::int AND m.product_id = ANY(?) AND m.state = 'done'
+      GROUP BY 1, 2, 3`,
+    [days, productIds],
+  );
+  return rows.rows;
+}
+
+/** The quants of these products at these locations. */
+export async function quantsAt(tx: Db | Tx, locationIds: number[], productIds: number[]) {
+  return tx('quants').whereIn('location_id', locationIds).whereIn('product_id', productIds);
+}
+
+/** Id and code of these warehouses, for the codes that exist. */
+export async function warehousesByCodes(db: Db | Tx, codes: string[]) {
+  return db('warehouses').whereIn('code', codes).select('id', 'code');
+}
+
+/** The warehouse a location belongs to. */
+export async function warehouseOfLocation(tx: Db | Tx, locationId: number): Promise<number> {
+  return (await tx('locations').where({ id: locationId }).first('warehouse_id')).warehouse_id;
 }

@@ -1,5 +1,5 @@
 /** Posting journal entries. The database rejects an unbalanced entry at commit; this keeps callers honest earlier. */
-import type { Tx } from './index';
+import type { Db, Tx } from './index';
 
 export type AccountCode = '1000' | '1100' | '1200' | '1300' | '2000' | '2050' | '2100' | '3000' | '4000' | '4100' | '5000' | '5100' | '5200';
 
@@ -44,4 +44,94 @@ export async function postEntry(tx: Tx, entry: JournalEntry): Promise<number | n
   const entryId = inserted[0].id as number;
   await tx('journal_lines').insert(lines.map((l) => ({ entry_id: entryId, account_code: l.account, debit: l.debit ?? 0, credit: l.credit ?? 0 })));
   return entryId;
+}
+
+/** What the entry with this key debits in total (0 when it was never posted). */
+export async function entryDebits(tx: Db | Tx, key: string): Promise<number> {
+  const entry = await tx('journal_entries as e').join('journal_lines as l', 'l.entry_id', 'e.id').where('e.idempotency_key', key).sum({ s: 'l.debit' }).first();
+  return Number(entry?.s ?? 0);
+}
+
+/** Debits and credits of every account, in code order. */
+export async function accountTotals(db: Db | Tx) {
+  return db('accounts as a').leftJoin('journal_lines as l', 'l.account_code', 'a.code').groupBy('a.code', 'a.name', 'a.type').orderBy('a.code')
+    .select('a.code', 'a.name', 'a.type', db.raw('COALESCE(SUM(l.debit),0)::bigint AS debit'), db.raw('COALESCE(SUM(l.credit),0)::bigint AS credit'));
+}
+
+// ---------------------------------------------------------------------------
+// Customer invoices.
+
+export async function invoiceOfShipment(tx: Db | Tx, shipmentId: string) {
+  return tx('invoices').where({ shipment_id: shipmentId }).first();
+}
+
+/** True when the order already has an invoice. */
+export async function orderHasInvoice(tx: Db | Tx, orderId: string): Promise<boolean> {
+  return !!(await tx('invoices').where({ order_id: orderId }).first('id'));
+}
+
+/** Quantity and tax already invoiced per order line of the order. */
+export async function invoicedSoFar(tx: Db | Tx, orderId: string): Promise<{ order_line_id: number; qty: number; tax: number }[]> {
+  return tx('invoice_lines as il')
+    .join('invoices as i', 'i.id', 'il.invoice_id')
+    .where('i.order_id', orderId)
+    .whereNotNull('il.order_line_id')
+    .groupBy('il.order_line_id')
+    .select('il.order_line_id', tx.raw('SUM(il.quantity)::int AS qty'), tx.raw('SUM(il.tax)::bigint AS tax'));
+}
+
+/** The next invoice number (INV-000123). */
+export async function nextInvoiceNumber(tx: Tx): Promise<string> {
+  const seq = await tx.raw(`SELECT nextval('invoice_number_seq') AS n`);
+  return `INV-${String(seq.rows[0].n).padStart(6, '0')}`;
+}
+
+export interface NewInvoice {
+  id: string;
+  number: string;
+  orderId: string;
+  shipmentId: string;
+  currency: string;
+  subtotal: number;
+  shipping: number;
+  tax: number;
+  total: number;
+}
+
+export interface NewInvoiceLine {
+  order_line_id: number | null; // null: the shipping charge
+  description: string;
+  quantity: number;
+  unit_price: number;
+  net: number;
+  tax: number;
+}
+
+/** Writes the invoice and its lines. */
+export async function recordInvoice(tx: Tx, i: NewInvoice, lines: NewInvoiceLine[]): Promise<void> {
+  await tx('invoices').insert({ id: i.id, number: i.number, order_id: i.orderId, shipment_id: i.shipmentId, currency: i.currency, subtotal: i.subtotal, shipping: i.shipping, tax: i.tax, total: i.total });
+  await tx('invoice_lines').insert(lines.map((l) => ({ ...l, invoice_id: i.id })));
+}
+
+export async function invoiceById(db: Db | Tx, invoiceId: string) {
+  return db('invoices').where({ id: invoiceId }).first();
+}
+
+export async function markInvoicePaid(tx: Tx, invoiceId: string): Promise<void> {
+  await tx('invoices').where({ id: invoiceId }).update({ status: 'paid' });
+}
+
+/** The first invoice that billed a line the return takes back. */
+export async function invoiceOfReturn(tx: Db | Tx, returnId: string) {
+  return tx('invoices as i').join('invoice_lines as il', 'il.invoice_id', 'i.id').join('return_lines as rl', 'rl.order_line_id', 'il.order_line_id').where('rl.return_id', returnId).orderBy('i.issued_at').first('i.id');
+}
+
+/** The id of the shipment's invoice, if it was invoiced. */
+export async function invoiceIdOfShipment(tx: Db | Tx, shipmentId: string): Promise<{ id: string } | undefined> {
+  return tx('invoices').where({ shipment_id: shipmentId }).first('id');
+}
+
+/** The total of the shipment's invoice, if it was invoiced. */
+export async function invoiceTotalOfShipment(db: Db | Tx, shipmentId: string): Promise<{ total: number } | undefined> {
+  return db('invoices').where({ shipment_id: shipmentId }).first('total');
 }

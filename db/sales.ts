@@ -6,9 +6,9 @@
  */
 import { fingerprint } from '../lib/fingerprint';
 import { randomUUID } from 'node:crypto';
-import { inTransaction, Db } from './index';
+import { inTransaction, Db, Tx } from './index';
 import { taxOn } from '../lib/money';
-import type { BackorderPolicy, ShippingAddress } from '../contracts/order-types';
+import type { BackorderPolicy, OrderStatus, ShippingAddress } from '../contracts/order-types';
 
 export interface NewOrder {
   channel: string;
@@ -148,4 +148,153 @@ export async function orderView(db: Db, orderId: string) {
     returns: returns.map((r) => ({ returnId: r.id, rmaNumber: r.rma_number ?? undefined, status: r.status, resolution: r.resolution, refundAmount: r.refund_amount ?? undefined, requestedAt: r.requested_at })),
     exceptions: exceptions.map((e) => ({ exceptionId: e.id, type: e.type, severity: e.severity, queue: e.queue, summary: e.summary, openedAt: e.opened_at })),
   };
+}
+
+// ---------------------------------------------------------------------------
+// The order as the processes change it.
+
+/** Locks the order row: creating, dispatching and cancelling shipments and reserving stock queue on it. */
+export async function lockOrder(tx: Tx, orderId: string): Promise<void> {
+  await tx('sales_orders').where({ id: orderId }).forUpdate().first('id');
+}
+
+/** The whole order row, locked. */
+export async function loadOrderForUpdate(tx: Tx, orderId: string) {
+  return tx('sales_orders').where({ id: orderId }).forUpdate().first();
+}
+
+/** The order's status and its channel's safety buffer, the order row locked. */
+export async function lockOrderForReservation(tx: Tx, orderId: string) {
+  return tx('sales_orders as o').join('channels as c', 'c.id', 'o.channel_id').where('o.id', orderId).forUpdate('o').first('o.status', 'c.safety_buffer');
+}
+
+/** The order's id, process and status, as the API finds it. */
+export async function findOrderRef(db: Db | Tx, orderId: string): Promise<{ id: string; workflow_id: string; status: string } | undefined> {
+  return db('sales_orders').where({ id: orderId }).first('id', 'workflow_id', 'status');
+}
+
+export async function orderStatus(db: Db | Tx, orderId: string): Promise<string> {
+  return (await db('sales_orders').where({ id: orderId }).first('status')).status;
+}
+
+export async function orderExternalRef(tx: Db | Tx, orderId: string) {
+  return tx('sales_orders').where({ id: orderId }).first('external_ref');
+}
+
+/** The order's reference and its customer's email, to write to the customer. */
+export async function orderContact(tx: Db | Tx, orderId: string) {
+  return tx('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('o.id', orderId).first('o.external_ref', 'c.email');
+}
+
+export async function orderShippingAddress(db: Db | Tx, orderId: string): Promise<ShippingAddress> {
+  return (await db('sales_orders').where({ id: orderId }).first('shipping_address')).shipping_address;
+}
+
+/** Sets the status of an order that is not cancelled (a cancelled order stays cancelled). */
+export async function updateOrderStatus(tx: Tx, orderId: string, status: OrderStatus): Promise<void> {
+  await tx('sales_orders').where({ id: orderId }).whereNot('status', 'cancelled').update({ status, updated_at: tx.fn.now() });
+}
+
+/** Closes a cancelled order: its final status and the reason. */
+export async function recordCancellation(tx: Tx, orderId: string, status: OrderStatus, reason: string): Promise<void> {
+  await tx('sales_orders').where({ id: orderId }).update({ status, cancel_reason: reason, updated_at: tx.fn.now() });
+}
+
+export async function setShippingAddress(tx: Tx, orderId: string, address: ShippingAddress): Promise<void> {
+  await tx('sales_orders').where({ id: orderId }).update({ shipping_address: JSON.stringify(address), updated_at: tx.fn.now() });
+}
+
+// ---------------------------------------------------------------------------
+// Order lines: what is ordered, shipped and cancelled.
+
+/** The order's lines with their product kind, in line order, for allocation. */
+export async function orderLinesForAllocation(tx: Db | Tx, orderId: string) {
+  return tx('sales_order_lines as l')
+    .join('products as p', 'p.id', 'l.product_id')
+    .where('l.order_id', orderId)
+    .orderBy('l.line_no')
+    .select('l.id', 'l.quantity', 'l.quantity_cancelled', 'l.product_id', 'p.kind');
+}
+
+/** Cancels every unit of the order's lines that has not shipped. */
+export async function cancelOpenLineQuantities(tx: Tx, orderId: string): Promise<void> {
+  await tx('sales_order_lines').where({ order_id: orderId }).update({ quantity_cancelled: tx.raw('quantity - quantity_shipped') });
+}
+
+/** True when some unit of the order has shipped. */
+export async function anyLineShipped(tx: Db | Tx, orderId: string): Promise<boolean> {
+  return !!(await tx('sales_order_lines').where({ order_id: orderId }).where('quantity_shipped', '>', 0).first('id'));
+}
+
+/** Cancels the units of each line that hold no (unreleased) reservation; answers the order's cancelled units. */
+export async function cancelUnallocatedUnits(tx: Tx, orderId: string): Promise<number> {
+  await tx.raw(
+    `UPDATE sales_order_lines l SET quantity_cancelled = l.quantity - COALESCE(a.units, 0)
+             FROM (SELECT sol.id, (SELECT SUM(x.line_units) FROM (SELECT DISTINCT allocation_id, line_units FROM reservations r
+                     WHERE r.order_line_id = sol.id AND r.state <> 'released') x) AS units
+                   FROM sales_order_lines sol WHERE sol.order_id = ?) a
+            WHERE l.id = a.id AND l.quantity - COALESCE(a.units, 0) <> l.quantity_cancelled`,
+    [orderId],
+  );
+  const total = await tx('sales_order_lines').where({ order_id: orderId }).sum({ n: 'quantity_cancelled' }).first();
+  return Number(total?.n ?? 0);
+}
+
+export async function addShippedUnits(tx: Tx, orderLineId: number, units: number): Promise<void> {
+  await tx('sales_order_lines').where({ id: orderLineId }).increment('quantity_shipped', units);
+}
+
+/** Units a cancel had written off left after all: they count as shipped again. */
+export async function moveCancelledToShipped(tx: Tx, orderLineId: number, units: number): Promise<void> {
+  await tx('sales_order_lines').where({ id: orderLineId }).update({ quantity_shipped: tx.raw('quantity_shipped + ?', [units]), quantity_cancelled: tx.raw('quantity_cancelled - ?', [units]) });
+}
+
+/** Units shipped after a cancel came back: they count as cancelled again. */
+export async function moveShippedToCancelled(tx: Tx, orderLineId: number, units: number): Promise<void> {
+  await tx('sales_order_lines').where({ id: orderLineId }).update({ quantity_shipped: tx.raw('quantity_shipped - ?', [units]), quantity_cancelled: tx.raw('quantity_cancelled + ?', [units]) });
+}
+
+// ---------------------------------------------------------------------------
+// Customers and their orders, as customer service sees them.
+
+export async function customerByEmail(db: Db | Tx, email: string) {
+  return db('customers').where({ email }).first('id', 'email', 'name', 'created_at');
+}
+
+/** The customer's orders with their channel code, newest first. */
+export async function ordersOfCustomer(db: Db | Tx, customerId: number) {
+  return db('sales_orders as o').join('channels as c', 'c.id', 'o.channel_id').where('o.customer_id', customerId).orderBy('o.placed_at', 'desc')
+    .select('o.id', 'o.external_ref', 'c.code as channel', 'o.status', 'o.total', 'o.currency', 'o.placed_at');
+}
+
+/** True when the order exists. */
+export async function orderExists(db: Db | Tx, orderId: string): Promise<boolean> {
+  return !!(await db('sales_orders').where({ id: orderId }).first('id'));
+}
+
+/** Ids of the orders waiting for stock. */
+export async function backorderedOrders(tx: Db | Tx): Promise<{ id: string }[]> {
+  return tx('sales_orders').where({ status: 'backordered' }).select('id');
+}
+
+/** The order's total and currency, with its reference and the customer's email. */
+export async function orderForPayment(db: Db | Tx, orderId: string): Promise<{ total: number; currency: string; email: string; external_ref: string } | undefined> {
+  return db('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('o.id', orderId).first('o.total', 'o.currency', 'o.external_ref', 'c.email');
+}
+
+/** The tax rate (basis points) of the order lines a return takes back. */
+export async function returnedLineTaxRate(tx: Db | Tx, returnId: string): Promise<number> {
+  return (await tx('sales_order_lines as l').join('return_lines as rl', 'rl.order_line_id', 'l.id').where('rl.return_id', returnId).first('l.tax_rate_bp')).tax_rate_bp;
+}
+
+/** Units shipped and units returned per SKU or per customer email, of the orders placed since `since`. */
+export async function shippedAndReturned(tx: Db | Tx, subject: 'sku' | 'customer', since: Date): Promise<{ subject: string; shipped: number; returned: number }[]> {
+  const key = subject === 'sku' ? 'p.sku' : 'c.email';
+  return (await tx.raw(
+    `SELECT ${key} AS subject, SUM(l.quantity_shipped)::int AS shipped, COALESCE(SUM(rt.received), 0)::int AS returned
+               FROM sales_order_lines l JOIN sales_orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id JOIN customers c ON c.id = o.customer_id
+               LEFT JOIN (SELECT order_line_id, SUM(quantity_received) AS received FROM return_lines GROUP BY 1) rt ON rt.order_line_id = l.id
+              WHERE o.placed_at >= ? AND l.quantity_shipped > 0 GROUP BY ${key}`,
+    [since],
+  )).rows;
 }

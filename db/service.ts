@@ -90,9 +90,17 @@ function answerFor(order: { external_ref: string; status: string }, shipments: {
   return `Your order ${order.external_ref} is ${order.status.replace('_', ' ')} and on time.${parcels.length ? ` Parcels ${parcels.join('; ')}.` : ' It is being prepared for shipping.'}`;
 }
 
-export function ticketView(t: Record<string, any>) {
+/** A ticket row as knex returns it (columns vary by query). */
+export type TicketRow = Record<string, unknown>;
+
+export function ticketView(t: TicketRow) {
   return {
     ticketId: t.id, customerEmail: t.customer_email, orderId: t.order_id ?? undefined, subject: t.subject, category: t.category, queue: t.queue,
     priority: t.priority, priorityPoints: t.priority_points, why: t.why, suggestedAnswer: t.suggested_answer ?? undefined, status: t.status, createdAt: t.created_at,
   };
+}
+
+/** The customer's open tickets, newest first. */
+export async function openTicketsOf(db: Db, customerEmail: string) {
+  return db('tickets').where({ customer_email: customerEmail, status: 'open' }).orderBy('created_at', 'desc');
 }

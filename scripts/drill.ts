@@ -69,7 +69,7 @@ function client(apiUrl: () => string, deadline: number) {
         if (res.status >= 500 || res.status === 429) throw new Error(`${res.status} ${text.slice(0, 200)}`);
         return { status: res.status, body: text ? JSON.parse(text) : undefined };
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`${method} ${path}: still failing at the deadline: ${(err as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`${method} ${path}: still failing at the deadline: ${(err as Error).message}`, { cause: err });
         await sleep(400);
       }
     }

@@ -1,39 +1,25 @@
 /** Approval activities: ask a person, escalate when the SLA lapses (never decide by ourselves), record the answer. */
-import { randomUUID } from 'node:crypto';
 import { inTransaction } from '../../db';
-import { raiseException } from '../../db/outbox';
+import { lockApproval, markApprovalEscalated, recordApprovalDecision, recordApprovalRequest, type NewApproval } from '../../db/approvals';
+import { raiseException } from '../../db/exceptions';
 import type { ActivityDeps } from '../deps';
 
-export interface ApprovalRequest {
-  key: string; // business key of this request, e.g. return:<id>:refund
-  kind: 'refund' | 'purchase_order';
-  subjectType: string;
-  subjectId: string;
-  workflowId: string;
-  amount: number;
-  currency: string;
-  reason: string;
-  slaMs: number;
-}
+/** What a process asks an approver: the request, and how long the approver has (the SLA). */
+export type ApprovalRequest = Omit<NewApproval, 'slaDueAt' | 'kind'> & { kind: 'refund' | 'purchase_order'; slaMs: number };
 
 export function approvalActivities({ db }: ActivityDeps) {
   return {
     async requestApproval(a: ApprovalRequest): Promise<{ approvalId: string }> {
-      await db('approvals')
-        .insert({
-          id: randomUUID(), idempotency_key: a.key, kind: a.kind, subject_type: a.subjectType, subject_id: a.subjectId, workflow_id: a.workflowId,
-          amount: a.amount, currency: a.currency, reason: a.reason, sla_due_at: new Date(Date.now() + a.slaMs),
-        })
-        .onConflict('idempotency_key')
-        .ignore();
-      return { approvalId: (await db('approvals').where({ idempotency_key: a.key }).first('id')).id };
+      const { slaMs, ...request } = a;
+      const approvalId = await recordApprovalRequest(db, { ...request, slaDueAt: new Date(Date.now() + slaMs) });
+      return { approvalId };
     },
 
     /** The SLA lapsed: higher priority in the inbox and an exception for the supervisors. The process keeps waiting. */
     async escalateApproval(input: { approvalId: string }): Promise<{ exceptionId: string }> {
       return inTransaction(db, async (tx) => {
-        const a = await tx('approvals').where({ id: input.approvalId }).forUpdate().first();
-        if (a.status === 'pending' && !a.escalated_at) await tx('approvals').where({ id: a.id }).update({ priority: 'high', escalated_at: tx.fn.now() });
+        const a = await lockApproval(tx, input.approvalId);
+        if (a.status === 'pending' && !a.escalated_at) await markApprovalEscalated(tx, a.id);
         const exceptionId = await raiseException(tx, {
           key: `approval_overdue:${a.id}`, type: 'approval_overdue', severity: 'high', queue: 'supervisors', subjectType: 'approval', subjectId: a.id, workflowId: a.workflow_id,
           summary: `${a.kind} decision of ${a.amount} ${a.currency} for ${a.subject_type} ${a.subject_id} is past its SLA (${new Date(a.sla_due_at).toISOString()})`,
@@ -45,9 +31,7 @@ export function approvalActivities({ db }: ActivityDeps) {
 
     async recordDecision(input: { approvalId: string; decision: 'approve' | 'reject' | 'partial'; amount?: number; decidedBy?: string; note: string }): Promise<void> {
       const status = { approve: 'approved', reject: 'rejected', partial: 'partial' }[input.decision];
-      await db('approvals').where({ id: input.approvalId, status: 'pending' }).update({
-        status, decision: input.decision, decided_amount: input.amount ?? null, decided_by: input.decidedBy ?? null, note: input.note, decided_at: db.fn.now(),
-      });
+      await recordApprovalDecision(db, input.approvalId, { status, decision: input.decision, amount: input.amount ?? null, decidedBy: input.decidedBy ?? null, note: input.note });
     },
   };
 }

@@ -3,22 +3,22 @@ import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { Context } from '@temporalio/activity';
 import { inTransaction, Tx } from '../../db';
+import { closeOpenCase, exceptionType, lockException, overdueCasesWithoutProcess, recordCase, resolveOpenCase, setEscalation } from '../../db/exceptions';
 import { closeOrphan } from '../../db/orphans';
 import { findOrphans } from './orphans';
-import { queueNotification } from '../../db/outbox';
+import { queueNotification } from '../../db/notifications';
 import type { ExceptionCaseInput, ExceptionResolution } from '../../contracts/exception-types';
 import type { ActivityDeps } from '../deps';
-import { caseWorkflowId } from '../../contracts/workflow-ids';
 
 const SEVERITY_UP: Record<string, string> = { low: 'medium', medium: 'high', high: 'critical', critical: 'critical' };
 const QUEUE_AT_LEVEL = ['', 'supervisors', 'management'];
 
 /** Severity up, a supervisor (level 1) or management (level 2) queue, and a notification. Once per level. */
 async function escalate(tx: Tx, exceptionId: string, level: number): Promise<void> {
-  const e = await tx('exceptions').where({ id: exceptionId }).forUpdate().first();
+  const e = await lockException(tx, exceptionId);
   if (e.status !== 'open' || e.escalation_level >= level) return;
   const severity = Array.from({ length: level - e.escalation_level }).reduce<string>((sv) => SEVERITY_UP[sv], e.severity);
-  await tx('exceptions').where({ id: e.id }).update({ escalation_level: level, severity, queue: QUEUE_AT_LEVEL[level] ?? 'management' });
+  await setEscalation(tx, e.id, { level, severity, queue: QUEUE_AT_LEVEL[level] ?? 'management' });
   await queueNotification(tx, {
     key: `exception:${e.id}:escalated:${level}`, recipient: `${QUEUE_AT_LEVEL[level] ?? 'management'}@ops`, template: 'exception_escalated',
     subjectType: 'exception', subjectId: e.id, payload: { type: e.type, level, summary: e.summary },
@@ -28,20 +28,12 @@ async function escalate(tx: Tx, exceptionId: string, level: number): Promise<voi
 export function exceptionActivities({ db }: ActivityDeps) {
   return {
     async openCase(input: ExceptionCaseInput): Promise<{ exceptionId: string; queue: string; actions: string[]; sla: Duration; secondSla: Duration }> {
-      const kind = await db('exception_types').where({ type: input.type }).first();
+      const kind = await exceptionType(db, input.type);
       if (!kind) throw new Error(`Unknown exception type ${input.type}; add it to exception_types`);
       const sla = (input.sla ?? kind.sla) as Duration;
       const secondSla = (input.secondSla ?? kind.second_sla) as Duration;
-      await db('exceptions')
-        .insert({
-          id: input.exceptionId, idempotency_key: input.key, type: input.type, severity: kind.severity, queue: kind.queue,
-          subject_type: input.subjectType, subject_id: input.subjectId, workflow_id: input.waitingWorkflowId ?? null, case_workflow_id: caseWorkflowId(input.exceptionId),
-          summary: input.summary, details: JSON.stringify(input.details ?? {}), sla_due_at: new Date(Date.now() + msToNumber(sla)),
-        })
-        .onConflict('idempotency_key')
-        .ignore();
-      const row = await db('exceptions').where({ idempotency_key: input.key }).first('id');
-      return { exceptionId: row.id, queue: kind.queue, actions: kind.actions.map((a: { action: string }) => a.action), sla, secondSla };
+      const exceptionId = await recordCase(db, input, kind, new Date(Date.now() + msToNumber(sla)));
+      return { exceptionId, queue: kind.queue, actions: kind.actions.map((a: { action: string }) => a.action), sla, secondSla };
     },
 
     async escalateCase(input: { exceptionId: string; level: number }): Promise<void> {
@@ -54,25 +46,18 @@ export function exceptionActivities({ db }: ActivityDeps) {
      */
     async escalateOverdueCases(): Promise<{ escalated: number }> {
       return inTransaction(db, async (tx) => {
-        const due = await tx('exceptions as e').join('exception_types as t', 't.type', 'e.type')
-          .where('e.status', 'open').whereNull('e.case_workflow_id')
-          .andWhere((q) => q
-            .where((a) => a.where('e.escalation_level', '<', 1).whereRaw('e.opened_at + t.sla::interval < now()'))
-            .orWhere((b) => b.where('e.escalation_level', '<', 2).whereRaw('e.opened_at + t.second_sla::interval < now()')))
-          .select('e.id', 'e.escalation_level', tx.raw('e.opened_at + t.second_sla::interval < now() AS past_second'));
+        const due = await overdueCasesWithoutProcess(tx);
         for (const e of due) await escalate(tx, e.id, e.past_second ? 2 : 1);
         return { escalated: due.length };
       });
     },
 
     async resolveCase(input: { exceptionId: string } & ExceptionResolution): Promise<void> {
-      await db('exceptions').where({ id: input.exceptionId, status: 'open' }).update({
-        status: 'resolved', resolution: `${input.action}: ${input.note}`, resolution_data: JSON.stringify(input.data ?? {}), resolved_by: input.resolvedBy ?? null, resolved_at: db.fn.now(),
-      });
+      await resolveOpenCase(db, input.exceptionId, { action: input.action, note: input.note, data: input.data, resolvedBy: input.resolvedBy ?? null });
     },
 
     async closeCase(input: { exceptionId: string; reason: string }): Promise<void> {
-      await db('exceptions').where({ id: input.exceptionId, status: 'open' }).update({ status: 'closed', resolution: `closed by itself: ${input.reason}`, resolved_at: db.fn.now() });
+      await closeOpenCase(db, input.exceptionId, input.reason);
     },
 
     /**

@@ -5,6 +5,7 @@
  * id, which the provider ignores: delivered once, never twice.
  */
 import { inTransaction } from '../../db';
+import { claimDueNotifications, markNotificationSent } from '../../db/notifications';
 import type { ActivityDeps } from '../deps';
 import { render } from './mailer';
 
@@ -12,11 +13,11 @@ export function notificationActivities({ db, mailer }: ActivityDeps) {
   return {
     async deliverNotifications(input: { batch: number }): Promise<{ sent: number }> {
       return inTransaction(db, async (tx) => {
-        const due = await tx('notifications').where({ status: 'pending' }).orderBy('created_at').limit(input.batch).forUpdate().skipLocked();
+        const due = await claimDueNotifications(tx, input.batch);
         for (const n of due) {
           const { subject, body } = render(n.template, n.payload);
           await mailer.send({ messageId: n.id, to: n.recipient, subject, body });
-          await tx('notifications').where({ id: n.id }).update({ status: 'sent', sent_at: tx.fn.now() });
+          await markNotificationSent(tx, n.id);
         }
         return { sent: due.length };
       });

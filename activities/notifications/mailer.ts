@@ -1,5 +1,6 @@
 /** The mail provider as the platform sees it, and its sandbox: a mailbox table keyed by message id (a repeat is a no-op). */
 import type { Db } from '../../db';
+import { deliverToSandboxMailbox } from '../../db/notifications';
 
 export interface Mailer {
   send(m: { messageId: string; to: string; subject: string; body: string }): Promise<void>;
@@ -8,7 +9,7 @@ export interface Mailer {
 export function sandboxMailer(db: Db): Mailer {
   return {
     async send(m) {
-      await db('sandbox_mailbox').insert({ message_id: m.messageId, recipient: m.to, subject: m.subject, body: m.body }).onConflict('message_id').ignore();
+      await deliverToSandboxMailbox(db, m);
     },
   };
 }

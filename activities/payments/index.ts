@@ -5,22 +5,19 @@
  * answers the same key with the same result, and our insert is keyed too.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { randomUUID } from 'node:crypto';
 import { inTransaction } from '../../db';
-import { ACCOUNT, postEntry } from '../../db/ledger';
-import { queueNotification } from '../../db/outbox';
+import { ACCOUNT, invoiceById, markInvoicePaid, postEntry } from '../../db/ledger';
+import { queueNotification } from '../../db/notifications';
+import { authorizationOf, capturedTotal, paymentByKey, recordCapture, recordPayment } from '../../db/payments';
+import { orderForPayment } from '../../db/sales';
 import type { ActivityDeps } from '../deps';
 import type { RiskVerdict } from './provider';
 
 export function paymentActivities({ db, payments }: ActivityDeps) {
   async function orderMoney(orderId: string) {
-    const o = await db('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('o.id', orderId).first('o.total', 'o.currency', 'o.external_ref', 'c.email');
+    const o = await orderForPayment(db, orderId);
     if (!o) throw new Error(`Order ${orderId} not found`);
-    return o as { total: number; currency: string; email: string; external_ref: string };
-  }
-
-  async function authorization(orderId: string) {
-    return db('payments').where({ order_id: orderId, kind: 'authorization', status: 'succeeded' }).first();
+    return o;
   }
 
   return {
@@ -32,19 +29,16 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
     /** Authorises the order total. A decline is an answer, not an error: the workflow compensates. */
     async authorizePayment(input: { orderId: string; token: string }): Promise<{ approved: boolean; reason?: string }> {
       const key = `${input.orderId}:authorize`;
-      const recorded = await db('payments').where({ idempotency_key: key }).first();
+      const recorded = await paymentByKey(db, key);
       if (recorded) return { approved: recorded.status === 'succeeded', reason: recorded.failure_reason ?? undefined };
       const o = await orderMoney(input.orderId);
       const result = await payments.authorize({ token: input.token, amount: o.total, currency: o.currency, idempotencyKey: key });
       await inTransaction(db, async (tx) => {
-        await tx('payments')
-          .insert({
-            id: randomUUID(), order_id: input.orderId, kind: 'authorization', amount: o.total, currency: o.currency,
-            status: result.approved ? 'succeeded' : 'failed', provider: payments.name, provider_ref: result.providerRef,
-            failure_reason: result.reason, idempotency_key: key,
-          })
-          .onConflict('idempotency_key')
-          .ignore();
+        await recordPayment(tx, {
+          orderId: input.orderId, kind: 'authorization', amount: o.total, currency: o.currency,
+          status: result.approved ? 'succeeded' : 'failed', provider: payments.name, providerRef: result.providerRef,
+          failureReason: result.reason, key,
+        });
         if (result.approved) {
           await queueNotification(tx, { key: `order:${input.orderId}:confirmed`, recipient: o.email, template: 'order_confirmed', subjectType: 'order', subjectId: input.orderId, payload: { externalRef: o.external_ref, total: o.total, currency: o.currency } });
         }
@@ -55,23 +49,19 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
     /** Captures an invoice's total against the authorisation and books the receipt of money. */
     async capturePayment(input: { orderId: string; invoiceId: string }): Promise<{ captured: number }> {
       const key = `${input.orderId}:capture:${input.invoiceId}`;
-      const recorded = await db('payments').where({ idempotency_key: key }).first();
+      const recorded = await paymentByKey(db, key);
       if (recorded) return { captured: recorded.amount };
-      const invoice = await db('invoices').where({ id: input.invoiceId }).first();
-      const auth = await authorization(input.orderId);
+      const invoice = await invoiceById(db, input.invoiceId);
+      const auth = await authorizationOf(db, input.orderId);
       if (!invoice || !auth) throw new Error(`Cannot capture: invoice ${input.invoiceId} or authorisation of ${input.orderId} missing`);
       const result = invoice.total > 0 ? await payments.capture({ authorizationRef: auth.provider_ref, amount: invoice.total, idempotencyKey: key }) : { approved: true, providerRef: 'none' };
       if (!result.approved) throw ApplicationFailure.nonRetryable(`Capture refused by ${payments.name}: ${result.reason}`, 'CaptureRefused'); // retrying the same key gets the same answer: a person must look
       await inTransaction(db, async (tx) => {
-        const inserted = await tx('payments')
-          .insert({ id: randomUUID(), order_id: input.orderId, kind: 'capture', amount: invoice.total, currency: invoice.currency, status: 'succeeded', provider: payments.name, provider_ref: result.providerRef, invoice_id: invoice.id, idempotency_key: key })
-          .onConflict('idempotency_key')
-          .ignore()
-          .returning('id');
-        if (inserted.length === 0) return;
-        await tx('invoices').where({ id: invoice.id }).update({ status: 'paid' });
+        const captureId = await recordCapture(tx, { orderId: input.orderId, amount: invoice.total, currency: invoice.currency, provider: payments.name, providerRef: result.providerRef, invoiceId: invoice.id, key });
+        if (captureId === undefined) return;
+        await markInvoicePaid(tx, invoice.id);
         await postEntry(tx, {
-          key: `capture:${key}`, description: `Payment captured for invoice ${invoice.number}`, sourceType: 'payment', sourceId: inserted[0].id, currency: invoice.currency,
+          key: `capture:${key}`, description: `Payment captured for invoice ${invoice.number}`, sourceType: 'payment', sourceId: captureId, currency: invoice.currency,
           lines: [{ account: ACCOUNT.paymentClearing, debit: invoice.total }, { account: ACCOUNT.receivables, credit: invoice.total }],
         });
       });
@@ -81,18 +71,14 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
     /** Voids what is left of the authorisation (all of it when nothing shipped). */
     async voidAuthorization(input: { orderId: string }): Promise<{ voided: number }> {
       const key = `${input.orderId}:void`;
-      const recorded = await db('payments').where({ idempotency_key: key }).first();
+      const recorded = await paymentByKey(db, key);
       if (recorded) return { voided: recorded.amount };
-      const auth = await authorization(input.orderId);
+      const auth = await authorizationOf(db, input.orderId);
       if (!auth) return { voided: 0 };
-      const captured = await db('payments').where({ order_id: input.orderId, kind: 'capture', status: 'succeeded' }).sum({ s: 'amount' }).first();
-      const amount = auth.amount - (captured?.s ?? 0);
+      const amount = auth.amount - (await capturedTotal(db, input.orderId));
       if (amount <= 0) return { voided: 0 };
       const result = await payments.void({ authorizationRef: auth.provider_ref, amount, idempotencyKey: key });
-      await db('payments')
-        .insert({ id: randomUUID(), order_id: input.orderId, kind: 'void', amount, currency: auth.currency, status: result.approved ? 'succeeded' : 'failed', provider: payments.name, provider_ref: result.providerRef, failure_reason: result.reason, idempotency_key: key })
-        .onConflict('idempotency_key')
-        .ignore();
+      await recordPayment(db, { orderId: input.orderId, kind: 'void', amount, currency: auth.currency, status: result.approved ? 'succeeded' : 'failed', provider: payments.name, providerRef: result.providerRef, failureReason: result.reason, key });
       return { voided: result.approved ? amount : 0 };
     },
   };

@@ -12,25 +12,27 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { inTransaction, Tx } from '../../db';
-import { applyMove, ordersWaitingFor, virtualLocation } from '../../db/inventory';
+import { applyMove, locationOf, ordersWaitingFor, virtualLocation } from '../../db/inventory';
 import { ACCOUNT, JournalLine, postEntry } from '../../db/ledger';
+import {
+  addReceiptLine, approveAutomatically, billAwaitingCreditNote, billBySupplierRef, billToPay, clearQuarantined, creditedTotal, creditNoteOf, insertVendorBill,
+  lockPurchaseOrder, lockVendorBill, markBillPosted, markCreditNotePosted, markPurchaseOrderClosed, markPurchaseOrderSent, paymentOfBill, purchaseOrderLines,
+  purchaseOrderLinesToSend, purchaseOrderToSend, receiptLines, recordBillMatch, recordPurchaseDecision, recordPurchaseReceipt, recordSupplierPayment,
+  rejectCreditNotesOf, returnQuarantined, setBilledQuantity, setBillStatus, setCancelledQuantity, setPurchaseOrderStatus, setReceivedQuantities, supplierPricesFor,
+  vendorBill, vendorBillLines,
+} from '../../db/purchasing';
 import { averageIn, lockCosts } from '../../db/valuation';
 import { formatMoney } from '../../lib/money';
-import type { BillInput, BillLine, BillResult, PurchaseDecision, PurchaseLine, ReceiptResult } from '../../contracts/purchase-types';
+import type { BillInput, BillResult, PurchaseDecision, PurchaseLine, ReceiptResult } from '../../contracts/purchase-types';
 import type { ActivityDeps } from '../deps';
 import { netOfCreditNote, threeWayMatch, Tolerances } from './matching';
 
 const refuse = (message: string) => ApplicationFailure.nonRetryable(message, 'PurchaseRefused');
 
 async function lockOrder(tx: Tx, poId: string) {
-  const po = await tx('purchase_orders as po').join('suppliers as s', 's.id', 'po.supplier_id').join('warehouses as w', 'w.id', 'po.warehouse_id')
-    .where('po.id', poId).forUpdate('po').first('po.*', 's.code as supplier_code', 's.name as supplier_name', 's.payment_terms_days', 's.lead_time_days as supplier_lead_time', 'w.code as warehouse');
+  const po = await lockPurchaseOrder(tx, poId);
   if (!po) throw refuse(`Purchase order ${poId} not found`);
   return po;
-}
-
-async function linesOf(tx: Tx, poId: string) {
-  return tx('purchase_order_lines as l').join('products as p', 'p.id', 'l.product_id').where('l.po_id', poId).orderBy('l.id').select('l.*', 'p.sku');
 }
 
 const receivedTotal = (lines: { received_qty: number }[]) => lines.reduce((s, l) => s + l.received_qty, 0);
@@ -52,13 +54,13 @@ export interface OrderFacts {
 export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
   /** Posts a bill (and the credit note that corrects it, if any) as payable; counts the billed units. */
   async function postBill(tx: Tx, billId: string, dayMs: number): Promise<void> {
-    const bill = await tx('vendor_bills').where({ id: billId }).first();
+    const bill = await vendorBill(tx, billId);
     if (bill.posted_at) return;
     const po = await lockOrder(tx, bill.po_id);
-    const orderLines = await linesOf(tx, po.id);
-    const credit = await tx('vendor_bills').where({ credit_note_for: billId }).whereNot('status', 'rejected').first();
-    const billLines = await billLinesOf(tx, billId);
-    const creditLines = credit ? await billLinesOf(tx, credit.id) : [];
+    const orderLines = await purchaseOrderLines(tx, po.id);
+    const credit = await creditNoteOf(tx, billId);
+    const billLines = await vendorBillLines(tx, billId);
+    const creditLines = credit ? await vendorBillLines(tx, credit.id) : [];
     const lines: JournalLine[] = [];
     const net = netOfCreditNote(billLines, creditLines);
     for (const b of billLines) {
@@ -66,7 +68,7 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
       lines.push({ account: ACCOUNT.goodsReceivedNotInvoiced, debit: b.quantity * Number(o.unit_price) });
       const variance = b.quantity * (b.unitPrice - Number(o.unit_price));
       lines.push(variance >= 0 ? { account: ACCOUNT.purchasePriceVariance, debit: variance } : { account: ACCOUNT.purchasePriceVariance, credit: -variance });
-      await tx('purchase_order_lines').where({ id: o.id }).update({ billed_qty: o.billed_qty + net.find((n) => n.sku === b.sku)!.quantity });
+      await setBilledQuantity(tx, o.id, o.billed_qty + net.find((n) => n.sku === b.sku)!.quantity);
     }
     lines.push({ account: ACCOUNT.taxPayable, debit: Number(bill.tax) }, { account: ACCOUNT.payables, credit: Number(bill.total) });
     await postEntry(tx, { key: `vendor-bill:${billId}`, description: `Vendor bill ${bill.supplier_invoice_ref} for ${po.number}`, sourceType: 'vendor_bill', sourceId: billId, currency: bill.currency, lines });
@@ -84,30 +86,15 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
         }
       }
       await postEntry(tx, { key: `vendor-credit-note:${credit.id}`, description: `Supplier credit note ${credit.supplier_invoice_ref} for ${bill.supplier_invoice_ref}`, sourceType: 'vendor_bill', sourceId: credit.id, currency: credit.currency, lines: back });
-      await tx('vendor_bills').where({ id: credit.id }).update({ status: 'credited', posted_at: tx.fn.now() });
+      await markCreditNotePosted(tx, credit.id);
     }
-    await tx('vendor_bills').where({ id: billId }).update({ posted_at: tx.fn.now(), due_at: new Date(Date.now() + po.payment_terms_days * dayMs) });
-  }
-
-  async function billLinesOf(tx: Tx, billId: string): Promise<BillLine[]> {
-    const rows = await tx('vendor_bill_lines as bl').join('purchase_order_lines as l', 'l.id', 'bl.po_line_id').join('products as p', 'p.id', 'l.product_id')
-      .where('bl.bill_id', billId).orderBy('bl.id').select('p.sku', 'bl.quantity', 'bl.unit_price');
-    return rows.map((r) => ({ sku: r.sku, quantity: r.quantity, unitPrice: Number(r.unit_price) }));
+    await markBillPosted(tx, billId, new Date(Date.now() + po.payment_terms_days * dayMs));
   }
 
   async function billResult(tx: Tx, billId: string): Promise<BillResult> {
-    const b = await tx('vendor_bills').where({ id: billId }).first();
-    const lines = await linesOf(tx, b.po_id);
+    const b = await vendorBill(tx, billId);
+    const lines = await purchaseOrderLines(tx, b.po_id);
     return { billId, kind: b.kind, status: b.status, matched: b.status === 'matched', posted: b.posted_at !== null, lines: b.match ?? [], billedUnits: billedTotal(lines) };
-  }
-
-  async function insertBill(tx: Tx, po: { id: string; supplier_id: number; currency: string }, billId: string, input: BillInput, orderLines: { id: number; sku: string }[], creditNoteFor?: string) {
-    const subtotal = input.lines.reduce((s, l) => s + l.quantity * l.unitPrice, 0);
-    await tx('vendor_bills').insert({
-      id: billId, po_id: po.id, supplier_id: po.supplier_id, supplier_invoice_ref: input.supplierInvoiceRef, kind: creditNoteFor ? 'credit_note' : 'bill', credit_note_for: creditNoteFor ?? null,
-      currency: po.currency, subtotal, tax: input.tax, total: subtotal + input.tax,
-    });
-    await tx('vendor_bill_lines').insert(input.lines.map((l) => ({ bill_id: billId, po_line_id: orderLines.find((o) => o.sku === l.sku)!.id, quantity: l.quantity, unit_price: l.unitPrice })));
   }
 
   return {
@@ -115,11 +102,11 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
     async submitPurchaseOrder(input: { poId: string; autoApproveLimit: number }): Promise<OrderFacts> {
       return inTransaction(db, async (tx) => {
         const po = await lockOrder(tx, input.poId);
-        const lines = await linesOf(tx, po.id);
-        const prices = await tx('supplier_prices').where({ supplier_id: po.supplier_id }).whereIn('product_id', lines.map((l) => l.product_id));
+        const lines = await purchaseOrderLines(tx, po.id);
+        const prices = await supplierPricesFor(tx, po.supplier_id, lines.map((l) => l.product_id));
         const leadTimeDays = Math.max(po.supplier_lead_time, ...prices.map((p) => p.lead_time_days));
         const needsApproval = Number(po.total) > input.autoApproveLimit;
-        if (po.status === 'draft') await tx('purchase_orders').where({ id: po.id }).update(needsApproval ? { status: 'awaiting_approval' } : { status: 'approved', decided_by: 'automatic (under the limit)' });
+        if (po.status === 'draft') await (needsApproval ? setPurchaseOrderStatus(tx, po.id, 'awaiting_approval') : approveAutomatically(tx, po.id));
         return {
           number: po.number, total: Number(po.total), currency: po.currency, supplier: po.supplier_code, leadTimeDays, paymentTermsDays: po.payment_terms_days,
           lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), needsApproval,
@@ -131,20 +118,19 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
     },
 
     async decidePurchaseOrder(input: { poId: string } & PurchaseDecision): Promise<void> {
-      await db('purchase_orders').where({ id: input.poId, status: 'awaiting_approval' })
-        .update({ status: input.decision === 'approve' ? 'approved' : 'rejected', decided_by: input.decidedBy ?? null, note: input.note });
+      await recordPurchaseDecision(db, input.poId, input);
     },
 
     /** Places the order with the supplier (once, by key); the expected receipt date follows the lead time. */
     async sendPurchaseOrder(input: { poId: string; leadTimeDays: number; dayMs: number }): Promise<{ supplierRef: string; expectedAt: string }> {
-      const po = await db('purchase_orders as po').join('suppliers as s', 's.id', 'po.supplier_id').where('po.id', input.poId).first('po.*', 's.code as supplier_code');
+      const po = await purchaseOrderToSend(db, input.poId);
       if (po.supplier_ref) return { supplierRef: po.supplier_ref, expectedAt: new Date(po.expected_at).toISOString() };
-      const lines = await db('purchase_order_lines as l').join('products as p', 'p.id', 'l.product_id').where('l.po_id', po.id).select('p.sku', 'l.quantity', 'l.unit_price');
+      const lines = await purchaseOrderLinesToSend(db, po.id);
       const expectedAt = new Date(Date.now() + input.leadTimeDays * input.dayMs);
       const { supplierRef } = await suppliers.sendPurchaseOrder({
         key: `po:${po.id}`, supplierCode: po.supplier_code, number: po.number, expectedAt, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: Number(l.unit_price) })),
       });
-      await db('purchase_orders').where({ id: po.id, status: 'approved' }).update({ status: 'sent', supplier_ref: supplierRef, sent_at: db.fn.now(), expected_at: expectedAt });
+      await markPurchaseOrderSent(db, po.id, supplierRef, expectedAt);
       return { supplierRef, expectedAt: expectedAt.toISOString() };
     },
 
@@ -156,19 +142,18 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
     async receivePurchase(input: { poId: string; receiptId: string; lines: PurchaseLine[]; tolerancePct: number }): Promise<ReceiptResult> {
       return inTransaction(db, async (tx) => {
         const po = await lockOrder(tx, input.poId);
-        const done = await tx('purchase_receipt_lines as rl').join('purchase_order_lines as l', 'l.id', 'rl.po_line_id').join('products as p', 'p.id', 'l.product_id')
-          .where('rl.receipt_id', input.receiptId).select('p.sku', 'rl.quantity', 'rl.quarantined', 'rl.unit_cost');
-        const lines = await linesOf(tx, po.id);
+        const done = await receiptLines(tx, input.receiptId);
+        const lines = await purchaseOrderLines(tx, po.id);
         const result = (got: { sku: string; intoStock: number; quarantined: number; unitCost: number }[], waiting: string[], now = lines): ReceiptResult => ({
           receiptId: input.receiptId, lines: got, received: receivedTotal(now), ordered: now.reduce((s, l) => s + l.quantity - l.cancelled_qty, 0),
           quarantined: got.reduce((s, l) => s + l.quarantined, 0), ordersWaiting: waiting,
         });
         if (done.length) return result(done.map((d) => ({ sku: d.sku, intoStock: d.quantity, quarantined: d.quarantined, unitCost: Number(d.unit_cost) })), []);
         if (!['sent', 'partially_received', 'received'].includes(po.status)) throw refuse(`purchase order ${po.number} is ${po.status}; it takes no goods`);
-        const stock = await tx('locations').where({ warehouse_id: po.warehouse_id, type: 'stock' }).first('id');
-        const quarantine = await tx('locations').where({ warehouse_id: po.warehouse_id, type: 'quarantine' }).first('id');
+        const stock = await locationOf(tx, po.warehouse_id, 'stock');
+        const quarantine = await locationOf(tx, po.warehouse_id, 'quarantine');
         const supplier = await virtualLocation(tx, 'supplier');
-        await tx('purchase_receipts').insert({ id: input.receiptId, po_id: po.id, warehouse_id: po.warehouse_id });
+        await recordPurchaseReceipt(tx, input.receiptId, po.id, po.warehouse_id);
         const journal: JournalLine[] = [];
         const got: ReceiptResult['lines'] = [];
         const waiting = new Set<string>();
@@ -184,19 +169,19 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
           const move = (to: number, quantity: number, part: string) => applyMove(tx, {
             productId: line.product_id, fromLocationId: supplier, toLocationId: to, quantity, unitCost: avg.newCost, sourceType: 'purchase_receipt', sourceId: input.receiptId, key: `purchase-receipt:${input.receiptId}:${i}:${part}`,
           });
-          if (intoStock > 0) await move(stock.id, intoStock, 'stock');
-          if (held > 0) await move(quarantine.id, held, 'quarantine');
+          if (intoStock > 0) await move(stock!.id, intoStock, 'stock');
+          if (held > 0) await move(quarantine!.id, held, 'quarantine');
           journal.push({ account: ACCOUNT.inventory, debit: avg.inventoryDebit }, { account: ACCOUNT.goodsReceivedNotInvoiced, credit: r.quantity * price });
           if (avg.residual !== 0) journal.push(avg.residual > 0 ? { account: ACCOUNT.inventoryLoss, debit: avg.residual } : { account: ACCOUNT.inventoryLoss, credit: -avg.residual });
-          await tx('purchase_order_lines').where({ id: line.id }).update({ received_qty: line.received_qty + r.quantity, quarantined_qty: line.quarantined_qty + held });
+          await setReceivedQuantities(tx, line.id, line.received_qty + r.quantity, line.quarantined_qty + held);
           line.received_qty += r.quantity;
           line.quarantined_qty += held;
-          await tx('purchase_receipt_lines').insert({ receipt_id: input.receiptId, po_line_id: line.id, quantity: intoStock, quarantined: held, unit_cost: price });
+          await addReceiptLine(tx, { receiptId: input.receiptId, poLineId: line.id, quantity: intoStock, quarantined: held, unitCost: price });
           got.push({ sku: r.sku, intoStock, quarantined: held, unitCost: price });
           if (intoStock > 0) for (const id of await ordersWaitingFor(tx, line.product_id)) waiting.add(id);
         }
         await postEntry(tx, { key: `purchase-receipt:${input.receiptId}`, description: `Goods received for ${po.number}`, sourceType: 'purchase_receipt', sourceId: input.receiptId, currency: po.currency, lines: journal });
-        await tx('purchase_orders').where({ id: po.id }).update({ status: fullyReceived(lines) ? 'received' : 'partially_received' });
+        await setPurchaseOrderStatus(tx, po.id, fullyReceived(lines) ? 'received' : 'partially_received');
         return result(got, [...waiting]);
       });
     },
@@ -205,30 +190,30 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
     async settleOverReceipt(input: { poId: string; decisionId: string; action: 'accept' | 'return_to_supplier' }): Promise<{ moved: number; received: number; ordersWaiting: string[] }> {
       return inTransaction(db, async (tx) => {
         const po = await lockOrder(tx, input.poId);
-        const lines = (await linesOf(tx, po.id)).filter((l) => l.quarantined_qty > 0);
-        const quarantine = await tx('locations').where({ warehouse_id: po.warehouse_id, type: 'quarantine' }).first('id');
-        const to = input.action === 'accept' ? (await tx('locations').where({ warehouse_id: po.warehouse_id, type: 'stock' }).first('id')).id : await virtualLocation(tx, 'supplier');
+        const lines = (await purchaseOrderLines(tx, po.id)).filter((l) => l.quarantined_qty > 0);
+        const quarantine = await locationOf(tx, po.warehouse_id, 'quarantine');
+        const to = input.action === 'accept' ? (await locationOf(tx, po.warehouse_id, 'stock'))!.id : await virtualLocation(tx, 'supplier');
         const costs = await lockCosts(tx, lines.map((l) => l.product_id));
         const journal: JournalLine[] = [];
         const waiting = new Set<string>();
         let moved = 0;
         for (const l of lines) {
           const cost = costs.get(l.product_id)!;
-          await applyMove(tx, { productId: l.product_id, fromLocationId: quarantine.id, toLocationId: to, quantity: l.quarantined_qty, unitCost: cost, sourceType: 'over_receipt', sourceId: input.decisionId, key: `over-receipt:${input.decisionId}:${l.id}` });
+          await applyMove(tx, { productId: l.product_id, fromLocationId: quarantine!.id, toLocationId: to, quantity: l.quarantined_qty, unitCost: cost, sourceType: 'over_receipt', sourceId: input.decisionId, key: `over-receipt:${input.decisionId}:${l.id}` });
           moved += l.quarantined_qty;
           if (input.action === 'accept') {
             for (const id of await ordersWaitingFor(tx, l.product_id)) waiting.add(id);
-            await tx('purchase_order_lines').where({ id: l.id }).update({ quarantined_qty: 0 });
+            await clearQuarantined(tx, l.id);
           } else {
             const atOrderPrice = l.quarantined_qty * Number(l.unit_price);
             const atCost = l.quarantined_qty * cost;
             journal.push({ account: ACCOUNT.goodsReceivedNotInvoiced, debit: atOrderPrice }, { account: ACCOUNT.inventory, credit: atCost });
             if (atCost !== atOrderPrice) journal.push(atCost > atOrderPrice ? { account: ACCOUNT.purchasePriceVariance, debit: atCost - atOrderPrice } : { account: ACCOUNT.purchasePriceVariance, credit: atOrderPrice - atCost });
-            await tx('purchase_order_lines').where({ id: l.id }).update({ quarantined_qty: 0, received_qty: l.received_qty - l.quarantined_qty });
+            await returnQuarantined(tx, l.id, l.received_qty - l.quarantined_qty);
           }
         }
         if (journal.length) await postEntry(tx, { key: `over-receipt:${input.decisionId}`, description: `Over-receipt of ${po.number} returned to the supplier`, sourceType: 'over_receipt', sourceId: input.decisionId, currency: po.currency, lines: journal });
-        return { moved, received: receivedTotal(await linesOf(tx, po.id)), ordersWaiting: [...waiting] };
+        return { moved, received: receivedTotal(await purchaseOrderLines(tx, po.id)), ordersWaiting: [...waiting] };
       });
     },
 
@@ -237,12 +222,12 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
       return inTransaction(db, async (tx) => {
         const po = await lockOrder(tx, input.poId);
         let cancelled = 0;
-        for (const l of await linesOf(tx, po.id)) {
+        for (const l of await purchaseOrderLines(tx, po.id)) {
           const rest = Math.max(0, l.quantity - l.received_qty);
           cancelled += rest;
-          await tx('purchase_order_lines').where({ id: l.id }).update({ cancelled_qty: rest });
+          await setCancelledQuantity(tx, l.id, rest);
         }
-        await tx('purchase_orders').where({ id: po.id }).update({ status: 'received' });
+        await setPurchaseOrderStatus(tx, po.id, 'received');
         return { cancelled };
       });
     },
@@ -254,26 +239,26 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
     async recordBill(input: { poId: string; billId: string; bill: BillInput; tolerances: Tolerances; dayMs: number }): Promise<BillResult> {
       return inTransaction(db, async (tx) => {
         const po = await lockOrder(tx, input.poId);
-        const existing = await tx('vendor_bills').where({ supplier_id: po.supplier_id, supplier_invoice_ref: input.bill.supplierInvoiceRef }).first('id', 'po_id', 'credit_note_for');
+        const existing = await billBySupplierRef(tx, po.supplier_id, input.bill.supplierInvoiceRef);
         if (existing) {
           if (existing.po_id !== po.id) throw refuse(`supplier invoice ${input.bill.supplierInvoiceRef} was already recorded against another purchase order`);
           return { ...(await billResult(tx, existing.credit_note_for ?? existing.id)), repeat: true };
         }
-        const orderLines = await linesOf(tx, po.id);
+        const orderLines = await purchaseOrderLines(tx, po.id);
         for (const l of input.bill.lines) if (!orderLines.some((o) => o.sku === l.sku)) throw refuse(`${l.sku} is not on purchase order ${po.number}`);
         let billId = input.billId;
         let billLines = input.bill.lines;
         if (input.bill.creditNoteFor) {
-          const held = await tx('vendor_bills').where({ po_id: po.id, supplier_invoice_ref: input.bill.creditNoteFor, kind: 'bill', status: 'awaiting_credit_note' }).first('id');
+          const held = await billAwaitingCreditNote(tx, po.id, input.bill.creditNoteFor);
           if (!held) throw refuse(`no bill ${input.bill.creditNoteFor} of ${po.number} is waiting for a credit note`);
-          await insertBill(tx, po, input.billId, input.bill, orderLines, held.id);
+          await insertVendorBill(tx, po, input.billId, input.bill, orderLines, held.id);
           billId = held.id;
-          billLines = netOfCreditNote(await billLinesOf(tx, held.id), input.bill.lines);
+          billLines = netOfCreditNote(await vendorBillLines(tx, held.id), input.bill.lines);
         } else {
-          await insertBill(tx, po, billId, input.bill, orderLines);
+          await insertVendorBill(tx, po, billId, input.bill, orderLines);
         }
         const match = threeWayMatch(orderLines.map((o) => ({ sku: o.sku, ordered: o.quantity, received: o.received_qty, billedBefore: o.billed_qty, orderPrice: Number(o.unit_price) })), billLines, input.tolerances);
-        await tx('vendor_bills').where({ id: billId }).update({ status: match.matched ? 'matched' : 'mismatch', match: JSON.stringify(match.lines) });
+        await recordBillMatch(tx, billId, match.matched ? 'matched' : 'mismatch', match.lines);
         if (match.matched) await postBill(tx, billId, input.dayMs);
         const r = await billResult(tx, billId);
         return { ...r, kind: input.bill.creditNoteFor ? 'credit_note' : 'bill' };
@@ -283,17 +268,17 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
     /** A person resolved a three-way mismatch. */
     async settleBill(input: { billId: string; action: 'accept_bill' | 'reject_bill' | 'await_credit_note'; dayMs: number }): Promise<BillResult> {
       return inTransaction(db, async (tx) => {
-        const bill = await tx('vendor_bills').where({ id: input.billId }).forUpdate().first('id', 'status');
+        const bill = await lockVendorBill(tx, input.billId);
         if (bill.status === 'mismatch') {
           if (input.action === 'accept_bill') {
-            await tx('vendor_bills').where({ id: bill.id }).update({ status: 'accepted' });
+            await setBillStatus(tx, bill.id, 'accepted');
             await postBill(tx, bill.id, input.dayMs);
           } else if (input.action === 'reject_bill') {
-            await tx('vendor_bills').where({ id: bill.id }).update({ status: 'rejected' });
-            await tx('vendor_bills').where({ credit_note_for: bill.id }).update({ status: 'rejected' });
+            await setBillStatus(tx, bill.id, 'rejected');
+            await rejectCreditNotesOf(tx, bill.id);
           } else {
-            await tx('vendor_bills').where({ id: bill.id }).update({ status: 'awaiting_credit_note' });
-            await tx('vendor_bills').where({ credit_note_for: bill.id }).update({ status: 'rejected' }); // a credit note that did not make it match is superseded by the next
+            await setBillStatus(tx, bill.id, 'awaiting_credit_note');
+            await rejectCreditNotesOf(tx, bill.id); // a credit note that did not make it match is superseded by the next
           }
         }
         return billResult(tx, bill.id);
@@ -302,25 +287,22 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
 
     /** Pays a posted bill, net of its credit note, through the bank (once, by bill). */
     async payBill(input: { billId: string }): Promise<{ amount: number; bankReference: string }> {
-      const bill = await db('vendor_bills as b').join('suppliers as s', 's.id', 'b.supplier_id').join('purchase_orders as po', 'po.id', 'b.po_id')
-        .where('b.id', input.billId).first('b.*', 's.code as supplier_code', 'po.number');
+      const bill = await billToPay(db, input.billId);
       if (!bill.posted_at) throw refuse(`bill ${bill.supplier_invoice_ref} is not posted; only a matched or accepted bill is paid`);
-      const paid = await db('supplier_payments').where({ bill_id: bill.id }).first();
+      const paid = await paymentOfBill(db, bill.id);
       if (paid) return { amount: Number(paid.amount), bankReference: paid.bank_reference };
-      const credit = await db('vendor_bills').where({ credit_note_for: bill.id, status: 'credited' }).sum({ t: 'total' }).first();
-      const amount = Number(bill.total) - Number(credit?.t ?? 0);
+      const amount = Number(bill.total) - (await creditedTotal(db, bill.id));
       const { bankReference } = await bank.transfer({ key: `bill:${bill.id}`, payee: bill.supplier_code, amount, currency: bill.currency, reference: `${bill.number} / ${bill.supplier_invoice_ref}` });
       await inTransaction(db, async (tx) => {
-        const inserted = await tx('supplier_payments').insert({ id: bill.id, bill_id: bill.id, amount, bank_reference: bankReference }).onConflict('bill_id').ignore().returning('id');
-        if (inserted.length === 0) return;
+        if (!(await recordSupplierPayment(tx, bill.id, amount, bankReference))) return;
         await postEntry(tx, { key: `supplier-payment:${bill.id}`, description: `Payment of ${bill.supplier_invoice_ref} (${bill.number})`, sourceType: 'supplier_payment', sourceId: bill.id, currency: bill.currency, lines: [{ account: ACCOUNT.payables, debit: amount }, { account: ACCOUNT.bank, credit: amount }] });
-        await tx('vendor_bills').where({ id: bill.id }).update({ status: 'paid' });
+        await setBillStatus(tx, bill.id, 'paid');
       });
       return { amount, bankReference };
     },
 
     async closePurchaseOrder(input: { poId: string }): Promise<void> {
-      await db('purchase_orders').where({ id: input.poId }).whereNotIn('status', ['closed', 'rejected', 'cancelled']).update({ status: 'closed', closed_at: db.fn.now() });
+      await markPurchaseOrderClosed(db, input.poId);
     },
   };
 }

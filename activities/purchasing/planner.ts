@@ -8,8 +8,12 @@
  * it already wrote.
  */
 import { inTransaction, Tx } from '../../db';
-import { incomingUnits } from '../../db/inventory';
-import { createPurchaseOrder } from '../../db/purchasing';
+import { dailyShipments, incomingUnits, quantsAt } from '../../db/inventory';
+import {
+  cheapestSupplierPrices, createPurchaseOrder, finishReplenishmentRun, lockReplenishmentPlanning, recordReplenishmentLines, reorderRulesToPlan, replenishmentRun,
+  startReplenishmentRun,
+} from '../../db/purchasing';
+import { backorderedOrders } from '../../db/sales';
 import type { PlannedOrder } from '../../contracts/purchase-types';
 import type { ActivityDeps } from '../deps';
 import { demandOf } from '../inventory';
@@ -41,15 +45,8 @@ const key = (productId: number, warehouseId: number) => `${productId}:${warehous
 
 /** Daily units shipped from each warehouse, oldest day first. */
 async function shippedHistory(tx: Tx, productIds: number[]): Promise<Map<string, number[]>> {
-  const rows = await tx.raw(
-    `SELECT m.product_id, l.warehouse_id, (current_date - m.created_at::date) AS age, SUM(m.quantity)::int AS units
-       FROM stock_moves m JOIN locations l ON l.id = m.from_location_id JOIN locations c ON c.id = m.to_location_id AND c.type = 'customer'
-      WHERE m.created_at >= current_date - ?::int AND m.product_id = ANY(?) AND m.state = 'done'
-      GROUP BY 1, 2, 3`,
-    [HISTORY_DAYS - 1, productIds],
-  );
   const out = new Map<string, number[]>();
-  for (const r of rows.rows as { product_id: number; warehouse_id: number; age: number; units: number }[]) {
+  for (const r of await dailyShipments(tx, productIds, HISTORY_DAYS - 1)) {
     const k = key(r.product_id, r.warehouse_id);
     const days = out.get(k) ?? new Array<number>(HISTORY_DAYS).fill(0);
     days[HISTORY_DAYS - 1 - r.age] += r.units;
@@ -61,7 +58,7 @@ async function shippedHistory(tx: Tx, productIds: number[]): Promise<Map<string,
 /** Units that backordered orders still need, per component product. */
 async function backorderedDemand(tx: Tx): Promise<Map<number, number>> {
   const out = new Map<number, number>();
-  for (const o of await tx('sales_orders').where({ status: 'backordered' }).select('id')) {
+  for (const o of await backorderedOrders(tx)) {
     for (const line of await demandOf(tx, o.id)) {
       for (const c of line.components) out.set(c.productId, (out.get(c.productId) ?? 0) + line.remaining * c.perUnit);
     }
@@ -73,22 +70,18 @@ export function planningActivities({ db }: ActivityDeps) {
   return {
     async planReplenishment(input: { runId: string; trigger: string }): Promise<PlanResult> {
       return inTransaction(db, async (tx) => {
-        await tx.raw(`SELECT pg_advisory_xact_lock(hashtext('replenishment-planning'))`);
-        const done = await tx('replenishment_runs').where({ id: input.runId }).first('result');
+        await lockReplenishmentPlanning(tx);
+        const done = await replenishmentRun(tx, input.runId);
         if (done) return done.result as PlanResult;
-        await tx('replenishment_runs').insert({ id: input.runId, trigger: input.trigger, result: '{}' });
+        await startReplenishmentRun(tx, input.runId, input.trigger);
 
-        const rules = await tx('reorder_rules as r').join('products as p', 'p.id', 'r.product_id').join('warehouses as w', 'w.id', 'r.warehouse_id')
-          .join('locations as l', function () { this.on('l.warehouse_id', 'w.id').andOnVal('l.type', 'stock'); })
-          .where('p.active', true).orderBy(['p.sku', 'w.priority', 'w.id'])
-          .select('r.*', 'p.sku', 'p.price', 'p.cost', 'w.code as warehouse', 'w.priority', 'l.id as location_id');
+        const rules = await reorderRulesToPlan(tx);
         const productIds = [...new Set(rules.map((r) => r.product_id as number))];
         const history = await shippedHistory(tx, productIds);
-        const quants = await tx('quants').whereIn('location_id', rules.map((r) => r.location_id)).whereIn('product_id', productIds);
+        const quants = await quantsAt(tx, rules.map((r) => r.location_id), productIds);
         const backordered = await backorderedDemand(tx);
         const incoming = new Map<string, number>((await incomingUnits(tx, productIds, OPEN_PO)).map((r) => [key(r.product_id, r.warehouse_id), r.units]));
-        const prices = await tx('supplier_prices as sp').join('suppliers as s', 's.id', 'sp.supplier_id').where('s.active', true).whereIn('sp.product_id', productIds)
-          .orderBy(['sp.unit_price', 'sp.lead_time_days', 's.id']).select('sp.*', 's.code as supplier');
+        const prices = await cheapestSupplierPrices(tx, productIds);
 
         // ABC over the SKUs under rules, by margin shipped in the history window.
         const margin = new Map<number, number>();
@@ -138,7 +131,7 @@ export function planningActivities({ db }: ActivityDeps) {
         }
 
         if (lines.length) {
-          await tx('replenishment_lines').insert(lines.map((l) => ({
+          await recordReplenishmentLines(tx, lines.map((l) => ({
             run_id: input.runId, product_id: l.productId, warehouse_id: l.warehouseId, abc_class: l.explanation.abcClass, projected: l.explanation.projected,
             reorder_point: l.explanation.reorderPoint, proposed_qty: l.quantity, stockout_risk: l.explanation.stockoutRisk, decision: l.decision,
             po_id: purchaseOrders.find((p) => p.number === l.poNumber)?.poId ?? null, explanation: JSON.stringify(l.explanation),
@@ -151,7 +144,7 @@ export function planningActivities({ db }: ActivityDeps) {
           stockoutRisks: lines.filter((l) => l.explanation.stockoutRisk).map((l) => ({ sku: l.sku, warehouse: l.warehouse, projected: l.explanation.projected, daysOfCover: l.explanation.daysOfCover, leadTimeDays: l.explanation.leadTimeDays })),
           purchaseOrders,
         };
-        await tx('replenishment_runs').where({ id: input.runId }).update({ result: JSON.stringify(result) });
+        await finishReplenishmentRun(tx, input.runId, result);
         return result;
       });
     },

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db';
+import { sandboxBankTransfer, sandboxSupplierOrder } from '../../db/purchasing';
 
 export interface SupplierGateway {
   /** Places the order with the supplier; answers the supplier's own reference. */
@@ -22,9 +23,7 @@ const ref = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '').slic
 export function sandboxSupplier(db: Db): SupplierGateway {
   return {
     async sendPurchaseOrder(o) {
-      await db('sandbox_supplier_orders').insert({ idempotency_key: o.key, supplier_code: o.supplierCode, supplier_ref: ref('sup'), payload: JSON.stringify(o) }).onConflict('idempotency_key').ignore();
-      const row = await db('sandbox_supplier_orders').where({ idempotency_key: o.key }).first('supplier_ref');
-      return { supplierRef: row.supplier_ref };
+      return { supplierRef: await sandboxSupplierOrder(db, { key: o.key, supplierCode: o.supplierCode, supplierRef: ref('sup'), payload: o }) };
     },
   };
 }
@@ -32,9 +31,7 @@ export function sandboxSupplier(db: Db): SupplierGateway {
 export function sandboxBank(db: Db): Bank {
   return {
     async transfer(t) {
-      await db('sandbox_bank_transfers').insert({ idempotency_key: t.key, payee: t.payee, amount: t.amount, currency: t.currency, reference: t.reference, bank_reference: ref('bank') }).onConflict('idempotency_key').ignore();
-      const row = await db('sandbox_bank_transfers').where({ idempotency_key: t.key }).first('bank_reference');
-      return { bankReference: row.bank_reference };
+      return { bankReference: await sandboxBankTransfer(db, { ...t, bankReference: ref('bank') }) };
     },
   };
 }

@@ -8,12 +8,19 @@
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import { inTransaction, Db, Tx } from '../../db';
-import { applyMove, ordersWaitingFor, virtualLocation } from '../../db/inventory';
+import { inTransaction, Tx } from '../../db';
+import { applyMove, ordersWaitingFor, virtualLocation, warehouseOfLocation } from '../../db/inventory';
 import { lockCosts } from '../../db/valuation';
 import { ACCOUNT, postEntry } from '../../db/ledger';
-import { NewException, queueNotification, raiseException } from '../../db/outbox';
-import { recordOrder } from '../../db/sales';
+import { NewException, raiseException } from '../../db/exceptions';
+import { queueNotification } from '../../db/notifications';
+import {
+  addInspectedUnits, addReceivedUnits, inspectedConditions, inspectionsByIds, lockReturnForUpdate, nextRmaNumber, qualityRulesFor, recordInspection,
+  recordReplacementOrder, recordReturnAuthorisation, recordReturnOutcome, recordReturnReceipt, returnCurrency, returnForReplacement, returnLines,
+  returnReceiptExists, updateReturnStatus,
+} from '../../db/returns';
+import { recordOrder, shippedAndReturned } from '../../db/sales';
+import { shippingWarehouseLocation } from '../../db/shipping';
 import { shareOf } from '../../lib/money';
 import type { OrderToCashInput } from '../../contracts/order-types';
 import type { Condition, Disposition, InspectedLine, InspectionLine, ReceiptLine, ReturnStatus } from '../../contracts/return-types';
@@ -28,29 +35,20 @@ const uuidFrom = (key: string) => {
 const refuse = (message: string) => ApplicationFailure.nonRetryable(message, 'ReturnRefused');
 
 async function lockReturn(tx: Tx, returnId: string) {
-  const r = await tx('returns as r').join('sales_orders as o', 'o.id', 'r.order_id').join('customers as c', 'c.id', 'o.customer_id')
-    .where('r.id', returnId).forUpdate('r').first('r.*', 'o.currency', 'o.channel_id', 'o.external_ref', 'c.email', 'c.name as customer_name', 'o.shipping_address');
+  const r = await lockReturnForUpdate(tx, returnId);
   if (!r) throw refuse(`Return ${returnId} not found`);
   return r;
 }
 
-async function linesOf(tx: Db, returnId: string) {
-  return tx('return_lines as rl').join('products as p', 'p.id', 'rl.product_id').join('sales_order_lines as l', 'l.id', 'rl.order_line_id')
-    .where('rl.return_id', returnId).orderBy('rl.id')
-    .select('rl.*', 'p.sku', 'p.category', 'l.unit_price', 'l.tax', 'l.quantity as ordered');
-}
-
 /** The internal location of `type` in the warehouse that shipped this order line. */
 async function locationFor(tx: Tx, orderLineId: number, type: 'returns' | 'stock' | 'repair' | 'quarantine'): Promise<number> {
-  const row = await tx('shipment_lines as sl').join('shipments as s', 's.id', 'sl.shipment_id').join('locations as l', function () {
-    this.on('l.warehouse_id', 's.warehouse_id').andOnVal('l.type', type);
-  }).where('sl.order_line_id', orderLineId).whereIn('s.status', ['shipped', 'delivered']).orderBy('s.shipped_at').first('l.id');
+  const row = await shippingWarehouseLocation(tx, orderLineId, type);
   if (!row) throw refuse(`No ${type} location for order line ${orderLineId}`);
   return row.id;
 }
 
 export async function dispositionFor(tx: Tx, sku: string, category: string | null, condition: Condition): Promise<Disposition> {
-  const rules = await tx('quality_rules').where({ condition }).andWhere((q) => q.where('sku', sku).orWhere('category', category ?? '').orWhere((d) => d.whereNull('sku').whereNull('category')));
+  const rules = await qualityRulesFor(tx, sku, category, condition);
   const pick = rules.find((r) => r.sku === sku) ?? rules.find((r) => r.category && r.category === category) ?? rules.find((r) => !r.sku && !r.category);
   if (!pick) throw refuse(`No quality rule for condition ${condition}`);
   return pick.disposition;
@@ -65,7 +63,7 @@ export function returnActivities({ db }: ActivityDeps) {
     async setReturnStatus(input: { returnId: string; status: ReturnStatus; reason?: string }): Promise<void> {
       await inTransaction(db, async (tx) => {
         const r = await lockReturn(tx, input.returnId);
-        await tx('returns').where({ id: input.returnId }).update({ status: input.status, outcome_reason: input.reason ?? null, updated_at: tx.fn.now() });
+        await recordReturnOutcome(tx, input.returnId, input.status, input.reason ?? null);
         if (input.status === 'expired') {
           await queueNotification(tx, { key: `return:${r.id}:expired`, recipient: r.email, template: 'return_expired', subjectType: 'return', subjectId: r.id, payload: { rmaNumber: r.rma_number } });
         }
@@ -76,12 +74,11 @@ export function returnActivities({ db }: ActivityDeps) {
     async authorizeReturn(input: { returnId: string }): Promise<{ rmaNumber: string; carrier: string; trackingNumber: string; expected: number }> {
       return inTransaction(db, async (tx) => {
         const r = await lockReturn(tx, input.returnId);
-        const expected = (await linesOf(tx, r.id)).reduce((s, l) => s + l.quantity, 0);
+        const expected = (await returnLines(tx, r.id)).reduce((s, l) => s + l.quantity, 0);
         if (r.rma_number) return { rmaNumber: r.rma_number, carrier: r.label_carrier, trackingNumber: r.label_tracking, expected };
-        const seq = (await tx.raw(`SELECT nextval('rma_number_seq') AS n`)).rows[0].n;
-        const rmaNumber = `RMA-${String(seq).padStart(6, '0')}`;
+        const rmaNumber = await nextRmaNumber(tx);
         const label = { carrier: 'DHL', trackingNumber: `RET${createHash('sha256').update(r.id).digest('hex').slice(0, 12).toUpperCase()}` };
-        await tx('returns').where({ id: r.id }).update({ rma_number: rmaNumber, label_carrier: label.carrier, label_tracking: label.trackingNumber, status: 'authorised', updated_at: tx.fn.now() });
+        await recordReturnAuthorisation(tx, r.id, rmaNumber, label);
         await queueNotification(tx, { key: `return:${r.id}:authorised`, recipient: r.email, template: 'return_authorised', subjectType: 'return', subjectId: r.id, payload: { rmaNumber, ...label } });
         return { rmaNumber, ...label, expected };
       });
@@ -91,12 +88,12 @@ export function returnActivities({ db }: ActivityDeps) {
     async receiveReturn(input: { returnId: string; receiptId: string; lines: ReceiptLine[] }): Promise<{ received: number; expected: number }> {
       return inTransaction(db, async (tx) => {
         const r = await lockReturn(tx, input.returnId);
-        const lines = await linesOf(tx, r.id);
+        const lines = await returnLines(tx, r.id);
         const totals = async () => {
-          const now = await linesOf(tx, r.id);
+          const now = await returnLines(tx, r.id);
           return { received: now.reduce((s, l) => s + l.quantity_received, 0), expected: now.reduce((s, l) => s + l.quantity, 0) };
         };
-        if (await tx('return_receipts').where({ id: input.receiptId }).first('id')) return totals();
+        if (await returnReceiptExists(tx, input.receiptId)) return totals();
         const customer = await virtualLocation(tx, 'customer');
         const costs = await lockCosts(tx, lines.map((l) => l.product_id));
         let value = 0;
@@ -106,18 +103,18 @@ export function returnActivities({ db }: ActivityDeps) {
           if (!line) throw refuse(`${got.sku} is not on this return`);
           if (got.quantity > line.quantity - line.quantity_received) throw refuse(`only ${line.quantity - line.quantity_received} more of ${got.sku} are expected`);
           const to = await locationFor(tx, line.order_line_id, 'returns');
-          warehouseId ??= (await tx('locations').where({ id: to }).first('warehouse_id')).warehouse_id;
+          warehouseId ??= await warehouseOfLocation(tx, to);
           await applyMove(tx, { productId: line.product_id, fromLocationId: customer, toLocationId: to, quantity: got.quantity, unitCost: costs.get(line.product_id)!, sourceType: 'return_receipt', sourceId: input.receiptId, key: `return:${r.id}:receipt:${input.receiptId}:${line.id}` });
-          await tx('return_lines').where({ id: line.id }).increment('quantity_received', got.quantity);
+          await addReceivedUnits(tx, line.id, got.quantity);
           value += got.quantity * costs.get(line.product_id)!;
         }
-        await tx('return_receipts').insert({ id: input.receiptId, return_id: r.id, warehouse_id: warehouseId, lines: JSON.stringify(input.lines) });
+        await recordReturnReceipt(tx, { receiptId: input.receiptId, returnId: r.id, warehouseId, lines: input.lines });
         await postEntry(tx, {
           key: `return-receipt:${input.receiptId}`, description: `Goods returned under ${r.rma_number}`, sourceType: 'return_receipt', sourceId: input.receiptId, currency: r.currency,
           lines: [{ account: ACCOUNT.inventory, debit: value }, { account: ACCOUNT.costOfGoodsSold, credit: value }],
         });
         const t = await totals();
-        await tx('returns').where({ id: r.id }).update({ status: t.received === t.expected ? 'received' : 'partially_received', updated_at: tx.fn.now() });
+        await updateReturnStatus(tx, r.id, t.received === t.expected ? 'received' : 'partially_received');
         return t;
       });
     },
@@ -126,8 +123,8 @@ export function returnActivities({ db }: ActivityDeps) {
     async inspectReturn(input: { returnId: string; inspectionId: string; lines: InspectionLine[] }): Promise<{ lines: InspectedLine[]; ordersWaiting: string[] }> {
       return inTransaction(db, async (tx) => {
         const r = await lockReturn(tx, input.returnId);
-        const lines = await linesOf(tx, r.id);
-        const done = await tx('return_inspections').whereIn('id', input.lines.map((_, i) => uuidFrom(`${input.inspectionId}:${i}`))).orderBy('inspected_at');
+        const lines = await returnLines(tx, r.id);
+        const done = await inspectionsByIds(tx, input.lines.map((_, i) => uuidFrom(`${input.inspectionId}:${i}`)));
         if (done.length) {
           return { lines: input.lines.map((l, i) => ({ ...l, disposition: done.find((d) => d.id === uuidFrom(`${input.inspectionId}:${i}`))!.disposition })), ordersWaiting: [] };
         }
@@ -148,8 +145,8 @@ export function returnActivities({ db }: ActivityDeps) {
             await postEntry(tx, { key, description: `Scrapped ${got.quantity} x ${line.sku} from ${r.rma_number}`, sourceType: 'return_inspection', sourceId: r.id, currency: r.currency, lines: [{ account: ACCOUNT.inventoryLoss, debit: loss }, { account: ACCOUNT.inventory, credit: loss }] });
           }
           if (disposition === 'restock') for (const id of await ordersWaitingFor(tx, line.product_id)) waiting.add(id);
-          await tx('return_inspections').insert({ id: uuidFrom(`${input.inspectionId}:${i}`), return_line_id: line.id, quantity: got.quantity, condition: got.condition, disposition });
-          await tx('return_lines').where({ id: line.id }).increment('quantity_inspected', got.quantity);
+          await recordInspection(tx, { id: uuidFrom(`${input.inspectionId}:${i}`), returnLineId: line.id, quantity: got.quantity, condition: got.condition, disposition });
+          await addInspectedUnits(tx, line.id, got.quantity);
           result.push({ ...got, disposition });
         }
         return { lines: result, ordersWaiting: [...waiting] };
@@ -158,26 +155,25 @@ export function returnActivities({ db }: ActivityDeps) {
 
     /** What the inspected units are worth (price and their share of tax), and whether a person must decide. */
     async quoteRefund(input: { returnId: string }): Promise<{ amount: number; currency: string; ordinary: boolean; why: string[] }> {
-      const lines = await linesOf(db, input.returnId);
-      const conditions = await db('return_inspections as i').join('return_lines as rl', 'rl.id', 'i.return_line_id').where('rl.return_id', input.returnId).distinct('i.condition').pluck('i.condition');
-      const r = await db('returns as r').join('sales_orders as o', 'o.id', 'r.order_id').where('r.id', input.returnId).first('o.currency');
+      const lines = await returnLines(db, input.returnId);
+      const conditions = await inspectedConditions(db, input.returnId);
+      const currency = await returnCurrency(db, input.returnId);
       const amount = lines.reduce((s, l) => s + l.quantity_inspected * l.unit_price + shareOf(l.tax, l.quantity_inspected, l.ordered, 0, 0), 0);
-      const why = conditions.filter((c: string) => c !== 'new').map((c: string) => `a unit was graded ${c}`);
-      return { amount, currency: r.currency, ordinary: why.length === 0, why };
+      const why = conditions.filter((c) => c !== 'new').map((c) => `a unit was graded ${c}`);
+      return { amount, currency, ordinary: why.length === 0, why };
     },
 
     /** The replacement as an order of its own, at zero price, all or nothing from stock. Idempotent by its reference. */
     async createReplacementOrder(input: { returnId: string; baseCurrency: string }): Promise<Omit<OrderToCashInput, 'timings'>> {
-      const r = await db('returns as r').join('sales_orders as o', 'o.id', 'r.order_id').join('channels as ch', 'ch.id', 'o.channel_id').join('customers as c', 'c.id', 'o.customer_id')
-        .where('r.id', input.returnId).first('r.id', 'r.rma_number', 'ch.code as channel', 'o.external_ref', 'o.shipping_address', 'c.email', 'c.name');
-      const lines = (await linesOf(db, r.id)).filter((l) => l.quantity_received > 0);
+      const r = await returnForReplacement(db, input.returnId);
+      const lines = (await returnLines(db, r.id)).filter((l) => l.quantity_received > 0);
       const externalRef = `${r.external_ref}-${r.rma_number}`.slice(0, 64);
       const recorded = await recordOrder(db, {
         channel: r.channel, externalRef, currency: input.baseCurrency, customer: { email: r.email, name: r.name }, shippingAddress: r.shipping_address,
         lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity_received, unitPrice: 0 })), shippingPrice: 0,
         payment: { method: 'replacement', token: 'tok_approve' }, backorderPolicy: 'cancel',
       }, input.baseCurrency);
-      await db('returns').where({ id: r.id }).update({ replacement_order_id: recorded.orderId, status: 'replacement_ordered', updated_at: db.fn.now() });
+      await recordReplacementOrder(db, r.id, recorded.orderId);
       return { orderId: recorded.orderId, channel: r.channel, externalRef, customerEmail: r.email, backorderPolicy: 'cancel', payment: { method: 'replacement', token: 'tok_approve' } };
     },
 
@@ -189,20 +185,10 @@ export function returnActivities({ db }: ActivityDeps) {
     async scanReturnRates(input: { windowDays: number; factor: number; minVolume: number }): Promise<{ flagged: string[] }> {
       const since = new Date(Date.now() - input.windowDays * 86400000);
       return inTransaction(db, async (tx) => {
-        const perSubject = async (subject: 'sku' | 'customer') => {
-          const key = subject === 'sku' ? 'p.sku' : 'c.email';
-          return (await tx.raw(
-            `SELECT ${key} AS subject, SUM(l.quantity_shipped)::int AS shipped, COALESCE(SUM(rt.received), 0)::int AS returned
-               FROM sales_order_lines l JOIN sales_orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id JOIN customers c ON c.id = o.customer_id
-               LEFT JOIN (SELECT order_line_id, SUM(quantity_received) AS received FROM return_lines GROUP BY 1) rt ON rt.order_line_id = l.id
-              WHERE o.placed_at >= ? AND l.quantity_shipped > 0 GROUP BY ${key}`,
-            [since],
-          )).rows as { subject: string; shipped: number; returned: number }[];
-        };
         const flagged: string[] = [];
         const day = new Date().toISOString().slice(0, 10);
         for (const subject of ['sku', 'customer'] as const) {
-          const rows = await perSubject(subject);
+          const rows = await shippedAndReturned(tx, subject, since);
           const shipped = rows.reduce((t, r) => t + r.shipped, 0);
           const returned = rows.reduce((t, r) => t + r.returned, 0);
           for (const row of rows.filter((r) => r.shipped >= input.minVolume)) {

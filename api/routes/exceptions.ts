@@ -1,6 +1,7 @@
 /** The exception queue: list and filter, read one with its context, claim it, resolve it with an allowed action. */
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { purchaseOrderView } from '../../db/purchasing';
+import { claimException, exceptionWithType, listExceptions, resolveOpenCase, type ExceptionRow } from '../../db/exceptions';
+import { poOfBill, purchaseOrderView } from '../../db/purchasing';
 import { returnView } from '../../db/returns';
 import { orderView } from '../../db/sales';
 import { caseQuery, resolveCaseUpdate } from '../../contracts/exception-messages';
@@ -23,13 +24,13 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
     return undefined;
   }
   async function findException(id: string) {
-    const e = isUuid(id) ? await db('exceptions as e').join('exception_types as t', 't.type', 'e.type').where('e.id', id).first('e.*', 't.actions', 't.description') : undefined;
+    const e = isUuid(id) ? await exceptionWithType(db, id) : undefined;
     if (!e) throw notFound(`Exception ${id}`);
     return e;
   }
-  const summary = (e: Record<string, any>) => ({
+  const summary = (e: ExceptionRow) => ({
     exceptionId: e.id, type: e.type, status: e.status, severity: e.severity, queue: e.queue, subjectType: e.subject_type, subjectId: e.subject_id,
-    summary: e.summary, openedAt: e.opened_at, slaDueAt: e.sla_due_at ?? undefined, slaBreached: e.status === 'open' && !!e.sla_due_at && new Date(e.sla_due_at) < new Date(),
+    summary: e.summary, openedAt: e.opened_at, slaDueAt: e.sla_due_at ?? undefined, slaBreached: e.status === 'open' && !!e.sla_due_at && new Date(e.sla_due_at as string | Date) < new Date(),
     escalationLevel: e.escalation_level, claimedBy: e.claimed_by ?? undefined, resolution: e.resolution ?? undefined, resolvedAt: e.resolved_at ?? undefined,
   });
 
@@ -37,13 +38,7 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
     method: 'get', path: '/v1/exceptions', tag: 'Exceptions', summary: 'The queue of cases that need a person, oldest first', roles: ['ops'], query: ExceptionsQuery,
     response: { status: 200, description: 'Cases' },
     handler: async (_ctx, { query }) => {
-      const q = db('exceptions').where({ status: query.status }).orderBy('opened_at').limit(query.limit);
-      if (query.type) q.where({ type: query.type });
-      if (query.queue) q.where({ queue: query.queue });
-      if (query.slaBreached === 'true') q.where('sla_due_at', '<', db.fn.now());
-      if (query.slaBreached === 'false') q.where((w) => w.whereNull('sla_due_at').orWhere('sla_due_at', '>=', db.fn.now()));
-      if (query.minAgeMinutes) q.where('opened_at', '<', new Date(Date.now() - query.minAgeMinutes * 60000));
-      return { body: { exceptions: (await q).map(summary) } };
+      return { body: { exceptions: (await listExceptions(db, query)).map(summary) } };
     },
   });
 
@@ -54,7 +49,7 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
       const e = await findException(params.id);
       const order = e.subject_type === 'order' ? await orderView(db, e.subject_id) : undefined;
       const ret = e.subject_type === 'return' ? await returnView(db, e.subject_id) : undefined;
-      const poId = e.subject_type === 'purchase_order' ? e.subject_id : e.subject_type === 'vendor_bill' ? (await db('vendor_bills').where({ id: e.subject_id }).first('po_id'))?.po_id : undefined;
+      const poId = e.subject_type === 'purchase_order' ? e.subject_id : e.subject_type === 'vendor_bill' ? await poOfBill(db, e.subject_id) : undefined;
       const purchase = poId ? await purchaseOrderView(db, poId) : undefined;
       // Both live views at once: with no worker each waits its whole deadline.
       const [process, caseProcess] = await Promise.all([liveProcess(e.workflow_id), e.case_workflow_id ? queryProcess(temporal, e.case_workflow_id, caseQuery, config) : undefined]);
@@ -79,7 +74,7 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
     handler: async (_ctx, { params, principal }) => {
       const e = await findException(params.id);
       if (e.status !== 'open') throw conflict(`The case is already ${e.status}`);
-      const n = await db('exceptions').where({ id: e.id }).where((w) => w.whereNull('claimed_by').orWhere('claimed_by', principal.name)).update({ claimed_by: principal.name, claimed_at: db.fn.now() });
+      const n = await claimException(db, e.id, principal.name);
       if (n === 0) throw conflict(`The case is claimed by ${e.claimed_by}`);
       return { body: { exceptionId: e.id, claimedBy: principal.name }, audit: { target: e.id, workflowId: e.case_workflow_id ?? undefined } };
     },
@@ -103,7 +98,7 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
         }
       } else {
         // A case raised without a process of its own: recording the resolution is all there is to do.
-        await db('exceptions').where({ id: e.id, status: 'open' }).update({ status: 'resolved', resolution: `${body.action}: ${body.note}`, resolution_data: JSON.stringify(body.data ?? {}), resolved_by: principal.name, resolved_at: db.fn.now() });
+        await resolveOpenCase(db, e.id, { action: body.action, note: body.note, data: body.data, resolvedBy: principal.name });
       }
       return { body: { exceptionId: e.id, action: body.action, accepted: true }, audit: { target: e.id, workflowId: e.case_workflow_id ?? e.workflow_id ?? undefined } };
     },

@@ -2,8 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { inTransaction } from '../../db';
-import { applyMove, ordersWaitingFor, settleShortfall, stockPosition, virtualLocation, type Shortfall } from '../../db/inventory';
-import { ACCOUNT, postEntry } from '../../db/ledger';
+import { lockProductBySku, productBySku } from '../../db/catalog';
+import {
+  applyMove, ensureQuant, locationOf, lockQuant, ordersWaitingFor, recordStockTransfer, settleShortfall, stockLocationByCode, stockPosition, virtualLocation, warehouseByCode, type Shortfall,
+} from '../../db/inventory';
+import { ACCOUNT, accountTotals, postEntry } from '../../db/ledger';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
 import { nudgeBackorders, replan } from '../process';
@@ -22,7 +25,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
     method: 'get', path: '/v1/inventory/:sku', tag: 'Inventory', summary: 'Stock of one SKU per warehouse', roles: 'any', params: z.object({ sku: Sku }),
     response: { status: 200, description: 'On hand, reserved, available and incoming per warehouse and in total' },
     handler: async (_ctx, { params }) => {
-      const product = await db('products').where({ sku: params.sku }).first('id', 'kind');
+      const product = await productBySku(db, params.sku);
       if (!product) throw notFound(`Product ${params.sku}`);
       return { body: { sku: params.sku, ...(await stockPosition(db, product.id, product.kind)) } };
     },
@@ -34,13 +37,13 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
     response: { status: 201, description: 'The adjustment' },
     handler: async (_ctx, { body }) => {
       const result = await inTransaction(db, async (tx) => {
-        const product = await tx('products').where({ sku: body.sku }).forShare().first('id', 'kind', 'cost'); // valued at the average, which a receipt may not change meanwhile
+        const product = await lockProductBySku(tx, body.sku); // valued at the average, which a receipt may not change meanwhile
         if (!product) throw unprocessable(`Unknown SKU ${body.sku}`, [{ path: 'sku', message: 'unknown SKU' }]);
         if (product.kind === 'kit') throw unprocessable(`${body.sku} is a kit; count its components instead`, [{ path: 'sku', message: 'kits hold no stock of their own' }]);
-        const location = await tx('locations as l').join('warehouses as w', 'w.id', 'l.warehouse_id').where({ 'w.code': body.warehouse, 'l.type': 'stock' }).first('l.id');
+        const location = await stockLocationByCode(tx, body.warehouse);
         if (!location) throw unprocessable(`Unknown warehouse ${body.warehouse}`, [{ path: 'warehouse', message: 'unknown warehouse code' }]);
-        await tx.raw('INSERT INTO quants (location_id, product_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [location.id, product.id]);
-        const quant = await tx('quants').where({ location_id: location.id, product_id: product.id }).forUpdate().first();
+        await ensureQuant(tx, location.id, product.id);
+        const quant = await lockQuant(tx, location.id, product.id);
         const difference = body.countedQuantity - quant.on_hand;
         const adjustmentId = randomUUID();
         // The shelf is the truth: promises it no longer covers are released before the stock leaves the books.
@@ -75,17 +78,17 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
     response: { status: 201, description: 'The move, with the orders it made re-plan and the stock_shortfall case when reserved units were touched' },
     handler: async (_ctx, { body, principal }) => {
       const result = await inTransaction(db, async (tx) => {
-        const product = await tx('products').where({ sku: body.sku }).forShare().first('id', 'kind', 'cost');
+        const product = await lockProductBySku(tx, body.sku);
         if (!product) throw unprocessable(`Unknown SKU ${body.sku}`, [{ path: 'sku', message: 'unknown SKU' }]);
         if (product.kind === 'kit') throw unprocessable(`${body.sku} is a kit; move its components instead`, [{ path: 'sku', message: 'kits hold no stock of their own' }]);
-        const warehouse = await tx('warehouses').where({ code: body.warehouse }).first('id');
+        const warehouse = await warehouseByCode(tx, body.warehouse);
         if (!warehouse) throw unprocessable(`Unknown warehouse ${body.warehouse}`, [{ path: 'warehouse', message: 'unknown warehouse code' }]);
-        const here = async (type: string) => (await tx('locations').where({ warehouse_id: warehouse.id, type }).first('id'))?.id as number | undefined;
+        const here = async (type: string) => (await locationOf(tx, warehouse.id, type))?.id;
         const from = await here(body.from);
         if (!from) throw unprocessable(`${body.warehouse} has no ${body.from} location`, [{ path: 'from', message: 'no such location in this warehouse' }]);
         const to = body.to === 'scrap' ? await virtualLocation(tx, 'scrap') : body.to === 'supplier' ? await virtualLocation(tx, 'supplier') : await here(body.to);
         if (!to) throw unprocessable(`${body.warehouse} has no ${body.to} location`, [{ path: 'to', message: 'no such location in this warehouse' }]);
-        const quant = await tx('quants').where({ location_id: from, product_id: product.id }).forUpdate().first('on_hand', 'reserved');
+        const quant = await lockQuant(tx, from, product.id, ['on_hand', 'reserved']);
         const onHand = quant?.on_hand ?? 0;
         if (body.quantity > onHand) throw unprocessable(`Only ${onHand} of ${body.sku} are in ${body.warehouse} ${body.from}; nothing was moved`, [{ path: 'quantity', message: `at most ${onHand}` }]);
         const moveId = randomUUID();
@@ -102,7 +105,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
             currency: config.BASE_CURRENCY, lines: [{ account: ACCOUNT.inventoryLoss, debit: value }, { account: ACCOUNT.inventory, credit: value }],
           });
         }
-        await tx('stock_transfers').insert({ id: moveId, warehouse_id: warehouse.id, product_id: product.id, from_type: body.from, to_type: body.to, quantity: body.quantity, reason: body.reason, moved_by: principal.name });
+        await recordStockTransfer(tx, { id: moveId, warehouseId: warehouse.id, productId: product.id, from: body.from, to: body.to, quantity: body.quantity, reason: body.reason, movedBy: principal.name });
         const waiting = body.to === 'stock' ? await ordersWaitingFor(tx, product.id) : [];
         return { moveId, hurt, caseId, waiting };
       });
@@ -118,8 +121,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
     method: 'get', path: '/v1/ledger/trial-balance', tag: 'Finance', summary: 'Trial balance of every account', roles: ['finance'],
     response: { status: 200, description: 'Accounts with debits, credits and balance; the totals are equal' },
     handler: async () => {
-      const rows = await db('accounts as a').leftJoin('journal_lines as l', 'l.account_code', 'a.code').groupBy('a.code', 'a.name', 'a.type').orderBy('a.code')
-        .select('a.code', 'a.name', 'a.type', db.raw('COALESCE(SUM(l.debit),0)::bigint AS debit'), db.raw('COALESCE(SUM(l.credit),0)::bigint AS credit'));
+      const rows = await accountTotals(db);
       const accounts = rows.map((r) => ({ code: r.code, name: r.name, type: r.type, debit: r.debit, credit: r.credit, balance: r.debit - r.credit }));
       return { body: { currency: config.BASE_CURRENCY, accounts, totalDebit: accounts.reduce((s, a) => s + a.debit, 0), totalCredit: accounts.reduce((s, a) => s + a.credit, 0) } };
     },

@@ -1,6 +1,9 @@
 /** API keys, warehouses and products (with kits). */
 import { z } from 'zod';
 import { inTransaction } from '../../db';
+import { kitComponentSkus, productIdsBySku, productKindsBySku, productRow, productsAfter, replaceKitComponents, upsertProduct } from '../../db/catalog';
+import { revokeApiKey } from '../../db/access';
+import { warehousesAndLocations } from '../../db/inventory';
 import { setCost } from '../../db/valuation';
 import { createApiKey, Role } from '../auth';
 import type { ApiDeps } from '../deps';
@@ -24,7 +27,7 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
     method: 'delete', path: '/v1/api-keys/:id', tag: 'Keys', summary: 'Revoke an API key at once', roles: ['admin'], action: 'api_key.revoke',
     params: z.object({ id: z.string().uuid() }), response: { status: 200, description: 'Revoked' },
     handler: async (_ctx, { params }) => {
-      const n = await db('api_keys').where({ id: params.id }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+      const n = await revokeApiKey(db, params.id);
       if (n === 0) throw notFound(`Active API key ${params.id}`);
       return { body: { id: params.id, revoked: true }, audit: { target: params.id } };
     },
@@ -34,7 +37,7 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
     method: 'get', path: '/v1/warehouses', tag: 'Master data', summary: 'Warehouses with their locations', roles: 'any',
     response: { status: 200, description: 'Warehouses by priority' },
     handler: async () => {
-      const [warehouses, locations] = await Promise.all([db('warehouses').orderBy(['priority', 'id']), db('locations').whereNotNull('warehouse_id').orderBy('id')]);
+      const [warehouses, locations] = await warehousesAndLocations(db);
       return {
         body: {
           warehouses: warehouses.map((w) => ({
@@ -50,7 +53,7 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
     method: 'get', path: '/v1/products', tag: 'Master data', summary: 'Products, by SKU, in pages', roles: 'any', query: ListQuery,
     response: { status: 200, description: 'A page of products and the cursor of the next one' },
     handler: async (_ctx, { query }) => {
-      const rows = await db('products').modify((q) => (query.cursor ? q.where('sku', '>', query.cursor) : q)).orderBy('sku').limit(query.limit + 1);
+      const rows = await productsAfter(db, query.cursor, query.limit + 1);
       const page = rows.slice(0, query.limit);
       return { body: { products: await withComponents(page), nextCursor: rows.length > query.limit ? page[page.length - 1].sku : null } };
     },
@@ -60,7 +63,7 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
     method: 'get', path: '/v1/products/:sku', tag: 'Master data', summary: 'One product', roles: 'any', params: z.object({ sku: Sku }),
     response: { status: 200, description: 'The product' },
     handler: async (_ctx, { params }) => {
-      const row = await db('products').where({ sku: params.sku }).first();
+      const row = await productRow(db, params.sku);
       if (!row) throw notFound(`Product ${params.sku}`);
       return { body: (await withComponents([row]))[0] };
     },
@@ -75,17 +78,12 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
       if (problems.length) throw unprocessable(`${problems.length} product row(s) rejected; nothing was written`, problems);
       const written = await inTransaction(db, async (tx) => {
         for (const p of body.products) {
-          const [row] = await tx('products')
-            .insert({ sku: p.sku, name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode, cost: p.cost, price: p.price, kind: p.kind ?? 'stocked', category: p.category })
-            .onConflict('sku')
-            .merge({ name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode ?? null, price: p.price ?? null, kind: p.kind ?? 'stocked', category: p.category ?? null, updated_at: tx.fn.now() })
-            .returning('id');
-          await setCost(tx, row.id, p.cost, config.BASE_CURRENCY); // a new cost for stock on hand is a revaluation, booked
+          const productId = await upsertProduct(tx, p);
+          await setCost(tx, productId, p.cost, config.BASE_CURRENCY); // a new cost for stock on hand is a revaluation, booked
         }
-        const ids = new Map<string, number>((await tx('products').whereIn('sku', allSkus(body.products)).select('id', 'sku')).map((r) => [r.sku, r.id]));
+        const ids = new Map<string, number>((await productIdsBySku(tx, allSkus(body.products))).map((r) => [r.sku, r.id]));
         for (const p of body.products.filter((x) => (x.kind ?? 'stocked') === 'kit')) {
-          await tx('kit_components').where({ kit_product_id: ids.get(p.sku) }).delete();
-          await tx('kit_components').insert(p.components!.map((c) => ({ kit_product_id: ids.get(p.sku), component_product_id: ids.get(c.sku), quantity: c.quantity })));
+          await replaceKitComponents(tx, ids.get(p.sku)!, p.components!.map((c) => ({ productId: ids.get(c.sku)!, quantity: c.quantity })));
         }
         return body.products.length;
       });
@@ -97,7 +95,7 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
 
   /** Per-row problems: duplicates, kits without components, components that are unknown or kits themselves. */
   async function checkProducts(ps: ProductIn[]) {
-    const existing = new Map<string, { kind: string; id: number }>((await db('products').whereIn('sku', allSkus(ps)).select('sku', 'kind', 'id')).map((r) => [r.sku, r]));
+    const existing = new Map<string, { kind: string; id: number }>((await productKindsBySku(db, allSkus(ps))).map((r) => [r.sku, r]));
     const batchKind = new Map(ps.map((p) => [p.sku, p.kind ?? 'stocked']));
     const problems: { index: number; sku: string; message: string }[] = [];
     const seen = new Set<string>();
@@ -120,7 +118,7 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
   }
 
   async function withComponents(rows: { id: number; sku: string; name: string; unit: string; barcode: string | null; cost: number; price: number | null; kind: string; category: string | null; active: boolean }[]) {
-    const comps = rows.length ? await db('kit_components as k').join('products as p', 'p.id', 'k.component_product_id').whereIn('k.kit_product_id', rows.map((r) => r.id)).select('k.kit_product_id', 'p.sku', 'k.quantity') : [];
+    const comps = rows.length ? await kitComponentSkus(db, rows.map((r) => r.id)) : [];
     return rows.map((r) => ({
       sku: r.sku, name: r.name, unit: r.unit, barcode: r.barcode ?? undefined, cost: r.cost, price: r.price ?? undefined, kind: r.kind, category: r.category ?? undefined, active: r.active,
       components: r.kind === 'kit' ? comps.filter((c) => c.kit_product_id === r.id).map((c) => ({ sku: c.sku, quantity: c.quantity })) : undefined,

@@ -1,6 +1,7 @@
 /** Orders (order-to-cash): place, read, cancel, change address, review; and warehouse shipment events. */
 import { z } from 'zod';
-import { recordOrder, orderView, OrderConflict, OrderRejected } from '../../db/sales';
+import { findOrderRef, recordOrder, orderStatus, orderView, OrderConflict, OrderRejected } from '../../db/sales';
+import { recordShipmentEvent, reportedShipment, shipmentLineSkus, shipmentsToWork, type ReportedShipment } from '../../db/shipping';
 import { orderTimings } from '../../lib/config';
 import type { orderToCash } from '../../workflows/order-to-cash';
 import type { shippedAfterCancel as shippedAfterCancelWorkflow } from '../../workflows/shipped-after-cancel';
@@ -19,9 +20,9 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   const { db, temporal, config } = deps;
   async function findOrder(orderId: string) {
     if (!isUuid(orderId)) throw notFound(`Order ${orderId}`);
-    const o = await db('sales_orders').where({ id: orderId }).first('id', 'workflow_id', 'status');
+    const o = await findOrderRef(db, orderId);
     if (!o) throw notFound(`Order ${orderId}`);
-    return o as { id: string; workflow_id: string; status: string };
+    return o;
   }
 
   routes.add({
@@ -49,7 +50,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
         ],
       });
       if (recorded.created) ordersPlaced.inc({ channel: body.channel });
-      const status = (await db('sales_orders').where({ id: recorded.orderId }).first('status')).status;
+      const status = await orderStatus(db, recorded.orderId);
       return {
         status: recorded.created ? 201 : 200,
         body: { orderId: recorded.orderId, workflowId: recorded.workflowId, status },
@@ -118,10 +119,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
     roles: ['warehouse', 'ops'], query: ShipmentListQuery,
     response: { status: 200, description: 'Shipments in the given statuses' },
     handler: async (_ctx, { query }) => {
-      const q = db('shipments as s').join('warehouses as w', 'w.id', 's.warehouse_id').whereIn('s.status', query.status.split(','));
-      if (query.warehouse) q.where('w.code', query.warehouse);
-      const rows: { id: string; order_id: string; code: string; status: string; carrier: string | null; tracking_number: string | null; created_at: Date }[] =
-        await q.orderBy('s.created_at').limit(query.limit).select('s.id', 's.order_id', 'w.code', 's.status', 's.carrier', 's.tracking_number', 's.created_at');
+      const rows = await shipmentsToWork(db, { statuses: query.status.split(','), warehouse: query.warehouse, limit: query.limit });
       return { body: { shipments: rows.map((r) => ({ shipmentId: r.id, orderId: r.order_id, warehouse: r.code, status: r.status, carrier: r.carrier ?? undefined, trackingNumber: r.tracking_number ?? undefined, createdAt: r.created_at })) } };
     },
   });
@@ -136,9 +134,7 @@ const CLOSED = ['delivered', 'failed', 'cancelled'];
  */
 export async function reportShipmentEvent(deps: ApiDeps, e: ShipmentEvent, source: 'api' | 'webhook') {
   const { db, temporal } = deps;
-  const find = async () => (isUuid(e.shipmentId)
-    ? db('shipments as s').join('sales_orders as o', 'o.id', 's.order_id').where('s.id', e.shipmentId).first('s.id', 's.status', 'o.workflow_id', 'o.id as order_id', 'o.external_ref', 'o.status as order_status')
-    : undefined) as Promise<ReportedShipment | undefined>;
+  const find = async () => (isUuid(e.shipmentId) ? reportedShipment(db, e.shipmentId) : undefined);
   const shipment = await find();
   if (!shipment) throw notFound(`Shipment ${e.shipmentId}`);
   const left = e.type === 'shipped' || e.type === 'delivered';
@@ -154,16 +150,11 @@ export async function reportShipmentEvent(deps: ApiDeps, e: ShipmentEvent, sourc
   };
   const answer = await updateProcess(temporal, shipment.workflow_id, shipmentEventUpdate, e).catch((err: unknown) => (err instanceof HttpError && err.status === 409 ? err : Promise.reject(err)));
   if (answer instanceof HttpError) return refused(answer.message);
-  if (answer.queued || answer.applied) await recordEvent(db, shipment.id, e, source);
+  if (answer.queued || answer.applied) await recordShipmentEvent(db, shipment.id, e, source);
   if (answer.queued) return { shipmentId: shipment.id, accepted: true, applied: false, queued: true, reason: answer.reason, shipmentStatus: answer.shipmentStatus, orderStage: answer.orderStage as string, workflowId: shipment.workflow_id };
   if (!answer.applied) return refused(answer.reason ?? 'refused');
   return { shipmentId: shipment.id, accepted: true, applied: true, shipmentStatus: answer.shipmentStatus, orderStage: answer.orderStage as string, workflowId: shipment.workflow_id };
 }
-
-const recordEvent = (db: ApiDeps['db'], shipmentId: string, e: ShipmentEvent, source: 'api' | 'webhook') =>
-  db('shipment_events').insert({ shipment_id: shipmentId, type: e.type, carrier: e.carrier, tracking_number: e.trackingNumber, note: e.note, source });
-
-interface ReportedShipment { id: string; status: string; workflow_id: string; order_id: string; external_ref: string; order_status: string }
 
 /** A cancelled parcel reported as left, or a repeat for one already booked that way. */
 const leftAfterCancel = (s: ReportedShipment) => s.status === 'cancelled' || (s.order_status === 'cancelled' && ['shipped', 'delivered'].includes(s.status));
@@ -174,15 +165,14 @@ async function shippedAfterCancel({ db, temporal, config }: ApiDeps, shipment: R
     taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId,
     args: [{ shipmentId: shipment.id, orderId: shipment.order_id, externalRef: shipment.external_ref, carrier: e.carrier, trackingNumber: e.trackingNumber }],
   });
-  await recordEvent(db, shipment.id, e, source);
+  await recordShipmentEvent(db, shipment.id, e, source);
   return { shipmentId: shipment.id, accepted: true, applied: true, shipmentStatus: 'shipped_after_cancel', orderStage: shipment.order_status, workflowId };
 }
 
 /** A short pick is checked against the shipment before the process sees it: a person's typo must not write anything off. */
 async function checkPicked(db: ApiDeps['db'], shipment: { id: string; status: string }, picked: { sku: string; quantity: number }[]) {
   if (shipment.status !== 'pending') throw conflict(`Shipment is already ${shipment.status}; what was picked is reported with the first picked report`);
-  const lines: { sku: string; quantity: number; kind: string }[] = await db('shipment_lines as sl').join('sales_order_lines as l', 'l.id', 'sl.order_line_id').join('products as p', 'p.id', 'l.product_id')
-    .where('sl.shipment_id', shipment.id).select('p.sku', 'sl.quantity', 'p.kind');
+  const lines = await shipmentLineSkus(db, shipment.id);
   const problems: { path: string; message: string }[] = [];
   picked.forEach((p, i) => {
     const line = lines.find((l) => l.sku === p.sku);

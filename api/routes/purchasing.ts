@@ -1,7 +1,12 @@
 /** Purchasing: supplier master data, replenishment runs and purchase orders (procure-to-pay). */
 import { randomUUID } from 'node:crypto';
-import { inTransaction } from '../../db';
-import { createPurchaseOrder, purchaseOrderView } from '../../db/purchasing';
+import { inTransaction, Tx } from '../../db';
+import { productBySku, productKindsBySku } from '../../db/catalog';
+import { warehouseByCode, warehousesByCodes } from '../../db/inventory';
+import {
+  activeSupplierByCode, allSupplierPrices, allSuppliers, createPurchaseOrder, orderedSkus, purchaseOrderList, purchaseOrderRef, purchaseOrderView, supplierPrice,
+  suppliersByCodes, upsertReorderRules, upsertSupplierPrices, upsertSuppliers,
+} from '../../db/purchasing';
 import { purchasePolicy } from '../../lib/config';
 import type { procureToPay } from '../../workflows/procure-to-pay';
 import { purchaseBillUpdate, purchaseDecisionUpdate, purchaseProcessQuery, purchaseReceiptUpdate } from '../../contracts/purchase-messages';
@@ -21,9 +26,9 @@ const PO_READERS = ['procurement', 'approver', 'finance', 'warehouse', 'ops'] as
 export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
   /** Codes → ids for a bulk import; every unknown one is a problem of its row. */
   async function idsOf(table: 'products' | 'suppliers' | 'warehouses', column: 'sku' | 'code', values: string[]) {
-    const extra = { products: ['kind'], suppliers: ['lead_time_days'], warehouses: [] }[table];
-    const rows = await db(table).whereIn(column, [...new Set(values)]).select('id', column, ...extra);
-    return new Map<string, { id: number; kind?: string; lead_time_days?: number }>(rows.map((r) => [r[column], r]));
+    const unique = [...new Set(values)];
+    const rows: Record<string, unknown>[] = table === 'products' ? await productKindsBySku(db, unique) : table === 'suppliers' ? await suppliersByCodes(db, unique) : await warehousesByCodes(db, unique);
+    return new Map<string, { id: number; kind?: string; lead_time_days?: number }>(rows.map((r) => [r[column] as string, r as { id: number; kind?: string; lead_time_days?: number }]));
   }
   /** Per-row problems of a bulk import: the row's own checks, and the same key twice. */
   function rowProblems<T>(rows: T[], keyOf: (row: T) => string, check: (row: T) => string[]): Problem[] {
@@ -38,10 +43,8 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
   const stockedProblems = (products: Map<string, { kind?: string }>, sku: string, instead: string) =>
     !products.has(sku) ? [`unknown SKU ${sku}`] : products.get(sku)!.kind === 'kit' ? [`${sku} is a kit; ${instead}`] : [];
   /** A bulk import is one transaction: every row is written, or none. */
-  async function upsertAll(table: string, conflict: string[], rows: Record<string, unknown>[]) {
-    await inTransaction(db, async (tx) => {
-      for (const row of rows) await tx(table).insert(row).onConflict(conflict).merge(row);
-    });
+  async function upsertAll(upsert: (tx: Tx, rows: Record<string, unknown>[]) => Promise<void>, rows: Record<string, unknown>[]) {
+    await inTransaction(db, (tx) => upsert(tx, rows));
   }
   function rejectIf(problems: Problem[], what: string) {
     if (problems.length) throw unprocessable(`${problems.length} ${what} row(s) rejected; nothing was written`, problems);
@@ -53,7 +56,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     handler: async (_ctx, { body }) => {
       rejectIf(rowProblems(body.suppliers, (x) => `supplier ${x.code}`, (x) =>
         (x.currency === config.BASE_CURRENCY ? [] : [`currency ${x.currency}: the books are kept in ${config.BASE_CURRENCY} and purchases are not converted`])), 'supplier');
-      await upsertAll('suppliers', ['code'], body.suppliers.map((s) => ({
+      await upsertAll(upsertSuppliers, body.suppliers.map((s) => ({
         code: s.code, name: s.name, currency: s.currency, email: s.email ?? null, lead_time_days: s.leadTimeDays ?? 7, payment_terms_days: s.paymentTermsDays ?? 30, active: s.active ?? true,
       })));
       return { body: { written: body.suppliers.length }, audit: { target: `${body.suppliers.length} supplier(s)` } };
@@ -64,8 +67,8 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     method: 'get', path: '/v1/suppliers', tag: 'Purchasing', summary: 'Suppliers with their prices', roles: [...PO_READERS], response: { status: 200, description: 'Suppliers' },
     handler: async () => {
       const [suppliers, prices] = await Promise.all([
-        db('suppliers').orderBy('code'),
-        db('supplier_prices as sp').join('products as p', 'p.id', 'sp.product_id').orderBy('p.sku').select('sp.*', 'p.sku'),
+        allSuppliers(db),
+        allSupplierPrices(db),
       ]);
       return {
         body: {
@@ -87,7 +90,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
       rejectIf(rowProblems(body.prices, (p) => `${p.supplier}/${p.sku}`, (p) => [
         ...(suppliers.has(p.supplier) ? [] : [`unknown supplier ${p.supplier}`]), ...stockedProblems(products, p.sku, 'buy its components'),
       ]), 'price');
-      await upsertAll('supplier_prices', ['supplier_id', 'product_id'], body.prices.map((p) => ({
+      await upsertAll(upsertSupplierPrices, body.prices.map((p) => ({
         supplier_id: suppliers.get(p.supplier)!.id, product_id: products.get(p.sku)!.id, unit_price: p.unitPrice, moq: p.moq ?? 1, pack_size: p.packSize ?? 1,
         lead_time_days: p.leadTimeDays ?? suppliers.get(p.supplier)!.lead_time_days!,
       })));
@@ -104,7 +107,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
       rejectIf(rowProblems(body.rules, (r) => `${r.sku}@${r.warehouse}`, (r) => [
         ...stockedProblems(products, r.sku, 'set rules on its components'), ...(warehouses.has(r.warehouse) ? [] : [`unknown warehouse ${r.warehouse}`]),
       ]), 'rule');
-      await upsertAll('reorder_rules', ['product_id', 'warehouse_id'], body.rules.map((r) => ({
+      await upsertAll(upsertReorderRules, body.rules.map((r) => ({
         product_id: products.get(r.sku)!.id, warehouse_id: warehouses.get(r.warehouse)!.id, method: r.method, min_qty: r.minQty ?? null, max_qty: r.maxQty ?? null,
         safety_stock: r.safetyStock ?? null, service_level: r.serviceLevel ?? null, cover_days: r.coverDays ?? null,
       })));
@@ -126,13 +129,13 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
   });
 
   async function findOrder(poId: string) {
-    const po = await db('purchase_orders').where(isUuid(poId) ? { id: poId } : { number: poId }).first('id', 'number', 'workflow_id', 'warehouse_id');
+    const po = await purchaseOrderRef(db, isUuid(poId) ? { id: poId } : { number: poId });
     if (!po) throw notFound(`Purchase order ${poId}`);
     return po as { id: string; number: string; workflow_id: string; warehouse_id: number };
   }
   /** Lines for SKUs the order does not have are bad input (422), before the process is asked. */
   async function onlyOrderedSkus(po: { id: string; number: string }, lines: { sku: string }[]) {
-    const skus = await db('purchase_order_lines as l').join('products as p', 'p.id', 'l.product_id').where('l.po_id', po.id).pluck('p.sku');
+    const skus = await orderedSkus(db, po.id);
     const problems = lines.flatMap((l, i) => (skus.includes(l.sku) ? [] : [{ path: `lines.${i}.sku`, message: `${l.sku} is not on ${po.number}` }]));
     if (problems.length) throw unprocessable(`${problems.length} line(s) name SKUs that are not on ${po.number}`, problems);
   }
@@ -142,9 +145,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     response: { status: 200, description: 'Purchase orders' },
     handler: async (_ctx, { query }) => {
       type Row = { id: string; number: string; status: string; origin: string; total: number; currency: string; created_at: Date; expected_at: Date | null; supplier: string; warehouse: string };
-      const rows: Row[] = await db('purchase_orders as po').join('suppliers as s', 's.id', 'po.supplier_id').join('warehouses as w', 'w.id', 'po.warehouse_id')
-        .modify((q) => void (query.status && q.where('po.status', query.status))).orderBy('po.created_at', 'desc').limit(query.limit)
-        .select('po.id', 'po.number', 'po.status', 'po.origin', 'po.total', 'po.currency', 'po.created_at', 'po.expected_at', 's.code as supplier', 'w.code as warehouse');
+      const rows: Row[] = await purchaseOrderList(db, { status: query.status, limit: query.limit });
       return {
         body: {
           purchaseOrders: rows.map((r) => ({
@@ -173,15 +174,15 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     response: { status: 201, description: 'The purchase order and its process' },
     handler: async (_ctx, { body, requestKey }) => {
       const created = await inTransaction(db, async (tx) => {
-        const supplier = await tx('suppliers').where({ code: body.supplier, active: true }).first('id');
+        const supplier = await activeSupplierByCode(tx, body.supplier);
         if (!supplier) throw unprocessable(`Unknown or inactive supplier ${body.supplier}`, [{ path: 'supplier', message: 'unknown supplier' }]);
-        const warehouse = await tx('warehouses').where({ code: body.warehouse }).first('id');
+        const warehouse = await warehouseByCode(tx, body.warehouse);
         if (!warehouse) throw unprocessable(`Unknown warehouse ${body.warehouse}`, [{ path: 'warehouse', message: 'unknown warehouse code' }]);
         const problems: { path: string; message: string }[] = [];
         const lines: { productId: number; quantity: number; unitPrice: number }[] = [];
         for (const [i, l] of body.lines.entries()) {
-          const product = await tx('products').where({ sku: l.sku }).first('id', 'kind');
-          const price = product ? await tx('supplier_prices').where({ supplier_id: supplier.id, product_id: product.id }).first('unit_price') : undefined;
+          const product = await productBySku(tx, l.sku);
+          const price = product ? await supplierPrice(tx, supplier.id, product.id) : undefined;
           if (!product) problems.push({ path: `lines.${i}.sku`, message: `unknown SKU ${l.sku}` });
           else if (product.kind === 'kit') problems.push({ path: `lines.${i}.sku`, message: `${l.sku} is a kit; buy its components` });
           else if (l.unitPrice === undefined && !price) problems.push({ path: `lines.${i}.unitPrice`, message: `${body.supplier} has no price for ${l.sku}; give unitPrice` });
@@ -216,7 +217,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     handler: async (ctx, { params, body }) => {
       const po = await findOrder(params.poId);
       if (body.warehouse) {
-        const w = await db('warehouses').where({ code: body.warehouse }).first('id');
+        const w = await warehouseByCode(db, body.warehouse);
         if (!w || w.id !== po.warehouse_id) throw unprocessable(`${po.number} is delivered to another warehouse than ${body.warehouse}`, [{ path: 'warehouse', message: 'not the warehouse of this purchase order' }]);
       }
       await onlyOrderedSkus(po, body.lines);

@@ -1,5 +1,7 @@
 /** Returns (return-to-refund) and the approvals inbox. */
-import { returnView, requestReturn, ReturnRejected } from '../../db/returns';
+import { approvalsInbox, lastReturnDecision } from '../../db/approvals';
+import { returnRef, returnView, requestReturn, ReturnRejected } from '../../db/returns';
+import { orderExists } from '../../db/sales';
 import { returnPolicy } from '../../lib/config';
 import { decideUpdate, inspectUpdate, receiveUpdate, returnProcessQuery } from '../../contracts/return-messages';
 import type { returnToRefund } from '../../workflows/return-to-refund';
@@ -12,9 +14,9 @@ import { ApprovalsQuery, DecisionBody, InspectionBody, ReceiptBody, ReturnParams
 
 export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
   async function findReturn(returnId: string) {
-    const r = isUuid(returnId) ? await db('returns').where({ id: returnId }).first('id', 'workflow_id', 'status') : undefined;
+    const r = isUuid(returnId) ? await returnRef(db, returnId) : undefined;
     if (!r) throw notFound(`Return ${returnId}`);
-    return r as { id: string; workflow_id: string; status: string };
+    return r;
   }
 
   routes.add({
@@ -22,7 +24,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     roles: ['storefront', 'ops'], action: 'return.request', body: ReturnRequest, idempotent: true,
     response: { status: 201, description: 'The return and its process; 422 when outside the window or more than shipped' },
     handler: async (_ctx, { body, requestKey }) => {
-      if (!(await db('sales_orders').where({ id: body.orderId }).first('id'))) throw notFound(`Order ${body.orderId}`);
+      if (!(await orderExists(db, body.orderId))) throw notFound(`Order ${body.orderId}`);
       let created;
       try {
         created = await requestReturn(db, body, new Date(), requestKey);
@@ -76,7 +78,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     roles: ['approver'], action: 'return.decide', params: ReturnParams, body: DecisionBody, response: { status: 200, description: 'The decision reached the process (a repeat of it is harmless)' },
     handler: async (_ctx, { params, body, principal }) => {
       const r = await findReturn(params.returnId);
-      const decided = await db('approvals').where({ subject_type: 'return', subject_id: r.id }).whereNot('status', 'pending').orderBy('decided_at', 'desc').first('decision', 'decided_amount');
+      const decided = await lastReturnDecision(db, r.id);
       if (decided && decided.decision === body.decision && (body.decision !== 'partial' || decided.decided_amount === body.amount)) {
         return { body: { returnId: r.id, decision: body.decision, repeat: true }, audit: { target: r.id, workflowId: r.workflow_id } };
       }
@@ -89,7 +91,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     method: 'get', path: '/v1/approvals', tag: 'Approvals', summary: 'Everything waiting on a person, oldest first, with its SLA',
     roles: ['approver'], query: ApprovalsQuery, response: { status: 200, description: 'Approvals' },
     handler: async (_ctx, { query }) => {
-      const rows = await db('approvals').where({ status: query.status }).orderBy('requested_at').limit(query.limit);
+      const rows = await approvalsInbox(db, query.status, query.limit);
       const now = Date.now();
       return {
         body: {

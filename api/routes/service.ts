@@ -1,6 +1,11 @@
 /** Customer operations: tickets triaged on arrival, and one view of everything about a customer. */
+import { openExceptionsAbout } from '../../db/exceptions';
+import { refundsOfOrders } from '../../db/payments';
 import { operationsReport } from '../../db/reports';
-import { triageTicket, ticketView } from '../../db/service';
+import { creditNotesOfOrders, returnsOfOrders } from '../../db/returns';
+import { customerByEmail, ordersOfCustomer } from '../../db/sales';
+import { openTicketsOf, triageTicket, ticketView } from '../../db/service';
+import { shipmentsOfOrders } from '../../db/shipping';
 import type { ApiDeps } from '../deps';
 import { notFound } from '../errors';
 import type { Routes } from '../route';
@@ -18,7 +23,7 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
     roles: ['storefront', 'ops'], action: 'ticket.create', body: NewTicketBody, idempotent: true, response: { status: 201, description: 'The triaged ticket' },
     handler: async (_ctx, { body }) => {
       const ticket = await triageTicket(db, body);
-      return { body: ticket, audit: { target: ticket.ticketId } };
+      return { body: ticket, audit: { target: String(ticket.ticketId) } };
     },
   });
 
@@ -26,20 +31,19 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
     method: 'get', path: '/v1/customers/:email/overview', tag: 'Service', summary: "Everything about one customer: orders, shipments, returns, refunds, tickets, open exceptions",
     roles: ['ops'], params: CustomerParams, response: { status: 200, description: 'The overview' },
     handler: async (_ctx, { params }) => {
-      const customer = await db('customers').where({ email: params.email.toLowerCase() }).first('id', 'email', 'name', 'created_at');
+      const customer = await customerByEmail(db, params.email.toLowerCase());
       if (!customer) throw notFound(`Customer ${params.email}`);
-      const orders = await db('sales_orders as o').join('channels as c', 'c.id', 'o.channel_id').where('o.customer_id', customer.id).orderBy('o.placed_at', 'desc')
-        .select('o.id', 'o.external_ref', 'c.code as channel', 'o.status', 'o.total', 'o.currency', 'o.placed_at');
+      const orders = await ordersOfCustomer(db, customer.id);
       const orderIds = orders.map((o) => o.id);
       const [shipments, returns, refunds, creditNotes, tickets] = await Promise.all([
-        db('shipments as s').join('warehouses as w', 'w.id', 's.warehouse_id').whereIn('s.order_id', orderIds).orderBy('s.created_at').select('s.id', 's.order_id', 'w.code', 's.status', 's.carrier', 's.tracking_number', 's.shipped_at', 's.delivered_at'),
-        db('returns').whereIn('order_id', orderIds).orderBy('requested_at').select('id', 'order_id', 'rma_number', 'status', 'resolution', 'refund_amount', 'requested_at'),
-        db('payments').whereIn('order_id', orderIds).where({ kind: 'refund' }).orderBy('created_at').select('order_id', 'amount', 'currency', 'status', 'return_id', 'created_at'),
-        db('credit_notes').whereIn('order_id', orderIds).orderBy('issued_at').select('id', 'number', 'order_id', 'return_id', 'shipment_id', 'total', 'issued_at'),
-        db('tickets').where({ customer_email: customer.email, status: 'open' }).orderBy('created_at', 'desc'),
+        shipmentsOfOrders(db, orderIds),
+        returnsOfOrders(db, orderIds),
+        refundsOfOrders(db, orderIds),
+        creditNotesOfOrders(db, orderIds),
+        openTicketsOf(db, customer.email),
       ]);
       const subjects = [...orderIds, ...shipments.map((s) => s.id), ...returns.map((r) => r.id), customer.email];
-      const exceptions = await db('exceptions').where({ status: 'open' }).whereIn('subject_id', subjects).orderBy('opened_at').select('id', 'type', 'severity', 'queue', 'summary', 'subject_type', 'subject_id', 'opened_at');
+      const exceptions = await openExceptionsAbout(db, subjects);
       return {
         body: {
           customer: { email: customer.email, name: customer.name, since: customer.created_at },

@@ -7,6 +7,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type { z } from 'zod';
 import { reviewUpdate } from '../../contracts/order-messages';
+import { recordWebhookEvent } from '../../db/payments';
+import { findOrderRef } from '../../db/sales';
+import { shipmentByTracking } from '../../db/shipping';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
 import { parse, Routes } from '../route';
@@ -30,18 +33,15 @@ function verified<S extends z.ZodType>(ctx: Context, secret: string, toleranceSe
 
 export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
   const { db, temporal, config } = deps;
-  /** True the first time an event id is seen. */
-  const firstTime = async (provider: string, eventId: string, payload: unknown) =>
-    (await db('webhook_inbox').insert({ provider, event_id: eventId, payload: JSON.stringify(payload) }).onConflict(['provider', 'event_id']).ignore().returning('event_id')).length > 0;
 
   routes.add({
     method: 'post', path: '/v1/webhooks/carriers', tag: 'Webhooks', summary: 'Carrier tracking events (signed)', roles: 'public', action: 'webhook.carrier',
     response: { status: 200, description: 'Applied, or recognised as a repeat' },
     handler: async (ctx) => {
       const e = verified(ctx, config.WEBHOOK_SECRET, config.WEBHOOK_TOLERANCE_SECONDS, CarrierWebhook);
-      const shipment = e.shipmentId ? { id: e.shipmentId } : await db('shipments').where({ tracking_number: e.trackingNumber }).first('id');
+      const shipment = e.shipmentId ? { id: e.shipmentId } : await shipmentByTracking(db, e.trackingNumber!); // the schema requires one of the two
       if (!shipment) throw new HttpError(404, 'not_found', 'No shipment with that id or tracking number');
-      if (!(await firstTime('carrier', e.eventId, e))) return { body: { eventId: e.eventId, duplicate: true } };
+      if (!(await recordWebhookEvent(db, 'carrier', e.eventId, e))) return { body: { eventId: e.eventId, duplicate: true } };
       const r = await reportShipmentEvent(deps, { shipmentId: shipment.id, type: e.type, carrier: e.carrier, trackingNumber: e.trackingNumber, note: e.note }, 'webhook')
         .catch((err) => (err instanceof HttpError && err.status === 409 ? { shipmentId: shipment.id, accepted: false, workflowId: undefined } : Promise.reject(err)));
       return { body: { eventId: e.eventId, duplicate: false, applied: r.accepted }, audit: { target: shipment.id, workflowId: r.workflowId } };
@@ -53,9 +53,9 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
     response: { status: 200, description: 'Applied, or recognised as a repeat' },
     handler: async (ctx) => {
       const e = verified(ctx, config.WEBHOOK_SECRET, config.WEBHOOK_TOLERANCE_SECONDS, PaymentWebhook);
-      const order = await db('sales_orders').where({ id: e.orderId }).first('id', 'workflow_id');
+      const order = await findOrderRef(db, e.orderId);
       if (!order) throw new HttpError(404, 'not_found', `Order ${e.orderId} not found`);
-      if (!(await firstTime('payment', e.eventId, e))) return { body: { eventId: e.eventId, duplicate: true } };
+      if (!(await recordWebhookEvent(db, 'payment', e.eventId, e))) return { body: { eventId: e.eventId, duplicate: true } };
       const decision = e.type === 'review.approved' ? 'release' : 'cancel';
       const applied = await temporal.workflow.getHandle(order.workflow_id).executeUpdate(reviewUpdate, { args: [{ decision, note: `provider event ${e.eventId}` }] }).then(() => true, () => false);
       return { body: { eventId: e.eventId, duplicate: false, applied }, audit: { target: order.id, workflowId: order.workflow_id } };

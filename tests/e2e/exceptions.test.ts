@@ -102,7 +102,7 @@ test('an unresolved case escalates twice (severity, queue, notification) and is 
 });
 
 test('a case raised without a process of its own is resolved in the queue; roles apply', async () => {
-  const { raiseException } = await import('../../db/outbox');
+  const { raiseException } = await import('../../db/exceptions');
   const id = await raiseException(s.db as never, { key: `test-overdue-${Date.now()}`, type: 'approval_overdue', subjectType: 'approval', subjectId: 'x', summary: 'test case', severity: 'high', queue: 'supervisors' });
   expect((await s.call('GET', '/v1/exceptions', { key: s.keys.storefront })).status).toBe(403);
   expect((await s.call('POST', `/v1/exceptions/${id}/resolution`, { key: s.keys.approver, body: { action: 'acknowledge', note: 'x' } })).status).toBe(403);
@@ -212,7 +212,7 @@ describe('payment review', () => {
 });
 
 test('a case with no process of its own escalates at both thresholds through the scheduled sweep', async () => {
-  const { raiseException } = await import('../../db/outbox');
+  const { raiseException } = await import('../../db/exceptions');
   const { dropSchedules, ensureSchedules, sweepScheduleId } = await import('../../workers/schedules');
   const id = await raiseException(s.db as never, { key: `sweep-${Date.now()}`, type: 'unusual_return_pattern', subjectType: 'sku', subjectId: 'SWEEP', summary: 'test pattern' });
   const fresh = await getCase(id);

@@ -1,5 +1,6 @@
 /** The exception case's branches with stubbed activities: escalation at both thresholds, cause gone, resolve. */
 import { randomUUID } from 'node:crypto';
+import type { Duration } from '@temporalio/common';
 import { exceptionCase } from '../../workflows/exception-case';
 import { caseQuery, causeGoneSignal, resolveCaseUpdate } from '../../contracts/exception-messages';
 import type { ExceptionCaseInput } from '../../contracts/exception-types';
@@ -10,7 +11,7 @@ let h: Harness;
 beforeAll(async () => (h = await startHarness()));
 afterAll(async () => h?.stop());
 
-const input = (sla = '1h', secondSla = '2h'): ExceptionCaseInput => {
+const input = (sla: Duration = '1h', secondSla: Duration = '2h'): ExceptionCaseInput => {
   const exceptionId = randomUUID();
   return { exceptionId, key: `test:${exceptionId}`, type: 'carrier_failure', subjectType: 'shipment', subjectId: 'S-1', summary: 'lost', sla, secondSla };
 };

@@ -3,10 +3,10 @@
  * the real activities against Postgres). Asserts the outcome and the side effects the process asked for.
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { orderToCash } from '../../workflows/order-to-cash';
 import { cancelUpdate, processQuery, reviewUpdate, shipmentEventUpdate, stockAvailableSignal } from '../../contracts/order-messages';
-import type { BackorderPolicy, OrderToCashInput } from '../../contracts/order-types';
+import type { BackorderPolicy, OrderToCashInput, ShipmentEvent, ShipmentEventType } from '../../contracts/order-types';
 import { caseStubs, queryUntil, startHarness, type Harness, type Stubs } from './harness';
 
 let h: Harness;
@@ -42,7 +42,7 @@ function happy(over: Stubs = {}): Stubs {
   };
 }
 
-const report = (handle: { executeUpdate: Function }, shipmentId: string, type: string, extra: object = {}) =>
+const report = (handle: WorkflowHandle, shipmentId: string, type: ShipmentEventType, extra: Partial<ShipmentEvent> = {}) =>
   handle.executeUpdate(shipmentEventUpdate, { args: [{ shipmentId, type, ...extra }] });
 
 test('happy path: reserved, authorised, shipped, invoiced, captured, delivered: completed', async () => {
