@@ -14,13 +14,27 @@ const TABLE_QUERY_VIA_MEMBER = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', '.data/**', '.tmp/**', 'tests/fixtures/**', '**/*.js', '**/*.cjs', '**/*.mjs'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'coverage/**',
+      '.data/**',
+      '.tmp/**',
+      'tests/fixtures/**',
+      '**/*.js',
+      '**/*.cjs',
+      '**/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-non-null-assertion': 'off',
       'no-empty': ['error', { allowEmptyCatch: true }],
@@ -29,7 +43,14 @@ export default tseslint.config(
   },
   {
     // Tests and tools may poke at tables directly to set up and check what they need.
-    files: ['activities/**/*.ts', 'api/**/*.ts', 'workflows/**/*.ts', 'workers/**/*.ts', 'lib/**/*.ts', 'contracts/**/*.ts'],
+    files: [
+      'activities/**/*.ts',
+      'api/**/*.ts',
+      'workflows/**/*.ts',
+      'workers/**/*.ts',
+      'lib/**/*.ts',
+      'contracts/**/*.ts',
+    ],
     rules: { 'no-restricted-syntax': ['error', TABLE_QUERY, TABLE_QUERY_VIA_MEMBER] },
   },
   {

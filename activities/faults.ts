@@ -7,11 +7,18 @@
  */
 export class InjectedFault extends Error {
   constructor(what: string, when: 'before' | 'after') {
-    super(`injected fault: ${what} timed out ${when === 'before' ? 'before reaching the provider' : 'after the provider acted (answer lost)'}`);
+    super(
+      `injected fault: ${what} timed out ${when === 'before' ? 'before reaching the provider' : 'after the provider acted (answer lost)'}`,
+    );
   }
 }
 
-export function withFaults<T extends object>(provider: T, name: string, rate: number, random: () => number = Math.random): T {
+export function withFaults<T extends object>(
+  provider: T,
+  name: string,
+  rate: number,
+  random: () => number = Math.random,
+): T {
   if (rate <= 0) return provider;
   return new Proxy(provider, {
     get(target, prop, receiver) {

@@ -42,6 +42,11 @@ export type { ActivityDeps };
 export function sandboxDeps(db: Db, over: Partial<ActivityDeps> = {}, faultRate = 0): ActivityDeps {
   const f = <T extends object>(p: T, name: string) => withFaults(p, name, faultRate);
   return {
-    db, payments: f(sandboxPaymentProvider(db), 'payments'), mailer: f(sandboxMailer(db), 'mailer'), suppliers: f(sandboxSupplier(db), 'supplier'), bank: f(sandboxBank(db), 'bank'), ...over,
+    db,
+    payments: f(sandboxPaymentProvider(db), 'payments'),
+    mailer: f(sandboxMailer(db), 'mailer'),
+    suppliers: f(sandboxSupplier(db), 'supplier'),
+    bank: f(sandboxBank(db), 'bank'),
+    ...over,
   };
 }

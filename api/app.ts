@@ -44,8 +44,16 @@ function audit(deps: ApiDeps) {
     if (!a || ctx.status >= 400) return;
     const p = ctx.state.principal as Principal | undefined;
     await recordAudit(deps.db, {
-      apiKeyId: p?.keyId ?? null, apiKeyName: p?.name ?? `signed:${ctx.path}`, roles: p?.roles ?? null, action: a.action, method: ctx.method,
-      path: ctx.path, target: a.target ?? null, status: ctx.status, requestId: ctx.state.requestId, workflowId: a.workflowId ?? null,
+      apiKeyId: p?.keyId ?? null,
+      apiKeyName: p?.name ?? `signed:${ctx.path}`,
+      roles: p?.roles ?? null,
+      action: a.action,
+      method: ctx.method,
+      path: ctx.path,
+      target: a.target ?? null,
+      status: ctx.status,
+      requestId: ctx.state.requestId,
+      workflowId: a.workflowId ?? null,
     });
   };
 }
@@ -75,10 +83,13 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.config.BODY_LIMIT, encoding: 'utf-8' }));
   app.use(audit(deps));
   app.use(routes.router.routes());
-  app.use(routes.router.allowedMethods({
-    throw: true,
-    methodNotAllowed: () => new HttpError(405, 'method_not_allowed', 'This path does not take that method; see /openapi.json'),
-    notImplemented: () => new HttpError(501, 'method_not_allowed', 'This method is not implemented'),
-  }));
+  app.use(
+    routes.router.allowedMethods({
+      throw: true,
+      methodNotAllowed: () =>
+        new HttpError(405, 'method_not_allowed', 'This path does not take that method; see /openapi.json'),
+      notImplemented: () => new HttpError(501, 'method_not_allowed', 'This method is not implemented'),
+    }),
+  );
   return app;
 }

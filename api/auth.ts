@@ -38,6 +38,10 @@ export function authenticate(db: Db) {
 export function requireRole(principal: Principal, allowed: readonly Role[]): void {
   if (principal.roles.includes('admin')) return;
   if (!allowed.some((r) => principal.roles.includes(r))) {
-    throw new HttpError(403, 'forbidden', `This API key lacks the role for this call; it needs one of: ${allowed.join(', ')}`);
+    throw new HttpError(
+      403,
+      'forbidden',
+      `This API key lacks the role for this call; it needs one of: ${allowed.join(', ')}`,
+    );
   }
 }

@@ -8,22 +8,45 @@ import { z } from 'zod';
 import { logger } from '../lib/logger';
 
 export type ErrorCode =
-  | 'malformed_json' | 'validation_failed' | 'payload_too_large' | 'unauthorized' | 'forbidden' | 'not_found'
-  | 'conflict' | 'unprocessable' | 'dependency_unavailable' | 'internal_error' | 'invalid_signature' | 'unsupported_media_type' | 'rate_limited' | 'method_not_allowed';
+  | 'malformed_json'
+  | 'validation_failed'
+  | 'payload_too_large'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'unprocessable'
+  | 'dependency_unavailable'
+  | 'internal_error'
+  | 'invalid_signature'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'method_not_allowed';
 
 export class HttpError extends Error {
-  constructor(public status: number, public code: ErrorCode, message: string, public details: unknown[] = [], public headers: Record<string, string> = {}) {
+  constructor(
+    public status: number,
+    public code: ErrorCode,
+    message: string,
+    public details: unknown[] = [],
+    public headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
 
-export const badRequest = (message: string, details: unknown[] = []) => new HttpError(400, 'validation_failed', message, details);
+export const badRequest = (message: string, details: unknown[] = []) =>
+  new HttpError(400, 'validation_failed', message, details);
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
 export const conflict = (message: string, details: unknown[] = []) => new HttpError(409, 'conflict', message, details);
-export const unprocessable = (message: string, details: unknown[] = []) => new HttpError(422, 'unprocessable', message, details);
+export const unprocessable = (message: string, details: unknown[] = []) =>
+  new HttpError(422, 'unprocessable', message, details);
 export const tooManyRequests = (retryAfterSeconds: number) =>
-  new HttpError(429, 'rate_limited', `Too many requests for this API key; retry after ${retryAfterSeconds} s`, [], { 'Retry-After': String(retryAfterSeconds) });
-export const unavailable = (what: string) => new HttpError(503, 'dependency_unavailable', `${what} is unavailable; retry shortly`);
+  new HttpError(429, 'rate_limited', `Too many requests for this API key; retry after ${retryAfterSeconds} s`, [], {
+    'Retry-After': String(retryAfterSeconds),
+  });
+export const unavailable = (what: string) =>
+  new HttpError(503, 'dependency_unavailable', `${what} is unavailable; retry shortly`);
 
 export function fromZod(err: z.ZodError, where: string): HttpError {
   return badRequest(
@@ -35,9 +58,11 @@ export function fromZod(err: z.ZodError, where: string): HttpError {
 /** Errors from Postgres or Temporal that mean "a dependency is down", not "your request is wrong". */
 function isDependencyDown(err: unknown): string | undefined {
   const e = err as { code?: string | number; name?: string; message?: string };
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001'].includes(String(e.code))) return 'The database';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P03', '08006', '08001'].includes(String(e.code)))
+    return 'The database';
   if (e.name === 'KnexTimeoutError') return 'The database';
-  if (e.code === 14 || e.code === 4 || e.name === 'ServiceError' || e.name === 'TransportError') return 'The process engine (Temporal)';
+  if (e.code === 14 || e.code === 4 || e.name === 'ServiceError' || e.name === 'TransportError')
+    return 'The process engine (Temporal)';
   return undefined;
 }
 
@@ -47,7 +72,11 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     if (ctx.status === 404 && ctx.body === undefined) throw notFound(`${ctx.method} ${ctx.path}`);
   } catch (err) {
     const e = toHttpError(err);
-    if (e.status >= 500) logger.error({ err: (err as Error).message, stack: (err as Error).stack, requestId: ctx.state.requestId }, 'request failed');
+    if (e.status >= 500)
+      logger.error(
+        { err: (err as Error).message, stack: (err as Error).stack, requestId: ctx.state.requestId },
+        'request failed',
+      );
     ctx.status = e.status;
     ctx.set(e.headers);
     ctx.body = { error: { code: e.code, message: e.message, details: e.details } };
@@ -59,10 +88,15 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof z.ZodError) return fromZod(err, 'request');
   const e = err as { status?: number; type?: string; message?: string };
   // Body parser errors carry an HTTP status of their own.
-  if (e.status === 413 || e.type === 'entity.too.large') return new HttpError(413, 'payload_too_large', 'The request body is larger than the limit');
+  if (e.status === 413 || e.type === 'entity.too.large')
+    return new HttpError(413, 'payload_too_large', 'The request body is larger than the limit');
   if (e.status === 415) return new HttpError(415, 'unsupported_media_type', 'Send the body as application/json');
   if (e.status === 400) return new HttpError(400, 'malformed_json', 'The request body is not valid JSON');
   const down = isDependencyDown(err);
   if (down) return unavailable(down);
-  return new HttpError(500, 'internal_error', 'Something went wrong on our side; the request id identifies it in our logs');
+  return new HttpError(
+    500,
+    'internal_error',
+    'Something went wrong on our side; the request id identifies it in our logs',
+  );
 }

@@ -5,12 +5,21 @@ export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry });
 
 export const httpRequests = new client.Counter({
-  name: 'erp_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry],
+  name: 'erp_http_requests_total',
+  help: 'HTTP requests by route and status',
+  labelNames: ['method', 'route', 'status'],
+  registers: [registry],
 });
 export const httpDuration = new client.Histogram({
-  name: 'erp_http_request_duration_seconds', help: 'HTTP request latency by route', labelNames: ['method', 'route'],
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry],
+  name: 'erp_http_request_duration_seconds',
+  help: 'HTTP request latency by route',
+  labelNames: ['method', 'route'],
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
 });
 export const ordersPlaced = new client.Counter({
-  name: 'erp_orders_placed_total', help: 'Orders accepted, by channel', labelNames: ['channel'], registers: [registry],
+  name: 'erp_orders_placed_total',
+  help: 'Orders accepted, by channel',
+  labelNames: ['channel'],
+  registers: [registry],
 });

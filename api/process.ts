@@ -1,8 +1,20 @@
 /** Talking to running processes: updates whose refusal becomes a 409, and queries that tolerate a closed process. */
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
-import { ApplicationFailure, type QueryDefinition, type SignalDefinition, type UpdateDefinition, type Workflow } from '@temporalio/common';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
+import {
+  ApplicationFailure,
+  type QueryDefinition,
+  type SignalDefinition,
+  type UpdateDefinition,
+  type Workflow,
+} from '@temporalio/common';
 import { stockAvailableSignal, stockLostSignal } from '../contracts/order-messages';
 import { UNPROCESSABLE } from '../contracts/refusals';
 import type { Config } from '../lib/config';
@@ -13,9 +25,17 @@ import { conflict, unprocessable } from './errors';
  * one is not started again. Called on every request, also a retry, so a record written by an attempt
  * that died before starting its process gets its process from the retry.
  */
-export async function startOnce<W extends Workflow>(temporal: Client, workflowType: string, options: Omit<WorkflowStartOptions<W>, 'workflowIdConflictPolicy' | 'workflowIdReusePolicy'>): Promise<void> {
+export async function startOnce<W extends Workflow>(
+  temporal: Client,
+  workflowType: string,
+  options: Omit<WorkflowStartOptions<W>, 'workflowIdConflictPolicy' | 'workflowIdReusePolicy'>,
+): Promise<void> {
   try {
-    await temporal.workflow.start<W>(workflowType, { ...options, workflowIdConflictPolicy: 'USE_EXISTING', workflowIdReusePolicy: 'REJECT_DUPLICATE' } as WorkflowStartOptions<W>);
+    await temporal.workflow.start<W>(workflowType, {
+      ...options,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    } as WorkflowStartOptions<W>);
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; // finished already: the record's process is done
   }
@@ -31,9 +51,17 @@ export function updateIdOf(ctx: Context, what: string): string | undefined {
   return key ? `${what}:${createHash('sha256').update(key).digest('hex').slice(0, 32)}` : undefined;
 }
 
-export async function updateProcess<R, A>(temporal: Client, workflowId: string, update: UpdateDefinition<R, [A]>, arg: A, updateId?: string): Promise<R> {
+export async function updateProcess<R, A>(
+  temporal: Client,
+  workflowId: string,
+  update: UpdateDefinition<R, [A]>,
+  arg: A,
+  updateId?: string,
+): Promise<R> {
   try {
-    return await temporal.workflow.getHandle(workflowId).executeUpdate(update, { args: [arg], ...(updateId ? { updateId } : {}) });
+    return await temporal.workflow
+      .getHandle(workflowId)
+      .executeUpdate(update, { args: [arg], ...(updateId ? { updateId } : {}) });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
       const reason = (err.cause as Error | undefined)?.message ?? err.message;
@@ -49,7 +77,11 @@ export async function updateProcess<R, A>(temporal: Client, workflowId: string, 
 
 /** Workers that polled the task queue lately (a poll lasts up to a minute, so 90 s covers an idle worker). */
 export async function workersPolling(temporal: Client, namespace: string, taskQueue: string): Promise<number> {
-  const r = await temporal.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 }); // 1: workflow tasks
+  const r = await temporal.workflowService.describeTaskQueue({
+    namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: 1,
+  }); // 1: workflow tasks
   const recent = Date.now() - 90_000;
   return (r.pollers ?? []).filter((p) => Number(p.lastAccessTime?.seconds ?? 0) * 1000 >= recent).length;
 }
@@ -66,8 +98,18 @@ function workersKnown(temporal: Client, c: LiveViewConfig): boolean {
   polling.set(temporal, known);
   if (Date.now() - known.at > 5000 && !known.refreshing) {
     known.refreshing = workersPolling(temporal, c.TEMPORAL_NAMESPACE, c.TEMPORAL_TASK_QUEUE)
-      .then((n) => { known.workers = n; }, () => { known.workers = 0; })
-      .finally(() => { known.at = Date.now(); known.refreshing = undefined; });
+      .then(
+        (n) => {
+          known.workers = n;
+        },
+        () => {
+          known.workers = 0;
+        },
+      )
+      .finally(() => {
+        known.at = Date.now();
+        known.refreshing = undefined;
+      });
   }
   return known.workers > 0;
 }
@@ -77,10 +119,17 @@ function workersKnown(temporal: Client, c: LiveViewConfig): boolean {
  * a crash) Temporal would hold the read for its whole default deadline. With no worker polling, or past
  * `LIVE_VIEW_TIMEOUT_MS`, the read answers from Postgres alone and says the live view is unavailable.
  */
-export async function queryProcess<R>(temporal: Client, workflowId: string, query: QueryDefinition<R, []>, c: LiveViewConfig): Promise<R | undefined> {
+export async function queryProcess<R>(
+  temporal: Client,
+  workflowId: string,
+  query: QueryDefinition<R, []>,
+  c: LiveViewConfig,
+): Promise<R | undefined> {
   if (!workersKnown(temporal, c)) return undefined;
   try {
-    return await temporal.connection.withDeadline(Date.now() + c.LIVE_VIEW_TIMEOUT_MS, () => temporal.workflow.getHandle(workflowId).query(query));
+    return await temporal.connection.withDeadline(Date.now() + c.LIVE_VIEW_TIMEOUT_MS, () =>
+      temporal.workflow.getHandle(workflowId).query(query),
+    );
   } catch {
     return undefined; // the records in Postgres still answer; the live view is a bonus
   }
@@ -88,11 +137,18 @@ export async function queryProcess<R>(temporal: Client, workflowId: string, quer
 
 /** What a read shows of a process whose live view did not answer in time. */
 export function recordedProcess<W>(stage: string, waitingFor: W, timeoutMs: number) {
-  return { stage, waitingFor, timeline: [] as { step: string; at: string }[], live: false, note: `The live view did not answer within ${timeoutMs} ms (no worker polling, or none free); stage is the recorded status.` };
+  return {
+    stage,
+    waitingFor,
+    timeline: [] as { step: string; at: string }[],
+    live: false,
+    note: `The live view did not answer within ${timeoutMs} ms (no worker polling, or none free); stage is the recorded status.`,
+  };
 }
 
 /** Stock became available (a count, a restock): backordered orders re-try their reservation now, not at their next timer. */
-export const nudgeBackorders = (temporal: Client, workflowIds: string[]) => signalEach(temporal, workflowIds, stockAvailableSignal);
+export const nudgeBackorders = (temporal: Client, workflowIds: string[]) =>
+  signalEach(temporal, workflowIds, stockAvailableSignal);
 
 /** Their reserved stock is gone (a count found less): these orders re-plan now. A closed process has nothing to re-plan. */
 export const replan = (temporal: Client, workflowIds: string[]) => signalEach(temporal, workflowIds, stockLostSignal);

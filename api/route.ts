@@ -10,7 +10,14 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { extendZodWithOpenApi, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { Db } from '../db';
-import { claimIdempotencyKey, idempotencyKeyState, releaseIdempotencyKey, storeIdempotentResult, takeOverIdempotencyKey, type IdempotencyScope } from '../db/access';
+import {
+  claimIdempotencyKey,
+  idempotencyKeyState,
+  releaseIdempotencyKey,
+  storeIdempotentResult,
+  takeOverIdempotencyKey,
+  type IdempotencyScope,
+} from '../db/access';
 import { authenticate, Principal, requireRole, Role } from './auth';
 import { fingerprint } from '../lib/fingerprint';
 import { badRequest, conflict, fromZod, HttpError, tooManyRequests } from './errors';
@@ -22,9 +29,11 @@ extendZodWithOpenApi(z);
 /** How long a request holding an Idempotency-Key is taken to be still running; past it, a repeat takes the key over. */
 const LEASE_SECONDS = 10;
 
-export const ErrorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()) }),
-}).openapi('Error');
+export const ErrorBody = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), details: z.array(z.unknown()) }),
+  })
+  .openapi('Error');
 
 export interface Result<T = unknown> {
   status?: number;
@@ -44,7 +53,10 @@ export interface RouteSpec<B extends z.ZodType, P extends z.ZodType, Q extends z
   query?: Q;
   response: { status: number; schema?: z.ZodType; description: string };
   idempotent?: boolean; // honours the Idempotency-Key header
-  handler: (ctx: Context, input: { body: z.infer<B>; params: z.infer<P>; query: z.infer<Q>; principal: Principal; requestKey?: string }) => Promise<Result>;
+  handler: (
+    ctx: Context,
+    input: { body: z.infer<B>; params: z.infer<P>; query: z.infer<Q>; principal: Principal; requestKey?: string },
+  ) => Promise<Result>;
   raw?: boolean; // the handler writes ctx.body itself (documents, metrics)
 }
 
@@ -53,18 +65,41 @@ export class Routes {
   readonly registry = new OpenAPIRegistry();
 
   /** Every endpoint and who may call it: the role matrix (api/role-matrix.md) is generated from this. */
-  readonly table: { method: string; path: string; roles: readonly Role[] | 'any' | 'public'; action?: string; hasBody: boolean; hasParams: boolean }[] = [];
+  readonly table: {
+    method: string;
+    path: string;
+    roles: readonly Role[] | 'any' | 'public';
+    action?: string;
+    hasBody: boolean;
+    hasParams: boolean;
+  }[] = [];
   private limiter: RateLimiterMemory;
 
-  constructor(private db: Db, rateLimitPerMinute = 6000) {
+  constructor(
+    private db: Db,
+    rateLimitPerMinute = 6000,
+  ) {
     this.limiter = new RateLimiterMemory({ points: rateLimitPerMinute, duration: 60 });
     this.registry.register('Error', ErrorBody);
-    this.registry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer', description: 'API key with roles' });
+    this.registry.registerComponent('securitySchemes', 'apiKey', {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'API key with roles',
+    });
   }
 
-  add<B extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(spec: RouteSpec<B, P, Q>): void {
+  add<B extends z.ZodType = z.ZodUndefined, P extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodUndefined>(
+    spec: RouteSpec<B, P, Q>,
+  ): void {
     this.document(spec);
-    this.table.push({ method: spec.method.toUpperCase(), path: spec.path, roles: spec.roles, action: spec.action, hasBody: spec.body !== undefined, hasParams: spec.params !== undefined });
+    this.table.push({
+      method: spec.method.toUpperCase(),
+      path: spec.path,
+      roles: spec.roles,
+      action: spec.action,
+      hasBody: spec.body !== undefined,
+      hasParams: spec.params !== undefined,
+    });
     const checkKey = authenticate(this.db);
     this.router[spec.method](spec.path, async (ctx) => {
       if (spec.roles !== 'public') await checkKey(ctx, async () => undefined);
@@ -79,15 +114,20 @@ export class Routes {
         query: parse(spec.query, ctx.query, 'query string'),
         principal,
         // Handlers that create a record store this on it, so a retry finds the record even when the answer was never stored.
-        requestKey: key ? createHash('sha256').update(`${principal.keyId}\n${spec.path}\n${key}`).digest('hex') : undefined,
+        requestKey: key
+          ? createHash('sha256').update(`${principal.keyId}\n${spec.path}\n${key}`).digest('hex')
+          : undefined,
       };
       // The Idempotency-Key's row in the key store, scoped to the caller and route.
-      const stored: IdempotencyScope | undefined = key ? { api_key_id: principal.keyId, route: spec.path, key } : undefined;
+      const stored: IdempotencyScope | undefined = key
+        ? { api_key_id: principal.keyId, route: spec.path, key }
+        : undefined;
       const requestHash = stored ? fingerprint({ body: input.body, params: input.params }) : '';
       if (stored && (await this.claim(ctx, stored, requestHash))) return;
       const result = await spec.handler(ctx, input).catch(async (err: unknown) => {
         // A refusal (4xx) wrote nothing, so it does not bind the key: the caller may fix the request and resend it.
-        if (stored && err instanceof HttpError && err.status < 500) await releaseIdempotencyKey(this.db, stored, requestHash);
+        if (stored && err instanceof HttpError && err.status < 500)
+          await releaseIdempotencyKey(this.db, stored, requestHash);
         throw err;
       });
       if (spec.raw) return;
@@ -114,7 +154,11 @@ export class Routes {
   private idempotencyKey(ctx: Context): string | undefined {
     const key = ctx.get('idempotency-key');
     if (!key) return undefined;
-    if (!/^[\x21-\x7e]{1,200}$/.test(key)) throw badRequest('The Idempotency-Key header must be 1-200 visible ASCII characters (letters, digits, punctuation; a UUID is ideal)', [{ path: 'idempotency-key', message: 'not 1-200 visible ASCII characters' }]);
+    if (!/^[\x21-\x7e]{1,200}$/.test(key))
+      throw badRequest(
+        'The Idempotency-Key header must be 1-200 visible ASCII characters (letters, digits, punctuation; a UUID is ideal)',
+        [{ path: 'idempotency-key', message: 'not 1-200 visible ASCII characters' }],
+      );
     return key;
   }
 
@@ -128,13 +172,18 @@ export class Routes {
     if (await claimIdempotencyKey(this.db, stored, requestHash)) return false;
     // A copy of a request still being handled waits for its answer, so it can neither twin what the first creates nor
     // fail a client that retried too early; a first attempt that died (no answer within the lease) is taken over.
-    for (const until = Date.now() + 2 * LEASE_SECONDS * 1000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+    for (
+      const until = Date.now() + 2 * LEASE_SECONDS * 1000;
+      Date.now() < until;
+      await new Promise((r) => setTimeout(r, 100))
+    ) {
       const seen = await idempotencyKeyState(this.db, stored, LEASE_SECONDS);
       if (!seen) return this.claim(ctx, stored, requestHash); // released by a refusal meanwhile
       if (seen.request_hash && seen.request_hash !== requestHash) {
-        throw conflict(`Idempotency-Key "${stored.key}" was already used for a different request to ${ctx.method} ${stored.route}; nothing was done. Send a new key for a new request, or repeat the first request exactly.`, [
-          { path: 'idempotency-key', message: 'already used with a different request' },
-        ]);
+        throw conflict(
+          `Idempotency-Key "${stored.key}" was already used for a different request to ${ctx.method} ${stored.route}; nothing was done. Send a new key for a new request, or repeat the first request exactly.`,
+          [{ path: 'idempotency-key', message: 'already used with a different request' }],
+        );
       }
       if (seen.status !== null) {
         ctx.status = 200; // a repeat returns the first result instead of creating a twin
@@ -146,7 +195,10 @@ export class Routes {
       if (takenOver > 0) return false; // it finds what the dead attempt created by the request key
     }
     ctx.set('Retry-After', '1');
-    throw conflict(`A request with Idempotency-Key "${stored.key}" is still being handled; repeat it in a moment to receive its result.`, [{ path: 'idempotency-key', message: 'request in progress' }]);
+    throw conflict(
+      `A request with Idempotency-Key "${stored.key}" is still being handled; repeat it in a moment to receive its result.`,
+      [{ path: 'idempotency-key', message: 'request in progress' }],
+    );
   }
 
   private document(spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType>): void {
@@ -156,7 +208,12 @@ export class Routes {
       path: spec.path.replace(/:(\w+)/g, '{$1}'),
       tags: [spec.tag],
       summary: spec.summary,
-      description: spec.roles === 'public' ? 'No API key.' : spec.roles === 'any' ? 'Any role.' : `Roles: ${spec.roles.join(', ')} (or admin).`,
+      description:
+        spec.roles === 'public'
+          ? 'No API key.'
+          : spec.roles === 'any'
+            ? 'Any role.'
+            : `Roles: ${spec.roles.join(', ')} (or admin).`,
       security: spec.roles === 'public' ? [] : [{ apiKey: [] }],
       request: {
         params: asObject(spec.params),
@@ -164,8 +221,14 @@ export class Routes {
         body: spec.body ? { content: { 'application/json': { schema: spec.body } } } : undefined,
       },
       responses: {
-        [spec.response.status]: { description: spec.response.description, ...(spec.response.schema ? { content: { 'application/json': { schema: spec.response.schema } } } : {}) },
-        400: { description: 'Malformed JSON or schema violation', content: { 'application/json': { schema: ErrorBody } } },
+        [spec.response.status]: {
+          description: spec.response.description,
+          ...(spec.response.schema ? { content: { 'application/json': { schema: spec.response.schema } } } : {}),
+        },
+        400: {
+          description: 'Malformed JSON or schema violation',
+          content: { 'application/json': { schema: ErrorBody } },
+        },
         401: { description: 'Missing or unknown API key', content: { 'application/json': { schema: ErrorBody } } },
         403: { description: 'The key lacks the role', content: { 'application/json': { schema: ErrorBody } } },
       },

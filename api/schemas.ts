@@ -8,53 +8,96 @@ extendZodWithOpenApi(z);
 const text = (max: number) => z.string().trim().min(1).max(max);
 /** One line of text (names, address lines): what goes on a label or into a CSV cell has no tab or line break. */
 const line = (max: number) => text(max).regex(/^[^\t\n\r\u2028\u2029]*$/, 'must be one line: no tab or line break');
-const optionalLine = (max: number) => z.string().trim().max(max).regex(/^[^\t\n\r\u2028\u2029]*$/, 'must be one line: no tab or line break').optional();
-export const Sku = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a SKU is 1-64 letters, digits, dot, dash or underscore').openapi({ example: 'TSHIRT-BLK-M' });
+const optionalLine = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .regex(/^[^\t\n\r\u2028\u2029]*$/, 'must be one line: no tab or line break')
+    .optional();
+export const Sku = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'a SKU is 1-64 letters, digits, dot, dash or underscore')
+  .openapi({ example: 'TSHIRT-BLK-M' });
 export const Quantity = z.number().int().positive().max(1_000_000);
-export const Money = z.number().int().nonnegative().max(100_000_000_000).openapi({ description: 'integer minor units (cents)' });
+export const Money = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(100_000_000_000)
+  .openapi({ description: 'integer minor units (cents)' });
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR');
 export const Uuid = z.string().uuid();
 /** Path ids that are not UUIDs can never exist: they answer 404 without a query. */
 export const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
-export const Address = z.object({
-  name: line(200),
-  line1: line(200),
-  line2: optionalLine(200),
-  city: line(100),
-  postalCode: line(20),
-  country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 alpha-2 code such as DE'),
-  region: optionalLine(50),
-}).openapi('Address');
+export const Address = z
+  .object({
+    name: line(200),
+    line1: line(200),
+    line2: optionalLine(200),
+    city: line(100),
+    postalCode: line(20),
+    country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 alpha-2 code such as DE'),
+    region: optionalLine(50),
+  })
+  .openapi('Address');
 
-export const PlaceOrder = z.object({
-  channel: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a channel code'),
-  externalRef: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'the storefront order reference: 1-64 letters, digits, dot, dash, colon or underscore'),
-  currency: Currency,
-  customer: z.object({ email: z.string().email().max(254), name: line(200) }),
-  shippingAddress: Address,
-  lines: z.array(z.object({ sku: Sku, quantity: Quantity, unitPrice: Money })).min(1).max(200),
-  shippingPrice: Money.optional(),
-  payment: z.object({ method: text(40), token: text(200) }),
-  backorderPolicy: z.enum(['ship_available', 'wait', 'cancel']).optional(),
-}).openapi('PlaceOrder');
+export const PlaceOrder = z
+  .object({
+    channel: z.string().regex(/^[a-z0-9-]{1,32}$/, 'a channel code'),
+    externalRef: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9._:-]{1,64}$/,
+        'the storefront order reference: 1-64 letters, digits, dot, dash, colon or underscore',
+      ),
+    currency: Currency,
+    customer: z.object({ email: z.string().email().max(254), name: line(200) }),
+    shippingAddress: Address,
+    lines: z
+      .array(z.object({ sku: Sku, quantity: Quantity, unitPrice: Money }))
+      .min(1)
+      .max(200),
+    shippingPrice: Money.optional(),
+    payment: z.object({ method: text(40), token: text(200) }),
+    backorderPolicy: z.enum(['ship_available', 'wait', 'cancel']).optional(),
+  })
+  .openapi('PlaceOrder');
 
-export const OrderCreated = z.object({ orderId: Uuid, workflowId: z.string(), status: z.string() }).openapi('OrderCreated');
+export const OrderCreated = z
+  .object({ orderId: Uuid, workflowId: z.string(), status: z.string() })
+  .openapi('OrderCreated');
 export const OrderParams = z.object({ orderId: z.string().max(64) });
 export const CancelOrder = z.object({ reason: text(500) });
-export const ReviewDecision = z.object({ decision: z.enum(['release', 'cancel']), note: z.string().max(1000).optional() });
-
-export const ShipmentEventBody = z.object({
-  type: z.enum(['picked', 'packed', 'shipped', 'delivered', 'failed', 'stopped']), // stopped: the parcel was stopped after a cancel request
-  carrier: z.string().trim().max(50).optional(),
-  trackingNumber: z.string().trim().max(100).optional(),
+export const ReviewDecision = z.object({
+  decision: z.enum(['release', 'cancel']),
   note: z.string().max(1000).optional(),
-  // With picked: what was actually picked per SKU when it is less than the shipment asks (a short pick).
-  lines: z.array(z.object({ sku: Sku, quantity: z.number().int().nonnegative().max(10_000_000) })).min(1).max(500).optional(),
-}).refine((e) => !e.lines || e.type === 'picked', { message: 'lines go with a picked report only', path: ['lines'] }).openapi('ShipmentEvent');
+});
+
+export const ShipmentEventBody = z
+  .object({
+    type: z.enum(['picked', 'packed', 'shipped', 'delivered', 'failed', 'stopped']), // stopped: the parcel was stopped after a cancel request
+    carrier: z.string().trim().max(50).optional(),
+    trackingNumber: z.string().trim().max(100).optional(),
+    note: z.string().max(1000).optional(),
+    // With picked: what was actually picked per SKU when it is less than the shipment asks (a short pick).
+    lines: z
+      .array(z.object({ sku: Sku, quantity: z.number().int().nonnegative().max(10_000_000) }))
+      .min(1)
+      .max(500)
+      .optional(),
+  })
+  .refine((e) => !e.lines || e.type === 'picked', { message: 'lines go with a picked report only', path: ['lines'] })
+  .openapi('ShipmentEvent');
 
 export const ShipmentListQuery = z.object({
-  status: z.string().regex(/^(pending|picked|packed|shipped|delivered|failed|cancelled)(,(pending|picked|packed|shipped|delivered|failed|cancelled))*$/).default('pending,picked,packed,shipped'),
+  status: z
+    .string()
+    .regex(
+      /^(pending|picked|packed|shipped|delivered|failed|cancelled)(,(pending|picked|packed|shipped|delivered|failed|cancelled))*$/,
+    )
+    .default('pending,picked,packed,shipped'),
   warehouse: z.string().max(32).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
@@ -62,28 +105,38 @@ export const ShipmentListQuery = z.object({
 export const CreateKey = z.object({ name: line(100), roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length) });
 export const KeyCreated = z.object({ id: Uuid, key: z.string(), name: z.string(), roles: z.array(z.string()) });
 
-export const ProductInput = z.object({
-  sku: Sku,
-  name: line(200),
-  unit: z.string().trim().min(1).max(20).optional(),
-  barcode: z.string().trim().max(64).optional(),
-  cost: Money,
-  price: Money.optional(),
-  kind: z.enum(['stocked', 'kit']).optional(),
-  category: z.string().trim().min(1).max(50).optional(),
-  components: z.array(z.object({ sku: Sku, quantity: Quantity })).max(50).optional(),
-}).openapi('ProductInput');
+export const ProductInput = z
+  .object({
+    sku: Sku,
+    name: line(200),
+    unit: z.string().trim().min(1).max(20).optional(),
+    barcode: z.string().trim().max(64).optional(),
+    cost: Money,
+    price: Money.optional(),
+    kind: z.enum(['stocked', 'kit']).optional(),
+    category: z.string().trim().min(1).max(50).optional(),
+    components: z
+      .array(z.object({ sku: Sku, quantity: Quantity }))
+      .max(50)
+      .optional(),
+  })
+  .openapi('ProductInput');
 export const UpsertProducts = z.object({ products: z.array(ProductInput).min(1).max(1000) });
-export const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), cursor: z.string().max(64).optional() });
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(64).optional(),
+});
 
-export const StockMoveBody = z.object({
-  warehouse: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
-  sku: Sku,
-  quantity: z.number().int().positive().max(10_000_000),
-  from: z.enum(['stock', 'quarantine', 'repair', 'returns']),
-  to: z.enum(['stock', 'quarantine', 'repair', 'scrap', 'supplier']),
-  reason: text(500),
-}).refine((b) => b.from !== b.to, { message: 'from and to must differ', path: ['to'] });
+export const StockMoveBody = z
+  .object({
+    warehouse: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+    sku: Sku,
+    quantity: z.number().int().positive().max(10_000_000),
+    from: z.enum(['stock', 'quarantine', 'repair', 'returns']),
+    to: z.enum(['stock', 'quarantine', 'repair', 'scrap', 'supplier']),
+    reason: text(500),
+  })
+  .refine((b) => b.from !== b.to, { message: 'from and to must differ', path: ['to'] });
 
 export const Adjustment = z.object({
   warehouse: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
@@ -92,15 +145,17 @@ export const Adjustment = z.object({
   reason: text(500),
 });
 
-export const CarrierWebhook = z.object({
-  eventId: text(100),
-  sentAt: z.string().datetime({ offset: true }),
-  type: z.enum(['picked', 'packed', 'shipped', 'delivered', 'failed']),
-  shipmentId: Uuid.optional(),
-  trackingNumber: z.string().max(100).optional(),
-  carrier: z.string().max(50).optional(),
-  note: z.string().max(1000).optional(),
-}).refine((b) => b.shipmentId || b.trackingNumber, 'shipmentId or trackingNumber is required');
+export const CarrierWebhook = z
+  .object({
+    eventId: text(100),
+    sentAt: z.string().datetime({ offset: true }),
+    type: z.enum(['picked', 'packed', 'shipped', 'delivered', 'failed']),
+    shipmentId: Uuid.optional(),
+    trackingNumber: z.string().max(100).optional(),
+    carrier: z.string().max(50).optional(),
+    note: z.string().max(1000).optional(),
+  })
+  .refine((b) => b.shipmentId || b.trackingNumber, 'shipmentId or trackingNumber is required');
 
 export const PaymentWebhook = z.object({
   eventId: text(100),
@@ -109,23 +164,44 @@ export const PaymentWebhook = z.object({
   orderId: Uuid,
 });
 
-export const ReturnRequest = z.object({
-  orderId: Uuid,
-  lines: z.array(z.object({ sku: Sku, quantity: Quantity, reason: text(200) })).min(1).max(200),
-  resolution: z.enum(['refund', 'replacement']),
-  note: z.string().max(2000).optional(),
-}).openapi('ReturnRequest');
+export const ReturnRequest = z
+  .object({
+    orderId: Uuid,
+    lines: z
+      .array(z.object({ sku: Sku, quantity: Quantity, reason: text(200) }))
+      .min(1)
+      .max(200),
+    resolution: z.enum(['refund', 'replacement']),
+    note: z.string().max(2000).optional(),
+  })
+  .openapi('ReturnRequest');
 export const ReturnParams = z.object({ returnId: z.string().max(64) });
-export const ReceiptBody = z.object({ lines: z.array(z.object({ sku: Sku, quantity: Quantity })).min(1).max(200) });
-export const InspectionBody = z.object({
-  lines: z.array(z.object({ sku: Sku, quantity: Quantity, condition: z.enum(['new', 'opened', 'damaged', 'defective']) })).min(1).max(200),
+export const ReceiptBody = z.object({
+  lines: z
+    .array(z.object({ sku: Sku, quantity: Quantity }))
+    .min(1)
+    .max(200),
 });
-export const DecisionBody = z.object({
-  decision: z.enum(['approve', 'reject', 'partial']),
-  amount: Money.optional(),
-  note: text(2000),
-}).refine((d) => d.decision !== 'partial' || (d.amount ?? 0) > 0, { message: 'a partial decision needs a positive amount', path: ['amount'] });
-export const ApprovalsQuery = z.object({ status: z.enum(['pending', 'approved', 'rejected', 'partial', 'withdrawn']).default('pending'), limit: z.coerce.number().int().min(1).max(500).default(100) });
+export const InspectionBody = z.object({
+  lines: z
+    .array(z.object({ sku: Sku, quantity: Quantity, condition: z.enum(['new', 'opened', 'damaged', 'defective']) }))
+    .min(1)
+    .max(200),
+});
+export const DecisionBody = z
+  .object({
+    decision: z.enum(['approve', 'reject', 'partial']),
+    amount: Money.optional(),
+    note: text(2000),
+  })
+  .refine((d) => d.decision !== 'partial' || (d.amount ?? 0) > 0, {
+    message: 'a partial decision needs a positive amount',
+    path: ['amount'],
+  });
+export const ApprovalsQuery = z.object({
+  status: z.enum(['pending', 'approved', 'rejected', 'partial', 'withdrawn']).default('pending'),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
 
 export const ExceptionsQuery = z.object({
   status: z.enum(['open', 'resolved', 'closed']).default('open'),
@@ -152,48 +228,136 @@ export const CustomerParams = z.object({ email: z.string().email().max(254) });
 
 export const ReportQuery = z.object({
   windowDays: z.coerce.number().int().min(1).max(366).default(30),
-  promiseHours: z.coerce.number().int().min(1).max(24 * 60).default(48),
+  promiseHours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(48),
   coverDays: z.coerce.number().int().min(1).max(365).default(7),
 });
 
 // Purchasing (procure-to-pay)
 const Code = z.string().regex(/^[A-Za-z0-9._-]{1,32}$/, 'a code is 1-32 letters, digits, dot, dash or underscore');
 const Days = z.number().int().min(0).max(3650);
-export const UpsertSuppliers = z.object({
-  suppliers: z.array(z.object({
-    code: Code, name: line(200), currency: Currency, email: z.string().email().max(254).optional(),
-    leadTimeDays: Days.optional(), paymentTermsDays: Days.optional(), active: z.boolean().optional(),
-  })).min(1).max(1000),
-}).openapi('UpsertSuppliers');
-export const UpsertSupplierPrices = z.object({
-  prices: z.array(z.object({
-    supplier: Code, sku: Sku, unitPrice: Money, moq: Quantity.optional(), packSize: Quantity.optional(), leadTimeDays: Days.optional(),
-  })).min(1).max(5000),
-}).openapi('UpsertSupplierPrices');
-export const UpsertReorderRules = z.object({
-  rules: z.array(z.object({
-    sku: Sku, warehouse: Code, method: z.enum(['reorder_point', 'min_max']),
-    minQty: z.number().int().min(0).max(1_000_000).optional(), maxQty: z.number().int().min(0).max(1_000_000).optional(),
-    safetyStock: z.number().int().min(0).max(1_000_000).optional(), serviceLevel: z.number().min(0.5).max(0.999).optional(), coverDays: Days.optional(),
-  }).refine((r) => r.method !== 'min_max' || (r.minQty !== undefined && r.maxQty !== undefined && r.maxQty >= r.minQty), { message: 'a min_max rule needs minQty and maxQty, with maxQty ≥ minQty', path: ['maxQty'] })).min(1).max(5000),
-}).openapi('UpsertReorderRules');
+export const UpsertSuppliers = z
+  .object({
+    suppliers: z
+      .array(
+        z.object({
+          code: Code,
+          name: line(200),
+          currency: Currency,
+          email: z.string().email().max(254).optional(),
+          leadTimeDays: Days.optional(),
+          paymentTermsDays: Days.optional(),
+          active: z.boolean().optional(),
+        }),
+      )
+      .min(1)
+      .max(1000),
+  })
+  .openapi('UpsertSuppliers');
+export const UpsertSupplierPrices = z
+  .object({
+    prices: z
+      .array(
+        z.object({
+          supplier: Code,
+          sku: Sku,
+          unitPrice: Money,
+          moq: Quantity.optional(),
+          packSize: Quantity.optional(),
+          leadTimeDays: Days.optional(),
+        }),
+      )
+      .min(1)
+      .max(5000),
+  })
+  .openapi('UpsertSupplierPrices');
+export const UpsertReorderRules = z
+  .object({
+    rules: z
+      .array(
+        z
+          .object({
+            sku: Sku,
+            warehouse: Code,
+            method: z.enum(['reorder_point', 'min_max']),
+            minQty: z.number().int().min(0).max(1_000_000).optional(),
+            maxQty: z.number().int().min(0).max(1_000_000).optional(),
+            safetyStock: z.number().int().min(0).max(1_000_000).optional(),
+            serviceLevel: z.number().min(0.5).max(0.999).optional(),
+            coverDays: Days.optional(),
+          })
+          .refine(
+            (r) => r.method !== 'min_max' || (r.minQty !== undefined && r.maxQty !== undefined && r.maxQty >= r.minQty),
+            { message: 'a min_max rule needs minQty and maxQty, with maxQty ≥ minQty', path: ['maxQty'] },
+          ),
+      )
+      .min(1)
+      .max(5000),
+  })
+  .openapi('UpsertReorderRules');
 export const ReplenishmentRunBody = z.object({}).strict();
 export const PurchaseOrderParams = z.object({ poId: z.string().max(64) });
 export const PurchaseOrdersQuery = z.object({
-  status: z.enum(['draft', 'awaiting_approval', 'approved', 'rejected', 'sent', 'partially_received', 'received', 'closed', 'cancelled']).optional(),
+  status: z
+    .enum([
+      'draft',
+      'awaiting_approval',
+      'approved',
+      'rejected',
+      'sent',
+      'partially_received',
+      'received',
+      'closed',
+      'cancelled',
+    ])
+    .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
-export const NewPurchaseOrder = z.object({
-  supplier: Code, warehouse: Code, note: z.string().max(1000).optional(),
-  lines: z.array(z.object({ sku: Sku, quantity: Quantity, unitPrice: Money.optional() })).min(1).max(200),
-}).openapi('NewPurchaseOrder');
+export const NewPurchaseOrder = z
+  .object({
+    supplier: Code,
+    warehouse: Code,
+    note: z.string().max(1000).optional(),
+    lines: z
+      .array(z.object({ sku: Sku, quantity: Quantity, unitPrice: Money.optional() }))
+      .min(1)
+      .max(200),
+  })
+  .openapi('NewPurchaseOrder');
 export const PurchaseDecisionBody = z.object({ decision: z.enum(['approve', 'reject']), note: text(1000) });
-export const PurchaseReceiptBody = z.object({ warehouse: Code.optional(), lines: z.array(z.object({ sku: Sku, quantity: Quantity })).min(1).max(200) });
-export const VendorBillBody = z.object({
-  supplierInvoiceRef: z.string().regex(/^[A-Za-z0-9._:/-]{1,64}$/, 'the supplier invoice number: 1-64 letters, digits, dot, dash, colon, slash or underscore'),
-  creditNoteFor: z.string().regex(/^[A-Za-z0-9._:/-]{1,64}$/).optional().openapi({ description: 'makes this a supplier credit note for the held bill with this reference' }),
-  lines: z.array(z.object({ sku: Sku, quantity: z.number().int().min(0).max(1_000_000), unitPrice: Money })).min(1).max(200),
-  tax: Money,
-  total: Money,
-}).refine((b) => b.lines.reduce((s, l) => s + l.quantity * l.unitPrice, 0) + b.tax === b.total, { message: 'total must equal the sum of quantity × unitPrice over the lines plus tax', path: ['total'] })
+export const PurchaseReceiptBody = z.object({
+  warehouse: Code.optional(),
+  lines: z
+    .array(z.object({ sku: Sku, quantity: Quantity }))
+    .min(1)
+    .max(200),
+});
+export const VendorBillBody = z
+  .object({
+    supplierInvoiceRef: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9._:/-]{1,64}$/,
+        'the supplier invoice number: 1-64 letters, digits, dot, dash, colon, slash or underscore',
+      ),
+    creditNoteFor: z
+      .string()
+      .regex(/^[A-Za-z0-9._:/-]{1,64}$/)
+      .optional()
+      .openapi({ description: 'makes this a supplier credit note for the held bill with this reference' }),
+    lines: z
+      .array(z.object({ sku: Sku, quantity: z.number().int().min(0).max(1_000_000), unitPrice: Money }))
+      .min(1)
+      .max(200),
+    tax: Money,
+    total: Money,
+  })
+  .refine((b) => b.lines.reduce((s, l) => s + l.quantity * l.unitPrice, 0) + b.tax === b.total, {
+    message: 'total must equal the sum of quantity × unitPrice over the lines plus tax',
+    path: ['total'],
+  })
   .openapi('VendorBill');

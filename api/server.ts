@@ -8,9 +8,14 @@ import { createApp } from './app';
 import { bootstrapAdminKey } from './auth';
 
 /** `sharesDb`: the caller (npm start) runs a worker on the same pool and closes it itself, after the worker. */
-export async function startApi(c: Config = config(), o: { sharesDb?: boolean } = {}): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
+export async function startApi(
+  c: Config = config(),
+  o: { sharesDb?: boolean } = {},
+): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
   const connection = await Connection.connect({ address: c.TEMPORAL_ADDRESS }).catch((err) => {
-    throw new Error(`Cannot reach Temporal at ${c.TEMPORAL_ADDRESS} (${err.message}). Start it with \`npm start\` or set TEMPORAL_ADDRESS.`);
+    throw new Error(
+      `Cannot reach Temporal at ${c.TEMPORAL_ADDRESS} (${err.message}). Start it with \`npm start\` or set TEMPORAL_ADDRESS.`,
+    );
   });
   const temporal = new Client({ connection, namespace: c.TEMPORAL_NAMESPACE });
   await bootstrapAdminKey(db(), c.ERP_ADMIN_API_KEY);
@@ -21,7 +26,8 @@ export async function startApi(c: Config = config(), o: { sharesDb?: boolean } =
   const addr = server.address();
   const url = `http://${c.API_HOST}:${typeof addr === 'object' && addr ? addr.port : c.API_PORT}`;
   return {
-    server, url,
+    server,
+    url,
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();

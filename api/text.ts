@@ -11,8 +11,14 @@
  */
 import { badRequest } from './errors';
 
-const ASTRAL_NONCHARACTERS = Array.from({ length: 16 }, (_, i) => `\\u{${(i + 1).toString(16)}fffe}\\u{${(i + 1).toString(16)}ffff}`).join('');
-const UNSAFE = new RegExp(`[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\ufdd0-\\ufdef\\ufffe\\uffff${ASTRAL_NONCHARACTERS}]|[\\ud800-\\udfff]`, 'u');
+const ASTRAL_NONCHARACTERS = Array.from(
+  { length: 16 },
+  (_, i) => `\\u{${(i + 1).toString(16)}fffe}\\u{${(i + 1).toString(16)}ffff}`,
+).join('');
+const UNSAFE = new RegExp(
+  `[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\ufdd0-\\ufdef\\ufffe\\uffff${ASTRAL_NONCHARACTERS}]|[\\ud800-\\udfff]`,
+  'u',
+);
 
 const hex = (code: number) => `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
 
@@ -22,7 +28,8 @@ export function unsafeText(s: string): string | undefined {
   if (!m) return undefined;
   const code = m[0].codePointAt(0)!;
   if (code === 0) return 'contains a NUL byte (U+0000), which text cannot hold';
-  if (code >= 0xd800 && code <= 0xdfff) return `contains a lone UTF-16 surrogate (${hex(code)}), which is not valid Unicode`;
+  if (code >= 0xd800 && code <= 0xdfff)
+    return `contains a lone UTF-16 surrogate (${hex(code)}), which is not valid Unicode`;
   if (code < 0xa0) return `contains the control character ${hex(code)}; only tab and line breaks are allowed`;
   return `contains the Unicode non-character ${hex(code)}`;
 }
@@ -52,6 +59,10 @@ export function refuseUnsafeText(parts: Partial<Record<keyof typeof PARTS, unkno
   for (const [where, value] of Object.entries(parts)) {
     const issues: Issue[] = [];
     walk(value, [], issues);
-    if (issues.length) throw badRequest(`The ${PARTS[where as keyof typeof PARTS]} holds text that cannot be accepted: ${issues[0].path || 'it'} ${issues[0].message}`, issues);
+    if (issues.length)
+      throw badRequest(
+        `The ${PARTS[where as keyof typeof PARTS]} holds text that cannot be accepted: ${issues[0].path || 'it'} ${issues[0].message}`,
+        issues,
+      );
   }
 }

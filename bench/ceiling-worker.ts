@@ -6,8 +6,12 @@ import { installRuntime } from '../lib/temporal-runtime';
   installRuntime('warn');
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
   const worker = await Worker.create({
-    connection, taskQueue: process.env.TEMPORAL_TASK_QUEUE!, workflowsPath: require.resolve('./ceiling-workflow'),
-    activities: { nothing: async () => undefined }, maxConcurrentActivityTaskExecutions: 50, maxConcurrentWorkflowTaskExecutions: 50,
+    connection,
+    taskQueue: process.env.TEMPORAL_TASK_QUEUE!,
+    workflowsPath: require.resolve('./ceiling-workflow'),
+    activities: { nothing: async () => undefined },
+    maxConcurrentActivityTaskExecutions: 50,
+    maxConcurrentWorkflowTaskExecutions: 50,
   });
   await worker.run();
   await connection.close();

@@ -17,7 +17,8 @@ import { Presets, SingleBar } from 'cli-progress';
 import { Client, Connection } from '@temporalio/client';
 import { findTemporalBinary, freePort, startDevServerOnFreePorts } from '../lib/temporal-dev-server';
 
-const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const arg = (name: string, fallback: number) =>
+  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
 const N = arg('--orders', 500);
 const CONCURRENCY = arg('--concurrency', 25);
 const SKUS = 20;
@@ -35,14 +36,19 @@ function peakMiB(pid: number): number {
 
 function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
   // node --import tsx runs the TypeScript in this one process, so its pid is the worker's.
-  return spawn(process.execPath, ['--import', 'tsx', file], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, ['--import', 'tsx', file], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
 
 async function main() {
@@ -53,17 +59,24 @@ async function main() {
   const dbUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   dbUrl.pathname = `/erp_bench_${Date.now()}`;
   const env = {
-    DATABASE_URL: dbUrl.toString(), TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: 'bench', LOG_LEVEL: 'warn',
-    API_PORT: String(await freePort()), FULFILMENT_TIMEOUT: '1h',
+    DATABASE_URL: dbUrl.toString(),
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: 'bench',
+    LOG_LEVEL: 'warn',
+    API_PORT: String(await freePort()),
+    FULFILMENT_TIMEOUT: '1h',
   };
   Object.assign(process.env, env);
   const children: ChildProcess[] = [];
   try {
-    console.log(`Benchmark: ${N} orders, ${CONCURRENCY} at a time; Temporal ${server.address}, database ${dbUrl.pathname.slice(1)}`);
+    console.log(
+      `Benchmark: ${N} orders, ${CONCURRENCY} at a time; Temporal ${server.address}, database ${dbUrl.pathname.slice(1)}`,
+    );
     const { ensureDatabase, migrate } = await import('../db/migrate');
     const { createDb } = await import('../db');
     const { createApiKey } = await import('../api/auth');
-    const { ensureChannel, ensureProduct, ensureTaxRate, ensureWarehouse, receiveOpeningStock } = await import('../db/seeds/master-data');
+    const { ensureChannel, ensureProduct, ensureTaxRate, ensureWarehouse, receiveOpeningStock } =
+      await import('../db/seeds/master-data');
     await ensureDatabase(env.DATABASE_URL);
     const db = createDb(env.DATABASE_URL, 5);
     await migrate(db);
@@ -84,22 +97,45 @@ async function main() {
     const { loadConfig } = await import('../lib/config');
     const api = await startApi(loadConfig(process.env));
     const { startSimulator } = await import('../scripts/simulator');
-    const sim = startSimulator({ apiUrl: api.url, warehouseKey: warehouse, webhookSecret: loadConfig(process.env).WEBHOOK_SECRET, pace: 0, failureRate: 0 });
+    const sim = startSimulator({
+      apiUrl: api.url,
+      warehouseKey: warehouse,
+      webhookSecret: loadConfig(process.env).WEBHOOK_SECRET,
+      pace: 0,
+      failureRate: 0,
+    });
 
     // Orders: 1-2 lines; every 5th spans both warehouses (a split shipment).
     const bodies = Array.from({ length: N }, (_, i) => ({
-      channel: 'web', externalRef: `B${i}`, currency: 'EUR', customer: { email: `b${i % 50}@example.com`, name: 'Bench' },
+      channel: 'web',
+      externalRef: `B${i}`,
+      currency: 'EUR',
+      customer: { email: `b${i % 50}@example.com`, name: 'Bench' },
       shippingAddress: { name: 'Bench', line1: 'Street 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
-      lines: i % 5 === 0 ? [{ sku: `BENCH-${i % SKUS}`, quantity: 1, unitPrice: 1500 }, { sku: `BENCH-${(i + 1) % SKUS}`, quantity: 2, unitPrice: 1500 }] : [{ sku: `BENCH-${i % SKUS}`, quantity: 1, unitPrice: 1500 }],
-      shippingPrice: 495, payment: { method: 'card', token: 'tok_approve' },
+      lines:
+        i % 5 === 0
+          ? [
+              { sku: `BENCH-${i % SKUS}`, quantity: 1, unitPrice: 1500 },
+              { sku: `BENCH-${(i + 1) % SKUS}`, quantity: 2, unitPrice: 1500 },
+            ]
+          : [{ sku: `BENCH-${i % SKUS}`, quantity: 1, unitPrice: 1500 }],
+      shippingPrice: 495,
+      payment: { method: 'card', token: 'tok_approve' },
     }));
     const postLatency: number[] = [];
-    const bar = new SingleBar({ format: '{phase} [{bar}] {value}/{total}', noTTYOutput: true, notTTYSchedule: 5000 }, Presets.shades_classic);
+    const bar = new SingleBar(
+      { format: '{phase} [{bar}] {value}/{total}', noTTYOutput: true, notTTYSchedule: 5000 },
+      Presets.shades_classic,
+    );
     const started = Date.now();
     bar.start(N, 0, { phase: 'placing   ' });
     await pool(bodies, CONCURRENCY, async (body) => {
       const t = performance.now();
-      const res = await fetch(`${api.url}/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${storefront}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${api.url}/v1/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${storefront}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       postLatency.push(performance.now() - t);
       if (res.status !== 201) throw new Error(`POST /v1/orders answered ${res.status}: ${await res.text()}`);
       bar.increment();
@@ -114,23 +150,36 @@ async function main() {
     const elapsed = (Date.now() - started) / 1000;
     bar.stop();
     await sim.stop();
-    const invoiced = await db('sales_orders as o').join('invoices as i', 'i.order_id', 'o.id').groupBy('o.id', 'o.placed_at')
+    const invoiced = await db('sales_orders as o')
+      .join('invoices as i', 'i.order_id', 'o.id')
+      .groupBy('o.id', 'o.placed_at')
       .select(db.raw('EXTRACT(EPOCH FROM (MAX(i.issued_at) - o.placed_at)) * 1000 AS ms'));
     const toInvoice = invoiced.map((r: { ms: string }) => Number(r.ms));
     const activitiesPerOrder = await countActivities(server.address, 'order-web-B1');
     const workerPeak = peakMiB(worker.pid!);
 
     // The ceiling: the same number of do-nothing activities per workflow, same server, same concurrency.
-    const ceilingWorker = spawnTs(join(__dirname, 'ceiling-worker.ts'), { ...env, TEMPORAL_TASK_QUEUE: 'bench-ceiling' });
+    const ceilingWorker = spawnTs(join(__dirname, 'ceiling-worker.ts'), {
+      ...env,
+      TEMPORAL_TASK_QUEUE: 'bench-ceiling',
+    });
     children.push(ceilingWorker);
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
     const ceilingStart = Date.now();
     bar.start(N, 0, { phase: 'ceiling   ' });
-    await pool(Array.from({ length: N }, (_, i) => i), CONCURRENCY, async (i) => {
-      await client.workflow.execute('ceiling', { taskQueue: 'bench-ceiling', workflowId: `ceiling-${i}`, args: [activitiesPerOrder] });
-      bar.increment();
-    });
+    await pool(
+      Array.from({ length: N }, (_, i) => i),
+      CONCURRENCY,
+      async (i) => {
+        await client.workflow.execute('ceiling', {
+          taskQueue: 'bench-ceiling',
+          workflowId: `ceiling-${i}`,
+          args: [activitiesPerOrder],
+        });
+        bar.increment();
+      },
+    );
     bar.stop();
     const ceilingElapsed = (Date.now() - ceilingStart) / 1000;
     await connection.close();

@@ -7,7 +7,8 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db';
 
-const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
+const arg = (name: string, fallback: number) =>
+  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
 const N = arg('--orders', 1_000_000);
 
 async function main() {
@@ -26,16 +27,23 @@ async function main() {
     await ensureWarehouse(db, { code: 'EAST', name: 'East', priority: 10 });
     await ensureChannel(db, { code: 'web', name: 'Web' });
     step(`generating ${N.toLocaleString()} orders`);
-    await db.raw(`INSERT INTO products (sku, name, cost, price) SELECT 'P-' || i, 'Product ' || i, 500, 1000 FROM generate_series(1, 500) i`);
-    await db.raw(`INSERT INTO customers (email, name) SELECT 'c' || i || '@example.com', 'Customer ' || i FROM generate_series(1, 20000) i`);
+    await db.raw(
+      `INSERT INTO products (sku, name, cost, price) SELECT 'P-' || i, 'Product ' || i, 500, 1000 FROM generate_series(1, 500) i`,
+    );
+    await db.raw(
+      `INSERT INTO customers (email, name) SELECT 'c' || i || '@example.com', 'Customer ' || i FROM generate_series(1, 20000) i`,
+    );
     await db.raw(`INSERT INTO quants (location_id, product_id, on_hand, reserved)
                   SELECT l.id, p.id, (p.id * 7) % 300, 0 FROM products p, locations l WHERE l.code = 'EAST/STOCK'`);
-    await db.raw(`
+    await db.raw(
+      `
       INSERT INTO sales_orders (id, channel_id, external_ref, workflow_id, customer_id, currency, status, backorder_policy, shipping_address, payment_method, subtotal, shipping_price, tax_total, total, placed_at)
       SELECT gen_random_uuid(), (SELECT id FROM channels WHERE code = 'web'), 'R' || i, 'order-web-R' || i, 1 + (i % 20000), 'EUR',
              (ARRAY['completed','completed','completed','completed','completed','completed','shipped','fulfilling','backordered','cancelled'])[1 + (i % 10)],
              'ship_available', '{}'::jsonb, 'card', 1000, 0, 0, 1000, now() - make_interval(mins => (i % 262800))
-        FROM generate_series(1, ?) i`, [N]);
+        FROM generate_series(1, ?) i`,
+      [N],
+    );
     step('orders written; lines and shipments');
     await db.raw(`INSERT INTO sales_order_lines (order_id, line_no, product_id, quantity, unit_price, tax_rate_bp, net, tax, quantity_shipped)
                   SELECT o.id, 1, 1 + (abs(hashtext(o.external_ref)) % 500), 1, 1000, 0, 1000, 0, CASE WHEN o.status IN ('completed','shipped') THEN 1 ELSE 0 END FROM sales_orders o`);
@@ -62,7 +70,11 @@ async function main() {
       raw: async (sql: string, bindings?: readonly Knex.RawBinding[]) => {
         const res = await db.raw(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, bindings ?? []);
         const plan = res.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
-        plans.push({ sql: sql.replace(/\s+/g, ' ').trim().slice(0, 120), plan, ms: Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? NaN) });
+        plans.push({
+          sql: sql.replace(/\s+/g, ' ').trim().slice(0, 120),
+          plan,
+          ms: Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? NaN),
+        });
         return db.raw(sql, bindings ?? []);
       },
     } as unknown as Db;
@@ -71,8 +83,12 @@ async function main() {
     for (const p of plans) console.log(`\n=== ${p.ms.toFixed(1)} ms  ${p.sql}\n${p.plan}`);
     const timed = Date.now();
     await operationsReport(db, { windowDays: 30, promiseHours: 48, coverDays: 7 });
-    console.log(`\nOrders: ${N.toLocaleString()}. Report (all queries, in parallel, without EXPLAIN): ${Date.now() - timed} ms; sum of query execution times under EXPLAIN: ${plans.reduce((s, p) => s + p.ms, 0).toFixed(0)} ms (${Date.now() - started} ms with EXPLAIN).`);
-    console.log(`Backlog: ${JSON.stringify(report.ordersByStage)}; fulfilment p50/p90 ${report.fulfilmentHours.p50}/${report.fulfilmentHours.p90} h`);
+    console.log(
+      `\nOrders: ${N.toLocaleString()}. Report (all queries, in parallel, without EXPLAIN): ${Date.now() - timed} ms; sum of query execution times under EXPLAIN: ${plans.reduce((s, p) => s + p.ms, 0).toFixed(0)} ms (${Date.now() - started} ms with EXPLAIN).`,
+    );
+    console.log(
+      `Backlog: ${JSON.stringify(report.ordersByStage)}; fulfilment p50/p90 ${report.fulfilmentHours.p50}/${report.fulfilmentHours.p90} h`,
+    );
   } finally {
     await db.destroy();
     if (!process.argv.includes('--keep')) await dropDatabase(url.toString());

@@ -21,7 +21,8 @@ export interface ExceptionResolution {
   resolvedBy?: string;
 }
 
-export type CaseOutcome = { outcome: 'resolved'; resolution: ExceptionResolution } | { outcome: 'closed'; reason: string };
+export type CaseOutcome =
+  { outcome: 'resolved'; resolution: ExceptionResolution } | { outcome: 'closed'; reason: string };
 
 export interface CaseState {
   status: 'open' | 'resolved' | 'closed';

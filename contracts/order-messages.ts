@@ -7,6 +7,12 @@ export const shipmentEventSignal = defineSignal<[ShipmentEvent]>('shipmentEvent'
 export const shipmentEventUpdate = defineUpdate<ShipmentEventAnswer, [ShipmentEvent]>('reportShipmentEvent');
 export const stockAvailableSignal = defineSignal('stockAvailable');
 export const stockLostSignal = defineSignal('stockLost'); // reserved units were released (a count found less): re-plan
-export const cancelUpdate = defineUpdate<{ accepted: true; status?: 'cancelling' | 'cancel_requested' }, [{ reason: string }]>('cancel');
+export const cancelUpdate = defineUpdate<
+  { accepted: true; status?: 'cancelling' | 'cancel_requested' },
+  [{ reason: string }]
+>('cancel');
 export const changeAddressUpdate = defineUpdate<ShippingAddress, [ShippingAddress]>('changeShippingAddress');
-export const reviewUpdate = defineUpdate<{ decision: 'release' | 'cancel' }, [{ decision: 'release' | 'cancel'; note?: string }]>('reviewPayment');
+export const reviewUpdate = defineUpdate<
+  { decision: 'release' | 'cancel' },
+  [{ decision: 'release' | 'cancel'; note?: string }]
+>('reviewPayment');

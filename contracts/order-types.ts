@@ -1,7 +1,16 @@
 /** Plain types shared by the order workflow, its activities and the API. No runtime code: workflows stay light. */
 import type { Duration } from '@temporalio/common';
 
-export type OrderStatus = 'received' | 'on_hold' | 'reserved' | 'backordered' | 'fulfilling' | 'cancel_requested' | 'shipped' | 'completed' | 'cancelled';
+export type OrderStatus =
+  | 'received'
+  | 'on_hold'
+  | 'reserved'
+  | 'backordered'
+  | 'fulfilling'
+  | 'cancel_requested'
+  | 'shipped'
+  | 'completed'
+  | 'cancelled';
 export type BackorderPolicy = 'ship_available' | 'wait' | 'cancel';
 // stopped: the warehouse confirms it stopped a parcel it was picking, after a cancel request.
 export type ShipmentEventType = 'picked' | 'packed' | 'shipped' | 'delivered' | 'failed' | 'stopped';

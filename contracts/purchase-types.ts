@@ -20,10 +20,17 @@ export interface PurchaseInput {
 }
 
 export type PurchaseStage =
-  | 'awaiting_approval' | 'approved' | 'rejected' | 'sent' | 'partially_received' | 'received' | 'closed' | 'cancelled';
+  'awaiting_approval' | 'approved' | 'rejected' | 'sent' | 'partially_received' | 'received' | 'closed' | 'cancelled';
 
-export interface PurchaseLine { sku: string; quantity: number }
-export interface BillLine { sku: string; quantity: number; unitPrice: number }
+export interface PurchaseLine {
+  sku: string;
+  quantity: number;
+}
+export interface BillLine {
+  sku: string;
+  quantity: number;
+  unitPrice: number;
+}
 export interface BillInput {
   supplierInvoiceRef: string;
   creditNoteFor?: string; // the supplier invoice ref this credit note corrects

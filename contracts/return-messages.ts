@@ -4,5 +4,7 @@ import type { InspectedLine, InspectionLine, ReceiptLine, RefundDecision, Return
 
 export const returnProcessQuery = defineQuery<ReturnProcessState>('returnProcess');
 export const receiveUpdate = defineUpdate<{ received: number; expected: number }, [ReceiptLine[]]>('receive');
-export const inspectUpdate = defineUpdate<{ lines: InspectedLine[]; ordersWaiting: string[] }, [InspectionLine[]]>('inspect');
+export const inspectUpdate = defineUpdate<{ lines: InspectedLine[]; ordersWaiting: string[] }, [InspectionLine[]]>(
+  'inspect',
+);
 export const decideUpdate = defineUpdate<{ accepted: true }, [RefundDecision]>('decide');

@@ -5,8 +5,19 @@ import type { OrderTimings } from './order-types';
 export type Condition = 'new' | 'opened' | 'damaged' | 'defective';
 export type Disposition = 'restock' | 'repair' | 'quarantine' | 'scrap';
 export type ReturnStatus =
-  | 'requested' | 'authorised' | 'partially_received' | 'received' | 'inspected' | 'awaiting_decision'
-  | 'refunding' | 'refunded' | 'rejected' | 'replacement_ordered' | 'replaced' | 'expired' | 'closed';
+  | 'requested'
+  | 'authorised'
+  | 'partially_received'
+  | 'received'
+  | 'inspected'
+  | 'awaiting_decision'
+  | 'refunding'
+  | 'refunded'
+  | 'rejected'
+  | 'replacement_ordered'
+  | 'replaced'
+  | 'expired'
+  | 'closed';
 
 export interface ReturnPolicy {
   receiptTimeout: Duration;
@@ -24,9 +35,18 @@ export interface ReturnInput {
   policy: ReturnPolicy;
 }
 
-export interface ReceiptLine { sku: string; quantity: number }
-export interface InspectionLine { sku: string; quantity: number; condition: Condition }
-export interface InspectedLine extends InspectionLine { disposition: Disposition }
+export interface ReceiptLine {
+  sku: string;
+  quantity: number;
+}
+export interface InspectionLine {
+  sku: string;
+  quantity: number;
+  condition: Condition;
+}
+export interface InspectedLine extends InspectionLine {
+  disposition: Disposition;
+}
 
 export interface RefundDecision {
   decision: 'approve' | 'reject' | 'partial';

@@ -9,7 +9,12 @@ export function newKey(): string {
   return `erp_${randomBytes(24).toString('base64url')}`;
 }
 
-export async function createApiKey(db: Db, name: string, roles: Role[], key = newKey()): Promise<{ id: string; key: string }> {
+export async function createApiKey(
+  db: Db,
+  name: string,
+  roles: Role[],
+  key = newKey(),
+): Promise<{ id: string; key: string }> {
   const id = randomUUID();
   await db('api_keys').insert({ id, name, prefix: key.slice(0, 8), key_hash: hashKey(key), roles });
   return { id, key };
@@ -19,13 +24,22 @@ export async function createApiKey(db: Db, name: string, roles: Role[], key = ne
 export async function bootstrapAdminKey(db: Db, key: string | undefined): Promise<void> {
   if (!key) return;
   await db('api_keys')
-    .insert({ id: randomUUID(), name: 'bootstrap admin (ERP_ADMIN_API_KEY)', prefix: key.slice(0, 8), key_hash: hashKey(key), roles: ['admin'] })
+    .insert({
+      id: randomUUID(),
+      name: 'bootstrap admin (ERP_ADMIN_API_KEY)',
+      prefix: key.slice(0, 8),
+      key_hash: hashKey(key),
+      roles: ['admin'],
+    })
     .onConflict('key_hash')
     .ignore();
 }
 
 /** The active (not revoked) key with this hash. */
-export async function activeKeyByHash(db: Db, keyHash: string): Promise<{ id: string; name: string; roles: Role[]; key_hash: string } | undefined> {
+export async function activeKeyByHash(
+  db: Db,
+  keyHash: string,
+): Promise<{ id: string; name: string; roles: Role[]; key_hash: string } | undefined> {
   return db('api_keys').where({ key_hash: keyHash }).whereNull('revoked_at').first('id', 'name', 'roles', 'key_hash');
 }
 
@@ -52,8 +66,16 @@ export interface AuditEntry {
 
 export async function recordAudit(db: Db, a: AuditEntry): Promise<void> {
   await db('audit_log').insert({
-    api_key_id: a.apiKeyId, api_key_name: a.apiKeyName, roles: a.roles, action: a.action, method: a.method,
-    path: a.path, target: a.target, status: a.status, request_id: a.requestId, workflow_id: a.workflowId,
+    api_key_id: a.apiKeyId,
+    api_key_name: a.apiKeyName,
+    roles: a.roles,
+    action: a.action,
+    method: a.method,
+    path: a.path,
+    target: a.target,
+    status: a.status,
+    request_id: a.requestId,
+    workflow_id: a.workflowId,
   });
 }
 
@@ -64,27 +86,61 @@ export type IdempotencyScope = { api_key_id: string; route: string; key: string 
 
 /** Binds the key to this request's fingerprint; true when this request is the first to hold it. */
 export async function claimIdempotencyKey(db: Db, scope: IdempotencyScope, requestHash: string): Promise<boolean> {
-  const mine = await db('idempotency_keys').insert({ ...scope, request_hash: requestHash }).onConflict(['api_key_id', 'route', 'key']).ignore().returning('key');
+  const mine = await db('idempotency_keys')
+    .insert({ ...scope, request_hash: requestHash })
+    .onConflict(['api_key_id', 'route', 'key'])
+    .ignore()
+    .returning('key');
   return mine.length > 0;
 }
 
 /** The key's request fingerprint and stored result, and whether its holder is still within the lease. */
-export async function idempotencyKeyState(db: Db, scope: IdempotencyScope, leaseSeconds: number): Promise<{ request_hash: string | null; status: number | null; body: unknown; in_flight: boolean } | undefined> {
-  return db('idempotency_keys').where(scope).first('request_hash', 'status', 'body', db.raw(`created_at > now() - interval '${leaseSeconds} seconds' AS in_flight`));
+export async function idempotencyKeyState(
+  db: Db,
+  scope: IdempotencyScope,
+  leaseSeconds: number,
+): Promise<{ request_hash: string | null; status: number | null; body: unknown; in_flight: boolean } | undefined> {
+  return db('idempotency_keys')
+    .where(scope)
+    .first(
+      'request_hash',
+      'status',
+      'body',
+      db.raw(`created_at > now() - interval '${leaseSeconds} seconds' AS in_flight`),
+    );
 }
 
 /** Takes over a key whose holder died (no result past the lease); answers how many rows changed (0 or 1). */
-export async function takeOverIdempotencyKey(db: Db, scope: IdempotencyScope, requestHash: string, leaseSeconds: number): Promise<number> {
-  return db('idempotency_keys').where(scope).whereNull('status')
-    .whereRaw(`created_at <= now() - interval '${leaseSeconds} seconds'`).update({ request_hash: requestHash, created_at: db.fn.now() });
+export async function takeOverIdempotencyKey(
+  db: Db,
+  scope: IdempotencyScope,
+  requestHash: string,
+  leaseSeconds: number,
+): Promise<number> {
+  return db('idempotency_keys')
+    .where(scope)
+    .whereNull('status')
+    .whereRaw(`created_at <= now() - interval '${leaseSeconds} seconds'`)
+    .update({ request_hash: requestHash, created_at: db.fn.now() });
 }
 
 /** Releases a key held by this request that has no result yet. */
 export async function releaseIdempotencyKey(db: Db, scope: IdempotencyScope, requestHash: string): Promise<void> {
-  await db('idempotency_keys').where({ ...scope, request_hash: requestHash }).whereNull('status').delete();
+  await db('idempotency_keys')
+    .where({ ...scope, request_hash: requestHash })
+    .whereNull('status')
+    .delete();
 }
 
 /** Stores the first result of the request holding the key, for its repeats. */
-export async function storeIdempotentResult(db: Db, scope: IdempotencyScope, status: number, body: unknown): Promise<void> {
-  await db('idempotency_keys').where(scope).whereNull('status').update({ status, body: JSON.stringify(body ?? null) });
+export async function storeIdempotentResult(
+  db: Db,
+  scope: IdempotencyScope,
+  status: number,
+  body: unknown,
+): Promise<void> {
+  await db('idempotency_keys')
+    .where(scope)
+    .whereNull('status')
+    .update({ status, body: JSON.stringify(body ?? null) });
 }

@@ -18,8 +18,16 @@ export interface NewApproval {
 export async function recordApprovalRequest(db: Db | Tx, a: NewApproval): Promise<string> {
   await db('approvals')
     .insert({
-      id: randomUUID(), idempotency_key: a.key, kind: a.kind, subject_type: a.subjectType, subject_id: a.subjectId, workflow_id: a.workflowId,
-      amount: a.amount, currency: a.currency, reason: a.reason, sla_due_at: a.slaDueAt,
+      id: randomUUID(),
+      idempotency_key: a.key,
+      kind: a.kind,
+      subject_type: a.subjectType,
+      subject_id: a.subjectId,
+      workflow_id: a.workflowId,
+      amount: a.amount,
+      currency: a.currency,
+      reason: a.reason,
+      sla_due_at: a.slaDueAt,
     })
     .onConflict('idempotency_key')
     .ignore();
@@ -37,15 +45,31 @@ export async function markApprovalEscalated(tx: Tx, approvalId: string): Promise
 }
 
 /** Records the decision on an approval still pending. */
-export async function recordApprovalDecision(db: Db | Tx, approvalId: string, d: { status: string; decision: string; amount: number | null; decidedBy: string | null; note: string }): Promise<void> {
+export async function recordApprovalDecision(
+  db: Db | Tx,
+  approvalId: string,
+  d: { status: string; decision: string; amount: number | null; decidedBy: string | null; note: string },
+): Promise<void> {
   await db('approvals').where({ id: approvalId, status: 'pending' }).update({
-    status: d.status, decision: d.decision, decided_amount: d.amount, decided_by: d.decidedBy, note: d.note, decided_at: db.fn.now(),
+    status: d.status,
+    decision: d.decision,
+    decided_amount: d.amount,
+    decided_by: d.decidedBy,
+    note: d.note,
+    decided_at: db.fn.now(),
   });
 }
 
 /** The latest decision taken on the return's approvals, if any. */
-export async function lastReturnDecision(db: Db | Tx, returnId: string): Promise<{ decision: string; decided_amount: number | null } | undefined> {
-  return db('approvals').where({ subject_type: 'return', subject_id: returnId }).whereNot('status', 'pending').orderBy('decided_at', 'desc').first('decision', 'decided_amount');
+export async function lastReturnDecision(
+  db: Db | Tx,
+  returnId: string,
+): Promise<{ decision: string; decided_amount: number | null } | undefined> {
+  return db('approvals')
+    .where({ subject_type: 'return', subject_id: returnId })
+    .whereNot('status', 'pending')
+    .orderBy('decided_at', 'desc')
+    .first('decision', 'decided_amount');
 }
 
 /** The approvals of one status, oldest request first. */

@@ -7,11 +7,17 @@ export async function componentsOfKits(tx: Db | Tx, kitIds: number[]) {
 }
 
 /** The stocked units a shipment's lines stand for: a kit line is its components. */
-export async function componentsOf(tx: Db | Tx, lines: { product_id: number; quantity: number }[]): Promise<{ productId: number; quantity: number }[]> {
+export async function componentsOf(
+  tx: Db | Tx,
+  lines: { product_id: number; quantity: number }[],
+): Promise<{ productId: number; quantity: number }[]> {
   const parts = new Map<number, number>();
   for (const l of lines) {
-    const kit = await tx('kit_components').where({ kit_product_id: l.product_id }).select('component_product_id', 'quantity');
-    for (const c of kit.length ? kit : [{ component_product_id: l.product_id, quantity: 1 }]) parts.set(c.component_product_id, (parts.get(c.component_product_id) ?? 0) + c.quantity * l.quantity);
+    const kit = await tx('kit_components')
+      .where({ kit_product_id: l.product_id })
+      .select('component_product_id', 'quantity');
+    for (const c of kit.length ? kit : [{ component_product_id: l.product_id, quantity: 1 }])
+      parts.set(c.component_product_id, (parts.get(c.component_product_id) ?? 0) + c.quantity * l.quantity);
   }
   return [...parts].sort(([a], [b]) => a - b).map(([productId, quantity]) => ({ productId, quantity }));
 }
@@ -31,7 +37,10 @@ export async function lockProductBySku(tx: Tx, sku: string) {
 
 /** A page of products by SKU, after the cursor's SKU. */
 export async function productsAfter(db: Db | Tx, cursor: string | undefined, limit: number) {
-  return db('products').modify((q) => (cursor ? q.where('sku', '>', cursor) : q)).orderBy('sku').limit(limit);
+  return db('products')
+    .modify((q) => (cursor ? q.where('sku', '>', cursor) : q))
+    .orderBy('sku')
+    .limit(limit);
 }
 
 /** The whole product row. */
@@ -53,9 +62,26 @@ export interface ProductFields {
 /** Creates the product or updates its master data (its cost is set apart, see db/valuation.ts); answers its id. */
 export async function upsertProduct(tx: Tx, p: ProductFields): Promise<number> {
   const [row] = await tx('products')
-    .insert({ sku: p.sku, name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode, cost: p.cost, price: p.price, kind: p.kind ?? 'stocked', category: p.category })
+    .insert({
+      sku: p.sku,
+      name: p.name,
+      unit: p.unit ?? 'unit',
+      barcode: p.barcode,
+      cost: p.cost,
+      price: p.price,
+      kind: p.kind ?? 'stocked',
+      category: p.category,
+    })
     .onConflict('sku')
-    .merge({ name: p.name, unit: p.unit ?? 'unit', barcode: p.barcode ?? null, price: p.price ?? null, kind: p.kind ?? 'stocked', category: p.category ?? null, updated_at: tx.fn.now() })
+    .merge({
+      name: p.name,
+      unit: p.unit ?? 'unit',
+      barcode: p.barcode ?? null,
+      price: p.price ?? null,
+      kind: p.kind ?? 'stocked',
+      category: p.category ?? null,
+      updated_at: tx.fn.now(),
+    })
     .returning('id');
   return row.id;
 }
@@ -66,17 +92,32 @@ export async function productIdsBySku(db: Db | Tx, skus: string[]): Promise<{ id
 }
 
 /** Kind and id of these SKUs, for the ones that exist. */
-export async function productKindsBySku(db: Db | Tx, skus: string[]): Promise<{ sku: string; kind: string; id: number }[]> {
+export async function productKindsBySku(
+  db: Db | Tx,
+  skus: string[],
+): Promise<{ sku: string; kind: string; id: number }[]> {
   return db('products').whereIn('sku', skus).select('sku', 'kind', 'id');
 }
 
 /** Replaces the components of a kit. */
-export async function replaceKitComponents(tx: Tx, kitProductId: number, components: { productId: number; quantity: number }[]): Promise<void> {
+export async function replaceKitComponents(
+  tx: Tx,
+  kitProductId: number,
+  components: { productId: number; quantity: number }[],
+): Promise<void> {
   await tx('kit_components').where({ kit_product_id: kitProductId }).delete();
-  await tx('kit_components').insert(components.map((c) => ({ kit_product_id: kitProductId, component_product_id: c.productId, quantity: c.quantity })));
+  await tx('kit_components').insert(
+    components.map((c) => ({ kit_product_id: kitProductId, component_product_id: c.productId, quantity: c.quantity })),
+  );
 }
 
 /** The components of these kits with their SKUs. */
-export async function kitComponentSkus(db: Db | Tx, kitIds: number[]): Promise<{ kit_product_id: number; sku: string; quantity: number }[]> {
-  return db('kit_components as k').join('products as p', 'p.id', 'k.component_product_id').whereIn('k.kit_product_id', kitIds).select('k.kit_product_id', 'p.sku', 'k.quantity');
+export async function kitComponentSkus(
+  db: Db | Tx,
+  kitIds: number[],
+): Promise<{ kit_product_id: number; sku: string; quantity: number }[]> {
+  return db('kit_components as k')
+    .join('products as p', 'p.id', 'k.component_product_id')
+    .whereIn('k.kit_product_id', kitIds)
+    .select('k.kit_product_id', 'p.sku', 'k.quantity');
 }

@@ -10,12 +10,26 @@ export async function exceptionType(db: Db | Tx, type: string) {
 }
 
 /** Opens the case of a process once per key (a repeat is a no-op); answers its id either way. */
-export async function recordCase(db: Db | Tx, c: ExceptionCaseInput, kind: { severity: string; queue: string }, slaDueAt: Date): Promise<string> {
+export async function recordCase(
+  db: Db | Tx,
+  c: ExceptionCaseInput,
+  kind: { severity: string; queue: string },
+  slaDueAt: Date,
+): Promise<string> {
   await db('exceptions')
     .insert({
-      id: c.exceptionId, idempotency_key: c.key, type: c.type, severity: kind.severity, queue: kind.queue,
-      subject_type: c.subjectType, subject_id: c.subjectId, workflow_id: c.waitingWorkflowId ?? null, case_workflow_id: caseWorkflowId(c.exceptionId),
-      summary: c.summary, details: JSON.stringify(c.details ?? {}), sla_due_at: slaDueAt,
+      id: c.exceptionId,
+      idempotency_key: c.key,
+      type: c.type,
+      severity: kind.severity,
+      queue: kind.queue,
+      subject_type: c.subjectType,
+      subject_id: c.subjectId,
+      workflow_id: c.waitingWorkflowId ?? null,
+      case_workflow_id: caseWorkflowId(c.exceptionId),
+      summary: c.summary,
+      details: JSON.stringify(c.details ?? {}),
+      sla_due_at: slaDueAt,
     })
     .onConflict('idempotency_key')
     .ignore();
@@ -27,35 +41,62 @@ export async function lockException(tx: Tx, exceptionId: string) {
   return tx('exceptions').where({ id: exceptionId }).forUpdate().first();
 }
 
-export async function setEscalation(tx: Tx, exceptionId: string, e: { level: number; severity: string; queue: string }): Promise<void> {
-  await tx('exceptions').where({ id: exceptionId }).update({ escalation_level: e.level, severity: e.severity, queue: e.queue });
+export async function setEscalation(
+  tx: Tx,
+  exceptionId: string,
+  e: { level: number; severity: string; queue: string },
+): Promise<void> {
+  await tx('exceptions')
+    .where({ id: exceptionId })
+    .update({ escalation_level: e.level, severity: e.severity, queue: e.queue });
 }
 
 /** Open cases without a process of their own past one of their catalogue's two thresholds. */
-export async function overdueCasesWithoutProcess(tx: Tx): Promise<{ id: string; escalation_level: number; past_second: boolean }[]> {
-  return tx('exceptions as e').join('exception_types as t', 't.type', 'e.type')
-    .where('e.status', 'open').whereNull('e.case_workflow_id')
-    .andWhere((q) => q
-      .where((a) => a.where('e.escalation_level', '<', 1).whereRaw('e.opened_at + t.sla::interval < now()'))
-      .orWhere((b) => b.where('e.escalation_level', '<', 2).whereRaw('e.opened_at + t.second_sla::interval < now()')))
+export async function overdueCasesWithoutProcess(
+  tx: Tx,
+): Promise<{ id: string; escalation_level: number; past_second: boolean }[]> {
+  return tx('exceptions as e')
+    .join('exception_types as t', 't.type', 'e.type')
+    .where('e.status', 'open')
+    .whereNull('e.case_workflow_id')
+    .andWhere((q) =>
+      q
+        .where((a) => a.where('e.escalation_level', '<', 1).whereRaw('e.opened_at + t.sla::interval < now()'))
+        .orWhere((b) => b.where('e.escalation_level', '<', 2).whereRaw('e.opened_at + t.second_sla::interval < now()')),
+    )
     .select('e.id', 'e.escalation_level', tx.raw('e.opened_at + t.second_sla::interval < now() AS past_second'));
 }
 
 /** Resolves the case if it is still open. */
-export async function resolveOpenCase(db: Db | Tx, exceptionId: string, r: { action: string; note: string; data?: unknown; resolvedBy: string | null }): Promise<void> {
-  await db('exceptions').where({ id: exceptionId, status: 'open' }).update({
-    status: 'resolved', resolution: `${r.action}: ${r.note}`, resolution_data: JSON.stringify(r.data ?? {}), resolved_by: r.resolvedBy, resolved_at: db.fn.now(),
-  });
+export async function resolveOpenCase(
+  db: Db | Tx,
+  exceptionId: string,
+  r: { action: string; note: string; data?: unknown; resolvedBy: string | null },
+): Promise<void> {
+  await db('exceptions')
+    .where({ id: exceptionId, status: 'open' })
+    .update({
+      status: 'resolved',
+      resolution: `${r.action}: ${r.note}`,
+      resolution_data: JSON.stringify(r.data ?? {}),
+      resolved_by: r.resolvedBy,
+      resolved_at: db.fn.now(),
+    });
 }
 
 /** Closes the case if it is still open: its cause went away by itself. */
 export async function closeOpenCase(db: Db | Tx, exceptionId: string, reason: string): Promise<void> {
-  await db('exceptions').where({ id: exceptionId, status: 'open' }).update({ status: 'closed', resolution: `closed by itself: ${reason}`, resolved_at: db.fn.now() });
+  await db('exceptions')
+    .where({ id: exceptionId, status: 'open' })
+    .update({ status: 'closed', resolution: `closed by itself: ${reason}`, resolved_at: db.fn.now() });
 }
 
 /** The case with its type's allowed actions and description. */
 export async function exceptionWithType(db: Db | Tx, exceptionId: string) {
-  return db('exceptions as e').join('exception_types as t', 't.type', 'e.type').where('e.id', exceptionId).first('e.*', 't.actions', 't.description');
+  return db('exceptions as e')
+    .join('exception_types as t', 't.type', 'e.type')
+    .where('e.id', exceptionId)
+    .first('e.*', 't.actions', 't.description');
 }
 
 /** An exceptions row as knex returns it. */
@@ -83,12 +124,19 @@ export async function listExceptions(db: Db, f: ExceptionFilter) {
 
 /** Claims the case for `by` unless someone else holds it; answers how many rows changed (0 or 1). */
 export async function claimException(db: Db | Tx, exceptionId: string, by: string): Promise<number> {
-  return db('exceptions').where({ id: exceptionId }).where((w) => w.whereNull('claimed_by').orWhere('claimed_by', by)).update({ claimed_by: by, claimed_at: db.fn.now() });
+  return db('exceptions')
+    .where({ id: exceptionId })
+    .where((w) => w.whereNull('claimed_by').orWhere('claimed_by', by))
+    .update({ claimed_by: by, claimed_at: db.fn.now() });
 }
 
 /** Open cases about any of these subjects, oldest first. */
 export async function openExceptionsAbout(db: Db | Tx, subjectIds: string[]) {
-  return db('exceptions').where({ status: 'open' }).whereIn('subject_id', subjectIds).orderBy('opened_at').select('id', 'type', 'severity', 'queue', 'summary', 'subject_type', 'subject_id', 'opened_at');
+  return db('exceptions')
+    .where({ status: 'open' })
+    .whereIn('subject_id', subjectIds)
+    .orderBy('opened_at')
+    .select('id', 'type', 'severity', 'queue', 'summary', 'subject_type', 'subject_id', 'opened_at');
 }
 
 export interface NewException {
@@ -107,10 +155,21 @@ export interface NewException {
 export async function raiseException(tx: Tx, e: NewException): Promise<string> {
   await tx('exceptions')
     .insert({
-      id: randomUUID(), idempotency_key: e.key, type: e.type, severity: e.severity ?? 'medium', queue: e.queue ?? 'ops', subject_type: e.subjectType,
-      subject_id: e.subjectId, workflow_id: e.workflowId, summary: e.summary, details: JSON.stringify(e.details ?? {}),
+      id: randomUUID(),
+      idempotency_key: e.key,
+      type: e.type,
+      severity: e.severity ?? 'medium',
+      queue: e.queue ?? 'ops',
+      subject_type: e.subjectType,
+      subject_id: e.subjectId,
+      workflow_id: e.workflowId,
+      summary: e.summary,
+      details: JSON.stringify(e.details ?? {}),
       // The catalogue's first threshold; the scheduled sweep escalates cases that have no process of their own.
-      sla_due_at: tx.raw(`now() + COALESCE((SELECT sla FROM exception_types WHERE type = ?)::interval, interval '24 hours')`, [e.type]),
+      sla_due_at: tx.raw(
+        `now() + COALESCE((SELECT sla FROM exception_types WHERE type = ?)::interval, interval '24 hours')`,
+        [e.type],
+      ),
     })
     .onConflict('idempotency_key')
     .ignore();

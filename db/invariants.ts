@@ -47,7 +47,10 @@ const CHECKS: { name: string; sql: string }[] = [
             FROM journal_entries e LEFT JOIN journal_lines l ON l.entry_id = e.id
            GROUP BY e.id HAVING COALESCE(SUM(l.debit), 0) <> COALESCE(SUM(l.credit), 0) OR COUNT(l.id) < 2`,
   },
-  { name: 'total debits equal total credits', sql: `SELECT SUM(debit) AS debit, SUM(credit) AS credit FROM journal_lines HAVING SUM(debit) <> SUM(credit)` },
+  {
+    name: 'total debits equal total credits',
+    sql: `SELECT SUM(debit) AS debit, SUM(credit) AS credit FROM journal_lines HAVING SUM(debit) <> SUM(credit)`,
+  },
   {
     name: 'captures never exceed the authorisation',
     sql: `SELECT a.order_id, a.amount AS authorised, c.captured FROM payments a
@@ -123,7 +126,9 @@ export async function checkInvariants(db: Db): Promise<InvariantResult[]> {
 }
 
 export function formatInvariants(results: InvariantResult[]): string {
-  return results.map((r) => `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? '' : `\n       ${JSON.stringify(r.violations)}`}`).join('\n');
+  return results
+    .map((r) => `${r.ok ? 'ok  ' : 'FAIL'} ${r.name}${r.ok ? '' : `\n       ${JSON.stringify(r.violations)}`}`)
+    .join('\n');
 }
 
 const WAITS: Record<OrphanKind, string> = {
@@ -136,7 +141,9 @@ const WAITS: Record<OrphanKind, string> = {
 /** The process invariants, from the orphans found (activities/exceptions/orphans.ts findOrphans): they need Temporal to check. */
 export function orphanInvariants(orphans: Orphan[]): InvariantResult[] {
   return (Object.keys(WAITS) as OrphanKind[]).map((kind) => {
-    const violations = orphans.filter((o) => o.kind === kind).map(({ id, label, status, workflowId, process }) => ({ id, label, status, workflowId, process }));
+    const violations = orphans
+      .filter((o) => o.kind === kind)
+      .map(({ id, label, status, workflowId, process }) => ({ id, label, status, workflowId, process }));
     return { name: WAITS[kind], ok: violations.length === 0, violations: violations.slice(0, 20) };
   });
 }

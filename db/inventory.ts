@@ -41,7 +41,10 @@ export async function applyMove(tx: Tx, move: Move): Promise<boolean> {
     .ignore()
     .returning('id');
   if (inserted.length === 0) return false;
-  const internal = await tx('locations').whereIn('id', [move.fromLocationId, move.toLocationId]).where('internal', true).pluck('id');
+  const internal = await tx('locations')
+    .whereIn('id', [move.fromLocationId, move.toLocationId])
+    .where('internal', true)
+    .pluck('id');
   if (internal.includes(move.fromLocationId)) {
     const reservedDelta = move.consumesReservation ? move.quantity : 0;
     const updated = await tx('quants')
@@ -66,7 +69,10 @@ export class InsufficientStockError extends Error {
 }
 
 /** The ids of the installation's virtual locations. */
-export async function virtualLocation(tx: Tx, type: 'supplier' | 'customer' | 'inventory_loss' | 'scrap'): Promise<number> {
+export async function virtualLocation(
+  tx: Tx,
+  type: 'supplier' | 'customer' | 'inventory_loss' | 'scrap',
+): Promise<number> {
   const row = await tx('locations').where({ type }).whereNull('warehouse_id').first('id');
   if (!row) throw new Error(`Virtual location ${type} is missing; run the migrations`);
   return row.id;
@@ -95,7 +101,11 @@ export interface Allocation {
 }
 
 /** How many units of each line one warehouse can cover, taking shared components into account. */
-function coverage(lines: DemandLine[], remaining: Map<number, number>, stock: Map<number, number>): { lineId: number; units: number }[] {
+function coverage(
+  lines: DemandLine[],
+  remaining: Map<number, number>,
+  stock: Map<number, number>,
+): { lineId: number; units: number }[] {
   const left = new Map(stock);
   const covered: { lineId: number; units: number }[] = [];
   for (const line of lines) {
@@ -119,7 +129,10 @@ const total = (xs: { units: number }[]) => xs.reduce((s, x) => s + x.units, 0);
  *    (ties go to priority) until the order is covered or no warehouse can add anything.
  * Greedy set cover is not always minimal, but it is predictable and explainable.
  */
-export function allocate(lines: DemandLine[], warehouses: WarehouseStock[]): { allocations: Allocation[]; shortUnits: number } {
+export function allocate(
+  lines: DemandLine[],
+  warehouses: WarehouseStock[],
+): { allocations: Allocation[]; shortUnits: number } {
   const byPriority = [...warehouses].sort((a, b) => a.priority - b.priority || a.warehouseId - b.warehouseId);
   const remaining = new Map(lines.map((l) => [l.lineId, l.remaining]));
   const wanted = total(lines.map((l) => ({ units: l.remaining })));
@@ -145,38 +158,71 @@ export function allocate(lines: DemandLine[], warehouses: WarehouseStock[]): { a
 
 /** On hand, reserved and available per warehouse for one SKU (kits: what the components can build). */
 export async function stockPosition(tx: Db, productId: number, kind: 'stocked' | 'kit') {
-  const warehouses = await tx('warehouses as w').join('locations as l', function () {
-    this.on('l.warehouse_id', 'w.id').andOnVal('l.type', 'stock');
-  }).orderBy('w.priority').select('w.id', 'w.code', 'l.id as location_id');
-  const components = kind === 'kit' ? await tx('kit_components').where({ kit_product_id: productId }) : [{ component_product_id: productId, quantity: 1 }];
+  const warehouses = await tx('warehouses as w')
+    .join('locations as l', function () {
+      this.on('l.warehouse_id', 'w.id').andOnVal('l.type', 'stock');
+    })
+    .orderBy('w.priority')
+    .select('w.id', 'w.code', 'l.id as location_id');
+  const components =
+    kind === 'kit'
+      ? await tx('kit_components').where({ kit_product_id: productId })
+      : [{ component_product_id: productId, quantity: 1 }];
   const productIds = components.map((c) => c.component_product_id);
-  const quants = await tx('quants').whereIn('location_id', warehouses.map((w) => w.location_id)).whereIn('product_id', productIds);
+  const quants = await tx('quants')
+    .whereIn(
+      'location_id',
+      warehouses.map((w) => w.location_id),
+    )
+    .whereIn('product_id', productIds);
   const incoming = await incomingUnits(tx, productIds);
   const rows = warehouses.map((w) => {
     const per = components.map((c) => {
       const q = quants.find((x) => x.location_id === w.location_id && x.product_id === c.component_product_id);
       const due = incoming.find((x) => x.warehouse_id === w.id && x.product_id === c.component_product_id)?.units ?? 0;
       return {
-        onHand: Math.floor((q?.on_hand ?? 0) / c.quantity), reserved: Math.ceil((q?.reserved ?? 0) / c.quantity), available: Math.floor(((q?.on_hand ?? 0) - (q?.reserved ?? 0)) / c.quantity),
+        onHand: Math.floor((q?.on_hand ?? 0) / c.quantity),
+        reserved: Math.ceil((q?.reserved ?? 0) / c.quantity),
+        available: Math.floor(((q?.on_hand ?? 0) - (q?.reserved ?? 0)) / c.quantity),
         incoming: Math.floor(due / c.quantity),
       };
     });
-    const pick = (k: 'onHand' | 'reserved' | 'available' | 'incoming') => (kind === 'kit' ? Math.min(...per.map((p) => p[k])) : per[0][k]);
-    return { warehouse: w.code as string, onHand: pick('onHand'), reserved: kind === 'kit' ? 0 : pick('reserved'), available: pick('available'), incoming: pick('incoming') };
+    const pick = (k: 'onHand' | 'reserved' | 'available' | 'incoming') =>
+      kind === 'kit' ? Math.min(...per.map((p) => p[k])) : per[0][k];
+    return {
+      warehouse: w.code as string,
+      onHand: pick('onHand'),
+      reserved: kind === 'kit' ? 0 : pick('reserved'),
+      available: pick('available'),
+      incoming: pick('incoming'),
+    };
   });
   const sum = (k: 'onHand' | 'reserved' | 'available' | 'incoming') => rows.reduce((s, r) => s + r[k], 0);
-  return { warehouses: rows, total: { onHand: sum('onHand'), reserved: sum('reserved'), available: sum('available'), incoming: sum('incoming') } };
+  return {
+    warehouses: rows,
+    total: { onHand: sum('onHand'), reserved: sum('reserved'), available: sum('available'), incoming: sum('incoming') },
+  };
 }
 
 /**
  * Units on open purchase orders not yet received, per warehouse and product. By default only orders
  * approved or sent (what GET /v1/inventory calls incoming); the planner also counts drafts.
  */
-export async function incomingUnits(tx: Db, productIds: number[], statuses: readonly string[] = ['approved', 'sent', 'partially_received']): Promise<{ warehouse_id: number; product_id: number; units: number }[]> {
-  return tx('purchase_order_lines as l').join('purchase_orders as po', 'po.id', 'l.po_id')
-    .whereIn('po.status', statuses).whereIn('l.product_id', productIds)
+export async function incomingUnits(
+  tx: Db,
+  productIds: number[],
+  statuses: readonly string[] = ['approved', 'sent', 'partially_received'],
+): Promise<{ warehouse_id: number; product_id: number; units: number }[]> {
+  return tx('purchase_order_lines as l')
+    .join('purchase_orders as po', 'po.id', 'l.po_id')
+    .whereIn('po.status', statuses)
+    .whereIn('l.product_id', productIds)
     .groupBy('po.warehouse_id', 'l.product_id')
-    .select('po.warehouse_id', 'l.product_id', tx.raw('SUM(GREATEST(l.quantity - l.received_qty - l.cancelled_qty, 0))::int AS units'));
+    .select(
+      'po.warehouse_id',
+      'l.product_id',
+      tx.raw('SUM(GREATEST(l.quantity - l.received_qty - l.cancelled_qty, 0))::int AS units'),
+    );
 }
 
 /** Orders waiting for stock of this product (directly or through a kit), to be nudged when stock arrives. */
@@ -208,11 +254,17 @@ export interface Shortfall {
  * on shrink (or are cancelled when empty). The caller holds the quant's row lock; the orders are locked here, as
  * creating and dispatching shipments do, so neither can use a reservation being released.
  */
-export async function releaseShortfall(tx: Tx, locationId: number, productId: number, onHand: number): Promise<Shortfall[]> {
+export async function releaseShortfall(
+  tx: Tx,
+  locationId: number,
+  productId: number,
+  onHand: number,
+): Promise<Shortfall[]> {
   const quant = await tx('quants').where({ location_id: locationId, product_id: productId }).first('reserved');
   let excess = (quant?.reserved ?? 0) - onHand;
   if (excess <= 0) return [];
-  const held: { allocation_id: string; quantity: number; order_id: string }[] = await tx('reservations as r').leftJoin('shipments as s', 's.id', 'r.shipment_id')
+  const held: { allocation_id: string; quantity: number; order_id: string }[] = await tx('reservations as r')
+    .leftJoin('shipments as s', 's.id', 'r.shipment_id')
     .where({ 'r.location_id': locationId, 'r.product_id': productId, 'r.state': 'active' })
     .orderByRaw(`CASE WHEN s.status IN ('picked', 'packed') THEN 1 ELSE 0 END, r.created_at DESC, r.id DESC`)
     .select('r.allocation_id', 'r.quantity', 'r.order_id');
@@ -225,9 +277,21 @@ export async function releaseShortfall(tx: Tx, locationId: number, productId: nu
   }
   const orderIds = [...new Set(held.filter((h) => chosen.has(h.allocation_id)).map((h) => h.order_id))].sort();
   await tx('sales_orders').whereIn('id', orderIds).orderBy('id').forUpdate().select('id');
-  const rows = await tx('reservations').whereIn('allocation_id', [...chosen]).where('state', 'active').orderBy(['location_id', 'product_id']).forUpdate();
-  for (const r of rows) await tx('quants').where({ location_id: r.location_id, product_id: r.product_id }).decrement('reserved', r.quantity);
-  await tx('reservations').whereIn('id', rows.map((r) => r.id)).update({ state: 'released' });
+  const rows = await tx('reservations')
+    .whereIn('allocation_id', [...chosen])
+    .where('state', 'active')
+    .orderBy(['location_id', 'product_id'])
+    .forUpdate();
+  for (const r of rows)
+    await tx('quants')
+      .where({ location_id: r.location_id, product_id: r.product_id })
+      .decrement('reserved', r.quantity);
+  await tx('reservations')
+    .whereIn(
+      'id',
+      rows.map((r) => r.id),
+    )
+    .update({ state: 'released' });
 
   // Line units per order and per shipment line (a kit's rows share one allocation: count it once).
   const lost = new Map<string, number>();
@@ -243,29 +307,57 @@ export async function releaseShortfall(tx: Tx, locationId: number, productId: nu
     onShipments.set(key, { ...prev, units: prev.units + r.line_units });
   }
   for (const l of onShipments.values()) {
-    await tx('shipment_lines').where({ shipment_id: l.shipmentId, order_line_id: l.lineId }).where('quantity', '>', l.units).decrement('quantity', l.units);
-    await tx('shipment_lines').where({ shipment_id: l.shipmentId, order_line_id: l.lineId }).where('quantity', '<=', l.units).delete();
+    await tx('shipment_lines')
+      .where({ shipment_id: l.shipmentId, order_line_id: l.lineId })
+      .where('quantity', '>', l.units)
+      .decrement('quantity', l.units);
+    await tx('shipment_lines')
+      .where({ shipment_id: l.shipmentId, order_line_id: l.lineId })
+      .where('quantity', '<=', l.units)
+      .delete();
   }
   const emptied = [...new Set([...onShipments.values()].map((l) => l.shipmentId))];
   if (emptied.length) {
-    await tx('shipments').whereIn('id', emptied).whereIn('status', ['pending', 'picked', 'packed'])
-      .whereNotExists(tx('shipment_lines').whereRaw('shipment_lines.shipment_id = shipments.id')).update({ status: 'cancelled' });
+    await tx('shipments')
+      .whereIn('id', emptied)
+      .whereIn('status', ['pending', 'picked', 'packed'])
+      .whereNotExists(tx('shipment_lines').whereRaw('shipment_lines.shipment_id = shipments.id'))
+      .update({ status: 'cancelled' });
   }
   const orders = await tx('sales_orders').whereIn('id', orderIds).select('id', 'workflow_id', 'external_ref');
-  return orders.map((o) => ({ orderId: o.id, workflowId: o.workflow_id, externalRef: o.external_ref, units: lost.get(o.id) ?? 0 }));
+  return orders.map((o) => ({
+    orderId: o.id,
+    workflowId: o.workflow_id,
+    externalRef: o.external_ref,
+    units: lost.get(o.id) ?? 0,
+  }));
 }
 
 /**
  * What every loss from the shelf does after it is known (a count, a short pick, damage): releases the promises
  * the shelf no longer covers and, when orders were hurt, lists them in one `stock_shortfall` case for the cause.
  */
-export async function settleShortfall(tx: Tx, at: { locationId: number; productId: number; onHand: number; sku: string; warehouse: string }, cause: { key: string; what: string; details?: object }): Promise<{ hurt: Shortfall[]; caseId?: string }> {
+export async function settleShortfall(
+  tx: Tx,
+  at: { locationId: number; productId: number; onHand: number; sku: string; warehouse: string },
+  cause: { key: string; what: string; details?: object },
+): Promise<{ hurt: Shortfall[]; caseId?: string }> {
   const hurt = await releaseShortfall(tx, at.locationId, at.productId, at.onHand);
   if (!hurt.length) return { hurt };
   const caseId = await raiseException(tx, {
-    key: `stock_shortfall:${cause.key}`, type: 'stock_shortfall', severity: 'high', queue: 'inventory', subjectType: 'sku', subjectId: at.sku,
+    key: `stock_shortfall:${cause.key}`,
+    type: 'stock_shortfall',
+    severity: 'high',
+    queue: 'inventory',
+    subjectType: 'sku',
+    subjectId: at.sku,
     summary: `${cause.what}: ${at.sku} at ${at.warehouse} holds ${at.onHand}, less than was promised; ${hurt.length} order(s) re-plan`,
-    details: { ...cause.details, warehouse: at.warehouse, onHand: at.onHand, orders: hurt.map((h) => ({ orderId: h.orderId, externalRef: h.externalRef, units: h.units })) },
+    details: {
+      ...cause.details,
+      warehouse: at.warehouse,
+      onHand: at.onHand,
+      orders: hurt.map((h) => ({ orderId: h.orderId, externalRef: h.externalRef, units: h.units })),
+    },
   });
   return { hurt, caseId };
 }
@@ -281,7 +373,10 @@ export async function lockStock(tx: Tx, productIds: number[], safetyBuffer: numb
     })
     .select('w.id as warehouseId', 'l.id as locationId', 'w.priority');
   const quants = await tx('quants')
-    .whereIn('location_id', warehouses.map((w) => w.locationId))
+    .whereIn(
+      'location_id',
+      warehouses.map((w) => w.locationId),
+    )
     .whereIn('product_id', productIds)
     .orderBy(['location_id', 'product_id'])
     .forUpdate()
@@ -289,32 +384,56 @@ export async function lockStock(tx: Tx, productIds: number[], safetyBuffer: numb
   return warehouses.map((w) => ({
     ...w,
     available: new Map(
-      quants.filter((q) => q.location_id === w.locationId).map((q) => [q.product_id, Math.max(0, q.on_hand - q.reserved - safetyBuffer)]),
+      quants
+        .filter((q) => q.location_id === w.locationId)
+        .map((q) => [q.product_id, Math.max(0, q.on_hand - q.reserved - safetyBuffer)]),
     ),
   }));
 }
 
 /** Writes the reservations of an allocation and raises the reserved quantity of each quant. */
-export async function holdStock(tx: Tx, orderId: string, demand: DemandLine[], allocations: Allocation[]): Promise<void> {
+export async function holdStock(
+  tx: Tx,
+  orderId: string,
+  demand: DemandLine[],
+  allocations: Allocation[],
+): Promise<void> {
   for (const a of allocations) {
     for (const { lineId, units } of a.lines) {
       const line = demand.find((l) => l.lineId === lineId)!;
       const allocationId = randomUUID();
       for (const c of line.components) {
         await tx('reservations').insert({
-          order_id: orderId, order_line_id: lineId, warehouse_id: a.warehouseId, location_id: a.locationId,
-          product_id: c.productId, quantity: units * c.perUnit, line_units: units, allocation_id: allocationId,
+          order_id: orderId,
+          order_line_id: lineId,
+          warehouse_id: a.warehouseId,
+          location_id: a.locationId,
+          product_id: c.productId,
+          quantity: units * c.perUnit,
+          line_units: units,
+          allocation_id: allocationId,
         });
-        await tx('quants').where({ location_id: a.locationId, product_id: c.productId }).increment('reserved', units * c.perUnit);
+        await tx('quants')
+          .where({ location_id: a.locationId, product_id: c.productId })
+          .increment('reserved', units * c.perUnit);
       }
     }
   }
 }
 
 /** Order-line units already allocated to the order (reservations not released), per line. */
-export async function allocatedUnitsByLine(tx: Tx, orderId: string): Promise<{ order_line_id: number; units: number }[]> {
+export async function allocatedUnitsByLine(
+  tx: Tx,
+  orderId: string,
+): Promise<{ order_line_id: number; units: number }[]> {
   return tx
-    .from(tx('reservations').where({ order_id: orderId }).whereNot('state', 'released').distinct('allocation_id', 'order_line_id', 'line_units').as('a'))
+    .from(
+      tx('reservations')
+        .where({ order_id: orderId })
+        .whereNot('state', 'released')
+        .distinct('allocation_id', 'order_line_id', 'line_units')
+        .as('a'),
+    )
     .groupBy('order_line_id')
     .select('order_line_id', tx.raw('SUM(line_units)::int AS units'));
 }
@@ -322,7 +441,13 @@ export async function allocatedUnitsByLine(tx: Tx, orderId: string): Promise<{ o
 /** The order's active reservations on no shipment yet, one row per allocation, with its warehouse code. */
 export async function unshippedAllocations(tx: Tx, orderId: string): Promise<{ code: string; line_units: number }[]> {
   return tx
-    .from(tx('reservations').where({ order_id: orderId, state: 'active' }).whereNull('shipment_id').distinct('allocation_id', 'line_units', 'warehouse_id').as('a'))
+    .from(
+      tx('reservations')
+        .where({ order_id: orderId, state: 'active' })
+        .whereNull('shipment_id')
+        .distinct('allocation_id', 'line_units', 'warehouse_id')
+        .as('a'),
+    )
     .join('warehouses as w', 'w.id', 'a.warehouse_id')
     .select('w.code', 'a.line_units');
 }
@@ -338,8 +463,16 @@ export async function assignReservations(tx: Tx, reservationIds: number[], shipm
 }
 
 /** Puts the order's loose active reservations in one warehouse on the shipment. */
-export async function assignLooseReservations(tx: Tx, orderId: string, warehouseId: number, shipmentId: string): Promise<void> {
-  await tx('reservations').where({ order_id: orderId, state: 'active', warehouse_id: warehouseId }).whereNull('shipment_id').update({ shipment_id: shipmentId });
+export async function assignLooseReservations(
+  tx: Tx,
+  orderId: string,
+  warehouseId: number,
+  shipmentId: string,
+): Promise<void> {
+  await tx('reservations')
+    .where({ order_id: orderId, state: 'active', warehouse_id: warehouseId })
+    .whereNull('shipment_id')
+    .update({ shipment_id: shipmentId });
 }
 
 /** Gives a reserved quantity of a quant back to available stock. */
@@ -349,32 +482,62 @@ export async function unreserve(tx: Tx, locationId: number, productId: number, q
 
 /** Gives active, unshipped reservations back to available stock. Used by cancellation too. */
 export async function releaseOrderReservations(tx: Tx, orderId: string): Promise<number> {
-  const active = await tx('reservations').where({ order_id: orderId, state: 'active' }).orderBy(['location_id', 'product_id']).forUpdate();
+  const active = await tx('reservations')
+    .where({ order_id: orderId, state: 'active' })
+    .orderBy(['location_id', 'product_id'])
+    .forUpdate();
   for (const r of active) await unreserve(tx, r.location_id, r.product_id, r.quantity);
-  await tx('reservations').whereIn('id', active.map((r) => r.id)).update({ state: 'released' });
+  await tx('reservations')
+    .whereIn(
+      'id',
+      active.map((r) => r.id),
+    )
+    .update({ state: 'released' });
   return active.length;
 }
 
 /** Gives the shipment's active reservations back to available stock. */
 export async function releaseShipmentReservations(tx: Tx, shipmentId: string): Promise<void> {
-  const held = await tx('reservations').where({ shipment_id: shipmentId, state: 'active' }).orderBy(['location_id', 'product_id']).forUpdate();
+  const held = await tx('reservations')
+    .where({ shipment_id: shipmentId, state: 'active' })
+    .orderBy(['location_id', 'product_id'])
+    .forUpdate();
   for (const r of held) await unreserve(tx, r.location_id, r.product_id, r.quantity);
-  await tx('reservations').whereIn('id', held.map((r) => r.id)).update({ state: 'released' });
+  await tx('reservations')
+    .whereIn(
+      'id',
+      held.map((r) => r.id),
+    )
+    .update({ state: 'released' });
 }
 
 /** The shipment's active reservations of one order line, locked, oldest first. */
 export async function lockLineReservations(tx: Tx, shipmentId: string, orderLineId: number) {
-  return tx('reservations').where({ shipment_id: shipmentId, order_line_id: orderLineId, state: 'active' }).orderBy('id').forUpdate();
+  return tx('reservations')
+    .where({ shipment_id: shipmentId, order_line_id: orderLineId, state: 'active' })
+    .orderBy('id')
+    .forUpdate();
 }
 
 /** Takes `take` units off a reservation: released when that is all of it. */
-export async function takeFromReservation(tx: Tx, r: { id: number; quantity: number; line_units: number }, take: number): Promise<void> {
-  await tx('reservations').where({ id: r.id }).update(take === r.quantity ? { state: 'released' } : { quantity: r.quantity - take, line_units: r.line_units - take });
+export async function takeFromReservation(
+  tx: Tx,
+  r: { id: number; quantity: number; line_units: number },
+  take: number,
+): Promise<void> {
+  await tx('reservations')
+    .where({ id: r.id })
+    .update(
+      take === r.quantity ? { state: 'released' } : { quantity: r.quantity - take, line_units: r.line_units - take },
+    );
 }
 
 /** The shipment's active reservations, in quant order. */
 export async function activeReservationsOfShipment(tx: Tx, shipmentId: string) {
-  return tx('reservations as r').where({ 'r.shipment_id': shipmentId, 'r.state': 'active' }).orderBy(['r.location_id', 'r.product_id']).select('r.*');
+  return tx('reservations as r')
+    .where({ 'r.shipment_id': shipmentId, 'r.state': 'active' })
+    .orderBy(['r.location_id', 'r.product_id'])
+    .select('r.*');
 }
 
 /** The reservations left with their shipment. */
@@ -400,22 +563,34 @@ export async function locationOf(tx: Db | Tx, warehouseId: number, type: string)
 
 /** The stock location of the warehouse with this code. */
 export async function stockLocationByCode(tx: Db | Tx, warehouseCode: string): Promise<{ id: number } | undefined> {
-  return tx('locations as l').join('warehouses as w', 'w.id', 'l.warehouse_id').where({ 'w.code': warehouseCode, 'l.type': 'stock' }).first('l.id');
+  return tx('locations as l')
+    .join('warehouses as w', 'w.id', 'l.warehouse_id')
+    .where({ 'w.code': warehouseCode, 'l.type': 'stock' })
+    .first('l.id');
 }
 
 /** The location's code and the product's SKU, to name a place in a case. */
 export async function locationCodeAndSku(tx: Db | Tx, locationId: number, productId: number) {
-  return tx('locations as l').join('products as p', 'p.id', tx.raw('?', [productId])).where('l.id', locationId).first('l.code', 'p.sku');
+  return tx('locations as l')
+    .join('products as p', 'p.id', tx.raw('?', [productId]))
+    .where('l.id', locationId)
+    .first('l.code', 'p.sku');
 }
 
 /** Makes sure the quant row exists (empty), so it can be locked. */
 export async function ensureQuant(tx: Tx, locationId: number, productId: number): Promise<void> {
-  await tx.raw('INSERT INTO quants (location_id, product_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [locationId, productId]);
+  await tx.raw('INSERT INTO quants (location_id, product_id) VALUES (?, ?) ON CONFLICT DO NOTHING', [
+    locationId,
+    productId,
+  ]);
 }
 
 /** The quant row locked FOR UPDATE: every column, or only `columns`. */
 export async function lockQuant(tx: Tx, locationId: number, productId: number, columns: string[] = []) {
-  return tx('quants').where({ location_id: locationId, product_id: productId }).forUpdate().first(...columns);
+  return tx('quants')
+    .where({ location_id: locationId, product_id: productId })
+    .forUpdate()
+    .first(...columns);
 }
 
 // ---------------------------------------------------------------------------
@@ -423,7 +598,10 @@ export async function lockQuant(tx: Tx, locationId: number, productId: number, c
 
 /** Units moved by the moves whose key starts with `keyPrefix:`. */
 export async function movedUnits(tx: Db | Tx, keyPrefix: string): Promise<number> {
-  const booked = await tx('stock_moves').where('idempotency_key', 'like', `${keyPrefix}:%`).sum({ n: 'quantity' }).first();
+  const booked = await tx('stock_moves')
+    .where('idempotency_key', 'like', `${keyPrefix}:%`)
+    .sum({ n: 'quantity' })
+    .first();
   return Number(booked?.n ?? 0);
 }
 
@@ -432,8 +610,29 @@ export async function movesByKeyPrefix(tx: Db | Tx, keyPrefix: string) {
   return tx('stock_moves').where('idempotency_key', 'like', `${keyPrefix}:%`).select('product_id', 'quantity');
 }
 
-export async function recordStockTransfer(tx: Tx, t: { id: string; warehouseId: number; productId: number; from: string; to: string; quantity: number; reason: string; movedBy: string }): Promise<void> {
-  await tx('stock_transfers').insert({ id: t.id, warehouse_id: t.warehouseId, product_id: t.productId, from_type: t.from, to_type: t.to, quantity: t.quantity, reason: t.reason, moved_by: t.movedBy });
+export async function recordStockTransfer(
+  tx: Tx,
+  t: {
+    id: string;
+    warehouseId: number;
+    productId: number;
+    from: string;
+    to: string;
+    quantity: number;
+    reason: string;
+    movedBy: string;
+  },
+): Promise<void> {
+  await tx('stock_transfers').insert({
+    id: t.id,
+    warehouse_id: t.warehouseId,
+    product_id: t.productId,
+    from_type: t.from,
+    to_type: t.to,
+    quantity: t.quantity,
+    reason: t.reason,
+    moved_by: t.movedBy,
+  });
 }
 
 export interface BalanceCheck {
@@ -447,7 +646,8 @@ export interface BalanceCheck {
 
 /** Every internal balance next to what the done moves and the active reservations say it should be, in one snapshot. */
 export async function recomputedBalances(tx: Tx): Promise<BalanceCheck[]> {
-  return (await tx.raw(`
+  return (
+    await tx.raw(`
           WITH moved AS (
             SELECT m.location_id, m.product_id, SUM(m.qty)::int AS qty FROM (
               SELECT to_location_id AS location_id, product_id, quantity AS qty FROM stock_moves WHERE state = 'done'
@@ -457,16 +657,24 @@ export async function recomputedBalances(tx: Tx): Promise<BalanceCheck[]> {
           SELECT COALESCE(q.location_id, m.location_id) AS location_id, COALESCE(q.product_id, m.product_id) AS product_id,
                  COALESCE(q.on_hand, 0) AS on_hand, COALESCE(m.qty, 0) AS from_moves, COALESCE(q.reserved, 0) AS reserved, COALESCE(h.qty, 0) AS from_reservations
             FROM quants q FULL OUTER JOIN moved m ON m.location_id = q.location_id AND m.product_id = q.product_id
-            LEFT JOIN held h ON h.location_id = COALESCE(q.location_id, m.location_id) AND h.product_id = COALESCE(q.product_id, m.product_id)`)).rows;
+            LEFT JOIN held h ON h.location_id = COALESCE(q.location_id, m.location_id) AND h.product_id = COALESCE(q.product_id, m.product_id)`)
+  ).rows;
 }
 
 /** Every warehouse by priority, and every location that belongs to one. */
 export async function warehousesAndLocations(db: Db | Tx) {
-  return Promise.all([db('warehouses').orderBy(['priority', 'id']), db('locations').whereNotNull('warehouse_id').orderBy('id')]);
+  return Promise.all([
+    db('warehouses').orderBy(['priority', 'id']),
+    db('locations').whereNotNull('warehouse_id').orderBy('id'),
+  ]);
 }
 
 /** Units shipped to customers per product, warehouse and age in days (0: today), over the last `days` + 1 days. */
-export async function dailyShipments(tx: Db | Tx, productIds: number[], days: number): Promise<{ product_id: number; warehouse_id: number; age: number; units: number }[]> {
+export async function dailyShipments(
+  tx: Db | Tx,
+  productIds: number[],
+  days: number,
+): Promise<{ product_id: number; warehouse_id: number; age: number; units: number }[]> {
   const rows = await tx.raw(
     `SELECT m.product_id, l.warehouse_id, (current_date - m.created_at::date) AS age, SUM(m.quantity)::int AS units
        FROM stock_moves m JOIN locations l ON l.id = m.from_location_id JOIN locations c ON c.id = m.to_location_id AND c.type = 'customer'

@@ -1,13 +1,24 @@
 /** Posting journal entries. The database rejects an unbalanced entry at commit; this keeps callers honest earlier. */
 import type { Db, Tx } from './index';
 
-export type AccountCode = '1000' | '1100' | '1200' | '1300' | '2000' | '2050' | '2100' | '3000' | '4000' | '4100' | '5000' | '5100' | '5200';
+export type AccountCode =
+  '1000' | '1100' | '1200' | '1300' | '2000' | '2050' | '2100' | '3000' | '4000' | '4100' | '5000' | '5100' | '5200';
 
 /** The chart of accounts by name (the rows are seeded by the accounting migrations): postings say what they book. */
 export const ACCOUNT = {
-  bank: '1000', paymentClearing: '1100', receivables: '1200', inventory: '1300',
-  payables: '2000', goodsReceivedNotInvoiced: '2050', taxPayable: '2100', openingEquity: '3000',
-  revenue: '4000', shippingIncome: '4100', costOfGoodsSold: '5000', inventoryLoss: '5100', purchasePriceVariance: '5200',
+  bank: '1000',
+  paymentClearing: '1100',
+  receivables: '1200',
+  inventory: '1300',
+  payables: '2000',
+  goodsReceivedNotInvoiced: '2050',
+  taxPayable: '2100',
+  openingEquity: '3000',
+  revenue: '4000',
+  shippingIncome: '4100',
+  costOfGoodsSold: '5000',
+  inventoryLoss: '5100',
+  purchasePriceVariance: '5200',
 } as const satisfies Record<string, AccountCode>;
 
 export interface JournalLine {
@@ -31,9 +42,16 @@ export async function postEntry(tx: Tx, entry: JournalEntry): Promise<number | n
   if (lines.length === 0) return null; // nothing to book, e.g. a zero-price replacement
   const debit = lines.reduce((s, l) => s + (l.debit ?? 0), 0);
   const credit = lines.reduce((s, l) => s + (l.credit ?? 0), 0);
-  if (debit !== credit) throw new Error(`Journal entry ${entry.key} does not balance: debit ${debit}, credit ${credit}`);
+  if (debit !== credit)
+    throw new Error(`Journal entry ${entry.key} does not balance: debit ${debit}, credit ${credit}`);
   const inserted = await tx('journal_entries')
-    .insert({ idempotency_key: entry.key, description: entry.description, source_type: entry.sourceType, source_id: entry.sourceId, currency: entry.currency })
+    .insert({
+      idempotency_key: entry.key,
+      description: entry.description,
+      source_type: entry.sourceType,
+      source_id: entry.sourceId,
+      currency: entry.currency,
+    })
     .onConflict('idempotency_key')
     .ignore()
     .returning('id');
@@ -42,20 +60,35 @@ export async function postEntry(tx: Tx, entry: JournalEntry): Promise<number | n
     return existing.id;
   }
   const entryId = inserted[0].id as number;
-  await tx('journal_lines').insert(lines.map((l) => ({ entry_id: entryId, account_code: l.account, debit: l.debit ?? 0, credit: l.credit ?? 0 })));
+  await tx('journal_lines').insert(
+    lines.map((l) => ({ entry_id: entryId, account_code: l.account, debit: l.debit ?? 0, credit: l.credit ?? 0 })),
+  );
   return entryId;
 }
 
 /** What the entry with this key debits in total (0 when it was never posted). */
 export async function entryDebits(tx: Db | Tx, key: string): Promise<number> {
-  const entry = await tx('journal_entries as e').join('journal_lines as l', 'l.entry_id', 'e.id').where('e.idempotency_key', key).sum({ s: 'l.debit' }).first();
+  const entry = await tx('journal_entries as e')
+    .join('journal_lines as l', 'l.entry_id', 'e.id')
+    .where('e.idempotency_key', key)
+    .sum({ s: 'l.debit' })
+    .first();
   return Number(entry?.s ?? 0);
 }
 
 /** Debits and credits of every account, in code order. */
 export async function accountTotals(db: Db | Tx) {
-  return db('accounts as a').leftJoin('journal_lines as l', 'l.account_code', 'a.code').groupBy('a.code', 'a.name', 'a.type').orderBy('a.code')
-    .select('a.code', 'a.name', 'a.type', db.raw('COALESCE(SUM(l.debit),0)::bigint AS debit'), db.raw('COALESCE(SUM(l.credit),0)::bigint AS credit'));
+  return db('accounts as a')
+    .leftJoin('journal_lines as l', 'l.account_code', 'a.code')
+    .groupBy('a.code', 'a.name', 'a.type')
+    .orderBy('a.code')
+    .select(
+      'a.code',
+      'a.name',
+      'a.type',
+      db.raw('COALESCE(SUM(l.debit),0)::bigint AS debit'),
+      db.raw('COALESCE(SUM(l.credit),0)::bigint AS credit'),
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -71,7 +104,10 @@ export async function orderHasInvoice(tx: Db | Tx, orderId: string): Promise<boo
 }
 
 /** Quantity and tax already invoiced per order line of the order. */
-export async function invoicedSoFar(tx: Db | Tx, orderId: string): Promise<{ order_line_id: number; qty: number; tax: number }[]> {
+export async function invoicedSoFar(
+  tx: Db | Tx,
+  orderId: string,
+): Promise<{ order_line_id: number; qty: number; tax: number }[]> {
   return tx('invoice_lines as il')
     .join('invoices as i', 'i.id', 'il.invoice_id')
     .where('i.order_id', orderId)
@@ -109,7 +145,17 @@ export interface NewInvoiceLine {
 
 /** Writes the invoice and its lines. */
 export async function recordInvoice(tx: Tx, i: NewInvoice, lines: NewInvoiceLine[]): Promise<void> {
-  await tx('invoices').insert({ id: i.id, number: i.number, order_id: i.orderId, shipment_id: i.shipmentId, currency: i.currency, subtotal: i.subtotal, shipping: i.shipping, tax: i.tax, total: i.total });
+  await tx('invoices').insert({
+    id: i.id,
+    number: i.number,
+    order_id: i.orderId,
+    shipment_id: i.shipmentId,
+    currency: i.currency,
+    subtotal: i.subtotal,
+    shipping: i.shipping,
+    tax: i.tax,
+    total: i.total,
+  });
   await tx('invoice_lines').insert(lines.map((l) => ({ ...l, invoice_id: i.id })));
 }
 
@@ -123,7 +169,12 @@ export async function markInvoicePaid(tx: Tx, invoiceId: string): Promise<void> 
 
 /** The first invoice that billed a line the return takes back. */
 export async function invoiceOfReturn(tx: Db | Tx, returnId: string) {
-  return tx('invoices as i').join('invoice_lines as il', 'il.invoice_id', 'i.id').join('return_lines as rl', 'rl.order_line_id', 'il.order_line_id').where('rl.return_id', returnId).orderBy('i.issued_at').first('i.id');
+  return tx('invoices as i')
+    .join('invoice_lines as il', 'il.invoice_id', 'i.id')
+    .join('return_lines as rl', 'rl.order_line_id', 'il.order_line_id')
+    .where('rl.return_id', returnId)
+    .orderBy('i.issued_at')
+    .first('i.id');
 }
 
 /** The id of the shipment's invoice, if it was invoiced. */

@@ -44,7 +44,9 @@ if (require.main === module) {
     const database = createDb(url, 1);
     const applied = await migrate(database);
     await database.destroy();
-    console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : 'Database is up to date.');
+    console.log(
+      applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : 'Database is up to date.',
+    );
   })().catch((err) => {
     console.error(`Migration failed: ${err.message}\nCheck DATABASE_URL and that Postgres is running (pg_isready).`);
     process.exit(1);

@@ -12,14 +12,31 @@ export async function markNotificationSent(tx: Tx, notificationId: string): Prom
 }
 
 /** Drops a message into the sandbox mailbox; a repeat of its message id is a no-op. */
-export async function deliverToSandboxMailbox(db: Db | Tx, m: { messageId: string; to: string; subject: string; body: string }): Promise<void> {
-  await db('sandbox_mailbox').insert({ message_id: m.messageId, recipient: m.to, subject: m.subject, body: m.body }).onConflict('message_id').ignore();
+export async function deliverToSandboxMailbox(
+  db: Db | Tx,
+  m: { messageId: string; to: string; subject: string; body: string },
+): Promise<void> {
+  await db('sandbox_mailbox')
+    .insert({ message_id: m.messageId, recipient: m.to, subject: m.subject, body: m.body })
+    .onConflict('message_id')
+    .ignore();
 }
 
 /** Queues a notification in the outbox, once per key, inside the caller's transaction. */
-export async function queueNotification(tx: Tx, n: { key: string; recipient: string; template: string; subjectType: string; subjectId: string; payload?: object }): Promise<void> {
+export async function queueNotification(
+  tx: Tx,
+  n: { key: string; recipient: string; template: string; subjectType: string; subjectId: string; payload?: object },
+): Promise<void> {
   await tx('notifications')
-    .insert({ id: randomUUID(), idempotency_key: n.key, recipient: n.recipient, template: n.template, subject_type: n.subjectType, subject_id: n.subjectId, payload: JSON.stringify(n.payload ?? {}) })
+    .insert({
+      id: randomUUID(),
+      idempotency_key: n.key,
+      recipient: n.recipient,
+      template: n.template,
+      subject_type: n.subjectType,
+      subject_id: n.subjectId,
+      payload: JSON.stringify(n.payload ?? {}),
+    })
     .onConflict('idempotency_key')
     .ignore();
 }

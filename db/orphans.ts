@@ -36,8 +36,16 @@ export async function waitingRecords(db: Db): Promise<WaitingRecord[]> {
     SELECT 'return', id::text, 'return ' || COALESCE(rma_number, id::text), status, workflow_id, ${age('requested_at')} FROM returns WHERE status NOT IN (${list(RETURN_DONE)})
     UNION ALL
     SELECT 'purchase_order', id::text, number, status, workflow_id, ${age('created_at')} FROM purchase_orders WHERE status NOT IN (${list(PURCHASE_DONE)})`);
-  return (rows as { kind: OrphanKind; id: string; label: string; status: string; workflow_id: string; age_seconds: number }[])
-    .map((r) => ({ kind: r.kind, id: r.id, label: r.label, status: r.status, workflowId: r.workflow_id, ageSeconds: r.age_seconds }));
+  return (
+    rows as { kind: OrphanKind; id: string; label: string; status: string; workflow_id: string; age_seconds: number }[]
+  ).map((r) => ({
+    kind: r.kind,
+    id: r.id,
+    label: r.label,
+    status: r.status,
+    workflowId: r.workflow_id,
+    ageSeconds: r.age_seconds,
+  }));
 }
 
 /**
@@ -49,19 +57,47 @@ export async function closeOrphan(db: Db, o: Orphan): Promise<boolean> {
   return inTransaction(db, async (tx) => {
     const still = { id: o.id, status: o.status };
     let closed = 0;
-    if (o.kind === 'approval') closed = await tx('approvals').where(still).update({ status: 'withdrawn', note: `Withdrawn by the sweep: ${reason}`, decided_at: tx.fn.now() });
-    if (o.kind === 'case') closed = await tx('exceptions').where(still).update({ status: 'closed', resolution: 'process_ended', resolved_by: 'sweep', resolved_at: tx.fn.now(), resolution_data: JSON.stringify({ reason }) });
-    if (o.kind === 'return') closed = await tx('returns').where(still).update({ status: 'closed', outcome_reason: `closed by the sweep: ${reason}`, updated_at: tx.fn.now() });
+    if (o.kind === 'approval')
+      closed = await tx('approvals')
+        .where(still)
+        .update({ status: 'withdrawn', note: `Withdrawn by the sweep: ${reason}`, decided_at: tx.fn.now() });
+    if (o.kind === 'case')
+      closed = await tx('exceptions')
+        .where(still)
+        .update({
+          status: 'closed',
+          resolution: 'process_ended',
+          resolved_by: 'sweep',
+          resolved_at: tx.fn.now(),
+          resolution_data: JSON.stringify({ reason }),
+        });
+    if (o.kind === 'return')
+      closed = await tx('returns')
+        .where(still)
+        .update({ status: 'closed', outcome_reason: `closed by the sweep: ${reason}`, updated_at: tx.fn.now() });
     if (o.kind === 'purchase_order') {
       const ended = ['partially_received', 'received'].includes(o.status) ? 'closed' : 'cancelled'; // goods already in stock stay booked
-      closed = await tx('purchase_orders').where(still).update({ status: ended, note: `${ended} by the sweep: ${reason}`, closed_at: tx.fn.now() });
+      closed = await tx('purchase_orders')
+        .where(still)
+        .update({ status: ended, note: `${ended} by the sweep: ${reason}`, closed_at: tx.fn.now() });
     }
     if (!closed) return false;
-    await tx('exceptions').insert({
-      id: randomUUID(), type: 'orphaned_record', queue: 'engineering', severity: 'high', subject_type: o.kind, subject_id: o.id, workflow_id: o.workflowId,
-      summary: `${o.label} was closed: ${reason}`, details: JSON.stringify({ previousStatus: o.status, process: o.process }),
-      idempotency_key: `orphaned_record:${o.kind}:${o.id}`, sla_due_at: tx.raw(`now() + interval '4 hours'`),
-    }).onConflict('idempotency_key').ignore();
+    await tx('exceptions')
+      .insert({
+        id: randomUUID(),
+        type: 'orphaned_record',
+        queue: 'engineering',
+        severity: 'high',
+        subject_type: o.kind,
+        subject_id: o.id,
+        workflow_id: o.workflowId,
+        summary: `${o.label} was closed: ${reason}`,
+        details: JSON.stringify({ previousStatus: o.status, process: o.process }),
+        idempotency_key: `orphaned_record:${o.kind}:${o.id}`,
+        sla_due_at: tx.raw(`now() + interval '4 hours'`),
+      })
+      .onConflict('idempotency_key')
+      .ignore();
     return true;
   });
 }

@@ -4,12 +4,29 @@ import type { Db, Tx } from './index';
 
 /** The refunds of these orders, oldest first. */
 export async function refundsOfOrders(db: Db | Tx, orderIds: string[]) {
-  return db('payments').whereIn('order_id', orderIds).where({ kind: 'refund' }).orderBy('created_at').select('order_id', 'amount', 'currency', 'status', 'return_id', 'created_at');
+  return db('payments')
+    .whereIn('order_id', orderIds)
+    .where({ kind: 'refund' })
+    .orderBy('created_at')
+    .select('order_id', 'amount', 'currency', 'status', 'return_id', 'created_at');
 }
 
 /** Remembers a provider's webhook event; true the first time its id is seen. */
-export async function recordWebhookEvent(db: Db | Tx, provider: string, eventId: string, payload: unknown): Promise<boolean> {
-  return (await db('webhook_inbox').insert({ provider, event_id: eventId, payload: JSON.stringify(payload) }).onConflict(['provider', 'event_id']).ignore().returning('event_id')).length > 0;
+export async function recordWebhookEvent(
+  db: Db | Tx,
+  provider: string,
+  eventId: string,
+  payload: unknown,
+): Promise<boolean> {
+  return (
+    (
+      await db('webhook_inbox')
+        .insert({ provider, event_id: eventId, payload: JSON.stringify(payload) })
+        .onConflict(['provider', 'event_id'])
+        .ignore()
+        .returning('event_id')
+    ).length > 0
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -41,18 +58,47 @@ export interface NewPayment {
 export async function recordPayment(db: Db | Tx, p: NewPayment): Promise<void> {
   await db('payments')
     .insert({
-      id: randomUUID(), order_id: p.orderId, kind: p.kind, amount: p.amount, currency: p.currency,
-      status: p.status, provider: p.provider, provider_ref: p.providerRef,
-      failure_reason: p.failureReason, idempotency_key: p.key,
+      id: randomUUID(),
+      order_id: p.orderId,
+      kind: p.kind,
+      amount: p.amount,
+      currency: p.currency,
+      status: p.status,
+      provider: p.provider,
+      provider_ref: p.providerRef,
+      failure_reason: p.failureReason,
+      idempotency_key: p.key,
     })
     .onConflict('idempotency_key')
     .ignore();
 }
 
 /** Records a capture once per idempotency key; answers its id, or undefined when it was already recorded. */
-export async function recordCapture(tx: Tx, c: { orderId: string; amount: number; currency: string; provider: string; providerRef: string; invoiceId: string; key: string }): Promise<string | undefined> {
+export async function recordCapture(
+  tx: Tx,
+  c: {
+    orderId: string;
+    amount: number;
+    currency: string;
+    provider: string;
+    providerRef: string;
+    invoiceId: string;
+    key: string;
+  },
+): Promise<string | undefined> {
   const inserted = await tx('payments')
-    .insert({ id: randomUUID(), order_id: c.orderId, kind: 'capture', amount: c.amount, currency: c.currency, status: 'succeeded', provider: c.provider, provider_ref: c.providerRef, invoice_id: c.invoiceId, idempotency_key: c.key })
+    .insert({
+      id: randomUUID(),
+      order_id: c.orderId,
+      kind: 'capture',
+      amount: c.amount,
+      currency: c.currency,
+      status: 'succeeded',
+      provider: c.provider,
+      provider_ref: c.providerRef,
+      invoice_id: c.invoiceId,
+      idempotency_key: c.key,
+    })
     .onConflict('idempotency_key')
     .ignore()
     .returning('id');
@@ -61,7 +107,10 @@ export async function recordCapture(tx: Tx, c: { orderId: string; amount: number
 
 /** The total the order's succeeded captures took. */
 export async function capturedTotal(db: Db | Tx, orderId: string): Promise<number> {
-  const captured = await db('payments').where({ order_id: orderId, kind: 'capture', status: 'succeeded' }).sum({ s: 'amount' }).first();
+  const captured = await db('payments')
+    .where({ order_id: orderId, kind: 'capture', status: 'succeeded' })
+    .sum({ s: 'amount' })
+    .first();
   return captured?.s ?? 0;
 }
 
@@ -70,7 +119,11 @@ export async function capturedTotal(db: Db | Tx, orderId: string): Promise<numbe
 
 /** The total of the refunds already promised under this key prefix (0 or null when none). */
 export async function refundsPromised(tx: Db | Tx, keyPrefix: string): Promise<number | null> {
-  const existing = await tx('payments').where({ kind: 'refund' }).where('idempotency_key', 'like', `${keyPrefix}%`).sum({ s: 'amount' }).first();
+  const existing = await tx('payments')
+    .where({ kind: 'refund' })
+    .where('idempotency_key', 'like', `${keyPrefix}%`)
+    .sum({ s: 'amount' })
+    .first();
   return existing?.s ?? null;
 }
 
@@ -80,8 +133,15 @@ export async function capturesOf(tx: Db | Tx, orderId: string) {
 }
 
 /** Refunded (or about to be) per capture of the order. */
-export async function refundedPerCapture(tx: Db | Tx, orderId: string): Promise<{ parent_payment_id: string; s: number }[]> {
-  return tx('payments').where({ order_id: orderId, kind: 'refund' }).whereIn('status', ['pending', 'succeeded']).groupBy('parent_payment_id').select('parent_payment_id', tx.raw('SUM(amount)::bigint AS s'));
+export async function refundedPerCapture(
+  tx: Db | Tx,
+  orderId: string,
+): Promise<{ parent_payment_id: string; s: number }[]> {
+  return tx('payments')
+    .where({ order_id: orderId, kind: 'refund' })
+    .whereIn('status', ['pending', 'succeeded'])
+    .groupBy('parent_payment_id')
+    .select('parent_payment_id', tx.raw('SUM(amount)::bigint AS s'));
 }
 
 export interface RefundIntent {
@@ -97,15 +157,30 @@ export interface RefundIntent {
 
 /** The pending refund rows, one per capture drawn on. */
 export async function recordRefundIntents(tx: Tx, refunds: RefundIntent[]): Promise<void> {
-  await tx('payments').insert(refunds.map((r) => ({
-    id: randomUUID(), order_id: r.orderId, kind: 'refund', amount: r.amount, currency: r.currency, status: 'pending', provider: r.provider,
-    return_id: r.returnId, parent_payment_id: r.captureId, credit_note_id: r.creditNoteId, idempotency_key: r.key,
-  })));
+  await tx('payments').insert(
+    refunds.map((r) => ({
+      id: randomUUID(),
+      order_id: r.orderId,
+      kind: 'refund',
+      amount: r.amount,
+      currency: r.currency,
+      status: 'pending',
+      provider: r.provider,
+      return_id: r.returnId,
+      parent_payment_id: r.captureId,
+      credit_note_id: r.creditNoteId,
+      idempotency_key: r.key,
+    })),
+  );
 }
 
 /** The refund rows under this key prefix, each with the provider reference of its capture. */
 export async function refundsWithCapture(db: Db | Tx, keyPrefix: string) {
-  return db('payments as p').join('payments as c', 'c.id', 'p.parent_payment_id').where('p.kind', 'refund').where('p.idempotency_key', 'like', `${keyPrefix}%`).select('p.*', 'c.provider_ref as capture_ref');
+  return db('payments as p')
+    .join('payments as c', 'c.id', 'p.parent_payment_id')
+    .where('p.kind', 'refund')
+    .where('p.idempotency_key', 'like', `${keyPrefix}%`)
+    .select('p.*', 'c.provider_ref as capture_ref');
 }
 
 export async function markRefundFailed(tx: Tx, paymentId: string, reason: string): Promise<void> {
@@ -114,12 +189,17 @@ export async function markRefundFailed(tx: Tx, paymentId: string, reason: string
 
 /** A pending refund paid out; answers 0 when it was no longer pending. */
 export async function markRefundSucceeded(tx: Tx, paymentId: string, providerRef: string): Promise<number> {
-  return tx('payments').where({ id: paymentId, status: 'pending' }).update({ status: 'succeeded', provider_ref: providerRef });
+  return tx('payments')
+    .where({ id: paymentId, status: 'pending' })
+    .update({ status: 'succeeded', provider_ref: providerRef });
 }
 
 /** Status, amount, order and currency of each refund row under this key prefix. */
 export async function refundsSettled(db: Db | Tx, keyPrefix: string) {
-  return db('payments').where('kind', 'refund').where('idempotency_key', 'like', `${keyPrefix}%`).select('status', 'amount', 'order_id', 'currency');
+  return db('payments')
+    .where('kind', 'refund')
+    .where('idempotency_key', 'like', `${keyPrefix}%`)
+    .select('status', 'amount', 'order_id', 'currency');
 }
 
 // ---------------------------------------------------------------------------
@@ -130,9 +210,28 @@ export async function sandboxLedgerEntry(db: Db | Tx, idempotencyKey: string) {
 }
 
 /** Writes the sandbox's record of a call once per key; false when a concurrent twin wrote it first. */
-export async function recordSandboxLedgerEntry(db: Db | Tx, e: { key: string; operation: string; token?: string; parentRef?: string; amount: number; providerRef: string; outcome: 'approved' | 'declined' }): Promise<boolean> {
+export async function recordSandboxLedgerEntry(
+  db: Db | Tx,
+  e: {
+    key: string;
+    operation: string;
+    token?: string;
+    parentRef?: string;
+    amount: number;
+    providerRef: string;
+    outcome: 'approved' | 'declined';
+  },
+): Promise<boolean> {
   const inserted = await db('sandbox_payment_ledger')
-    .insert({ idempotency_key: e.key, operation: e.operation, token: e.token, parent_ref: e.parentRef, amount: e.amount, provider_ref: e.providerRef, outcome: e.outcome })
+    .insert({
+      idempotency_key: e.key,
+      operation: e.operation,
+      token: e.token,
+      parent_ref: e.parentRef,
+      amount: e.amount,
+      provider_ref: e.providerRef,
+      outcome: e.outcome,
+    })
     .onConflict('idempotency_key')
     .ignore()
     .returning('provider_ref');
@@ -156,12 +255,19 @@ export async function sandboxApproved(db: Db | Tx, providerRef: string, operatio
 
 /** What approved captures and voids already took from a sandbox authorisation. */
 export async function sandboxDrawnOnAuthorization(db: Db | Tx, authorizationRef: string): Promise<number> {
-  const used = await db('sandbox_payment_ledger').where({ parent_ref: authorizationRef, outcome: 'approved' }).whereIn('operation', ['capture', 'void']).sum({ s: 'amount' }).first();
+  const used = await db('sandbox_payment_ledger')
+    .where({ parent_ref: authorizationRef, outcome: 'approved' })
+    .whereIn('operation', ['capture', 'void'])
+    .sum({ s: 'amount' })
+    .first();
   return used?.s ?? 0;
 }
 
 /** What approved refunds already gave back of a sandbox capture. */
 export async function sandboxRefundedOnCapture(db: Db | Tx, captureRef: string): Promise<number> {
-  const refunded = await db('sandbox_payment_ledger').where({ parent_ref: captureRef, operation: 'refund', outcome: 'approved' }).sum({ s: 'amount' }).first();
+  const refunded = await db('sandbox_payment_ledger')
+    .where({ parent_ref: captureRef, operation: 'refund', outcome: 'approved' })
+    .sum({ s: 'amount' })
+    .first();
   return refunded?.s ?? 0;
 }

@@ -23,7 +23,10 @@ export interface NewOrder {
 }
 
 export class OrderRejected extends Error {
-  constructor(message: string, public details: unknown[] = []) {
+  constructor(
+    message: string,
+    public details: unknown[] = [],
+  ) {
     super(message);
   }
 }
@@ -31,7 +34,9 @@ export class OrderRejected extends Error {
 /** The same (channel, externalRef) with a different request: a second order must not vanish into the first. */
 export class OrderConflict extends Error {
   constructor(channel: string, externalRef: string) {
-    super(`Order ${externalRef} of channel ${channel} already exists with a different request (lines, customer, address, payment or prices differ); nothing was changed. A new order needs a new externalRef; a retry must repeat the first request exactly.`);
+    super(
+      `Order ${externalRef} of channel ${channel} already exists with a different request (lines, customer, address, payment or prices differ); nothing was changed. A new order needs a new externalRef; a retry must repeat the first request exactly.`,
+    );
   }
 }
 
@@ -40,35 +45,61 @@ import { orderWorkflowId } from '../contracts/workflow-ids';
 export { orderWorkflowId };
 
 export async function taxRate(db: Db, country: string, region?: string): Promise<number> {
-  const rows = await db('tax_rates').where({ country }).whereIn('region', ['', region ?? '']);
+  const rows = await db('tax_rates')
+    .where({ country })
+    .whereIn('region', ['', region ?? '']);
   const specific = rows.find((r) => r.region !== '' && r.region === region);
   return (specific ?? rows.find((r) => r.region === ''))?.rate_bp ?? 0;
 }
 
-export async function recordOrder(db: Db, o: NewOrder, baseCurrency: string): Promise<{ orderId: string; workflowId: string; created: boolean }> {
+export async function recordOrder(
+  db: Db,
+  o: NewOrder,
+  baseCurrency: string,
+): Promise<{ orderId: string; workflowId: string; created: boolean }> {
   const workflowId = orderWorkflowId(o.channel, o.externalRef);
   const channel = await db('channels').where({ code: o.channel }).first('id');
-  if (!channel) throw new OrderRejected(`Unknown channel "${o.channel}"`, [{ path: 'channel', message: 'not a configured sales channel' }]);
+  if (!channel)
+    throw new OrderRejected(`Unknown channel "${o.channel}"`, [
+      { path: 'channel', message: 'not a configured sales channel' },
+    ]);
   const requestHash = fingerprint(o);
   const repeatOf = (found: { id: string; request_hash: string | null }) => {
     // Orders placed before fingerprints were kept have none: they answer as repeats, as they always did.
     if (found.request_hash && found.request_hash !== requestHash) throw new OrderConflict(o.channel, o.externalRef);
     return { orderId: found.id, workflowId, created: false };
   };
-  const existing = await db('sales_orders').where({ channel_id: channel.id, external_ref: o.externalRef }).first('id', 'request_hash');
+  const existing = await db('sales_orders')
+    .where({ channel_id: channel.id, external_ref: o.externalRef })
+    .first('id', 'request_hash');
   if (existing) return repeatOf(existing);
 
-  if (o.currency !== baseCurrency) throw new OrderRejected(`This installation books in ${baseCurrency}; the order is in ${o.currency}`, [{ path: 'currency', message: `must be ${baseCurrency}` }]);
+  if (o.currency !== baseCurrency)
+    throw new OrderRejected(`This installation books in ${baseCurrency}; the order is in ${o.currency}`, [
+      { path: 'currency', message: `must be ${baseCurrency}` },
+    ]);
   const skus = [...new Set(o.lines.map((l) => l.sku))];
   const products = await db('products').whereIn('sku', skus).where({ active: true }).select('id', 'sku');
   const bySku = new Map(products.map((p) => [p.sku as string, p.id as number]));
   const unknown = o.lines.map((l, i) => ({ i, sku: l.sku })).filter((l) => !bySku.has(l.sku));
-  if (unknown.length) throw new OrderRejected(`Unknown SKU(s): ${unknown.map((u) => u.sku).join(', ')}`, unknown.map((u) => ({ path: `lines.${u.i}.sku`, message: `unknown SKU ${u.sku}` })));
+  if (unknown.length)
+    throw new OrderRejected(
+      `Unknown SKU(s): ${unknown.map((u) => u.sku).join(', ')}`,
+      unknown.map((u) => ({ path: `lines.${u.i}.sku`, message: `unknown SKU ${u.sku}` })),
+    );
 
   const rate = await taxRate(db, o.shippingAddress.country, o.shippingAddress.region);
   const lines = o.lines.map((l, i) => {
     const net = l.quantity * l.unitPrice;
-    return { line_no: i + 1, product_id: bySku.get(l.sku)!, quantity: l.quantity, unit_price: l.unitPrice, tax_rate_bp: rate, net, tax: taxOn(net, rate) };
+    return {
+      line_no: i + 1,
+      product_id: bySku.get(l.sku)!,
+      quantity: l.quantity,
+      unit_price: l.unitPrice,
+      tax_rate_bp: rate,
+      net,
+      tax: taxOn(net, rate),
+    };
   });
   const subtotal = lines.reduce((s, l) => s + l.net, 0);
   const shippingPrice = o.shippingPrice ?? 0;
@@ -85,16 +116,32 @@ export async function recordOrder(db: Db, o: NewOrder, baseCurrency: string): Pr
     const orderId = randomUUID();
     const inserted = await tx('sales_orders')
       .insert({
-        id: orderId, channel_id: channel.id, external_ref: o.externalRef, workflow_id: workflowId, customer_id: customer.id,
-        currency: o.currency, backorder_policy: o.backorderPolicy ?? 'ship_available', shipping_address: JSON.stringify(o.shippingAddress),
-        payment_method: o.payment.method, subtotal, shipping_price: shippingPrice, shipping_tax_rate_bp: rate, tax_total: taxTotal, total, request_hash: requestHash,
+        id: orderId,
+        channel_id: channel.id,
+        external_ref: o.externalRef,
+        workflow_id: workflowId,
+        customer_id: customer.id,
+        currency: o.currency,
+        backorder_policy: o.backorderPolicy ?? 'ship_available',
+        shipping_address: JSON.stringify(o.shippingAddress),
+        payment_method: o.payment.method,
+        subtotal,
+        shipping_price: shippingPrice,
+        shipping_tax_rate_bp: rate,
+        tax_total: taxTotal,
+        total,
+        request_hash: requestHash,
       })
       .onConflict(['channel_id', 'external_ref'])
       .ignore()
       .returning('id');
     if (inserted.length === 0) {
       // A concurrent twin of this request won the race; answer with its order.
-      return repeatOf(await tx('sales_orders').where({ channel_id: channel.id, external_ref: o.externalRef }).first('id', 'request_hash'));
+      return repeatOf(
+        await tx('sales_orders')
+          .where({ channel_id: channel.id, external_ref: o.externalRef })
+          .first('id', 'request_hash'),
+      );
     }
     await tx('sales_order_lines').insert(lines.map((l) => ({ ...l, order_id: orderId })));
     return { orderId, workflowId, created: true };
@@ -110,18 +157,74 @@ export async function orderView(db: Db, orderId: string) {
     .first('o.*', 'c.code as channel', 'cu.email', 'cu.name as customer_name');
   if (!o) return undefined;
   const [lines, reservations, shipments, shipmentLines, payments, invoices, returns, exceptions] = await Promise.all([
-    db('sales_order_lines as l').join('products as p', 'p.id', 'l.product_id').where('l.order_id', orderId).orderBy('l.line_no')
-      .select('l.id', 'l.line_no', 'p.sku', 'p.name', 'l.quantity', 'l.unit_price', 'l.net', 'l.tax', 'l.quantity_shipped', 'l.quantity_cancelled'),
-    db('reservations as r').join('products as p', 'p.id', 'r.product_id').join('warehouses as w', 'w.id', 'r.warehouse_id').where('r.order_id', orderId).orderBy('r.id')
+    db('sales_order_lines as l')
+      .join('products as p', 'p.id', 'l.product_id')
+      .where('l.order_id', orderId)
+      .orderBy('l.line_no')
+      .select(
+        'l.id',
+        'l.line_no',
+        'p.sku',
+        'p.name',
+        'l.quantity',
+        'l.unit_price',
+        'l.net',
+        'l.tax',
+        'l.quantity_shipped',
+        'l.quantity_cancelled',
+      ),
+    db('reservations as r')
+      .join('products as p', 'p.id', 'r.product_id')
+      .join('warehouses as w', 'w.id', 'r.warehouse_id')
+      .where('r.order_id', orderId)
+      .orderBy('r.id')
       .select('p.sku', 'w.code as warehouse', 'r.quantity', 'r.state', 'r.shipment_id'),
-    db('shipments as s').join('warehouses as w', 'w.id', 's.warehouse_id').where('s.order_id', orderId).orderBy(['s.wave', 'w.priority'])
-      .select('s.id', 'w.code as warehouse', 's.status', 's.carrier', 's.tracking_number', 's.shipped_at', 's.delivered_at', 's.wave'),
-    db('shipment_lines as sl').join('shipments as s', 's.id', 'sl.shipment_id').join('sales_order_lines as l', 'l.id', 'sl.order_line_id').join('products as p', 'p.id', 'l.product_id')
-      .where('s.order_id', orderId).select('sl.shipment_id', 'p.sku', 'sl.quantity'),
-    db('payments').where({ order_id: orderId }).orderBy('created_at').select('kind', 'amount', 'currency', 'status', 'provider_ref', 'invoice_id', 'return_id', 'failure_reason', 'created_at'),
-    db('invoices').where({ order_id: orderId }).orderBy('issued_at').select('id', 'number', 'subtotal', 'shipping', 'tax', 'total', 'status', 'issued_at'),
-    db('returns').where({ order_id: orderId }).orderBy('requested_at').select('id', 'rma_number', 'status', 'resolution', 'refund_amount', 'requested_at'),
-    db('exceptions').where({ subject_type: 'order', subject_id: orderId, status: 'open' }).orderBy('opened_at').select('id', 'type', 'severity', 'queue', 'summary', 'opened_at'),
+    db('shipments as s')
+      .join('warehouses as w', 'w.id', 's.warehouse_id')
+      .where('s.order_id', orderId)
+      .orderBy(['s.wave', 'w.priority'])
+      .select(
+        's.id',
+        'w.code as warehouse',
+        's.status',
+        's.carrier',
+        's.tracking_number',
+        's.shipped_at',
+        's.delivered_at',
+        's.wave',
+      ),
+    db('shipment_lines as sl')
+      .join('shipments as s', 's.id', 'sl.shipment_id')
+      .join('sales_order_lines as l', 'l.id', 'sl.order_line_id')
+      .join('products as p', 'p.id', 'l.product_id')
+      .where('s.order_id', orderId)
+      .select('sl.shipment_id', 'p.sku', 'sl.quantity'),
+    db('payments')
+      .where({ order_id: orderId })
+      .orderBy('created_at')
+      .select(
+        'kind',
+        'amount',
+        'currency',
+        'status',
+        'provider_ref',
+        'invoice_id',
+        'return_id',
+        'failure_reason',
+        'created_at',
+      ),
+    db('invoices')
+      .where({ order_id: orderId })
+      .orderBy('issued_at')
+      .select('id', 'number', 'subtotal', 'shipping', 'tax', 'total', 'status', 'issued_at'),
+    db('returns')
+      .where({ order_id: orderId })
+      .orderBy('requested_at')
+      .select('id', 'rma_number', 'status', 'resolution', 'refund_amount', 'requested_at'),
+    db('exceptions')
+      .where({ subject_type: 'order', subject_id: orderId, status: 'open' })
+      .orderBy('opened_at')
+      .select('id', 'type', 'severity', 'queue', 'summary', 'opened_at'),
   ]);
   return {
     orderId: o.id as string,
@@ -136,17 +239,72 @@ export async function orderView(db: Db, orderId: string) {
     totals: { subtotal: o.subtotal, shipping: o.shipping_price, tax: o.tax_total, total: o.total },
     cancelReason: o.cancel_reason ?? undefined,
     placedAt: o.placed_at,
-    lines: lines.map((l) => ({ lineNo: l.line_no, sku: l.sku, name: l.name, quantity: l.quantity, unitPrice: l.unit_price, net: l.net, tax: l.tax, quantityShipped: l.quantity_shipped, quantityCancelled: l.quantity_cancelled })),
-    reservations: reservations.map((r) => ({ sku: r.sku, warehouse: r.warehouse, quantity: r.quantity, state: r.state, shipmentId: r.shipment_id })),
+    lines: lines.map((l) => ({
+      lineNo: l.line_no,
+      sku: l.sku,
+      name: l.name,
+      quantity: l.quantity,
+      unitPrice: l.unit_price,
+      net: l.net,
+      tax: l.tax,
+      quantityShipped: l.quantity_shipped,
+      quantityCancelled: l.quantity_cancelled,
+    })),
+    reservations: reservations.map((r) => ({
+      sku: r.sku,
+      warehouse: r.warehouse,
+      quantity: r.quantity,
+      state: r.state,
+      shipmentId: r.shipment_id,
+    })),
     shipments: shipments.map((s) => ({
-      shipmentId: s.id, warehouse: s.warehouse, status: s.status, wave: s.wave, carrier: s.carrier ?? undefined, trackingNumber: s.tracking_number ?? undefined,
-      shippedAt: s.shipped_at ?? undefined, deliveredAt: s.delivered_at ?? undefined,
+      shipmentId: s.id,
+      warehouse: s.warehouse,
+      status: s.status,
+      wave: s.wave,
+      carrier: s.carrier ?? undefined,
+      trackingNumber: s.tracking_number ?? undefined,
+      shippedAt: s.shipped_at ?? undefined,
+      deliveredAt: s.delivered_at ?? undefined,
       lines: shipmentLines.filter((l) => l.shipment_id === s.id).map((l) => ({ sku: l.sku, quantity: l.quantity })),
     })),
-    payments: payments.map((p) => ({ kind: p.kind, amount: p.amount, currency: p.currency, status: p.status, providerRef: p.provider_ref, invoiceId: p.invoice_id ?? undefined, returnId: p.return_id ?? undefined, failureReason: p.failure_reason ?? undefined, at: p.created_at })),
-    invoices: invoices.map((i) => ({ invoiceId: i.id, number: i.number, subtotal: i.subtotal, shipping: i.shipping, tax: i.tax, total: i.total, status: i.status, issuedAt: i.issued_at })),
-    returns: returns.map((r) => ({ returnId: r.id, rmaNumber: r.rma_number ?? undefined, status: r.status, resolution: r.resolution, refundAmount: r.refund_amount ?? undefined, requestedAt: r.requested_at })),
-    exceptions: exceptions.map((e) => ({ exceptionId: e.id, type: e.type, severity: e.severity, queue: e.queue, summary: e.summary, openedAt: e.opened_at })),
+    payments: payments.map((p) => ({
+      kind: p.kind,
+      amount: p.amount,
+      currency: p.currency,
+      status: p.status,
+      providerRef: p.provider_ref,
+      invoiceId: p.invoice_id ?? undefined,
+      returnId: p.return_id ?? undefined,
+      failureReason: p.failure_reason ?? undefined,
+      at: p.created_at,
+    })),
+    invoices: invoices.map((i) => ({
+      invoiceId: i.id,
+      number: i.number,
+      subtotal: i.subtotal,
+      shipping: i.shipping,
+      tax: i.tax,
+      total: i.total,
+      status: i.status,
+      issuedAt: i.issued_at,
+    })),
+    returns: returns.map((r) => ({
+      returnId: r.id,
+      rmaNumber: r.rma_number ?? undefined,
+      status: r.status,
+      resolution: r.resolution,
+      refundAmount: r.refund_amount ?? undefined,
+      requestedAt: r.requested_at,
+    })),
+    exceptions: exceptions.map((e) => ({
+      exceptionId: e.id,
+      type: e.type,
+      severity: e.severity,
+      queue: e.queue,
+      summary: e.summary,
+      openedAt: e.opened_at,
+    })),
   };
 }
 
@@ -165,11 +323,18 @@ export async function loadOrderForUpdate(tx: Tx, orderId: string) {
 
 /** The order's status and its channel's safety buffer, the order row locked. */
 export async function lockOrderForReservation(tx: Tx, orderId: string) {
-  return tx('sales_orders as o').join('channels as c', 'c.id', 'o.channel_id').where('o.id', orderId).forUpdate('o').first('o.status', 'c.safety_buffer');
+  return tx('sales_orders as o')
+    .join('channels as c', 'c.id', 'o.channel_id')
+    .where('o.id', orderId)
+    .forUpdate('o')
+    .first('o.status', 'c.safety_buffer');
 }
 
 /** The order's id, process and status, as the API finds it. */
-export async function findOrderRef(db: Db | Tx, orderId: string): Promise<{ id: string; workflow_id: string; status: string } | undefined> {
+export async function findOrderRef(
+  db: Db | Tx,
+  orderId: string,
+): Promise<{ id: string; workflow_id: string; status: string } | undefined> {
   return db('sales_orders').where({ id: orderId }).first('id', 'workflow_id', 'status');
 }
 
@@ -183,7 +348,10 @@ export async function orderExternalRef(tx: Db | Tx, orderId: string) {
 
 /** The order's reference and its customer's email, to write to the customer. */
 export async function orderContact(tx: Db | Tx, orderId: string) {
-  return tx('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('o.id', orderId).first('o.external_ref', 'c.email');
+  return tx('sales_orders as o')
+    .join('customers as c', 'c.id', 'o.customer_id')
+    .where('o.id', orderId)
+    .first('o.external_ref', 'c.email');
 }
 
 export async function orderShippingAddress(db: Db | Tx, orderId: string): Promise<ShippingAddress> {
@@ -192,7 +360,10 @@ export async function orderShippingAddress(db: Db | Tx, orderId: string): Promis
 
 /** Sets the status of an order that is not cancelled (a cancelled order stays cancelled). */
 export async function updateOrderStatus(tx: Tx, orderId: string, status: OrderStatus): Promise<void> {
-  await tx('sales_orders').where({ id: orderId }).whereNot('status', 'cancelled').update({ status, updated_at: tx.fn.now() });
+  await tx('sales_orders')
+    .where({ id: orderId })
+    .whereNot('status', 'cancelled')
+    .update({ status, updated_at: tx.fn.now() });
 }
 
 /** Closes a cancelled order: its final status and the reason. */
@@ -201,7 +372,9 @@ export async function recordCancellation(tx: Tx, orderId: string, status: OrderS
 }
 
 export async function setShippingAddress(tx: Tx, orderId: string, address: ShippingAddress): Promise<void> {
-  await tx('sales_orders').where({ id: orderId }).update({ shipping_address: JSON.stringify(address), updated_at: tx.fn.now() });
+  await tx('sales_orders')
+    .where({ id: orderId })
+    .update({ shipping_address: JSON.stringify(address), updated_at: tx.fn.now() });
 }
 
 // ---------------------------------------------------------------------------
@@ -218,7 +391,9 @@ export async function orderLinesForAllocation(tx: Db | Tx, orderId: string) {
 
 /** Cancels every unit of the order's lines that has not shipped. */
 export async function cancelOpenLineQuantities(tx: Tx, orderId: string): Promise<void> {
-  await tx('sales_order_lines').where({ order_id: orderId }).update({ quantity_cancelled: tx.raw('quantity - quantity_shipped') });
+  await tx('sales_order_lines')
+    .where({ order_id: orderId })
+    .update({ quantity_cancelled: tx.raw('quantity - quantity_shipped') });
 }
 
 /** True when some unit of the order has shipped. */
@@ -246,12 +421,22 @@ export async function addShippedUnits(tx: Tx, orderLineId: number, units: number
 
 /** Units a cancel had written off left after all: they count as shipped again. */
 export async function moveCancelledToShipped(tx: Tx, orderLineId: number, units: number): Promise<void> {
-  await tx('sales_order_lines').where({ id: orderLineId }).update({ quantity_shipped: tx.raw('quantity_shipped + ?', [units]), quantity_cancelled: tx.raw('quantity_cancelled - ?', [units]) });
+  await tx('sales_order_lines')
+    .where({ id: orderLineId })
+    .update({
+      quantity_shipped: tx.raw('quantity_shipped + ?', [units]),
+      quantity_cancelled: tx.raw('quantity_cancelled - ?', [units]),
+    });
 }
 
 /** Units shipped after a cancel came back: they count as cancelled again. */
 export async function moveShippedToCancelled(tx: Tx, orderLineId: number, units: number): Promise<void> {
-  await tx('sales_order_lines').where({ id: orderLineId }).update({ quantity_shipped: tx.raw('quantity_shipped - ?', [units]), quantity_cancelled: tx.raw('quantity_cancelled + ?', [units]) });
+  await tx('sales_order_lines')
+    .where({ id: orderLineId })
+    .update({
+      quantity_shipped: tx.raw('quantity_shipped - ?', [units]),
+      quantity_cancelled: tx.raw('quantity_cancelled + ?', [units]),
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -263,7 +448,10 @@ export async function customerByEmail(db: Db | Tx, email: string) {
 
 /** The customer's orders with their channel code, newest first. */
 export async function ordersOfCustomer(db: Db | Tx, customerId: number) {
-  return db('sales_orders as o').join('channels as c', 'c.id', 'o.channel_id').where('o.customer_id', customerId).orderBy('o.placed_at', 'desc')
+  return db('sales_orders as o')
+    .join('channels as c', 'c.id', 'o.channel_id')
+    .where('o.customer_id', customerId)
+    .orderBy('o.placed_at', 'desc')
     .select('o.id', 'o.external_ref', 'c.code as channel', 'o.status', 'o.total', 'o.currency', 'o.placed_at');
 }
 
@@ -278,23 +466,40 @@ export async function backorderedOrders(tx: Db | Tx): Promise<{ id: string }[]> 
 }
 
 /** The order's total and currency, with its reference and the customer's email. */
-export async function orderForPayment(db: Db | Tx, orderId: string): Promise<{ total: number; currency: string; email: string; external_ref: string } | undefined> {
-  return db('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('o.id', orderId).first('o.total', 'o.currency', 'o.external_ref', 'c.email');
+export async function orderForPayment(
+  db: Db | Tx,
+  orderId: string,
+): Promise<{ total: number; currency: string; email: string; external_ref: string } | undefined> {
+  return db('sales_orders as o')
+    .join('customers as c', 'c.id', 'o.customer_id')
+    .where('o.id', orderId)
+    .first('o.total', 'o.currency', 'o.external_ref', 'c.email');
 }
 
 /** The tax rate (basis points) of the order lines a return takes back. */
 export async function returnedLineTaxRate(tx: Db | Tx, returnId: string): Promise<number> {
-  return (await tx('sales_order_lines as l').join('return_lines as rl', 'rl.order_line_id', 'l.id').where('rl.return_id', returnId).first('l.tax_rate_bp')).tax_rate_bp;
+  return (
+    await tx('sales_order_lines as l')
+      .join('return_lines as rl', 'rl.order_line_id', 'l.id')
+      .where('rl.return_id', returnId)
+      .first('l.tax_rate_bp')
+  ).tax_rate_bp;
 }
 
 /** Units shipped and units returned per SKU or per customer email, of the orders placed since `since`. */
-export async function shippedAndReturned(tx: Db | Tx, subject: 'sku' | 'customer', since: Date): Promise<{ subject: string; shipped: number; returned: number }[]> {
+export async function shippedAndReturned(
+  tx: Db | Tx,
+  subject: 'sku' | 'customer',
+  since: Date,
+): Promise<{ subject: string; shipped: number; returned: number }[]> {
   const key = subject === 'sku' ? 'p.sku' : 'c.email';
-  return (await tx.raw(
-    `SELECT ${key} AS subject, SUM(l.quantity_shipped)::int AS shipped, COALESCE(SUM(rt.received), 0)::int AS returned
+  return (
+    await tx.raw(
+      `SELECT ${key} AS subject, SUM(l.quantity_shipped)::int AS shipped, COALESCE(SUM(rt.received), 0)::int AS returned
                FROM sales_order_lines l JOIN sales_orders o ON o.id = l.order_id JOIN products p ON p.id = l.product_id JOIN customers c ON c.id = o.customer_id
                LEFT JOIN (SELECT order_line_id, SUM(quantity_received) AS received FROM return_lines GROUP BY 1) rt ON rt.order_line_id = l.id
               WHERE o.placed_at >= ? AND l.quantity_shipped > 0 GROUP BY ${key}`,
-    [since],
-  )).rows;
+      [since],
+    )
+  ).rows;
 }

@@ -19,16 +19,25 @@ export interface NewTicket {
 const TIE_ORDER = ['damaged_item', 'cancel', 'payment', 'return_or_refund', 'where_is_my_order'];
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
-export async function classify(db: Db, text: string): Promise<{ category: string; score: number; matched: { category: string; pattern: string; weight: number }[] }> {
-  const matched = await db('triage_category_rules').whereRaw('? ~* pattern', [text]).select('category', 'pattern', 'weight');
+export async function classify(
+  db: Db,
+  text: string,
+): Promise<{ category: string; score: number; matched: { category: string; pattern: string; weight: number }[] }> {
+  const matched = await db('triage_category_rules')
+    .whereRaw('? ~* pattern', [text])
+    .select('category', 'pattern', 'weight');
   const scores = new Map<string, number>();
   for (const m of matched) scores.set(m.category, (scores.get(m.category) ?? 0) + m.weight);
   const ranked = [...scores].sort((a, b) => b[1] - a[1] || TIE_ORDER.indexOf(a[0]) - TIE_ORDER.indexOf(b[0]));
-  return ranked.length ? { category: ranked[0][0], score: ranked[0][1], matched } : { category: 'other', score: 0, matched };
+  return ranked.length
+    ? { category: ranked[0][0], score: ranked[0][1], matched }
+    : { category: 'other', score: 0, matched };
 }
 
 async function linkOrder(db: Db, t: NewTicket, text: string) {
-  const mine = db('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('c.email', t.customerEmail.toLowerCase());
+  const mine = db('sales_orders as o')
+    .join('customers as c', 'c.id', 'o.customer_id')
+    .where('c.email', t.customerEmail.toLowerCase());
   if (t.orderId) {
     const o = await mine.clone().where('o.id', t.orderId).first('o.id');
     if (o) return { orderId: o.id as string, how: 'given with the ticket' };
@@ -40,7 +49,8 @@ async function linkOrder(db: Db, t: NewTicket, text: string) {
   }
   const refs = await mine.clone().orderBy('o.placed_at', 'desc').limit(200).select('o.id', 'o.external_ref');
   const named = refs.find((r) => text.toLowerCase().includes(String(r.external_ref).toLowerCase()));
-  if (named) return { orderId: named.id as string, how: `order reference ${named.external_ref} mentioned in the message` };
+  if (named)
+    return { orderId: named.id as string, how: `order reference ${named.external_ref} mentioned in the message` };
   if (refs[0]) return { orderId: refs[0].id as string, how: "the customer's latest order" };
   return undefined;
 }
@@ -49,11 +59,32 @@ export async function triageTicket(db: Db, t: NewTicket) {
   const text = `${t.subject}\n${t.body}`;
   const { category, score, matched } = await classify(db, text);
   const link = await linkOrder(db, t, text);
-  const order = link ? await db('sales_orders').where({ id: link.orderId }).first('id', 'external_ref', 'status', 'total', 'currency', 'placed_at') : undefined;
-  const shipments = order ? await db('shipments as s').join('warehouses as w', 'w.id', 's.warehouse_id').where('s.order_id', order.id).select('s.status', 's.carrier', 's.tracking_number', 'w.code') : [];
+  const order = link
+    ? await db('sales_orders')
+        .where({ id: link.orderId })
+        .first('id', 'external_ref', 'status', 'total', 'currency', 'placed_at')
+    : undefined;
+  const shipments = order
+    ? await db('shipments as s')
+        .join('warehouses as w', 'w.id', 's.warehouse_id')
+        .where('s.order_id', order.id)
+        .select('s.status', 's.carrier', 's.tracking_number', 'w.code')
+    : [];
   const email = t.customerEmail.toLowerCase();
-  const recentTickets = Number((await db('tickets').where({ customer_email: email }).where('created_at', '>', new Date(Date.now() - 7 * 86400000)).count({ n: '*' }).first())!.n);
-  const orderCount = Number((await db('sales_orders as o').join('customers as c', 'c.id', 'o.customer_id').where('c.email', email).count({ n: '*' }).first())!.n);
+  const recentTickets = Number(
+    (await db('tickets')
+      .where({ customer_email: email })
+      .where('created_at', '>', new Date(Date.now() - 7 * 86400000))
+      .count({ n: '*' })
+      .first())!.n,
+  );
+  const orderCount = Number(
+    (await db('sales_orders as o')
+      .join('customers as c', 'c.id', 'o.customer_id')
+      .where('c.email', email)
+      .count({ n: '*' })
+      .first())!.n,
+  );
   const delayed = !!order && ['backordered', 'on_hold'].includes(order.status);
   const failed = shipments.some((s) => s.status === 'failed');
   const applies: Record<string, boolean> = {
@@ -66,16 +97,29 @@ export async function triageTicket(db: Db, t: NewTicket) {
     repeat_contact: recentTickets > 0,
     loyal_customer: orderCount >= 5,
   };
-  const rules = (await db('triage_priority_rules').select('rule', 'points', 'description')).filter((r) => applies[r.rule]);
+  const rules = (await db('triage_priority_rules').select('rule', 'points', 'description')).filter(
+    (r) => applies[r.rule],
+  );
   const points = rules.reduce((s, r) => s + r.points, 0);
   const priority = points >= 6 ? 'urgent' : points >= 4 ? 'high' : points >= 2 ? 'normal' : 'low';
   const queue = (await db('triage_queues').where({ category }).first('queue'))?.queue ?? 'general';
   const onTime = !!order && !delayed && !failed && !['cancelled'].includes(order.status);
   const suggestedAnswer = category === 'where_is_my_order' && onTime ? answerFor(order!, shipments) : undefined;
   const ticket = {
-    id: randomUUID(), customer_email: email, order_id: order?.id ?? null, subject: t.subject, body: t.body, category, queue, priority, priority_points: points,
+    id: randomUUID(),
+    customer_email: email,
+    order_id: order?.id ?? null,
+    subject: t.subject,
+    body: t.body,
+    category,
+    queue,
+    priority,
+    priority_points: points,
     why: JSON.stringify({
-      category: category === 'other' ? 'no category rule matched' : `${category} scored ${score} from ${matched.filter((m) => m.category === category).length} matching rule(s)`,
+      category:
+        category === 'other'
+          ? 'no category rule matched'
+          : `${category} scored ${score} from ${matched.filter((m) => m.category === category).length} matching rule(s)`,
       order: link?.how ?? 'no order found for this customer',
       priority: rules.map((r) => `+${r.points} ${r.description}`),
     }),
@@ -85,8 +129,13 @@ export async function triageTicket(db: Db, t: NewTicket) {
   return ticketView({ ...ticket, why: JSON.parse(ticket.why), status: 'open', created_at: new Date() });
 }
 
-function answerFor(order: { external_ref: string; status: string }, shipments: { status: string; carrier: string | null; tracking_number: string | null; code: string }[]): string {
-  const parcels = shipments.filter((s) => s.status !== 'cancelled').map((s) => `from ${s.code}: ${s.status}${s.tracking_number ? ` (${s.carrier} ${s.tracking_number})` : ''}`);
+function answerFor(
+  order: { external_ref: string; status: string },
+  shipments: { status: string; carrier: string | null; tracking_number: string | null; code: string }[],
+): string {
+  const parcels = shipments
+    .filter((s) => s.status !== 'cancelled')
+    .map((s) => `from ${s.code}: ${s.status}${s.tracking_number ? ` (${s.carrier} ${s.tracking_number})` : ''}`);
   return `Your order ${order.external_ref} is ${order.status.replace('_', ' ')} and on time.${parcels.length ? ` Parcels ${parcels.join('; ')}.` : ' It is being prepared for shipping.'}`;
 }
 
@@ -95,8 +144,18 @@ export type TicketRow = Record<string, unknown>;
 
 export function ticketView(t: TicketRow) {
   return {
-    ticketId: t.id, customerEmail: t.customer_email, orderId: t.order_id ?? undefined, subject: t.subject, category: t.category, queue: t.queue,
-    priority: t.priority, priorityPoints: t.priority_points, why: t.why, suggestedAnswer: t.suggested_answer ?? undefined, status: t.status, createdAt: t.created_at,
+    ticketId: t.id,
+    customerEmail: t.customer_email,
+    orderId: t.order_id ?? undefined,
+    subject: t.subject,
+    category: t.category,
+    queue: t.queue,
+    priority: t.priority,
+    priorityPoints: t.priority_points,
+    why: t.why,
+    suggestedAnswer: t.suggested_answer ?? undefined,
+    status: t.status,
+    createdAt: t.created_at,
   };
 }
 

@@ -25,7 +25,11 @@ export async function lockCosts(tx: Tx, productIds: number[]): Promise<Map<numbe
 }
 
 async function onHandEverywhere(tx: Tx, productId: number): Promise<number> {
-  const row = await tx('quants as q').join('locations as l', 'l.id', 'q.location_id').where({ 'q.product_id': productId, 'l.internal': true }).sum({ n: 'q.on_hand' }).first();
+  const row = await tx('quants as q')
+    .join('locations as l', 'l.id', 'q.location_id')
+    .where({ 'q.product_id': productId, 'l.internal': true })
+    .sum({ n: 'q.on_hand' })
+    .first();
   return Number(row?.n ?? 0);
 }
 
@@ -34,7 +38,12 @@ async function onHandEverywhere(tx: Tx, productId: number): Promise<number> {
  * units are moved in. Returns what to debit to inventory and the rounding
  * residual (positive: a debit to adjustment; negative: a credit).
  */
-export async function averageIn(tx: Tx, productId: number, quantity: number, unitPrice: number): Promise<{ newCost: number; inventoryDebit: number; residual: number }> {
+export async function averageIn(
+  tx: Tx,
+  productId: number,
+  quantity: number,
+  unitPrice: number,
+): Promise<{ newCost: number; inventoryDebit: number; residual: number }> {
   const product = await tx('products').where({ id: productId }).forUpdate().first('cost');
   const onHand = await onHandEverywhere(tx, productId);
   const before = onHand * Number(product.cost);
@@ -54,8 +63,21 @@ export async function setCost(tx: Tx, productId: number, newCost: number, curren
   const change = onHand * (newCost - Number(product.cost));
   const key = `revaluation:${productId}:${randomUUID()}`;
   await postEntry(tx, {
-    key, description: `Revaluation of ${onHand} x ${product.sku}: cost ${product.cost} → ${newCost}`, sourceType: 'revaluation', sourceId: String(productId), currency,
-    lines: change > 0 ? [{ account: ACCOUNT.inventory, debit: change }, { account: ACCOUNT.inventoryLoss, credit: change }] : [{ account: ACCOUNT.inventoryLoss, debit: -change }, { account: ACCOUNT.inventory, credit: -change }],
+    key,
+    description: `Revaluation of ${onHand} x ${product.sku}: cost ${product.cost} → ${newCost}`,
+    sourceType: 'revaluation',
+    sourceId: String(productId),
+    currency,
+    lines:
+      change > 0
+        ? [
+            { account: ACCOUNT.inventory, debit: change },
+            { account: ACCOUNT.inventoryLoss, credit: change },
+          ]
+        : [
+            { account: ACCOUNT.inventoryLoss, debit: -change },
+            { account: ACCOUNT.inventory, credit: -change },
+          ],
   });
   return change;
 }

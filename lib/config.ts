@@ -28,13 +28,19 @@ const schema = z.object({
   // Where `npm start` keeps its state: the embedded Postgres cluster, the dev server's store, demo keys, pids.
   ERP_DATA_DIR: z.string().default(join(__dirname, '..', '.data')),
   // `npm start` runs an embedded Postgres even where a local one listens (also: `npm start -- --embedded-postgres`).
-  EMBEDDED_POSTGRES: z.enum(['0', '1', 'true', 'false']).default('0').transform((v) => v === '1' || v === 'true'),
+  EMBEDDED_POSTGRES: z
+    .enum(['0', '1', 'true', 'false'])
+    .default('0')
+    .transform((v) => v === '1' || v === 'true'),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   ERP_ADMIN_API_KEY: z.string().min(16, 'ERP_ADMIN_API_KEY must be at least 16 characters').optional(),
   WEBHOOK_SECRET: z.string().min(16).default('sandbox-webhook-secret-change-me'),
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
-  BASE_CURRENCY: z.string().regex(/^[A-Z]{3}$/).default('EUR'),
+  BASE_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .default('EUR'),
   BODY_LIMIT: z.string().default('1mb'),
   // How long a read waits for a process's live view before answering from Postgres alone (no worker, a deploy).
   LIVE_VIEW_TIMEOUT_MS: z.coerce.number().int().min(50).max(10000).default(500),

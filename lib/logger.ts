@@ -4,7 +4,17 @@ import { config } from './config';
 
 /** API keys and payment tokens must never reach a log line. */
 export const REDACTION = {
-  paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'key', 'apiKey', 'token', 'payment.token', '*.token', '*.key'],
+  paths: [
+    'req.headers.authorization',
+    'headers.authorization',
+    'authorization',
+    'key',
+    'apiKey',
+    'token',
+    'payment.token',
+    '*.token',
+    '*.key',
+  ],
   censor: '[redacted]',
 };
 

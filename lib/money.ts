@@ -24,7 +24,13 @@ export function taxOn(net: number, rateBp: number): number {
  * the shares of consecutive parts that add up to the whole add up to `amount`
  * exactly: the caller passes what was already taken, and the last part gets the rest.
  */
-export function shareOf(amount: number, part: number, whole: number, alreadyTaken: number, alreadyParts: number): number {
+export function shareOf(
+  amount: number,
+  part: number,
+  whole: number,
+  alreadyTaken: number,
+  alreadyParts: number,
+): number {
   if (alreadyParts + part >= whole) return amount - alreadyTaken;
   return roundHalfEven(amount * (alreadyParts + part), whole) - alreadyTaken;
 }

@@ -30,7 +30,8 @@ export function findTemporalBinary(opts: { build?: boolean; log?: (line: string)
   const log = opts.log ?? ((line: string) => console.error(line));
   const explicit = process.env.TEMPORAL_BINARY;
   if (explicit) {
-    if (!existsSync(explicit)) throw new Error(`TEMPORAL_BINARY=${explicit} does not exist; unset it or point it at the temporal CLI`);
+    if (!existsSync(explicit))
+      throw new Error(`TEMPORAL_BINARY=${explicit} does not exist; unset it or point it at the temporal CLI`);
     return explicit;
   }
   const fromPath = onPath('temporal');
@@ -39,12 +40,15 @@ export function findTemporalBinary(opts: { build?: boolean; log?: (line: string)
   if (existsSync(cached)) return cached;
   if (opts.build === false || !onPath('go')) return undefined;
   mkdirSync(CACHE_DIR, { recursive: true });
-  log(`Building the temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${CACHE_DIR} (first time only, a few minutes)...`);
+  log(
+    `Building the temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${CACHE_DIR} (first time only, a few minutes)...`,
+  );
   const built = spawnSync('go', ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
     env: { ...process.env, GOBIN: CACHE_DIR, GOFLAGS: '-mod=mod' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  if (built.status !== 0 || !existsSync(cached)) throw new Error('Building the temporal CLI with Go failed; set TEMPORAL_BINARY to an installed temporal CLI');
+  if (built.status !== 0 || !existsSync(cached))
+    throw new Error('Building the temporal CLI with Go failed; set TEMPORAL_BINARY to an installed temporal CLI');
   return cached;
 }
 
@@ -95,12 +99,17 @@ export async function waitForPort(host: string, port: number, timeoutMs: number)
 /** Starts the dev server as a child process and waits until its frontend accepts connections. */
 export async function startDevServer(binary: string, o: DevServerOptions): Promise<DevServer> {
   const logFd = o.logFile ? openSync(o.logFile, 'a') : undefined;
-  const child = spawn(binary, devServerArgs(o), { stdio: ['ignore', 'ignore', logFd ?? 'pipe'], detached: o.ownGroup ?? false });
+  const child = spawn(binary, devServerArgs(o), {
+    stdio: ['ignore', 'ignore', logFd ?? 'pipe'],
+    detached: o.ownGroup ?? false,
+  });
   if (logFd !== undefined) closeSync(logFd);
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr = (stderr + d).slice(0, 2000))); // the head says why (a Go panic's first line)
   const why = () => (o.logFile ? readFileSync(o.logFile, 'utf8').slice(-2000) : stderr);
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`temporal dev server exited (${code}): ${why()}`))));
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`temporal dev server exited (${code}): ${why()}`))),
+  );
   await Promise.race([waitForPort(o.ip ?? '127.0.0.1', o.port, 60000), exited]);
   exited.catch(() => undefined);
   return {
@@ -121,13 +130,19 @@ export async function startDevServer(binary: string, o: DevServerOptions): Promi
  * Starts a dev server on free ports, retrying with fresh ones: the server binds
  * more ports than the frontend's, and one of those can be taken in between.
  */
-export async function startDevServerOnFreePorts(binary: string, o: Omit<DevServerOptions, 'port'>, attempts = 3): Promise<DevServer> {
+export async function startDevServerOnFreePorts(
+  binary: string,
+  o: Omit<DevServerOptions, 'port'>,
+  attempts = 3,
+): Promise<DevServer> {
   for (let i = 1; ; i++) {
     try {
       return await startDevServer(binary, { ...o, port: await freePort() });
     } catch (err) {
       if (i >= attempts) throw err;
-      console.error(`temporal dev server failed to start (attempt ${i}); retrying on other ports: ${(err as Error).message.split('\n')[0]}`);
+      console.error(
+        `temporal dev server failed to start (attempt ${i}); retrying on other ports: ${(err as Error).message.split('\n')[0]}`,
+      );
     }
   }
 }

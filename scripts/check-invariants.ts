@@ -13,9 +13,14 @@ const arg = (name: string) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 
-async function processInvariants(db: ReturnType<typeof createDb>, address: string, namespace: string): Promise<InvariantResult[] | string> {
+async function processInvariants(
+  db: ReturnType<typeof createDb>,
+  address: string,
+  namespace: string,
+): Promise<InvariantResult[] | string> {
   const connection = await Connection.connect({ address, connectTimeout: 3000 }).catch((err: Error) => err);
-  if (connection instanceof Error) return `not checked: Temporal at ${address} did not answer (${connection.message}); pass --temporal-address or set TEMPORAL_ADDRESS`;
+  if (connection instanceof Error)
+    return `not checked: Temporal at ${address} did not answer (${connection.message}); pass --temporal-address or set TEMPORAL_ADDRESS`;
   try {
     return orphanInvariants(await findOrphans(db, new Client({ connection, namespace })));
   } finally {
@@ -29,12 +34,20 @@ async function processInvariants(db: ReturnType<typeof createDb>, address: strin
   const db = createDb(arg('--database-url') ?? c.DATABASE_URL, 1);
   try {
     const results = await checkInvariants(db);
-    const processes = await processInvariants(db, arg('--temporal-address') ?? c.TEMPORAL_ADDRESS, c.TEMPORAL_NAMESPACE);
+    const processes = await processInvariants(
+      db,
+      arg('--temporal-address') ?? c.TEMPORAL_ADDRESS,
+      c.TEMPORAL_NAMESPACE,
+    );
     if (typeof processes !== 'string') results.push(...processes);
     console.log(formatInvariants(results));
     if (typeof processes === 'string') console.log(`skip process invariants ${processes}`);
     const failed = results.filter((r) => !r.ok).length;
-    console.log(failed ? `${failed} invariant(s) broken. Orphaned records are closed by the exception sweep (every EXCEPTION_SWEEP_INTERVAL) with an engineering case each.` : 'All invariants hold.');
+    console.log(
+      failed
+        ? `${failed} invariant(s) broken. Orphaned records are closed by the exception sweep (every EXCEPTION_SWEEP_INTERVAL) with an engineering case each.`
+        : 'All invariants hold.',
+    );
     process.exitCode = failed ? 1 : 0;
   } finally {
     await db.destroy();

@@ -11,11 +11,21 @@ import { keyFor, readLocalKeys } from './local-keys';
 const count = Number(process.argv[process.argv.indexOf('--orders') + 1]) || 40;
 const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
 const CITIES = [
-  { city: 'Berlin', postalCode: '10115', country: 'DE' }, { city: 'Paris', postalCode: '75001', country: 'FR' },
-  { city: 'Amsterdam', postalCode: '1012', country: 'NL' }, { city: 'London', postalCode: 'SW1A 1AA', country: 'GB' },
+  { city: 'Berlin', postalCode: '10115', country: 'DE' },
+  { city: 'Paris', postalCode: '75001', country: 'FR' },
+  { city: 'Amsterdam', postalCode: '1012', country: 'NL' },
+  { city: 'London', postalCode: 'SW1A 1AA', country: 'GB' },
   { city: 'Los Angeles', postalCode: '90001', country: 'US', region: 'CA' },
 ];
-const NAMES = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Katherine Johnson', 'Edsger Dijkstra', 'Barbara Liskov', 'Donald Knuth'];
+const NAMES = [
+  'Ada Lovelace',
+  'Grace Hopper',
+  'Alan Turing',
+  'Katherine Johnson',
+  'Edsger Dijkstra',
+  'Barbara Liskov',
+  'Donald Knuth',
+];
 
 function token(i: number) {
   if (i % 20 === 7) return 'tok_decline';
@@ -37,7 +47,10 @@ async function main() {
     cursor = page.nextCursor;
   } while (cursor);
 
-  const bar = new SingleBar({ format: 'Placing orders [{bar}] {value}/{total}  {outcome}', noTTYOutput: true, notTTYSchedule: 5000 }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: 'Placing orders [{bar}] {value}/{total}  {outcome}', noTTYOutput: true, notTTYSchedule: 5000 },
+    Presets.shades_classic,
+  );
   bar.start(count, 0, { outcome: '' });
   const outcomes: Record<string, number> = {};
   for (let i = 0; i < count; i++) {
@@ -45,14 +58,22 @@ async function main() {
     const place = pick(CITIES);
     const lines = Array.from({ length: 1 + (i % 3) }, () => {
       const p = pick(products);
-      return { sku: p.sku, quantity: 1 + Math.floor(Math.random() * (i % 5 === 0 ? 12 : 3)), unitPrice: p.price ?? 1999 };
+      return {
+        sku: p.sku,
+        quantity: 1 + Math.floor(Math.random() * (i % 5 === 0 ? 12 : 3)),
+        unitPrice: p.price ?? 1999,
+      };
     });
     const unique = [...new Map(lines.map((l) => [l.sku, l])).values()];
     const body = {
-      channel: i % 3 === 0 ? 'marketplace' : 'web', externalRef: `DEMO-${randomUUID().slice(0, 8)}`, currency: 'EUR',
+      channel: i % 3 === 0 ? 'marketplace' : 'web',
+      externalRef: `DEMO-${randomUUID().slice(0, 8)}`,
+      currency: 'EUR',
       customer: { email: `${name.split(' ')[0].toLowerCase()}@example.com`, name },
       shippingAddress: { name, line1: `${1 + (i % 90)} Demo Street`, ...place },
-      lines: unique, shippingPrice: 495, payment: { method: 'card', token: token(i) },
+      lines: unique,
+      shippingPrice: 495,
+      payment: { method: 'card', token: token(i) },
       backorderPolicy: pick(['ship_available', 'ship_available', 'wait', 'cancel']),
     };
     const res = await fetch(`${apiUrl}/v1/orders`, { method: 'POST', headers, body: JSON.stringify(body) });
@@ -63,7 +84,9 @@ async function main() {
   bar.stop();
   await planPurchases();
   const local = readLocalKeys();
-  console.log(`\n${Object.entries(outcomes).map(([k, v]) => `${v} ${k}`).join(', ')}.
+  console.log(`\n${Object.entries(outcomes)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ')}.
 Watch them:
   Temporal UI   http://127.0.0.1:8233  (search: OrderStage = 'fulfilling', or Channel = 'marketplace')
   API           curl -H "Authorization: Bearer ${local?.keys.ops ? '<ops key from .data/demo-keys.json>' : '<ops key>'}" ${apiUrl}/v1/orders/<orderId>
@@ -73,11 +96,25 @@ Watch them:
 /** The replenishment planner over the demo's reorder rules: what it proposes now, and the purchase orders it drafted. */
 async function planPurchases() {
   const { apiUrl, key } = keyFor('procurement');
-  const res = await fetch(`${apiUrl}/v1/replenishment/runs`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' });
+  const res = await fetch(`${apiUrl}/v1/replenishment/runs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
   if (!res.ok) return console.log(`\nReplenishment run: HTTP ${res.status} ${await res.text()}`);
-  const plan = (await res.json()) as { rules: number; proposals: unknown[]; stockoutRisks: unknown[]; purchaseOrders: { number: string; supplier: string; warehouse: string; total: number; lines: unknown[] }[] };
-  console.log(`\nReplenishment run over ${plan.rules} reorder rules: ${plan.proposals.length} proposal(s), ${plan.stockoutRisks.length} stockout risk(s).`);
-  for (const po of plan.purchaseOrders) console.log(`  ${po.number}  ${po.supplier} → ${po.warehouse}  ${po.lines.length} line(s)  ${(po.total / 100).toFixed(2)}  (GET /v1/purchase-orders/${po.number})`);
+  const plan = (await res.json()) as {
+    rules: number;
+    proposals: unknown[];
+    stockoutRisks: unknown[];
+    purchaseOrders: { number: string; supplier: string; warehouse: string; total: number; lines: unknown[] }[];
+  };
+  console.log(
+    `\nReplenishment run over ${plan.rules} reorder rules: ${plan.proposals.length} proposal(s), ${plan.stockoutRisks.length} stockout risk(s).`,
+  );
+  for (const po of plan.purchaseOrders)
+    console.log(
+      `  ${po.number}  ${po.supplier} → ${po.warehouse}  ${po.lines.length} line(s)  ${(po.total / 100).toFixed(2)}  (GET /v1/purchase-orders/${po.number})`,
+    );
 }
 
 main().catch((err) => {

@@ -17,9 +17,20 @@ import { Presets, SingleBar } from 'cli-progress';
 import type { Db } from '../db';
 import { DevServer, findTemporalBinary, freePort, startDevServer } from '../lib/temporal-dev-server';
 
-export const DRILLS = ['worker-kill', 'two-workers', 'postgres-outage', 'temporal-restart', 'api-kill', 'provider-faults'] as const;
+export const DRILLS = [
+  'worker-kill',
+  'two-workers',
+  'postgres-outage',
+  'temporal-restart',
+  'api-kill',
+  'provider-faults',
+] as const;
 export type DrillName = (typeof DRILLS)[number];
-export interface Sizes { orders: number; returns: number; purchases: number }
+export interface Sizes {
+  orders: number;
+  returns: number;
+  purchases: number;
+}
 
 export interface DrillReport {
   drill: DrillName;
@@ -38,11 +49,21 @@ const ROOT = join(__dirname, '..');
 
 /** A child process running one of our TypeScript entry points (node --import tsx), so its pid is the process itself. */
 function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, file)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
+  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, file)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
 }
 const killHard = (c: ChildProcess | undefined) => void (c && c.exitCode === null && c.kill('SIGKILL'));
 
-interface Keys { storefront: string; warehouse: string; procurement: string; finance: string; approver: string; ops: string }
+interface Keys {
+  storefront: string;
+  warehouse: string;
+  procurement: string;
+  finance: string;
+  approver: string;
+  ops: string;
+}
 
 /** Records left waiting on an ended process (the process invariants), asked of the drill's Temporal. */
 async function orphansIn(db: Db, address: string) {
@@ -58,25 +79,45 @@ async function orphansIn(db: Db, address: string) {
 
 /** An HTTP client that retries through outages (network errors, 5xx, 429) with the same Idempotency-Key, as a careful storefront does. */
 function client(apiUrl: () => string, deadline: number) {
-  return async function call(method: string, path: string, key: string, body?: unknown, idempotencyKey?: string): Promise<{ status: number; body: any }> {
+  return async function call(
+    method: string,
+    path: string,
+    key: string,
+    body?: unknown,
+    idempotencyKey?: string,
+  ): Promise<{ status: number; body: any }> {
     for (;;) {
       try {
         const res = await fetch(`${apiUrl()}${path}`, {
-          method, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30000),
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}) },
+          method,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(30000),
+          headers: {
+            authorization: `Bearer ${key}`,
+            'content-type': 'application/json',
+            ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+          },
         });
         const text = await res.text();
         if (res.status >= 500 || res.status === 429) throw new Error(`${res.status} ${text.slice(0, 200)}`);
         return { status: res.status, body: text ? JSON.parse(text) : undefined };
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`${method} ${path}: still failing at the deadline: ${(err as Error).message}`, { cause: err });
+        if (Date.now() > deadline)
+          throw new Error(`${method} ${path}: still failing at the deadline: ${(err as Error).message}`, {
+            cause: err,
+          });
         await sleep(400);
       }
     }
   };
 }
 
-export async function runDrill(drill: DrillName, sizes: Sizes, log: (line: string) => void = console.log, kills = 4): Promise<DrillReport> {
+export async function runDrill(
+  drill: DrillName,
+  sizes: Sizes,
+  log: (line: string) => void = console.log,
+  kills = 4,
+): Promise<DrillReport> {
   const binary = findTemporalBinary();
   if (!binary) throw new Error('No temporal CLI: install Go (it is built on first use) or set TEMPORAL_BINARY');
   const started = Date.now();
@@ -89,9 +130,18 @@ export async function runDrill(drill: DrillName, sizes: Sizes, log: (line: strin
   const apiPort = await freePort();
   const taskQueue = `drill-${drill}`;
   const env: NodeJS.ProcessEnv = {
-    DATABASE_URL: dbUrl.toString(), TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: taskQueue, API_PORT: String(apiPort), LOG_LEVEL: 'fatal',
-    FULFILMENT_TIMEOUT: '1h', SUPPLIER_DAY: '1s', SUPPLIER_LATE_GRACE: '1h', PO_AUTO_APPROVE_LIMIT: '100000000', REFUND_AUTO_APPROVE_LIMIT: '100000',
-    RATE_LIMIT_PER_MINUTE: '100000', SANDBOX_FAULT_RATE: drill === 'provider-faults' ? '0.3' : '0',
+    DATABASE_URL: dbUrl.toString(),
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    API_PORT: String(apiPort),
+    LOG_LEVEL: 'fatal',
+    FULFILMENT_TIMEOUT: '1h',
+    SUPPLIER_DAY: '1s',
+    SUPPLIER_LATE_GRACE: '1h',
+    PO_AUTO_APPROVE_LIMIT: '100000000',
+    REFUND_AUTO_APPROVE_LIMIT: '100000',
+    RATE_LIMIT_PER_MINUTE: '100000',
+    SANDBOX_FAULT_RATE: drill === 'provider-faults' ? '0.3' : '0',
   };
   const faults: string[] = [];
   const children = new Set<ChildProcess>();
@@ -110,16 +160,33 @@ export async function runDrill(drill: DrillName, sizes: Sizes, log: (line: strin
     await migrate(db);
     const keys = await seed(db);
     let api = spawnChild('api/server.ts');
-    const workers = [spawnChild('workers/main.ts'), ...(drill === 'two-workers' ? [spawnChild('workers/main.ts')] : [])];
+    const workers = [
+      spawnChild('workers/main.ts'),
+      ...(drill === 'two-workers' ? [spawnChild('workers/main.ts')] : []),
+    ];
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const deadline = Date.now() + 10 * 60 * 1000;
     const call = client(() => apiUrl, deadline);
     const { startSimulator } = await import('./simulator');
     const { loadConfig } = await import('../lib/config');
-    sim = startSimulator({ apiUrl, warehouseKey: keys.warehouse, webhookSecret: loadConfig(env).WEBHOOK_SECRET, pace: 0, failureRate: 0, log: () => undefined });
+    sim = startSimulator({
+      apiUrl,
+      warehouseKey: keys.warehouse,
+      webhookSecret: loadConfig(env).WEBHOOK_SECRET,
+      pace: 0,
+      failureRate: 0,
+      log: () => undefined,
+    });
 
     const total = sizes.orders + sizes.returns + sizes.purchases;
-    const bar = new SingleBar({ format: `${drill.padEnd(16)} [{bar}] {value}/{total} processes done  {fault}`, noTTYOutput: true, notTTYSchedule: 10000 }, Presets.shades_classic);
+    const bar = new SingleBar(
+      {
+        format: `${drill.padEnd(16)} [{bar}] {value}/{total} processes done  {fault}`,
+        noTTYOutput: true,
+        notTTYSchedule: 10000,
+      },
+      Presets.shades_classic,
+    );
     bar.start(total, 0, { fault: '' });
     let done = 0;
     const finished = () => bar.update(++done);
@@ -148,7 +215,9 @@ export async function runDrill(drill: DrillName, sizes: Sizes, log: (line: strin
         await sleep(8000);
         const cluster = postgresCluster();
         if (!cluster) return note('skipped: no local Postgres cluster to stop (pg_ctlcluster)');
-        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'stop', '-m', 'immediate'], { stdio: 'ignore' });
+        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'stop', '-m', 'immediate'], {
+          stdio: 'ignore',
+        });
         note('Postgres stopped (immediate)');
         await sleep(20000);
         execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'start'], { stdio: 'ignore' });
@@ -164,7 +233,12 @@ export async function runDrill(drill: DrillName, sizes: Sizes, log: (line: strin
       } else if (drill === 'api-kill') {
         // Kill it mid-burst: once some orders are in and before all are.
         const recorded = async () => Number((await db('sales_orders').count({ n: '*' }).first())!.n);
-        await until(recorded, (n) => n >= Math.max(1, Math.floor(sizes.orders / 5)), 'the order burst to start', 120000);
+        await until(
+          recorded,
+          (n) => n >= Math.max(1, Math.floor(sizes.orders / 5)),
+          'the order burst to start',
+          120000,
+        );
         killHard(api);
         note(`API SIGKILLed with ${await recorded()} of ${sizes.orders} orders recorded`);
         await sleep(2000);
@@ -175,7 +249,10 @@ export async function runDrill(drill: DrillName, sizes: Sizes, log: (line: strin
       }
     })();
 
-    const loadError = await runLoad(call, keys, sizes, finished).then(() => undefined, (err) => String(err));
+    const loadError = await runLoad(call, keys, sizes, finished).then(
+      () => undefined,
+      (err) => String(err),
+    );
     loadOver = true;
     await fault;
     bar.stop();
@@ -185,14 +262,22 @@ export async function runDrill(drill: DrillName, sizes: Sizes, log: (line: strin
 
     const outcome = await inspect(db, sizes);
     const { checkInvariants, formatInvariants, orphanInvariants } = await import('../db/invariants');
-    const invariants = [...await checkInvariants(db), ...orphanInvariants(await orphansIn(db, server.address))];
+    const invariants = [...(await checkInvariants(db)), ...orphanInvariants(await orphansIn(db, server.address))];
     const report: DrillReport = {
-      drill, faults, processes: total, completed: outcome.completed, stuck: outcome.stuck, failed: outcome.failed, duplicates: outcome.duplicates,
-      invariantsOk: invariants.every((r) => r.ok), seconds: Math.round((Date.now() - started) / 1000),
+      drill,
+      faults,
+      processes: total,
+      completed: outcome.completed,
+      stuck: outcome.stuck,
+      failed: outcome.failed,
+      duplicates: outcome.duplicates,
+      invariantsOk: invariants.every((r) => r.ok),
+      seconds: Math.round((Date.now() - started) / 1000),
     };
     log(formatReport(report));
     if (!report.invariantsOk) log(formatInvariants(invariants));
-    if (report.invariantsOk && report.completed === total && !report.duplicates.length) await dropDatabase(env.DATABASE_URL!).catch(() => undefined);
+    if (report.invariantsOk && report.completed === total && !report.duplicates.length)
+      await dropDatabase(env.DATABASE_URL!).catch(() => undefined);
     else log(`database kept for inspection: ${env.DATABASE_URL}`);
     return report;
   } finally {
@@ -207,7 +292,8 @@ export async function runDrill(drill: DrillName, sizes: Sizes, log: (line: strin
 }
 
 async function seed(db: Db): Promise<Keys> {
-  const { ensureChannel, ensureProduct, ensureTaxRate, ensureWarehouse, receiveOpeningStock } = await import('../db/seeds/master-data');
+  const { ensureChannel, ensureProduct, ensureTaxRate, ensureWarehouse, receiveOpeningStock } =
+    await import('../db/seeds/master-data');
   const { createApiKey } = await import('../api/auth');
   await ensureWarehouse(db, { code: 'EAST', name: 'East', priority: 10 });
   await ensureWarehouse(db, { code: 'WEST', name: 'West', priority: 20 });
@@ -218,16 +304,28 @@ async function seed(db: Db): Promise<Keys> {
     await ensureProduct(db, { sku: `DRILL-${i}`, name: `Drill ${i}`, cost: 500, price: 1500 });
     await receiveOpeningStock(db, i < 5 ? 'EAST' : 'WEST', `DRILL-${i}`, 2000);
   }
-  await db('suppliers').insert({ code: 'DRILL-SUP', name: 'Drill supplies', currency: 'EUR', lead_time_days: 1, payment_terms_days: 0 });
+  await db('suppliers').insert({
+    code: 'DRILL-SUP',
+    name: 'Drill supplies',
+    currency: 'EUR',
+    lead_time_days: 1,
+    payment_terms_days: 0,
+  });
   const keys = {} as Keys;
-  for (const role of ['storefront', 'warehouse', 'procurement', 'finance', 'approver', 'ops'] as const) keys[role] = (await createApiKey(db, `drill ${role}`, [role])).key;
+  for (const role of ['storefront', 'warehouse', 'procurement', 'finance', 'approver', 'ops'] as const)
+    keys[role] = (await createApiKey(db, `drill ${role}`, [role])).key;
   return keys;
 }
 
 type Call = ReturnType<typeof client>;
 
 /** Polls a read until `ok`; reads are safe to repeat. */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 8 * 60 * 1000): Promise<T> {
+async function until<T>(
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what: string,
+  timeoutMs = 8 * 60 * 1000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();
@@ -242,46 +340,131 @@ async function runLoad(call: Call, keys: Keys, sizes: Sizes, finished: () => voi
   const orderJourney = async (i: number) => {
     const split = i % 4 === 0;
     const body = {
-      channel: 'web', externalRef: `D${i}`, currency: 'EUR', customer: { email: `drill${i % 20}@example.com`, name: 'Drill' },
+      channel: 'web',
+      externalRef: `D${i}`,
+      currency: 'EUR',
+      customer: { email: `drill${i % 20}@example.com`, name: 'Drill' },
       shippingAddress: { name: 'Drill', line1: 'Street 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
-      lines: split ? [{ sku: `DRILL-${i % 5}`, quantity: 1, unitPrice: 1500 }, { sku: `DRILL-${5 + (i % 5)}`, quantity: 2, unitPrice: 1500 }] : [{ sku: `DRILL-${i % 10}`, quantity: 1, unitPrice: 1500 }],
-      shippingPrice: 495, payment: { method: 'card', token: i % 7 === 0 ? 'tok_flaky' : 'tok_approve' },
+      lines: split
+        ? [
+            { sku: `DRILL-${i % 5}`, quantity: 1, unitPrice: 1500 },
+            { sku: `DRILL-${5 + (i % 5)}`, quantity: 2, unitPrice: 1500 },
+          ]
+        : [{ sku: `DRILL-${i % 10}`, quantity: 1, unitPrice: 1500 }],
+      shippingPrice: 495,
+      payment: { method: 'card', token: i % 7 === 0 ? 'tok_flaky' : 'tok_approve' },
     };
     const r = await call('POST', '/v1/orders', keys.storefront, body, `order-D${i}`);
     if (r.status !== 201 && r.status !== 200) throw new Error(`order D${i}: ${r.status} ${JSON.stringify(r.body)}`); // 200: the retry found the order
     orderIds[i] = r.body.orderId;
-    await until(() => call('GET', `/v1/orders/${r.body.orderId}`, keys.ops), (o) => o.body?.status === 'completed', `order D${i} to complete`);
+    await until(
+      () => call('GET', `/v1/orders/${r.body.orderId}`, keys.ops),
+      (o) => o.body?.status === 'completed',
+      `order D${i} to complete`,
+    );
     finished();
   };
   const returnJourney = async (i: number) => {
-    await until(async () => orderIds[i], (id) => id !== undefined, `order D${i} to exist`);
+    await until(
+      async () => orderIds[i],
+      (id) => id !== undefined,
+      `order D${i} to exist`,
+    );
     const orderId = orderIds[i];
-    await until(() => call('GET', `/v1/orders/${orderId}`, keys.ops), (o) => o.body?.status === 'completed', `order D${i} to complete`);
+    await until(
+      () => call('GET', `/v1/orders/${orderId}`, keys.ops),
+      (o) => o.body?.status === 'completed',
+      `order D${i} to complete`,
+    );
     const order = (await call('GET', `/v1/orders/${orderId}`, keys.ops)).body;
     const sku = order.lines[0].sku;
-    const req = await call('POST', '/v1/returns', keys.storefront, { orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'changed my mind' }] }, `return-D${i}`);
-    if (req.status !== 201 && req.status !== 200) throw new Error(`return of D${i}: ${req.status} ${JSON.stringify(req.body)}`);
+    const req = await call(
+      'POST',
+      '/v1/returns',
+      keys.storefront,
+      { orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'changed my mind' }] },
+      `return-D${i}`,
+    );
+    if (req.status !== 201 && req.status !== 200)
+      throw new Error(`return of D${i}: ${req.status} ${JSON.stringify(req.body)}`);
     const id = req.body.returnId;
-    await until(() => call('GET', `/v1/returns/${id}`, keys.ops), (x) => x.body?.status === 'authorised', `return of D${i} to be authorised`);
-    const got = await call('POST', `/v1/returns/${id}/receipt`, keys.warehouse, { lines: [{ sku, quantity: 1 }] }, `return-receipt-D${i}`);
+    await until(
+      () => call('GET', `/v1/returns/${id}`, keys.ops),
+      (x) => x.body?.status === 'authorised',
+      `return of D${i} to be authorised`,
+    );
+    const got = await call(
+      'POST',
+      `/v1/returns/${id}/receipt`,
+      keys.warehouse,
+      { lines: [{ sku, quantity: 1 }] },
+      `return-receipt-D${i}`,
+    );
     if (got.status !== 200) throw new Error(`return receipt of D${i}: ${got.status} ${JSON.stringify(got.body)}`);
-    await until(() => call('GET', `/v1/returns/${id}`, keys.ops), (x) => x.body?.status === 'received', `return of D${i} to be received`);
-    const graded = await call('POST', `/v1/returns/${id}/inspection`, keys.warehouse, { lines: [{ sku, quantity: 1, condition: 'new' }] }, `return-inspection-D${i}`);
+    await until(
+      () => call('GET', `/v1/returns/${id}`, keys.ops),
+      (x) => x.body?.status === 'received',
+      `return of D${i} to be received`,
+    );
+    const graded = await call(
+      'POST',
+      `/v1/returns/${id}/inspection`,
+      keys.warehouse,
+      { lines: [{ sku, quantity: 1, condition: 'new' }] },
+      `return-inspection-D${i}`,
+    );
     if (graded.status !== 200) throw new Error(`inspection of D${i}: ${graded.status} ${JSON.stringify(graded.body)}`);
-    await until(() => call('GET', `/v1/returns/${id}`, keys.ops), (x) => x.body?.status === 'refunded', `return of D${i} to be refunded`);
+    await until(
+      () => call('GET', `/v1/returns/${id}`, keys.ops),
+      (x) => x.body?.status === 'refunded',
+      `return of D${i} to be refunded`,
+    );
     finished();
   };
   const purchaseJourney = async (i: number) => {
     const sku = `DRILL-${i % 10}`;
-    const created = await call('POST', '/v1/purchase-orders', keys.procurement, { supplier: 'DRILL-SUP', warehouse: i % 10 < 5 ? 'EAST' : 'WEST', lines: [{ sku, quantity: 10, unitPrice: 450 }] }, `po-${i}`);
-    if (created.status !== 201 && created.status !== 200) throw new Error(`purchase ${i}: ${created.status} ${JSON.stringify(created.body)}`);
+    const created = await call(
+      'POST',
+      '/v1/purchase-orders',
+      keys.procurement,
+      {
+        supplier: 'DRILL-SUP',
+        warehouse: i % 10 < 5 ? 'EAST' : 'WEST',
+        lines: [{ sku, quantity: 10, unitPrice: 450 }],
+      },
+      `po-${i}`,
+    );
+    if (created.status !== 201 && created.status !== 200)
+      throw new Error(`purchase ${i}: ${created.status} ${JSON.stringify(created.body)}`);
     const po = created.body.poId;
-    await until(() => call('GET', `/v1/purchase-orders/${po}`, keys.procurement), (x) => x.body?.status === 'sent', `purchase ${i} to be sent`);
-    const receipt = await call('POST', `/v1/purchase-orders/${po}/receipts`, keys.warehouse, { lines: [{ sku, quantity: 10 }] }, `po-receipt-${i}`);
-    if (receipt.status !== 201) throw new Error(`receipt of purchase ${i}: ${receipt.status} ${JSON.stringify(receipt.body)}`);
-    const bill = await call('POST', `/v1/purchase-orders/${po}/bills`, keys.finance, { supplierInvoiceRef: `DRILL-INV-${i}`, lines: [{ sku, quantity: 10, unitPrice: 450 }], tax: 855, total: 5355 }, `po-bill-${i}`);
-    if (bill.status !== 201 || !bill.body.matched) throw new Error(`bill of purchase ${i}: ${bill.status} ${JSON.stringify(bill.body)}`);
-    await until(() => call('GET', `/v1/purchase-orders/${po}`, keys.procurement), (x) => x.body?.status === 'closed', `purchase ${i} to close`);
+    await until(
+      () => call('GET', `/v1/purchase-orders/${po}`, keys.procurement),
+      (x) => x.body?.status === 'sent',
+      `purchase ${i} to be sent`,
+    );
+    const receipt = await call(
+      'POST',
+      `/v1/purchase-orders/${po}/receipts`,
+      keys.warehouse,
+      { lines: [{ sku, quantity: 10 }] },
+      `po-receipt-${i}`,
+    );
+    if (receipt.status !== 201)
+      throw new Error(`receipt of purchase ${i}: ${receipt.status} ${JSON.stringify(receipt.body)}`);
+    const bill = await call(
+      'POST',
+      `/v1/purchase-orders/${po}/bills`,
+      keys.finance,
+      { supplierInvoiceRef: `DRILL-INV-${i}`, lines: [{ sku, quantity: 10, unitPrice: 450 }], tax: 855, total: 5355 },
+      `po-bill-${i}`,
+    );
+    if (bill.status !== 201 || !bill.body.matched)
+      throw new Error(`bill of purchase ${i}: ${bill.status} ${JSON.stringify(bill.body)}`);
+    await until(
+      () => call('GET', `/v1/purchase-orders/${po}`, keys.procurement),
+      (x) => x.body?.status === 'closed',
+      `purchase ${i} to close`,
+    );
     finished();
   };
   await Promise.all([
@@ -292,37 +475,83 @@ async function runLoad(call: Call, keys: Keys, sizes: Sizes, finished: () => voi
 }
 
 /** What the data says: processes finished or not, and any effect that happened twice. */
-async function inspect(db: Db, sizes: Sizes): Promise<{ completed: number; stuck: string[]; failed: string[]; duplicates: string[] }> {
+async function inspect(
+  db: Db,
+  sizes: Sizes,
+): Promise<{ completed: number; stuck: string[]; failed: string[]; duplicates: string[] }> {
   const rows = async (sql: string) => (await db.raw(sql)).rows as Record<string, unknown>[];
   const orders = await rows(`SELECT external_ref, status FROM sales_orders`);
   const returns = await rows(`SELECT r.id, r.status FROM returns r`);
   const purchases = await rows(`SELECT number, status FROM purchase_orders`);
-  const completed = orders.filter((o) => o.status === 'completed').length + returns.filter((r) => r.status === 'refunded').length + purchases.filter((p) => p.status === 'closed').length;
+  const completed =
+    orders.filter((o) => o.status === 'completed').length +
+    returns.filter((r) => r.status === 'refunded').length +
+    purchases.filter((p) => p.status === 'closed').length;
   const stuck = [
     ...orders.filter((o) => o.status !== 'completed').map((o) => `order ${o.external_ref}: ${o.status}`),
     ...returns.filter((r) => r.status !== 'refunded').map((r) => `return ${r.id}: ${r.status}`),
     ...purchases.filter((p) => p.status !== 'closed').map((p) => `purchase ${p.number}: ${p.status}`),
     ...(orders.length < sizes.orders ? [`${sizes.orders - orders.length} order(s) never recorded`] : []),
   ];
-  const failed = (await rows(`SELECT type, summary FROM exceptions WHERE type = 'activity_failed'`)).map((e) => String(e.summary));
+  const failed = (await rows(`SELECT type, summary FROM exceptions WHERE type = 'activity_failed'`)).map((e) =>
+    String(e.summary),
+  );
   const duplicates: string[] = [];
   const dup = async (what: string, sql: string) => {
     for (const r of await rows(sql)) duplicates.push(`${what}: ${JSON.stringify(r)}`);
   };
-  if (purchases.length > sizes.purchases) duplicates.push(`more purchase orders than requested: ${purchases.length} for ${sizes.purchases}`);
-  if (returns.length > sizes.returns) duplicates.push(`more returns than requested: ${returns.length} for ${sizes.returns}`);
-  await dup('more than one order per storefront reference', `SELECT external_ref, COUNT(*) AS n FROM sales_orders GROUP BY external_ref HAVING COUNT(*) > 1`);
-  await dup('more than one capture per invoice', `SELECT invoice_id, COUNT(*) AS n FROM payments WHERE kind = 'capture' GROUP BY invoice_id HAVING COUNT(*) > 1`);
-  await dup('provider captures differ from ours', `SELECT (SELECT COUNT(*) FROM sandbox_payment_ledger WHERE operation = 'capture' AND outcome = 'approved') AS provider, (SELECT COUNT(*) FROM payments WHERE kind = 'capture' AND status = 'succeeded' AND provider_ref <> 'none') AS ours WHERE (SELECT COUNT(*) FROM sandbox_payment_ledger WHERE operation = 'capture' AND outcome = 'approved') <> (SELECT COUNT(*) FROM payments WHERE kind = 'capture' AND status = 'succeeded' AND provider_ref <> 'none')`);
-  await dup('provider refunds differ from ours', `SELECT p, o FROM (SELECT (SELECT COUNT(*) FROM sandbox_payment_ledger WHERE operation = 'refund' AND outcome = 'approved') AS p, (SELECT COUNT(*) FROM payments WHERE kind = 'refund' AND status = 'succeeded') AS o) x WHERE p <> o`);
-  await dup('more than one refund per return', `SELECT cn.return_id, COUNT(p.id) AS n FROM credit_notes cn JOIN payments p ON p.credit_note_id = cn.id AND p.kind = 'refund' GROUP BY cn.return_id HAVING COUNT(p.id) > 1`);
-  await dup('more than one return per order', `SELECT order_id, COUNT(*) AS n FROM returns GROUP BY order_id HAVING COUNT(*) > 1`);
-  await dup('more than one stock move out per reservation', `SELECT idempotency_key FROM stock_moves GROUP BY idempotency_key HAVING COUNT(*) > 1`);
-  await dup('more than one receipt per purchase order', `SELECT po_id, COUNT(*) AS n FROM purchase_receipts GROUP BY po_id HAVING COUNT(*) > 1`);
-  await dup('more than one journal entry per business event', `SELECT source_type, source_id, description, COUNT(*) AS n FROM journal_entries GROUP BY 1, 2, 3 HAVING COUNT(*) > 1`);
-  await dup('bank transfers differ from supplier payments', `SELECT t, p FROM (SELECT (SELECT COUNT(*) FROM sandbox_bank_transfers) AS t, (SELECT COUNT(*) FROM supplier_payments) AS p) x WHERE t <> p`);
-  await dup('supplier received an order twice', `SELECT supplier_code, payload->>'number' AS number, COUNT(*) AS n FROM sandbox_supplier_orders GROUP BY 1, 2 HAVING COUNT(*) > 1`);
-  await dup('mails sent differ from notifications marked sent', `SELECT m, n FROM (SELECT (SELECT COUNT(*) FROM sandbox_mailbox) AS m, (SELECT COUNT(*) FROM notifications WHERE status = 'sent') AS n) x WHERE m < n`);
+  if (purchases.length > sizes.purchases)
+    duplicates.push(`more purchase orders than requested: ${purchases.length} for ${sizes.purchases}`);
+  if (returns.length > sizes.returns)
+    duplicates.push(`more returns than requested: ${returns.length} for ${sizes.returns}`);
+  await dup(
+    'more than one order per storefront reference',
+    `SELECT external_ref, COUNT(*) AS n FROM sales_orders GROUP BY external_ref HAVING COUNT(*) > 1`,
+  );
+  await dup(
+    'more than one capture per invoice',
+    `SELECT invoice_id, COUNT(*) AS n FROM payments WHERE kind = 'capture' GROUP BY invoice_id HAVING COUNT(*) > 1`,
+  );
+  await dup(
+    'provider captures differ from ours',
+    `SELECT (SELECT COUNT(*) FROM sandbox_payment_ledger WHERE operation = 'capture' AND outcome = 'approved') AS provider, (SELECT COUNT(*) FROM payments WHERE kind = 'capture' AND status = 'succeeded' AND provider_ref <> 'none') AS ours WHERE (SELECT COUNT(*) FROM sandbox_payment_ledger WHERE operation = 'capture' AND outcome = 'approved') <> (SELECT COUNT(*) FROM payments WHERE kind = 'capture' AND status = 'succeeded' AND provider_ref <> 'none')`,
+  );
+  await dup(
+    'provider refunds differ from ours',
+    `SELECT p, o FROM (SELECT (SELECT COUNT(*) FROM sandbox_payment_ledger WHERE operation = 'refund' AND outcome = 'approved') AS p, (SELECT COUNT(*) FROM payments WHERE kind = 'refund' AND status = 'succeeded') AS o) x WHERE p <> o`,
+  );
+  await dup(
+    'more than one refund per return',
+    `SELECT cn.return_id, COUNT(p.id) AS n FROM credit_notes cn JOIN payments p ON p.credit_note_id = cn.id AND p.kind = 'refund' GROUP BY cn.return_id HAVING COUNT(p.id) > 1`,
+  );
+  await dup(
+    'more than one return per order',
+    `SELECT order_id, COUNT(*) AS n FROM returns GROUP BY order_id HAVING COUNT(*) > 1`,
+  );
+  await dup(
+    'more than one stock move out per reservation',
+    `SELECT idempotency_key FROM stock_moves GROUP BY idempotency_key HAVING COUNT(*) > 1`,
+  );
+  await dup(
+    'more than one receipt per purchase order',
+    `SELECT po_id, COUNT(*) AS n FROM purchase_receipts GROUP BY po_id HAVING COUNT(*) > 1`,
+  );
+  await dup(
+    'more than one journal entry per business event',
+    `SELECT source_type, source_id, description, COUNT(*) AS n FROM journal_entries GROUP BY 1, 2, 3 HAVING COUNT(*) > 1`,
+  );
+  await dup(
+    'bank transfers differ from supplier payments',
+    `SELECT t, p FROM (SELECT (SELECT COUNT(*) FROM sandbox_bank_transfers) AS t, (SELECT COUNT(*) FROM supplier_payments) AS p) x WHERE t <> p`,
+  );
+  await dup(
+    'supplier received an order twice',
+    `SELECT supplier_code, payload->>'number' AS number, COUNT(*) AS n FROM sandbox_supplier_orders GROUP BY 1, 2 HAVING COUNT(*) > 1`,
+  );
+  await dup(
+    'mails sent differ from notifications marked sent',
+    `SELECT m, n FROM (SELECT (SELECT COUNT(*) FROM sandbox_mailbox) AS m, (SELECT COUNT(*) FROM notifications WHERE status = 'sent') AS n) x WHERE m < n`,
+  );
   return { completed, stuck, failed, duplicates };
 }
 
@@ -345,9 +574,14 @@ export function formatReport(r: DrillReport): string {
 }
 
 if (require.main === module) {
-  const arg = (name: string, fallback: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback);
+  const arg = (name: string, fallback: string) =>
+    process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback;
   const only = arg('--only', DRILLS.join(',')).split(',') as DrillName[];
-  const sizes = { orders: Number(arg('--orders', '60')), returns: Number(arg('--returns', '20')), purchases: Number(arg('--purchases', '20')) };
+  const sizes = {
+    orders: Number(arg('--orders', '60')),
+    returns: Number(arg('--returns', '20')),
+    purchases: Number(arg('--purchases', '20')),
+  };
   (async () => {
     const reports: DrillReport[] = [];
     for (const d of only) {
@@ -355,7 +589,9 @@ if (require.main === module) {
       console.log(`\n== ${d}: ${sizes.orders} orders, ${sizes.returns} returns, ${sizes.purchases} purchase orders`);
       reports.push(await runDrill(d, sizes));
     }
-    const bad = reports.filter((r) => r.completed !== r.processes || r.duplicates.length || !r.invariantsOk || r.failed.length);
+    const bad = reports.filter(
+      (r) => r.completed !== r.processes || r.duplicates.length || !r.invariantsOk || r.failed.length,
+    );
     console.log(`\n${reports.length - bad.length} of ${reports.length} drills passed`);
     process.exitCode = bad.length ? 1 : 0;
   })().catch((err) => {

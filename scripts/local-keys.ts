@@ -11,7 +11,11 @@ export type LocalKeys = { apiUrl: string; keys: Record<string, string> };
 export function saveLocalKeys(k: LocalKeys): void {
   mkdirSync(dataDir(), { recursive: true });
   const previous = readLocalKeys();
-  writeFileSync(keysFile(), JSON.stringify({ apiUrl: k.apiUrl, keys: { ...(previous?.keys ?? {}), ...k.keys } }, null, 2), { mode: 0o600 });
+  writeFileSync(
+    keysFile(),
+    JSON.stringify({ apiUrl: k.apiUrl, keys: { ...(previous?.keys ?? {}), ...k.keys } }, null, 2),
+    { mode: 0o600 },
+  );
 }
 
 export function readLocalKeys(): LocalKeys | undefined {
@@ -23,6 +27,9 @@ export function keyFor(role: string): { apiUrl: string; key: string } {
   const local = readLocalKeys();
   const apiUrl = process.env.ERP_API_URL ?? local?.apiUrl ?? 'http://127.0.0.1:3000';
   const key = process.env.ERP_API_KEY ?? local?.keys[role];
-  if (!key) throw new Error(`No ${role} API key: start the platform with \`npm start\` (it creates demo keys) or set ERP_API_KEY and ERP_API_URL.`);
+  if (!key)
+    throw new Error(
+      `No ${role} API key: start the platform with \`npm start\` (it creates demo keys) or set ERP_API_KEY and ERP_API_URL.`,
+    );
   return { apiUrl, key };
 }

@@ -18,10 +18,18 @@ export interface SimulatorOptions {
   log?: (line: string) => void;
 }
 
-const NEXT: Record<string, 'picked' | 'packed' | 'shipped' | 'delivered'> = { pending: 'picked', picked: 'packed', packed: 'shipped', shipped: 'delivered' };
+const NEXT: Record<string, 'picked' | 'packed' | 'shipped' | 'delivered'> = {
+  pending: 'picked',
+  picked: 'packed',
+  packed: 'shipped',
+  shipped: 'delivered',
+};
 const CARRIERS = ['DHL', 'UPS', 'DPD', 'GLS'];
 
-export function startSimulator(o: SimulatorOptions): { stop(): Promise<void>; stats: { events: number; delivered: number; failed: number } } {
+export function startSimulator(o: SimulatorOptions): {
+  stop(): Promise<void>;
+  stats: { events: number; delivered: number; failed: number };
+} {
   const pace = o.pace ?? 1;
   const failureRate = o.failureRate ?? 0.02;
   const dueAt = new Map<string, number>(); // shipment → when its next step happens
@@ -34,14 +42,32 @@ export function startSimulator(o: SimulatorOptions): { stop(): Promise<void>; st
     if (!type) return;
     if (type === 'delivered') {
       const failed = Math.random() < failureRate;
-      const raw = JSON.stringify({ eventId: randomUUID(), sentAt: new Date().toISOString(), type: failed ? 'failed' : 'delivered', shipmentId: s.shipmentId, trackingNumber: s.trackingNumber, note: failed ? 'parcel lost in transit' : undefined });
+      const raw = JSON.stringify({
+        eventId: randomUUID(),
+        sentAt: new Date().toISOString(),
+        type: failed ? 'failed' : 'delivered',
+        shipmentId: s.shipmentId,
+        trackingNumber: s.trackingNumber,
+        note: failed ? 'parcel lost in transit' : undefined,
+      });
       const signature = `sha256=${createHmac('sha256', o.webhookSecret).update(raw).digest('hex')}`;
-      await fetch(`${o.apiUrl}/v1/webhooks/carriers`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': signature }, body: raw });
+      await fetch(`${o.apiUrl}/v1/webhooks/carriers`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-signature': signature },
+        body: raw,
+      });
       stats[failed ? 'failed' : 'delivered']++;
     } else {
       const carrier = CARRIERS[Math.floor(Math.random() * CARRIERS.length)];
-      const body = type === 'shipped' ? { type, carrier, trackingNumber: `${carrier}${Math.floor(Math.random() * 1e10)}` } : { type };
-      await fetch(`${o.apiUrl}/v1/shipments/${s.shipmentId}/events`, { method: 'POST', headers, body: JSON.stringify(body) });
+      const body =
+        type === 'shipped'
+          ? { type, carrier, trackingNumber: `${carrier}${Math.floor(Math.random() * 1e10)}` }
+          : { type };
+      await fetch(`${o.apiUrl}/v1/shipments/${s.shipmentId}/events`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      });
     }
     stats.events++;
   }
@@ -51,14 +77,19 @@ export function startSimulator(o: SimulatorOptions): { stop(): Promise<void>; st
       try {
         const res = await fetch(`${o.apiUrl}/v1/shipments?status=pending,picked,packed,shipped&limit=500`, { headers });
         if (res.ok) {
-          const { shipments } = (await res.json()) as { shipments: { shipmentId: string; status: string; trackingNumber?: string }[] };
+          const { shipments } = (await res.json()) as {
+            shipments: { shipmentId: string; status: string; trackingNumber?: string }[];
+          };
           const now = Date.now();
           const due = shipments.filter((s) => {
             const key = `${s.shipmentId}:${s.status}`;
-            if (!dueAt.has(key)) dueAt.set(key, now + pace * (1000 + Math.random() * (s.status === 'shipped' ? 4000 : 2000)));
+            if (!dueAt.has(key))
+              dueAt.set(key, now + pace * (1000 + Math.random() * (s.status === 'shipped' ? 4000 : 2000)));
             return dueAt.get(key)! <= now;
           });
-          await Promise.all(due.map((s) => step(s).catch((err) => o.log?.(`simulator: ${s.shipmentId} ${err.message}`))));
+          await Promise.all(
+            due.map((s) => step(s).catch((err) => o.log?.(`simulator: ${s.shipmentId} ${err.message}`))),
+          );
         }
       } catch (err) {
         o.log?.(`simulator: API unreachable (${(err as Error).message}); retrying`);
@@ -66,14 +97,29 @@ export function startSimulator(o: SimulatorOptions): { stop(): Promise<void>; st
       await new Promise((r) => setTimeout(r, pace === 0 ? 100 : 500));
     }
   })();
-  return { stats, stop: async () => { running = false; await loop; } };
+  return {
+    stats,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
 }
 
 if (require.main === module) {
   const { apiUrl, key } = keyFor('warehouse');
-  const sim = startSimulator({ apiUrl, warehouseKey: key, webhookSecret: process.env.WEBHOOK_SECRET ?? 'sandbox-webhook-secret-change-me', log: console.log });
+  const sim = startSimulator({
+    apiUrl,
+    warehouseKey: key,
+    webhookSecret: process.env.WEBHOOK_SECRET ?? 'sandbox-webhook-secret-change-me',
+    log: console.log,
+  });
   console.log(`Simulating the warehouse and carriers against ${apiUrl}. Ctrl-C to stop.`);
-  const timer = setInterval(() => console.log(`  events sent ${sim.stats.events}, delivered ${sim.stats.delivered}, failed ${sim.stats.failed}`), 10000);
+  const timer = setInterval(
+    () =>
+      console.log(`  events sent ${sim.stats.events}, delivered ${sim.stats.delivered}, failed ${sim.stats.failed}`),
+    10000,
+  );
   process.once('SIGINT', () => {
     clearInterval(timer);
     void sim.stop().then(() => process.exit(0));

@@ -26,13 +26,13 @@ const HELP = `npm start [-- options]
   --help`;
 
 const OPTIONS = {
-    'embedded-postgres': { type: 'boolean', default: false },
-    'no-simulator': { type: 'boolean', default: false },
-    port: { type: 'string' },
-    'temporal-port': { type: 'string', default: '7233' },
-    'ui-port': { type: 'string', default: '8233' },
-    'postgres-port': { type: 'string', default: '54329' },
-    help: { type: 'boolean', default: false },
+  'embedded-postgres': { type: 'boolean', default: false },
+  'no-simulator': { type: 'boolean', default: false },
+  port: { type: 'string' },
+  'temporal-port': { type: 'string', default: '7233' },
+  'ui-port': { type: 'string', default: '8233' },
+  'postgres-port': { type: 'string', default: '54329' },
+  help: { type: 'boolean', default: false },
 } as const;
 
 function readFlags() {
@@ -48,7 +48,11 @@ const say = (line: string) => console.log(`\x1b[36m[start]\x1b[0m ${line}`);
 const stops: { what: string; stop: () => Promise<void> }[] = []; // run first to last on the way out
 const port = (value: string, flag: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new StartError(`${flag} ${value} is not a port.`, `Give a number from 1 to 65535, e.g. \`npm start -- ${flag} 4000\`.`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new StartError(
+      `${flag} ${value} is not a port.`,
+      `Give a number from 1 to 65535, e.g. \`npm start -- ${flag} 4000\`.`,
+    );
   return n;
 };
 
@@ -56,8 +60,15 @@ async function choosePostgres(dataDir: string, embedded: boolean): Promise<strin
   if (process.env.DATABASE_URL && !embedded) return process.env.DATABASE_URL;
   if (!embedded && (await listening('127.0.0.1', 5432))) return 'postgres://postgres@127.0.0.1:5432/erp';
   if (!embedded) say('No Postgres on 127.0.0.1:5432 and no DATABASE_URL: using the embedded Postgres');
-  const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: port(flags['postgres-port'], '--postgres-port'), log: say });
-  if (!pg.adopted) say(`Embedded Postgres (pid ${pg.pid}) on 127.0.0.1:${flags['postgres-port']}, data in ${join(dataDir, 'postgres')}`);
+  const pg = await startEmbeddedPostgres({
+    dataDir: join(dataDir, 'postgres'),
+    port: port(flags['postgres-port'], '--postgres-port'),
+    log: say,
+  });
+  if (!pg.adopted)
+    say(
+      `Embedded Postgres (pid ${pg.pid}) on 127.0.0.1:${flags['postgres-port']}, data in ${join(dataDir, 'postgres')}`,
+    );
   stops.push({ what: 'the embedded Postgres', stop: pg.stop });
   return pg.url;
 }
@@ -71,12 +82,22 @@ async function checkDatabase(url: string): Promise<void> {
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
-      throw new StartError(`Postgres at ${where.host} refused the connection (${code}).`, 'Start Postgres, fix DATABASE_URL, or unset DATABASE_URL and run `npm start -- --embedded-postgres`.');
+      throw new StartError(
+        `Postgres at ${where.host} refused the connection (${code}).`,
+        'Start Postgres, fix DATABASE_URL, or unset DATABASE_URL and run `npm start -- --embedded-postgres`.',
+      );
     }
     if (code === '28P01' || code === '28000') {
-      throw new StartError(`Postgres at ${where.host} refused the user "${decodeURIComponent(where.username)}": ${describe(err)}.`, 'Put a user and password that may connect into DATABASE_URL (postgres://user:password@host:port/erp).');
+      throw new StartError(
+        `Postgres at ${where.host} refused the user "${decodeURIComponent(where.username)}": ${describe(err)}.`,
+        'Put a user and password that may connect into DATABASE_URL (postgres://user:password@host:port/erp).',
+      );
     }
-    if (code === '42501') throw new StartError(`The user "${decodeURIComponent(where.username)}" may not create the database ${where.pathname.slice(1)}.`, 'Create the database yourself, or connect as a user with CREATEDB.');
+    if (code === '42501')
+      throw new StartError(
+        `The user "${decodeURIComponent(where.username)}" may not create the database ${where.pathname.slice(1)}.`,
+        'Create the database yourself, or connect as a user with CREATEDB.',
+      );
     throw err;
   }
 }
@@ -89,7 +110,12 @@ async function main() {
   mkdirSync(early.ERP_DATA_DIR, { recursive: true });
   const databaseUrl = await choosePostgres(early.ERP_DATA_DIR, flags['embedded-postgres'] || early.EMBEDDED_POSTGRES);
   await checkDatabase(databaseUrl);
-  const temporal = await chooseTemporal({ dataDir: early.ERP_DATA_DIR, port: port(flags['temporal-port'], '--temporal-port'), uiPort: port(flags['ui-port'], '--ui-port'), log: say });
+  const temporal = await chooseTemporal({
+    dataDir: early.ERP_DATA_DIR,
+    port: port(flags['temporal-port'], '--temporal-port'),
+    uiPort: port(flags['ui-port'], '--ui-port'),
+    log: say,
+  });
   stops.unshift({ what: 'the Temporal dev server', stop: temporal.stop });
   process.env.DATABASE_URL = databaseUrl;
   process.env.TEMPORAL_ADDRESS = temporal.address;
@@ -109,7 +135,9 @@ async function runPlatform(temporalUi: string | undefined) {
   const { seedDemo } = await import('../db/seeds/demo');
   const applied = await migrate(db());
   const where = new URL(c.DATABASE_URL);
-  say(`Postgres ${where.host}${where.pathname}: ${applied.length ? `applied ${applied.length} migration(s)` : 'schema up to date'}`);
+  say(
+    `Postgres ${where.host}${where.pathname}: ${applied.length ? `applied ${applied.length} migration(s)` : 'schema up to date'}`,
+  );
   const { keys } = await seedDemo(db(), say);
   stops.unshift({ what: 'the database pool', stop: closeDb }); // after the worker (unshifted below), before Temporal and Postgres
 
@@ -118,7 +146,13 @@ async function runPlatform(temporalUi: string | undefined) {
   const { bundleWorkflows, createWorker } = await import('../workers/worker');
   say('Bundling workflows and starting a worker...');
   const connection = await NativeConnection.connect({ address: c.TEMPORAL_ADDRESS });
-  const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, db: db(), workflowBundle: await bundleWorkflows() });
+  const worker = await createWorker({
+    connection,
+    namespace: c.TEMPORAL_NAMESPACE,
+    taskQueue: c.TEMPORAL_TASK_QUEUE,
+    db: db(),
+    workflowBundle: await bundleWorkflows(),
+  });
   const workerRun = worker.run();
   stops.unshift({
     what: 'the worker',
@@ -143,13 +177,24 @@ async function runPlatform(temporalUi: string | undefined) {
   let simulator: { stop(): Promise<void> } | undefined;
   if (!flags['no-simulator']) {
     const { startSimulator } = await import('./simulator');
-    simulator = startSimulator({ apiUrl: api.url, warehouseKey: keyFor('warehouse').key, webhookSecret: c.WEBHOOK_SECRET, log: say });
+    simulator = startSimulator({
+      apiUrl: api.url,
+      warehouseKey: keyFor('warehouse').key,
+      webhookSecret: c.WEBHOOK_SECRET,
+      log: say,
+    });
     stops.unshift({ what: 'the simulator', stop: simulator.stop });
   }
   printBanner({ apiUrl: api.url, temporalUi, c, simulator: !!simulator, keys });
 }
 
-function printBanner(o: { apiUrl: string; temporalUi?: string; c: { TEMPORAL_ADDRESS: string; TEMPORAL_TASK_QUEUE: string; DATABASE_URL: string; ERP_DATA_DIR: string }; simulator: boolean; keys: { role: string; key: string }[] }) {
+function printBanner(o: {
+  apiUrl: string;
+  temporalUi?: string;
+  c: { TEMPORAL_ADDRESS: string; TEMPORAL_TASK_QUEUE: string; DATABASE_URL: string; ERP_DATA_DIR: string };
+  simulator: boolean;
+  keys: { role: string; key: string }[];
+}) {
   const keyFile = join(o.c.ERP_DATA_DIR, 'demo-keys.json');
   console.log(`
   ERP process platform is running.
@@ -188,7 +233,11 @@ process.on('SIGTERM', shutdown);
 main().catch(async (err: unknown) => {
   if (stopping) return;
   console.error(`\nStart-up failed: ${describe(err)}`);
-  console.error(err instanceof StartError ? `Next step: ${err.nextStep}` : 'Next step: read the message above; `npm start -- --help` lists the options.');
+  console.error(
+    err instanceof StartError
+      ? `Next step: ${err.nextStep}`
+      : 'Next step: read the message above; `npm start -- --help` lists the options.',
+  );
   await stopAll();
   process.exit(1);
 });

@@ -8,8 +8,15 @@ import { dropDatabase } from '../db/migrate';
 import type { DevServer } from '../lib/temporal-dev-server';
 import { auditCoverage } from './helpers/audit-coverage';
 
-export default async function globalTeardown(globalConfig: { testPathPattern?: string; testNamePattern?: string }): Promise<void> {
-  const { server, url, files } = (globalThis as Record<string, unknown>).__ERP_TEST__ as { server: DevServer; url: string; files: string[] };
+export default async function globalTeardown(globalConfig: {
+  testPathPattern?: string;
+  testNamePattern?: string;
+}): Promise<void> {
+  const { server, url, files } = (globalThis as Record<string, unknown>).__ERP_TEST__ as {
+    server: DevServer;
+    url: string;
+    files: string[];
+  };
   const db = createDb(url, 1);
   const results = await checkInvariants(db);
   const connection = await Connection.connect({ address: server.address });
@@ -22,8 +29,10 @@ export default async function globalTeardown(globalConfig: { testPathPattern?: s
   process.stderr.write(`\nInvariants over the whole test database:\n${formatInvariants(results)}\n`);
   const fullRun = !globalConfig.testPathPattern && !globalConfig.testNamePattern;
   const auditOk = audit.missing.length === 0 && audit.incomplete.length === 0 && audit.duplicated.length === 0;
-  process.stderr.write(`Audit: ${audit.writeActions - audit.missing.length} of ${audit.writeActions} state-changing actions audited by this run${audit.missing.length ? ` (not called: ${audit.missing.join(', ')})` : ''}; ` +
-    `${audit.incomplete.length} incomplete and ${audit.duplicated.length} duplicated audit rows\n`);
+  process.stderr.write(
+    `Audit: ${audit.writeActions - audit.missing.length} of ${audit.writeActions} state-changing actions audited by this run${audit.missing.length ? ` (not called: ${audit.missing.join(', ')})` : ''}; ` +
+      `${audit.incomplete.length} incomplete and ${audit.duplicated.length} duplicated audit rows\n`,
+  );
   if (fullRun && !auditOk) throw new Error(`audit coverage failed: ${JSON.stringify(audit)} (database kept: ${url})`);
   const broken = results.filter((r) => !r.ok);
   if (broken.length) throw new Error(`${broken.length} invariant(s) broken after the test run (database kept: ${url})`);

@@ -12,12 +12,21 @@ export async function runWorker(): Promise<void> {
   const c = config();
   installRuntime(c.LOG_LEVEL);
   const connection = await NativeConnection.connect({ address: c.TEMPORAL_ADDRESS }).catch((err) => {
-    throw new Error(`Cannot reach Temporal at ${c.TEMPORAL_ADDRESS} (${err.message}). Start it with \`npm start\` or set TEMPORAL_ADDRESS.`);
+    throw new Error(
+      `Cannot reach Temporal at ${c.TEMPORAL_ADDRESS} (${err.message}). Start it with \`npm start\` or set TEMPORAL_ADDRESS.`,
+    );
   });
   const clientConnection = await Connection.connect({ address: c.TEMPORAL_ADDRESS });
   await ensureSchedules(new Client({ connection: clientConnection, namespace: c.TEMPORAL_NAMESPACE }), c);
   await clientConnection.close();
-  const worker = await createWorker({ connection, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE, db: db(), workflowBundle: await bundleWorkflows(), faultRate: c.SANDBOX_FAULT_RATE });
+  const worker = await createWorker({
+    connection,
+    namespace: c.TEMPORAL_NAMESPACE,
+    taskQueue: c.TEMPORAL_TASK_QUEUE,
+    db: db(),
+    workflowBundle: await bundleWorkflows(),
+    faultRate: c.SANDBOX_FAULT_RATE,
+  });
   logger.info({ taskQueue: c.TEMPORAL_TASK_QUEUE, temporal: c.TEMPORAL_ADDRESS }, 'worker started');
   // Worker.run() installs SIGINT/SIGTERM handlers that drain in-flight tasks before it resolves.
   await worker.run();

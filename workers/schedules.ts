@@ -10,19 +10,46 @@ export const reconciliationScheduleId = (taskQueue: string) => `stock-reconcilia
 export const sweepScheduleId = (taskQueue: string) => `exception-sweep-${taskQueue}`;
 export const replenishmentScheduleId = (taskQueue: string) => `replenishment-planning-${taskQueue}`;
 
-
 export async function ensureSchedules(client: Client, c: Config): Promise<void> {
   const q = c.TEMPORAL_TASK_QUEUE;
-  await ensure(client, returnScanScheduleId(q), c.RETURN_SCAN_INTERVAL, { workflowType: 'returnRateScan', taskQueue: q, args: [RETURN_SCAN], workflowId: `return-rate-scan-${q}` });
-  await ensure(client, outboxScheduleId(q), c.OUTBOX_INTERVAL, { workflowType: 'notificationDispatch', taskQueue: q, args: [], workflowId: `notification-dispatch-${q}` });
-  await ensure(client, reconciliationScheduleId(q), c.RECONCILIATION_INTERVAL, { workflowType: 'stockReconciliation', taskQueue: q, args: [], workflowId: `stock-reconciliation-${q}` });
-  await ensure(client, sweepScheduleId(q), c.EXCEPTION_SWEEP_INTERVAL, { workflowType: 'exceptionSweep', taskQueue: q, args: [], workflowId: `exception-sweep-${q}` });
+  await ensure(client, returnScanScheduleId(q), c.RETURN_SCAN_INTERVAL, {
+    workflowType: 'returnRateScan',
+    taskQueue: q,
+    args: [RETURN_SCAN],
+    workflowId: `return-rate-scan-${q}`,
+  });
+  await ensure(client, outboxScheduleId(q), c.OUTBOX_INTERVAL, {
+    workflowType: 'notificationDispatch',
+    taskQueue: q,
+    args: [],
+    workflowId: `notification-dispatch-${q}`,
+  });
+  await ensure(client, reconciliationScheduleId(q), c.RECONCILIATION_INTERVAL, {
+    workflowType: 'stockReconciliation',
+    taskQueue: q,
+    args: [],
+    workflowId: `stock-reconciliation-${q}`,
+  });
+  await ensure(client, sweepScheduleId(q), c.EXCEPTION_SWEEP_INTERVAL, {
+    workflowType: 'exceptionSweep',
+    taskQueue: q,
+    args: [],
+    workflowId: `exception-sweep-${q}`,
+  });
   await ensure(client, replenishmentScheduleId(q), c.REPLENISHMENT_INTERVAL, {
-    workflowType: 'replenishmentPlanning', taskQueue: q, args: [{ trigger: 'schedule', policy: purchasePolicy(c) }], workflowId: `replenishment-planning-${q}`,
+    workflowType: 'replenishmentPlanning',
+    taskQueue: q,
+    args: [{ trigger: 'schedule', policy: purchasePolicy(c) }],
+    workflowId: `replenishment-planning-${q}`,
   });
 }
 
-async function ensure(client: Client, scheduleId: string, every: string, start: { workflowType: string; taskQueue: string; args: unknown[]; workflowId: string }) {
+async function ensure(
+  client: Client,
+  scheduleId: string,
+  every: string,
+  start: { workflowType: string; taskQueue: string; args: unknown[]; workflowId: string },
+) {
   const action = { type: 'startWorkflow' as const, ...start };
   const spec = { intervals: [{ every: every as `${number}s` }] };
   try {
@@ -35,7 +62,16 @@ async function ensure(client: Client, scheduleId: string, every: string, start: 
 
 /** Removes this task queue's schedules (tests and temporary installations). */
 export async function dropSchedules(client: Client, taskQueue: string): Promise<void> {
-  for (const id of [returnScanScheduleId(taskQueue), outboxScheduleId(taskQueue), reconciliationScheduleId(taskQueue), sweepScheduleId(taskQueue), replenishmentScheduleId(taskQueue)]) {
-    await client.schedule.getHandle(id).delete().catch(() => undefined);
+  for (const id of [
+    returnScanScheduleId(taskQueue),
+    outboxScheduleId(taskQueue),
+    reconciliationScheduleId(taskQueue),
+    sweepScheduleId(taskQueue),
+    replenishmentScheduleId(taskQueue),
+  ]) {
+    await client.schedule
+      .getHandle(id)
+      .delete()
+      .catch(() => undefined);
   }
 }

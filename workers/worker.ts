@@ -14,7 +14,11 @@ export const WORKFLOW_INTERCEPTORS = [require.resolve('../workflows/interceptors
 
 /** Bundles the workflow code once (webpack); keep the result and hand it to every worker. */
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTORS, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } });
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: WORKFLOW_INTERCEPTORS,
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+  });
 }
 
 export interface WorkerOptions {
@@ -30,13 +34,21 @@ export interface WorkerOptions {
 }
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
-  const activities = createActivities(sandboxDeps(o.db, { ...(o.payments ? { payments: o.payments } : {}), ...(o.mailer ? { mailer: o.mailer } : {}) }, o.faultRate));
+  const activities = createActivities(
+    sandboxDeps(
+      o.db,
+      { ...(o.payments ? { payments: o.payments } : {}), ...(o.mailer ? { mailer: o.mailer } : {}) },
+      o.faultRate,
+    ),
+  );
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     activities,
-    ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTORS } }),
+    ...(o.workflowBundle
+      ? { workflowBundle: o.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTORS } }),
     ...(o.identity ? { identity: o.identity } : {}),
     maxConcurrentActivityTaskExecutions: 50,
     maxConcurrentWorkflowTaskExecutions: 50,

@@ -15,7 +15,14 @@ export interface OpenedCase {
 }
 
 export async function openCase(c: {
-  type: string; key: string; subjectType: string; subjectId: string; summary: string; details?: Record<string, unknown>; sla?: Duration; secondSla?: Duration;
+  type: string;
+  key: string;
+  subjectType: string;
+  subjectId: string;
+  summary: string;
+  details?: Record<string, unknown>;
+  sla?: Duration;
+  secondSla?: Duration;
 }): Promise<OpenedCase> {
   const exceptionId = uuid4();
   const child = await startChild(exceptionCase, {

@@ -25,17 +25,29 @@ export async function exceptionCase(input: ExceptionCaseInput): Promise<CaseOutc
 
   // Handlers come before the record: the queue shows the case once act.openCase commits, and a person who
   // resolves it at that moment must find a handler (the API has checked the action against the catalogue).
-  setHandler(caseQuery, () => ({ status: resolution ? 'resolved' : goneBecause ? 'closed' : 'open', escalationLevel: level, allowedActions: opened?.actions ?? [], waitingFor }));
+  setHandler(caseQuery, () => ({
+    status: resolution ? 'resolved' : goneBecause ? 'closed' : 'open',
+    escalationLevel: level,
+    allowedActions: opened?.actions ?? [],
+    waitingFor,
+  }));
   setHandler(causeGoneSignal, (reason) => void (goneBecause ??= reason));
-  setHandler(resolveCaseUpdate, (r) => {
-    resolution = r;
-    return { accepted: true };
-  }, {
-    validator: (r: ExceptionResolution) => {
-      if (done()) throw new Error(`the case is already ${resolution ? 'resolved' : 'closed'}`);
-      if (opened && !opened.actions.includes(r.action)) throw new Error(`action "${r.action}" is not allowed for ${input.type}; allowed: ${opened.actions.join(', ')}`);
+  setHandler(
+    resolveCaseUpdate,
+    (r) => {
+      resolution = r;
+      return { accepted: true };
     },
-  });
+    {
+      validator: (r: ExceptionResolution) => {
+        if (done()) throw new Error(`the case is already ${resolution ? 'resolved' : 'closed'}`);
+        if (opened && !opened.actions.includes(r.action))
+          throw new Error(
+            `action "${r.action}" is not allowed for ${input.type}; allowed: ${opened.actions.join(', ')}`,
+          );
+      },
+    },
+  );
 
   const record = await act.openCase(input);
   opened = record;

@@ -5,7 +5,9 @@
 import { patched } from '@temporalio/workflow';
 import { activitiesOf, ACTIVITY_PROFILES } from './process-kit';
 
-const { escalateOverdueCases, closeOrphanedRecords } = activitiesOf<'escalateOverdueCases' | 'closeOrphanedRecords'>(ACTIVITY_PROFILES.batch);
+const { escalateOverdueCases, closeOrphanedRecords } = activitiesOf<'escalateOverdueCases' | 'closeOrphanedRecords'>(
+  ACTIVITY_PROFILES.batch,
+);
 
 export async function exceptionSweep(): Promise<{ escalated: number; orphansClosed: number }> {
   const { escalated } = await escalateOverdueCases();

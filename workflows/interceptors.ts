@@ -12,8 +12,15 @@
  * receipt for a closed purchase order) are outcomes, not failures: they pass.
  */
 import {
-  ActivityFailure, ApplicationFailure, condition, patched, workflowInfo,
-  type ActivityInput, type Next, type WorkflowInterceptorsFactory, type WorkflowOutboundCallsInterceptor,
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  patched,
+  workflowInfo,
+  type ActivityInput,
+  type Next,
+  type WorkflowInterceptorsFactory,
+  type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import { openCase } from './cases';
 
@@ -22,12 +29,16 @@ const CASE_PATCH = 'activity-failed-case';
 
 function failedForGood(err: unknown): ApplicationFailure | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  if (!(cause instanceof ApplicationFailure) || !cause.nonRetryable || ANSWERS_TO_A_CALLER.has(cause.type ?? '')) return undefined;
+  if (!(cause instanceof ApplicationFailure) || !cause.nonRetryable || ANSWERS_TO_A_CALLER.has(cause.type ?? ''))
+    return undefined;
   return cause;
 }
 
 class ActivityFailureCases implements WorkflowOutboundCallsInterceptor {
-  async scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>): Promise<unknown> {
+  async scheduleActivity(
+    input: ActivityInput,
+    next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>,
+  ): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await next(input);
@@ -37,9 +48,17 @@ class ActivityFailureCases implements WorkflowOutboundCallsInterceptor {
         // A case's own steps failing cannot open another case; histories from before this existed replay unchanged.
         if (!cause || workflowType === 'exceptionCase' || !patched(CASE_PATCH)) throw err;
         const c = await openCase({
-          type: 'activity_failed', key: `activity_failed:${workflowId}:${input.seq}:${attempt}`, subjectType: 'workflow', subjectId: workflowId,
+          type: 'activity_failed',
+          key: `activity_failed:${workflowId}:${input.seq}:${attempt}`,
+          subjectType: 'workflow',
+          subjectId: workflowId,
           summary: `${input.activityType} failed for good in ${workflowType} ${workflowId}: ${cause.message}`,
-          details: { activityType: input.activityType, failureType: cause.type ?? null, message: cause.message, attempt },
+          details: {
+            activityType: input.activityType,
+            failureType: cause.type ?? null,
+            message: cause.message,
+            attempt,
+          },
         });
         await condition(() => c.outcome() !== undefined);
         const o = c.outcome()!;

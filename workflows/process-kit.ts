@@ -63,7 +63,11 @@ export class Waits {
    * without a timer. `lapsed` is the timeline's note of it.
    */
   async withSla(
-    what: string, ready: () => boolean, sla: Duration, escalate: () => Promise<unknown>, lapsed: (note: string) => void,
+    what: string,
+    ready: () => boolean,
+    sla: Duration,
+    escalate: () => Promise<unknown>,
+    lapsed: (note: string) => void,
   ): Promise<void> {
     if (await this.for(what, ready, sla)) return;
     await escalate();

@@ -3,6 +3,10 @@ import { activitiesOf, ACTIVITY_PROFILES } from './process-kit';
 
 const { scanReturnRates } = activitiesOf<'scanReturnRates'>(ACTIVITY_PROFILES.batch);
 
-export async function returnRateScan(input: { windowDays: number; factor: number; minVolume: number }): Promise<{ flagged: string[] }> {
+export async function returnRateScan(input: {
+  windowDays: number;
+  factor: number;
+  minVolume: number;
+}): Promise<{ flagged: string[] }> {
   return scanReturnRates(input);
 }

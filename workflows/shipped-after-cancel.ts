@@ -24,9 +24,16 @@ export interface ShippedAfterCancelInput {
 
 export async function shippedAfterCancel(input: ShippedAfterCancelInput): Promise<{ outcome: string; units: number }> {
   const { shipmentId, orderId } = input;
-  const booked = await act.bookShippedAfterCancel({ shipmentId, carrier: input.carrier, trackingNumber: input.trackingNumber });
+  const booked = await act.bookShippedAfterCancel({
+    shipmentId,
+    carrier: input.carrier,
+    trackingNumber: input.trackingNumber,
+  });
   const c = await openCase({
-    type: 'shipped_after_cancel', key: `shipped_after_cancel:${shipmentId}`, subjectType: 'shipment', subjectId: shipmentId,
+    type: 'shipped_after_cancel',
+    key: `shipped_after_cancel:${shipmentId}`,
+    subjectType: 'shipment',
+    subjectId: shipmentId,
     summary: `Order ${input.externalRef} was cancelled, but its parcel (${booked.units} unit(s)${input.trackingNumber ? `, ${input.carrier ?? 'carrier'} ${input.trackingNumber}` : ''}) was shipped`,
     details: { orderId, units: booked.units, costOfGoods: booked.costOfGoods },
   });

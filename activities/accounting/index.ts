@@ -6,7 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { inTransaction } from '../../db';
-import { ACCOUNT, invoicedSoFar, invoiceOfShipment, nextInvoiceNumber, orderHasInvoice, postEntry, recordInvoice } from '../../db/ledger';
+import {
+  ACCOUNT,
+  invoicedSoFar,
+  invoiceOfShipment,
+  nextInvoiceNumber,
+  orderHasInvoice,
+  postEntry,
+  recordInvoice,
+} from '../../db/ledger';
 import { loadOrderForUpdate } from '../../db/sales';
 import { shippedLinesToInvoice } from '../../db/shipping';
 import { shareOf, taxOn } from '../../lib/money';
@@ -31,13 +39,24 @@ export function accountingActivities({ db }: ActivityDeps) {
         const lines = shipped.map((s) => {
           const prior = before.get(s.id);
           return {
-            order_line_id: s.id, description: `${s.sku} ${s.name}`, quantity: s.quantity, unit_price: s.unit_price,
-            net: s.quantity * s.unit_price, tax: shareOf(s.tax, s.quantity, s.ordered, prior?.tax ?? 0, prior?.qty ?? 0),
+            order_line_id: s.id,
+            description: `${s.sku} ${s.name}`,
+            quantity: s.quantity,
+            unit_price: s.unit_price,
+            net: s.quantity * s.unit_price,
+            tax: shareOf(s.tax, s.quantity, s.ordered, prior?.tax ?? 0, prior?.qty ?? 0),
           };
         });
         const firstInvoice = !(await orderHasInvoice(tx, input.orderId));
         if (firstInvoice && order.shipping_price > 0) {
-          lines.push({ order_line_id: null, description: 'Shipping', quantity: 1, unit_price: order.shipping_price, net: order.shipping_price, tax: taxOn(order.shipping_price, order.shipping_tax_rate_bp) });
+          lines.push({
+            order_line_id: null,
+            description: 'Shipping',
+            quantity: 1,
+            unit_price: order.shipping_price,
+            net: order.shipping_price,
+            tax: taxOn(order.shipping_price, order.shipping_tax_rate_bp),
+          });
         }
         const goods = lines.filter((l) => l.order_line_id !== null).reduce((s, l) => s + l.net, 0);
         const shipping = lines.filter((l) => l.order_line_id === null).reduce((s, l) => s + l.net, 0);
@@ -45,9 +64,27 @@ export function accountingActivities({ db }: ActivityDeps) {
         const number = await nextInvoiceNumber(tx);
         const id = randomUUID();
         const total = goods + shipping + tax;
-        await recordInvoice(tx, { id, number, orderId: input.orderId, shipmentId: input.shipmentId, currency: order.currency, subtotal: goods, shipping, tax, total }, lines);
+        await recordInvoice(
+          tx,
+          {
+            id,
+            number,
+            orderId: input.orderId,
+            shipmentId: input.shipmentId,
+            currency: order.currency,
+            subtotal: goods,
+            shipping,
+            tax,
+            total,
+          },
+          lines,
+        );
         await postEntry(tx, {
-          key: `invoice:${id}`, description: `Invoice ${number}`, sourceType: 'invoice', sourceId: id, currency: order.currency,
+          key: `invoice:${id}`,
+          description: `Invoice ${number}`,
+          sourceType: 'invoice',
+          sourceId: id,
+          currency: order.currency,
           lines: [
             { account: ACCOUNT.receivables, debit: total },
             { account: ACCOUNT.revenue, credit: goods },

@@ -1,11 +1,20 @@
 /** Approval activities: ask a person, escalate when the SLA lapses (never decide by ourselves), record the answer. */
 import { inTransaction } from '../../db';
-import { lockApproval, markApprovalEscalated, recordApprovalDecision, recordApprovalRequest, type NewApproval } from '../../db/approvals';
+import {
+  lockApproval,
+  markApprovalEscalated,
+  recordApprovalDecision,
+  recordApprovalRequest,
+  type NewApproval,
+} from '../../db/approvals';
 import { raiseException } from '../../db/exceptions';
 import type { ActivityDeps } from '../deps';
 
 /** What a process asks an approver: the request, and how long the approver has (the SLA). */
-export type ApprovalRequest = Omit<NewApproval, 'slaDueAt' | 'kind'> & { kind: 'refund' | 'purchase_order'; slaMs: number };
+export type ApprovalRequest = Omit<NewApproval, 'slaDueAt' | 'kind'> & {
+  kind: 'refund' | 'purchase_order';
+  slaMs: number;
+};
 
 export function approvalActivities({ db }: ActivityDeps) {
   return {
@@ -21,7 +30,13 @@ export function approvalActivities({ db }: ActivityDeps) {
         const a = await lockApproval(tx, input.approvalId);
         if (a.status === 'pending' && !a.escalated_at) await markApprovalEscalated(tx, a.id);
         const exceptionId = await raiseException(tx, {
-          key: `approval_overdue:${a.id}`, type: 'approval_overdue', severity: 'high', queue: 'supervisors', subjectType: 'approval', subjectId: a.id, workflowId: a.workflow_id,
+          key: `approval_overdue:${a.id}`,
+          type: 'approval_overdue',
+          severity: 'high',
+          queue: 'supervisors',
+          subjectType: 'approval',
+          subjectId: a.id,
+          workflowId: a.workflow_id,
           summary: `${a.kind} decision of ${a.amount} ${a.currency} for ${a.subject_type} ${a.subject_id} is past its SLA (${new Date(a.sla_due_at).toISOString()})`,
           details: { kind: a.kind, subjectType: a.subject_type, subjectId: a.subject_id, reason: a.reason },
         });
@@ -29,9 +44,21 @@ export function approvalActivities({ db }: ActivityDeps) {
       });
     },
 
-    async recordDecision(input: { approvalId: string; decision: 'approve' | 'reject' | 'partial'; amount?: number; decidedBy?: string; note: string }): Promise<void> {
+    async recordDecision(input: {
+      approvalId: string;
+      decision: 'approve' | 'reject' | 'partial';
+      amount?: number;
+      decidedBy?: string;
+      note: string;
+    }): Promise<void> {
       const status = { approve: 'approved', reject: 'rejected', partial: 'partial' }[input.decision];
-      await recordApprovalDecision(db, input.approvalId, { status, decision: input.decision, amount: input.amount ?? null, decidedBy: input.decidedBy ?? null, note: input.note });
+      await recordApprovalDecision(db, input.approvalId, {
+        status,
+        decision: input.decision,
+        amount: input.amount ?? null,
+        decidedBy: input.decidedBy ?? null,
+        note: input.note,
+      });
     },
   };
 }

@@ -3,7 +3,15 @@ import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { Context } from '@temporalio/activity';
 import { inTransaction, Tx } from '../../db';
-import { closeOpenCase, exceptionType, lockException, overdueCasesWithoutProcess, recordCase, resolveOpenCase, setEscalation } from '../../db/exceptions';
+import {
+  closeOpenCase,
+  exceptionType,
+  lockException,
+  overdueCasesWithoutProcess,
+  recordCase,
+  resolveOpenCase,
+  setEscalation,
+} from '../../db/exceptions';
 import { closeOrphan } from '../../db/orphans';
 import { findOrphans } from './orphans';
 import { queueNotification } from '../../db/notifications';
@@ -17,23 +25,38 @@ const QUEUE_AT_LEVEL = ['', 'supervisors', 'management'];
 async function escalate(tx: Tx, exceptionId: string, level: number): Promise<void> {
   const e = await lockException(tx, exceptionId);
   if (e.status !== 'open' || e.escalation_level >= level) return;
-  const severity = Array.from({ length: level - e.escalation_level }).reduce<string>((sv) => SEVERITY_UP[sv], e.severity);
+  const severity = Array.from({ length: level - e.escalation_level }).reduce<string>(
+    (sv) => SEVERITY_UP[sv],
+    e.severity,
+  );
   await setEscalation(tx, e.id, { level, severity, queue: QUEUE_AT_LEVEL[level] ?? 'management' });
   await queueNotification(tx, {
-    key: `exception:${e.id}:escalated:${level}`, recipient: `${QUEUE_AT_LEVEL[level] ?? 'management'}@ops`, template: 'exception_escalated',
-    subjectType: 'exception', subjectId: e.id, payload: { type: e.type, level, summary: e.summary },
+    key: `exception:${e.id}:escalated:${level}`,
+    recipient: `${QUEUE_AT_LEVEL[level] ?? 'management'}@ops`,
+    template: 'exception_escalated',
+    subjectType: 'exception',
+    subjectId: e.id,
+    payload: { type: e.type, level, summary: e.summary },
   });
 }
 
 export function exceptionActivities({ db }: ActivityDeps) {
   return {
-    async openCase(input: ExceptionCaseInput): Promise<{ exceptionId: string; queue: string; actions: string[]; sla: Duration; secondSla: Duration }> {
+    async openCase(
+      input: ExceptionCaseInput,
+    ): Promise<{ exceptionId: string; queue: string; actions: string[]; sla: Duration; secondSla: Duration }> {
       const kind = await exceptionType(db, input.type);
       if (!kind) throw new Error(`Unknown exception type ${input.type}; add it to exception_types`);
       const sla = (input.sla ?? kind.sla) as Duration;
       const secondSla = (input.secondSla ?? kind.second_sla) as Duration;
       const exceptionId = await recordCase(db, input, kind, new Date(Date.now() + msToNumber(sla)));
-      return { exceptionId, queue: kind.queue, actions: kind.actions.map((a: { action: string }) => a.action), sla, secondSla };
+      return {
+        exceptionId,
+        queue: kind.queue,
+        actions: kind.actions.map((a: { action: string }) => a.action),
+        sla,
+        secondSla,
+      };
     },
 
     async escalateCase(input: { exceptionId: string; level: number }): Promise<void> {
@@ -53,7 +76,12 @@ export function exceptionActivities({ db }: ActivityDeps) {
     },
 
     async resolveCase(input: { exceptionId: string } & ExceptionResolution): Promise<void> {
-      await resolveOpenCase(db, input.exceptionId, { action: input.action, note: input.note, data: input.data, resolvedBy: input.resolvedBy ?? null });
+      await resolveOpenCase(db, input.exceptionId, {
+        action: input.action,
+        note: input.note,
+        data: input.data,
+        resolvedBy: input.resolvedBy ?? null,
+      });
     },
 
     async closeCase(input: { exceptionId: string; reason: string }): Promise<void> {

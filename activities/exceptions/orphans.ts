@@ -20,7 +20,8 @@ async function processStatus(client: Client, workflowId: string): Promise<string
 export async function findOrphans(db: Db, client: Client, graceSeconds = 300): Promise<Orphan[]> {
   const waiting = await waitingRecords(db);
   const orphans: Orphan[] = [];
-  for (let i = 0; i < waiting.length; i += 16) { // a few describes at a time: the frontend is shared
+  for (let i = 0; i < waiting.length; i += 16) {
+    // a few describes at a time: the frontend is shared
     const batch = waiting.slice(i, i + 16);
     const states = await Promise.all(batch.map((r) => processStatus(client, r.workflowId)));
     batch.forEach((r, j) => {

@@ -2,7 +2,15 @@
 import { inTransaction, Tx } from '../../db';
 import { componentsOfKits } from '../../db/catalog';
 import {
-  allocate, allocatedUnitsByLine, DemandLine, holdStock, locationCodeAndSku, lockStock, recomputedBalances, releaseOrderReservations, unshippedAllocations,
+  allocate,
+  allocatedUnitsByLine,
+  DemandLine,
+  holdStock,
+  locationCodeAndSku,
+  lockStock,
+  recomputedBalances,
+  releaseOrderReservations,
+  unshippedAllocations,
 } from '../../db/inventory';
 import { raiseException } from '../../db/exceptions';
 import { lockOrderForReservation, orderLinesForAllocation } from '../../db/sales';
@@ -30,7 +38,9 @@ export async function demandOf(tx: Tx, orderId: string): Promise<DemandLine[]> {
     remaining: l.quantity - l.quantity_cancelled - (done.get(l.id) ?? 0),
     components:
       l.kind === 'kit'
-        ? components.filter((c) => c.kit_product_id === l.product_id).map((c) => ({ productId: c.component_product_id, perUnit: c.quantity }))
+        ? components
+            .filter((c) => c.kit_product_id === l.product_id)
+            .map((c) => ({ productId: c.component_product_id, perUnit: c.quantity }))
         : [{ productId: l.product_id, perUnit: 1 }],
   }));
 }
@@ -52,7 +62,12 @@ export function inventoryActivities({ db }: ActivityDeps) {
         const productIds = [...new Set(demand.flatMap((l) => l.components.map((c) => c.productId)))];
         const stock = await lockStock(tx, productIds, order.safety_buffer);
         const { allocations, shortUnits } = allocate(demand, stock);
-        if (shortUnits > 0 && !input.allowPartial) return readyToShip(tx, input.orderId, demand.reduce((s, l) => s + l.remaining, 0));
+        if (shortUnits > 0 && !input.allowPartial)
+          return readyToShip(
+            tx,
+            input.orderId,
+            demand.reduce((s, l) => s + l.remaining, 0),
+          );
         await holdStock(tx, input.orderId, demand, allocations);
         return readyToShip(tx, input.orderId, shortUnits);
       });
@@ -63,16 +78,39 @@ export function inventoryActivities({ db }: ActivityDeps) {
      * consistent snapshot, and opens a stock_drift case (with the numbers) for each difference.
      * Nothing is corrected here: a drift has a cause a person must find.
      */
-    async reconcileStock(): Promise<{ checked: number; drifts: { locationId: number; productId: number; onHand: number; fromMoves: number; reserved: number; fromReservations: number }[] }> {
+    async reconcileStock(): Promise<{
+      checked: number;
+      drifts: {
+        locationId: number;
+        productId: number;
+        onHand: number;
+        fromMoves: number;
+        reserved: number;
+        fromReservations: number;
+      }[];
+    }> {
       return inTransaction(db, async (tx) => {
         const rows = await recomputedBalances(tx);
-        const drifts = rows.filter((r) => r.on_hand !== r.from_moves || r.reserved !== r.from_reservations)
-          .map((r) => ({ locationId: r.location_id, productId: r.product_id, onHand: r.on_hand, fromMoves: r.from_moves, reserved: r.reserved, fromReservations: r.from_reservations }));
+        const drifts = rows
+          .filter((r) => r.on_hand !== r.from_moves || r.reserved !== r.from_reservations)
+          .map((r) => ({
+            locationId: r.location_id,
+            productId: r.product_id,
+            onHand: r.on_hand,
+            fromMoves: r.from_moves,
+            reserved: r.reserved,
+            fromReservations: r.from_reservations,
+          }));
         const day = new Date().toISOString().slice(0, 10);
         for (const d of drifts) {
           const where = await locationCodeAndSku(tx, d.locationId, d.productId);
           await raiseException(tx, {
-            key: `stock_drift:${d.locationId}:${d.productId}:${day}`, type: 'stock_drift', severity: 'high', queue: 'inventory', subjectType: 'sku', subjectId: where.sku,
+            key: `stock_drift:${d.locationId}:${d.productId}:${day}`,
+            type: 'stock_drift',
+            severity: 'high',
+            queue: 'inventory',
+            subjectType: 'sku',
+            subjectId: where.sku,
             summary: `${where.sku} at ${where.code}: on hand ${d.onHand} but moves sum to ${d.fromMoves}; reserved ${d.reserved} but active reservations hold ${d.fromReservations}`,
             details: { ...d, location: where.code, sku: where.sku },
           });

@@ -16,14 +16,17 @@ export function sandboxMailer(db: Db): Mailer {
 
 const SUBJECTS: Record<string, (p: Record<string, unknown>) => string> = {
   order_confirmed: (p) => `Your order ${p.externalRef} is confirmed`,
-  order_shipped: (p) => `Your order ${p.externalRef} is on its way${p.trackingNumber ? ` (${p.carrier} ${p.trackingNumber})` : ''}`,
+  order_shipped: (p) =>
+    `Your order ${p.externalRef} is on its way${p.trackingNumber ? ` (${p.carrier} ${p.trackingNumber})` : ''}`,
   order_delayed: (p) => `Your order ${p.externalRef} is delayed`,
   return_authorised: (p) => `Return ${p.rmaNumber} authorised: your label is ready`,
   return_expired: (p) => `Return ${p.rmaNumber} has expired`,
   refund_issued: (p) => `Your refund for ${p.rmaNumber} is on its way`,
   exception_escalated: (p) => `Escalated (level ${p.level}): ${p.summary}`,
-  parcel_stop_requested: (p) => `Stop the parcel of order ${p.externalRef} if it has not left (cancelled by the customer)`,
-  cancel_refused: (p) => `Your order ${p.externalRef} had already left when you cancelled it: send it back for a refund`,
+  parcel_stop_requested: (p) =>
+    `Stop the parcel of order ${p.externalRef} if it has not left (cancelled by the customer)`,
+  cancel_refused: (p) =>
+    `Your order ${p.externalRef} had already left when you cancelled it: send it back for a refund`,
 };
 
 export function render(template: string, payload: Record<string, unknown>): { subject: string; body: string } {

@@ -32,15 +32,33 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
       const recorded = await paymentByKey(db, key);
       if (recorded) return { approved: recorded.status === 'succeeded', reason: recorded.failure_reason ?? undefined };
       const o = await orderMoney(input.orderId);
-      const result = await payments.authorize({ token: input.token, amount: o.total, currency: o.currency, idempotencyKey: key });
+      const result = await payments.authorize({
+        token: input.token,
+        amount: o.total,
+        currency: o.currency,
+        idempotencyKey: key,
+      });
       await inTransaction(db, async (tx) => {
         await recordPayment(tx, {
-          orderId: input.orderId, kind: 'authorization', amount: o.total, currency: o.currency,
-          status: result.approved ? 'succeeded' : 'failed', provider: payments.name, providerRef: result.providerRef,
-          failureReason: result.reason, key,
+          orderId: input.orderId,
+          kind: 'authorization',
+          amount: o.total,
+          currency: o.currency,
+          status: result.approved ? 'succeeded' : 'failed',
+          provider: payments.name,
+          providerRef: result.providerRef,
+          failureReason: result.reason,
+          key,
         });
         if (result.approved) {
-          await queueNotification(tx, { key: `order:${input.orderId}:confirmed`, recipient: o.email, template: 'order_confirmed', subjectType: 'order', subjectId: input.orderId, payload: { externalRef: o.external_ref, total: o.total, currency: o.currency } });
+          await queueNotification(tx, {
+            key: `order:${input.orderId}:confirmed`,
+            recipient: o.email,
+            template: 'order_confirmed',
+            subjectType: 'order',
+            subjectId: input.orderId,
+            payload: { externalRef: o.external_ref, total: o.total, currency: o.currency },
+          });
         }
       });
       return { approved: result.approved, reason: result.reason };
@@ -53,16 +71,39 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
       if (recorded) return { captured: recorded.amount };
       const invoice = await invoiceById(db, input.invoiceId);
       const auth = await authorizationOf(db, input.orderId);
-      if (!invoice || !auth) throw new Error(`Cannot capture: invoice ${input.invoiceId} or authorisation of ${input.orderId} missing`);
-      const result = invoice.total > 0 ? await payments.capture({ authorizationRef: auth.provider_ref, amount: invoice.total, idempotencyKey: key }) : { approved: true, providerRef: 'none' };
-      if (!result.approved) throw ApplicationFailure.nonRetryable(`Capture refused by ${payments.name}: ${result.reason}`, 'CaptureRefused'); // retrying the same key gets the same answer: a person must look
+      if (!invoice || !auth)
+        throw new Error(`Cannot capture: invoice ${input.invoiceId} or authorisation of ${input.orderId} missing`);
+      const result =
+        invoice.total > 0
+          ? await payments.capture({ authorizationRef: auth.provider_ref, amount: invoice.total, idempotencyKey: key })
+          : { approved: true, providerRef: 'none' };
+      if (!result.approved)
+        throw ApplicationFailure.nonRetryable(
+          `Capture refused by ${payments.name}: ${result.reason}`,
+          'CaptureRefused',
+        ); // retrying the same key gets the same answer: a person must look
       await inTransaction(db, async (tx) => {
-        const captureId = await recordCapture(tx, { orderId: input.orderId, amount: invoice.total, currency: invoice.currency, provider: payments.name, providerRef: result.providerRef, invoiceId: invoice.id, key });
+        const captureId = await recordCapture(tx, {
+          orderId: input.orderId,
+          amount: invoice.total,
+          currency: invoice.currency,
+          provider: payments.name,
+          providerRef: result.providerRef,
+          invoiceId: invoice.id,
+          key,
+        });
         if (captureId === undefined) return;
         await markInvoicePaid(tx, invoice.id);
         await postEntry(tx, {
-          key: `capture:${key}`, description: `Payment captured for invoice ${invoice.number}`, sourceType: 'payment', sourceId: captureId, currency: invoice.currency,
-          lines: [{ account: ACCOUNT.paymentClearing, debit: invoice.total }, { account: ACCOUNT.receivables, credit: invoice.total }],
+          key: `capture:${key}`,
+          description: `Payment captured for invoice ${invoice.number}`,
+          sourceType: 'payment',
+          sourceId: captureId,
+          currency: invoice.currency,
+          lines: [
+            { account: ACCOUNT.paymentClearing, debit: invoice.total },
+            { account: ACCOUNT.receivables, credit: invoice.total },
+          ],
         });
       });
       return { captured: invoice.total };
@@ -78,7 +119,17 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
       const amount = auth.amount - (await capturedTotal(db, input.orderId));
       if (amount <= 0) return { voided: 0 };
       const result = await payments.void({ authorizationRef: auth.provider_ref, amount, idempotencyKey: key });
-      await recordPayment(db, { orderId: input.orderId, kind: 'void', amount, currency: auth.currency, status: result.approved ? 'succeeded' : 'failed', provider: payments.name, providerRef: result.providerRef, failureReason: result.reason, key });
+      await recordPayment(db, {
+        orderId: input.orderId,
+        kind: 'void',
+        amount,
+        currency: auth.currency,
+        status: result.approved ? 'succeeded' : 'failed',
+        provider: payments.name,
+        providerRef: result.providerRef,
+        failureReason: result.reason,
+        key,
+      });
       return { voided: result.approved ? amount : 0 };
     },
   };

@@ -12,7 +12,12 @@ export interface PaymentProvider {
   readonly name: string;
   assessRisk(input: { token: string; amount: number; currency: string; email: string }): Promise<RiskVerdict>;
   /** Every money-moving call carries an idempotency key; the provider answers a repeat with the first result. */
-  authorize(input: { token: string; amount: number; currency: string; idempotencyKey: string }): Promise<ProviderResult>;
+  authorize(input: {
+    token: string;
+    amount: number;
+    currency: string;
+    idempotencyKey: string;
+  }): Promise<ProviderResult>;
   capture(input: { authorizationRef: string; amount: number; idempotencyKey: string }): Promise<ProviderResult>;
   void(input: { authorizationRef: string; amount: number; idempotencyKey: string }): Promise<ProviderResult>;
   refund(input: { captureRef: string; amount: number; idempotencyKey: string }): Promise<ProviderResult>;

@@ -9,14 +9,38 @@
  */
 import type { BillLine, MatchLine } from '../../contracts/purchase-types';
 
-export interface OrderedLine { sku: string; ordered: number; received: number; billedBefore: number; orderPrice: number }
-export interface Tolerances { qtyPct: number; pricePct: number }
+export interface OrderedLine {
+  sku: string;
+  ordered: number;
+  received: number;
+  billedBefore: number;
+  orderPrice: number;
+}
+export interface Tolerances {
+  qtyPct: number;
+  pricePct: number;
+}
 
-export function threeWayMatch(ordered: OrderedLine[], billed: BillLine[], tol: Tolerances): { matched: boolean; lines: MatchLine[] } {
+export function threeWayMatch(
+  ordered: OrderedLine[],
+  billed: BillLine[],
+  tol: Tolerances,
+): { matched: boolean; lines: MatchLine[] } {
   const lines = billed.map((b): MatchLine => {
     const o = ordered.find((x) => x.sku === b.sku);
     if (!o) {
-      return { sku: b.sku, ordered: 0, received: 0, billable: 0, billed: b.quantity, orderPrice: 0, billedPrice: b.unitPrice, quantityOk: false, priceOk: false, problem: `${b.sku} is not on the purchase order` };
+      return {
+        sku: b.sku,
+        ordered: 0,
+        received: 0,
+        billable: 0,
+        billed: b.quantity,
+        orderPrice: 0,
+        billedPrice: b.unitPrice,
+        quantityOk: false,
+        priceOk: false,
+        problem: `${b.sku} is not on the purchase order`,
+      };
     }
     const billable = o.received - o.billedBefore;
     const quantityOk = b.quantity <= billable + Math.floor((billable * tol.qtyPct) / 100);
@@ -25,7 +49,18 @@ export function threeWayMatch(ordered: OrderedLine[], billed: BillLine[], tol: T
       ...(quantityOk ? [] : [`billed ${b.quantity} but only ${billable} received and not yet billed`]),
       ...(priceOk ? [] : [`billed at ${b.unitPrice}, ordered at ${o.orderPrice} (tolerance ${tol.pricePct} %)`]),
     ];
-    return { sku: b.sku, ordered: o.ordered, received: o.received, billable, billed: b.quantity, orderPrice: o.orderPrice, billedPrice: b.unitPrice, quantityOk, priceOk, ...(problems.length ? { problem: problems.join('; ') } : {}) };
+    return {
+      sku: b.sku,
+      ordered: o.ordered,
+      received: o.received,
+      billable,
+      billed: b.quantity,
+      orderPrice: o.orderPrice,
+      billedPrice: b.unitPrice,
+      quantityOk,
+      priceOk,
+      ...(problems.length ? { problem: problems.join('; ') } : {}),
+    };
   });
   return { matched: lines.every((l) => l.quantityOk && l.priceOk), lines };
 }
@@ -43,6 +78,10 @@ export function netOfCreditNote(bill: BillLine[], credit: BillLine[]): BillLine[
       if (c.unitPrice === b.unitPrice) quantity -= c.quantity;
       value -= c.quantity * c.unitPrice;
     }
-    return { sku: b.sku, quantity: Math.max(0, quantity), unitPrice: quantity > 0 ? Math.round(value / quantity) : b.unitPrice };
+    return {
+      sku: b.sku,
+      quantity: Math.max(0, quantity),
+      unitPrice: quantity > 0 ? Math.round(value / quantity) : b.unitPrice,
+    };
   });
 }

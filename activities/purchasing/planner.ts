@@ -10,7 +10,13 @@
 import { inTransaction, Tx } from '../../db';
 import { dailyShipments, incomingUnits, quantsAt } from '../../db/inventory';
 import {
-  cheapestSupplierPrices, createPurchaseOrder, finishReplenishmentRun, lockReplenishmentPlanning, recordReplenishmentLines, reorderRulesToPlan, replenishmentRun,
+  cheapestSupplierPrices,
+  createPurchaseOrder,
+  finishReplenishmentRun,
+  lockReplenishmentPlanning,
+  recordReplenishmentLines,
+  reorderRulesToPlan,
+  replenishmentRun,
   startReplenishmentRun,
 } from '../../db/purchasing';
 import { backorderedOrders } from '../../db/sales';
@@ -36,7 +42,13 @@ export interface PlanResult {
   plannedAt: string;
   rules: number;
   proposals: PlannedLine[]; // the lines that order something
-  stockoutRisks: { sku: string; warehouse: string; projected: number; daysOfCover: number | null; leadTimeDays: number }[];
+  stockoutRisks: {
+    sku: string;
+    warehouse: string;
+    projected: number;
+    daysOfCover: number | null;
+    leadTimeDays: number;
+  }[];
   purchaseOrders: PlannedOrder[];
 }
 
@@ -78,16 +90,25 @@ export function planningActivities({ db }: ActivityDeps) {
         const rules = await reorderRulesToPlan(tx);
         const productIds = [...new Set(rules.map((r) => r.product_id as number))];
         const history = await shippedHistory(tx, productIds);
-        const quants = await quantsAt(tx, rules.map((r) => r.location_id), productIds);
+        const quants = await quantsAt(
+          tx,
+          rules.map((r) => r.location_id),
+          productIds,
+        );
         const backordered = await backorderedDemand(tx);
-        const incoming = new Map<string, number>((await incomingUnits(tx, productIds, OPEN_PO)).map((r) => [key(r.product_id, r.warehouse_id), r.units]));
+        const incoming = new Map<string, number>(
+          (await incomingUnits(tx, productIds, OPEN_PO)).map((r) => [key(r.product_id, r.warehouse_id), r.units]),
+        );
         const prices = await cheapestSupplierPrices(tx, productIds);
 
         // ABC over the SKUs under rules, by margin shipped in the history window.
         const margin = new Map<number, number>();
         for (const r of rules) {
           const units = (history.get(key(r.product_id, r.warehouse_id)) ?? []).reduce((s, x) => s + x, 0);
-          margin.set(r.product_id, (margin.get(r.product_id) ?? 0) + units * Math.max(0, Number(r.price ?? 0) - Number(r.cost)));
+          margin.set(
+            r.product_id,
+            (margin.get(r.product_id) ?? 0) + units * Math.max(0, Number(r.price ?? 0) - Number(r.cost)),
+          );
         }
         const abc = classifyAbc([...margin].map(([id, value]) => ({ key: String(id), value })));
         // Backordered demand counts once, against the first warehouse (by priority) that has a rule for the SKU.
@@ -99,18 +120,47 @@ export function planningActivities({ db }: ActivityDeps) {
           const q = quants.find((x) => x.location_id === r.location_id && x.product_id === r.product_id);
           const price = prices.find((p) => p.product_id === r.product_id);
           const position = {
-            onHand: q?.on_hand ?? 0, reserved: q?.reserved ?? 0,
-            backordered: primary.get(r.product_id) === r.warehouse_id ? backordered.get(r.product_id) ?? 0 : 0,
+            onHand: q?.on_hand ?? 0,
+            reserved: q?.reserved ?? 0,
+            backordered: primary.get(r.product_id) === r.warehouse_id ? (backordered.get(r.product_id) ?? 0) : 0,
             incoming: incoming.get(key(r.product_id, r.warehouse_id)) ?? 0,
           };
-          const supply = price ? { moq: price.moq, packSize: price.pack_size, leadTimeDays: price.lead_time_days } : { moq: 1, packSize: 1, leadTimeDays: 0 };
-          const p = propose(history.get(key(r.product_id, r.warehouse_id)) ?? new Array<number>(HISTORY_DAYS).fill(0),
-            { method: r.method, minQty: r.min_qty, maxQty: r.max_qty, safetyStock: r.safety_stock, serviceLevel: r.service_level, coverDays: r.cover_days },
-            (abc.get(String(r.product_id)) ?? 'C') as AbcClass, position, supply);
-          const decision = p.quantity > 0 ? (price ? 'proposed' : 'no_supplier') : p.reason.startsWith('covered') ? 'covered' : 'above_reorder_point';
+          const supply = price
+            ? { moq: price.moq, packSize: price.pack_size, leadTimeDays: price.lead_time_days }
+            : { moq: 1, packSize: 1, leadTimeDays: 0 };
+          const p = propose(
+            history.get(key(r.product_id, r.warehouse_id)) ?? new Array<number>(HISTORY_DAYS).fill(0),
+            {
+              method: r.method,
+              minQty: r.min_qty,
+              maxQty: r.max_qty,
+              safetyStock: r.safety_stock,
+              serviceLevel: r.service_level,
+              coverDays: r.cover_days,
+            },
+            (abc.get(String(r.product_id)) ?? 'C') as AbcClass,
+            position,
+            supply,
+          );
+          const decision =
+            p.quantity > 0
+              ? price
+                ? 'proposed'
+                : 'no_supplier'
+              : p.reason.startsWith('covered')
+                ? 'covered'
+                : 'above_reorder_point';
           lines.push({
-            productId: r.product_id, warehouseId: r.warehouse_id, sku: r.sku, warehouse: r.warehouse, decision, quantity: decision === 'proposed' ? p.quantity : 0,
-            ...(price ? { supplier: price.supplier, supplierId: price.supplier_id, unitPrice: Number(price.unit_price) } : {}), explanation: p,
+            productId: r.product_id,
+            warehouseId: r.warehouse_id,
+            sku: r.sku,
+            warehouse: r.warehouse,
+            decision,
+            quantity: decision === 'proposed' ? p.quantity : 0,
+            ...(price
+              ? { supplier: price.supplier, supplierId: price.supplier_id, unitPrice: Number(price.unit_price) }
+              : {}),
+            explanation: p,
           });
         }
 
@@ -123,25 +173,68 @@ export function planningActivities({ db }: ActivityDeps) {
         }
         for (const group of groups.values()) {
           const po = await createPurchaseOrder(tx, {
-            supplierId: group[0].supplierId!, warehouseId: group[0].warehouseId, origin: 'planner', runId: input.runId,
-            lines: group.map((l) => ({ productId: l.productId, quantity: l.quantity, unitPrice: l.unitPrice!, explanation: l.explanation })),
+            supplierId: group[0].supplierId!,
+            warehouseId: group[0].warehouseId,
+            origin: 'planner',
+            runId: input.runId,
+            lines: group.map((l) => ({
+              productId: l.productId,
+              quantity: l.quantity,
+              unitPrice: l.unitPrice!,
+              explanation: l.explanation,
+            })),
           });
           for (const l of group) l.poNumber = po.number;
-          purchaseOrders.push({ poId: po.poId, number: po.number, supplier: group[0].supplier!, warehouse: group[0].warehouse, total: po.total, currency: po.currency, lines: group.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice! })) });
+          purchaseOrders.push({
+            poId: po.poId,
+            number: po.number,
+            supplier: group[0].supplier!,
+            warehouse: group[0].warehouse,
+            total: po.total,
+            currency: po.currency,
+            lines: group.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice! })),
+          });
         }
 
         if (lines.length) {
-          await recordReplenishmentLines(tx, lines.map((l) => ({
-            run_id: input.runId, product_id: l.productId, warehouse_id: l.warehouseId, abc_class: l.explanation.abcClass, projected: l.explanation.projected,
-            reorder_point: l.explanation.reorderPoint, proposed_qty: l.quantity, stockout_risk: l.explanation.stockoutRisk, decision: l.decision,
-            po_id: purchaseOrders.find((p) => p.number === l.poNumber)?.poId ?? null, explanation: JSON.stringify(l.explanation),
-          })));
+          await recordReplenishmentLines(
+            tx,
+            lines.map((l) => ({
+              run_id: input.runId,
+              product_id: l.productId,
+              warehouse_id: l.warehouseId,
+              abc_class: l.explanation.abcClass,
+              projected: l.explanation.projected,
+              reorder_point: l.explanation.reorderPoint,
+              proposed_qty: l.quantity,
+              stockout_risk: l.explanation.stockoutRisk,
+              decision: l.decision,
+              po_id: purchaseOrders.find((p) => p.number === l.poNumber)?.poId ?? null,
+              explanation: JSON.stringify(l.explanation),
+            })),
+          );
         }
-        const strip = ({ productId: _p, warehouseId: _w, supplierId: _s, ...rest }: (typeof lines)[number]): PlannedLine => rest;
+        const strip = ({
+          productId: _p,
+          warehouseId: _w,
+          supplierId: _s,
+          ...rest
+        }: (typeof lines)[number]): PlannedLine => rest;
         const result: PlanResult = {
-          runId: input.runId, trigger: input.trigger, plannedAt: new Date().toISOString(), rules: rules.length,
+          runId: input.runId,
+          trigger: input.trigger,
+          plannedAt: new Date().toISOString(),
+          rules: rules.length,
           proposals: lines.filter((l) => l.decision === 'proposed' || l.decision === 'no_supplier').map(strip),
-          stockoutRisks: lines.filter((l) => l.explanation.stockoutRisk).map((l) => ({ sku: l.sku, warehouse: l.warehouse, projected: l.explanation.projected, daysOfCover: l.explanation.daysOfCover, leadTimeDays: l.explanation.leadTimeDays })),
+          stockoutRisks: lines
+            .filter((l) => l.explanation.stockoutRisk)
+            .map((l) => ({
+              sku: l.sku,
+              warehouse: l.warehouse,
+              projected: l.explanation.projected,
+              daysOfCover: l.explanation.daysOfCover,
+              leadTimeDays: l.explanation.leadTimeDays,
+            })),
           purchaseOrders,
         };
         await finishReplenishmentRun(tx, input.runId, result);

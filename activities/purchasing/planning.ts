@@ -34,7 +34,10 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.l
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** Daily demand expected over the lead time, from daily history (oldest first, HISTORY_DAYS long). */
-export function forecast(daily: number[], leadTimeDays: number): { recent: number; prior: number; trendPerDay: number; ratePerDay: number; sigma: number } {
+export function forecast(
+  daily: number[],
+  leadTimeDays: number,
+): { recent: number; prior: number; trendPerDay: number; ratePerDay: number; sigma: number } {
   const recent = mean(daily.slice(-WINDOW));
   const prior = mean(daily.slice(-2 * WINDOW, -WINDOW));
   const trendPerDay = (recent - prior) / WINDOW;
@@ -42,7 +45,13 @@ export function forecast(daily: number[], leadTimeDays: number): { recent: numbe
   const last = daily.slice(-HISTORY_DAYS);
   const m = mean(last);
   const sigma = Math.sqrt(mean(last.map((x) => (x - m) ** 2)));
-  return { recent: round2(recent), prior: round2(prior), trendPerDay: round2(trendPerDay), ratePerDay: round2(ratePerDay), sigma: round2(sigma) };
+  return {
+    recent: round2(recent),
+    prior: round2(prior),
+    trendPerDay: round2(trendPerDay),
+    ratePerDay: round2(ratePerDay),
+    sigma: round2(sigma),
+  };
 }
 
 /**
@@ -52,7 +61,8 @@ export function forecast(daily: number[], leadTimeDays: number): { recent: numbe
 export function zScore(p: number): number {
   if (p <= 0.5) return 0;
   const t = Math.sqrt(-2 * Math.log(1 - p));
-  const z = t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
+  const z =
+    t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
   return Math.round(z * 1000) / 1000;
 }
 
@@ -79,8 +89,17 @@ export interface RuleInput {
   coverDays?: number | null;
 }
 
-export interface Position { onHand: number; reserved: number; backordered: number; incoming: number }
-export interface SupplyTerms { moq: number; packSize: number; leadTimeDays: number }
+export interface Position {
+  onHand: number;
+  reserved: number;
+  backordered: number;
+  incoming: number;
+}
+export interface SupplyTerms {
+  moq: number;
+  packSize: number;
+  leadTimeDays: number;
+}
 
 export interface Proposal {
   abcClass: AbcClass;
@@ -111,7 +130,13 @@ export function roundToSupply(need: number, moq: number, packSize: number): numb
   return Math.ceil(Math.max(need, moq) / packSize) * packSize;
 }
 
-export function propose(daily: number[], rule: RuleInput, abcClass: AbcClass, position: Position, supply: SupplyTerms): Proposal {
+export function propose(
+  daily: number[],
+  rule: RuleInput,
+  abcClass: AbcClass,
+  position: Position,
+  supply: SupplyTerms,
+): Proposal {
   const L = supply.leadTimeDays;
   const f = forecast(daily, L);
   const policy = CLASS_POLICY[abcClass];
@@ -143,7 +168,22 @@ export function propose(daily: number[], rule: RuleInput, abcClass: AbcClass, po
       ? `covered: ${position.incoming} already on order lift projected stock to ${projected} (reorder point ${reorderPoint})`
       : `projected ${projected} is at or above the reorder point ${reorderPoint}`;
   return {
-    abcClass, ...position, projected, forecast: f, leadTimeDays: L, serviceLevel, z, safetyStock, reorderPoint, orderUpTo, shortfall,
-    moq: supply.moq, packSize: supply.packSize, quantity, daysOfCover, stockoutRisk, reason,
+    abcClass,
+    ...position,
+    projected,
+    forecast: f,
+    leadTimeDays: L,
+    serviceLevel,
+    z,
+    safetyStock,
+    reorderPoint,
+    orderUpTo,
+    shortfall,
+    moq: supply.moq,
+    packSize: supply.packSize,
+    quantity,
+    daysOfCover,
+    stockoutRisk,
+    reason,
   };
 }

@@ -10,12 +10,24 @@ import { sandboxBankTransfer, sandboxSupplierOrder } from '../../db/purchasing';
 
 export interface SupplierGateway {
   /** Places the order with the supplier; answers the supplier's own reference. */
-  sendPurchaseOrder(o: { key: string; supplierCode: string; number: string; lines: { sku: string; quantity: number; unitPrice: number }[]; expectedAt: Date }): Promise<{ supplierRef: string }>;
+  sendPurchaseOrder(o: {
+    key: string;
+    supplierCode: string;
+    number: string;
+    lines: { sku: string; quantity: number; unitPrice: number }[];
+    expectedAt: Date;
+  }): Promise<{ supplierRef: string }>;
 }
 
 export interface Bank {
   /** Pays a supplier; answers the bank's reference for the transfer. */
-  transfer(t: { key: string; payee: string; amount: number; currency: string; reference: string }): Promise<{ bankReference: string }>;
+  transfer(t: {
+    key: string;
+    payee: string;
+    amount: number;
+    currency: string;
+    reference: string;
+  }): Promise<{ bankReference: string }>;
 }
 
 const ref = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
@@ -23,7 +35,14 @@ const ref = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '').slic
 export function sandboxSupplier(db: Db): SupplierGateway {
   return {
     async sendPurchaseOrder(o) {
-      return { supplierRef: await sandboxSupplierOrder(db, { key: o.key, supplierCode: o.supplierCode, supplierRef: ref('sup'), payload: o }) };
+      return {
+        supplierRef: await sandboxSupplierOrder(db, {
+          key: o.key,
+          supplierCode: o.supplierCode,
+          supplierRef: ref('sup'),
+          payload: o,
+        }),
+      };
     },
   };
 }

@@ -4,7 +4,15 @@ import { inTransaction } from '../../db';
 import { releaseOrderReservations } from '../../db/inventory';
 import { queueNotification } from '../../db/notifications';
 import {
-  anyLineShipped, cancelOpenLineQuantities, cancelUnallocatedUnits, lockOrder, orderContact, orderExternalRef, recordCancellation, setShippingAddress, updateOrderStatus,
+  anyLineShipped,
+  cancelOpenLineQuantities,
+  cancelUnallocatedUnits,
+  lockOrder,
+  orderContact,
+  orderExternalRef,
+  recordCancellation,
+  setShippingAddress,
+  updateOrderStatus,
 } from '../../db/sales';
 import { anyShipmentLeft, cancelOpenShipments, shipmentsBeingPicked } from '../../db/shipping';
 import type { ActivityDeps } from '../deps';
@@ -20,13 +28,27 @@ export function salesActivities({ db }: ActivityDeps) {
           const o = await orderExternalRef(tx, input.orderId);
           const picking = await shipmentsBeingPicked(tx, input.orderId);
           for (const sh of picking) {
-            await queueNotification(tx, { key: `shipment:${sh.id}:stop`, recipient: `warehouse-${sh.code.toLowerCase()}@ops`, template: 'parcel_stop_requested', subjectType: 'shipment', subjectId: sh.id, payload: { externalRef: o.external_ref, shipmentId: sh.id } });
+            await queueNotification(tx, {
+              key: `shipment:${sh.id}:stop`,
+              recipient: `warehouse-${sh.code.toLowerCase()}@ops`,
+              template: 'parcel_stop_requested',
+              subjectType: 'shipment',
+              subjectId: sh.id,
+              payload: { externalRef: o.external_ref, shipmentId: sh.id },
+            });
           }
           return;
         }
         if (input.status !== 'backordered') return;
         const o = await orderContact(tx, input.orderId);
-        await queueNotification(tx, { key: `order:${input.orderId}:delayed`, recipient: o.email, template: 'order_delayed', subjectType: 'order', subjectId: input.orderId, payload: { externalRef: o.external_ref, reason: 'waiting for stock' } });
+        await queueNotification(tx, {
+          key: `order:${input.orderId}:delayed`,
+          recipient: o.email,
+          template: 'order_delayed',
+          subjectType: 'order',
+          subjectId: input.orderId,
+          payload: { externalRef: o.external_ref, reason: 'waiting for stock' },
+        });
       });
     },
 
@@ -56,14 +78,25 @@ export function salesActivities({ db }: ActivityDeps) {
     async refuseCancel(input: { orderId: string; reason: string }): Promise<void> {
       await inTransaction(db, async (tx) => {
         const o = await orderContact(tx, input.orderId);
-        await queueNotification(tx, { key: `order:${input.orderId}:cancel_refused`, recipient: o.email, template: 'cancel_refused', subjectType: 'order', subjectId: input.orderId, payload: { externalRef: o.external_ref, reason: input.reason, returnsAt: '/v1/returns' } });
+        await queueNotification(tx, {
+          key: `order:${input.orderId}:cancel_refused`,
+          recipient: o.email,
+          template: 'cancel_refused',
+          subjectType: 'order',
+          subjectId: input.orderId,
+          payload: { externalRef: o.external_ref, reason: input.reason, returnsAt: '/v1/returns' },
+        });
       });
     },
 
     async changeShippingAddress(input: { orderId: string; address: ShippingAddress }): Promise<ShippingAddress> {
       return inTransaction(db, async (tx) => {
         await lockOrder(tx, input.orderId);
-        if (await anyShipmentLeft(tx, input.orderId)) throw ApplicationFailure.nonRetryable('a shipment has already left; the address can no longer change', 'AddressLocked');
+        if (await anyShipmentLeft(tx, input.orderId))
+          throw ApplicationFailure.nonRetryable(
+            'a shipment has already left; the address can no longer change',
+            'AddressLocked',
+          );
         await setShippingAddress(tx, input.orderId, input.address);
         return input.address;
       });

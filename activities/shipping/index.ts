@@ -7,18 +7,56 @@ import { inTransaction } from '../../db';
 import { Context } from '@temporalio/activity';
 import { componentsOf, skuOf } from '../../db/catalog';
 import {
-  activeReservationsOfShipment, allocate, applyMove, assignLooseReservations, assignReservations, consumeReservations, holdStock, locationOf, lockLineReservations, lockQuant,
-  lockStock, looseReservations, movedUnits, movesByKeyPrefix, releaseShipmentReservations, settleShortfall, takeFromReservation, unreserve, virtualLocation, warehouseCode,
+  activeReservationsOfShipment,
+  allocate,
+  applyMove,
+  assignLooseReservations,
+  assignReservations,
+  consumeReservations,
+  holdStock,
+  locationOf,
+  lockLineReservations,
+  lockQuant,
+  lockStock,
+  looseReservations,
+  movedUnits,
+  movesByKeyPrefix,
+  releaseShipmentReservations,
+  settleShortfall,
+  takeFromReservation,
+  unreserve,
+  virtualLocation,
+  warehouseCode,
 } from '../../db/inventory';
 import { stockLostSignal } from '../../contracts/order-messages';
 import { lockCosts } from '../../db/valuation';
 import { demandOf } from '../inventory';
 import { ACCOUNT, entryDebits, postEntry } from '../../db/ledger';
 import { queueNotification } from '../../db/notifications';
-import { addShippedUnits, lockOrder, moveCancelledToShipped, moveShippedToCancelled, orderShippingAddress } from '../../db/sales';
 import {
-  addShipmentLines, advanceShipment, createShipment, lockShipmentForDispatch, markShipped, parcelOf, pickLines, reshipsOf, setPickedQuantity, setShipmentStatus, shipmentIsEmpty,
-  shipmentLines, shipmentsOfOrder, shipmentsOfWave, shipmentWithCurrency, wasShipped,
+  addShippedUnits,
+  lockOrder,
+  moveCancelledToShipped,
+  moveShippedToCancelled,
+  orderShippingAddress,
+} from '../../db/sales';
+import {
+  addShipmentLines,
+  advanceShipment,
+  createShipment,
+  lockShipmentForDispatch,
+  markShipped,
+  parcelOf,
+  pickLines,
+  reshipsOf,
+  setPickedQuantity,
+  setShipmentStatus,
+  shipmentIsEmpty,
+  shipmentLines,
+  shipmentsOfOrder,
+  shipmentsOfWave,
+  shipmentWithCurrency,
+  wasShipped,
 } from '../../db/shipping';
 import type { ActivityDeps } from '../deps';
 
@@ -35,7 +73,8 @@ export type ProgressEvent = 'picked' | 'packed' | 'delivered' | 'failed';
  * storefront developer needs to provoke. Postal code 00000 is undeliverable.
  */
 export function validateAddressSandbox(a: { postalCode: string }): { valid: boolean; reason?: string } {
-  if (a.postalCode.replace(/\s/g, '') === '00000') return { valid: false, reason: `postal code ${a.postalCode} is not deliverable` };
+  if (a.postalCode.replace(/\s/g, '') === '00000')
+    return { valid: false, reason: `postal code ${a.postalCode} is not deliverable` };
   return { valid: true };
 }
 
@@ -60,8 +99,16 @@ export function shippingActivities({ db }: ActivityDeps) {
             seen.add(r.allocation_id);
             units.set(r.order_line_id, (units.get(r.order_line_id) ?? 0) + r.line_units);
           }
-          await addShipmentLines(tx, shipmentId, [...units].map(([orderLineId, quantity]) => ({ orderLineId, quantity })));
-          await assignReservations(tx, mine.map((r) => r.id), shipmentId);
+          await addShipmentLines(
+            tx,
+            shipmentId,
+            [...units].map(([orderLineId, quantity]) => ({ orderLineId, quantity })),
+          );
+          await assignReservations(
+            tx,
+            mine.map((r) => r.id),
+            shipmentId,
+          );
         }
         const rows = await shipmentsOfWave(tx, input.orderId, input.wave);
         return rows.map((r) => ({ shipmentId: r.id, warehouse: r.code }));
@@ -73,7 +120,11 @@ export function shippingActivities({ db }: ActivityDeps) {
      * lines (all or nothing, same allocation strategy) into new shipment(s) marked as
      * its reship. Answers null when the stock is not there. Repeating answers the same.
      */
-    async reshipShipment(input: { orderId: string; failedShipmentId: string; wave: number }): Promise<ShipmentRef[] | null> {
+    async reshipShipment(input: {
+      orderId: string;
+      failedShipmentId: string;
+      wave: number;
+    }): Promise<ShipmentRef[] | null> {
       return inTransaction(db, async (tx) => {
         await lockOrder(tx, input.orderId);
         const free = await wasShipped(tx, input.failedShipmentId); // it left and was invoiced; one that never left ships (and bills) as usual
@@ -88,8 +139,17 @@ export function shippingActivities({ db }: ActivityDeps) {
         await holdStock(tx, input.orderId, demand, allocations);
         const refs: ShipmentRef[] = [];
         for (const a of allocations) {
-          const shipmentId = await createShipment(tx, { orderId: input.orderId, warehouseId: a.warehouseId, wave: input.wave, reshipOf: input.failedShipmentId });
-          await addShipmentLines(tx, shipmentId, a.lines.map((l) => ({ orderLineId: l.lineId, quantity: l.units })));
+          const shipmentId = await createShipment(tx, {
+            orderId: input.orderId,
+            warehouseId: a.warehouseId,
+            wave: input.wave,
+            reshipOf: input.failedShipmentId,
+          });
+          await addShipmentLines(
+            tx,
+            shipmentId,
+            a.lines.map((l) => ({ orderLineId: l.lineId, quantity: l.units })),
+          );
           await assignLooseReservations(tx, input.orderId, a.warehouseId, shipmentId);
           refs.push({ shipmentId, warehouse: await warehouseCode(tx, a.warehouseId), free });
         }
@@ -102,7 +162,10 @@ export function shippingActivities({ db }: ActivityDeps) {
      * reservations, and off the books as a loss at average cost (the shelf did not have them). The shipment goes
      * on with what was picked (cancelled when nothing was). Once per shipment: a retry answers what was booked.
      */
-    async recordShortPick(input: { shipmentId: string; picked: { sku: string; quantity: number }[] }): Promise<{ missingUnits: number; shipmentEmpty: boolean }> {
+    async recordShortPick(input: {
+      shipmentId: string;
+      picked: { sku: string; quantity: number }[];
+    }): Promise<{ missingUnits: number; shipmentEmpty: boolean }> {
       return inTransaction(db, async (tx) => {
         const shipment = await shipmentWithCurrency(tx, input.shipmentId);
         await lockOrder(tx, shipment.order_id); // as creating and dispatching shipments do
@@ -112,7 +175,10 @@ export function shippingActivities({ db }: ActivityDeps) {
         }
         const lines = await pickLines(tx, shipment.id);
         const loss = await virtualLocation(tx, 'inventory_loss');
-        const costs = await lockCosts(tx, lines.map((l) => l.product_id));
+        const costs = await lockCosts(
+          tx,
+          lines.map((l) => l.product_id),
+        );
         let missingUnits = 0;
         let value = 0;
         for (const line of lines) {
@@ -127,14 +193,33 @@ export function shippingActivities({ db }: ActivityDeps) {
             left -= take;
             await unreserve(tx, r.location_id, r.product_id, take);
             await takeFromReservation(tx, r, take);
-            await applyMove(tx, { productId: r.product_id, fromLocationId: r.location_id, toLocationId: loss, quantity: take, unitCost: costs.get(r.product_id)!, sourceType: 'short_pick', sourceId: shipment.id, key: `${key}:${r.id}` });
+            await applyMove(tx, {
+              productId: r.product_id,
+              fromLocationId: r.location_id,
+              toLocationId: loss,
+              quantity: take,
+              unitCost: costs.get(r.product_id)!,
+              sourceType: 'short_pick',
+              sourceId: shipment.id,
+              key: `${key}:${r.id}`,
+            });
           }
           await setPickedQuantity(tx, shipment.id, line.order_line_id, picked);
           missingUnits += missing;
           value += missing * costs.get(line.product_id)!;
         }
         if (value > 0) {
-          await postEntry(tx, { key, description: `Short pick on shipment ${shipment.id}: ${missingUnits} unit(s) not on the shelf`, sourceType: 'short_pick', sourceId: shipment.id, currency: shipment.currency, lines: [{ account: ACCOUNT.inventoryLoss, debit: value }, { account: ACCOUNT.inventory, credit: value }] });
+          await postEntry(tx, {
+            key,
+            description: `Short pick on shipment ${shipment.id}: ${missingUnits} unit(s) not on the shelf`,
+            sourceType: 'short_pick',
+            sourceId: shipment.id,
+            currency: shipment.currency,
+            lines: [
+              { account: ACCOUNT.inventoryLoss, debit: value },
+              { account: ACCOUNT.inventory, credit: value },
+            ],
+          });
         }
         const empty = await shipmentIsEmpty(tx, shipment.id);
         await setShipmentStatus(tx, shipment.id, empty ? 'cancelled' : 'picked');
@@ -147,7 +232,11 @@ export function shippingActivities({ db }: ActivityDeps) {
      * goods sold, until a person decides), and the order's lines count them as shipped. Units the released stock
      * was promised to meanwhile are released from those orders, which re-plan. Once per shipment.
      */
-    async bookShippedAfterCancel(input: { shipmentId: string; carrier?: string; trackingNumber?: string }): Promise<{ units: number; costOfGoods: number }> {
+    async bookShippedAfterCancel(input: {
+      shipmentId: string;
+      carrier?: string;
+      trackingNumber?: string;
+    }): Promise<{ units: number; costOfGoods: number }> {
       const out = await inTransaction(db, async (tx) => {
         const { shipment, lines, units } = await parcelOf(tx, input.shipmentId);
         const key = `shipped-after-cancel:${shipment.id}`;
@@ -157,7 +246,10 @@ export function shippingActivities({ db }: ActivityDeps) {
         const stock = (await locationOf(tx, shipment.warehouse_id, 'stock'))!.id;
         const customer = await virtualLocation(tx, 'customer');
         const parts = await componentsOf(tx, lines);
-        const costs = await lockCosts(tx, parts.map((p) => p.productId));
+        const costs = await lockCosts(
+          tx,
+          parts.map((p) => p.productId),
+        );
         const hurt: string[] = [];
         let costOfGoods = 0;
         for (const part of parts) {
@@ -165,17 +257,53 @@ export function shippingActivities({ db }: ActivityDeps) {
           const leaving = Math.min(part.quantity, quant?.on_hand ?? 0); // what the books still hold; a shortfall beyond it is a count's to find
           if (leaving <= 0) continue;
           const sku = await skuOf(tx, part.productId);
-          const { hurt: lost } = await settleShortfall(tx, { locationId: stock, productId: part.productId, onHand: quant.on_hand - leaving, sku, warehouse: shipment.code }, { key: `${key}:${part.productId}`, what: 'A parcel of a cancelled order was shipped', details: { shipmentId: shipment.id } });
+          const { hurt: lost } = await settleShortfall(
+            tx,
+            {
+              locationId: stock,
+              productId: part.productId,
+              onHand: quant.on_hand - leaving,
+              sku,
+              warehouse: shipment.code,
+            },
+            {
+              key: `${key}:${part.productId}`,
+              what: 'A parcel of a cancelled order was shipped',
+              details: { shipmentId: shipment.id },
+            },
+          );
           hurt.push(...lost.map((h) => h.workflowId));
-          await applyMove(tx, { productId: part.productId, fromLocationId: stock, toLocationId: customer, quantity: leaving, unitCost: costs.get(part.productId)!, sourceType: 'shipment', sourceId: shipment.id, key: `${key}:${part.productId}` });
+          await applyMove(tx, {
+            productId: part.productId,
+            fromLocationId: stock,
+            toLocationId: customer,
+            quantity: leaving,
+            unitCost: costs.get(part.productId)!,
+            sourceType: 'shipment',
+            sourceId: shipment.id,
+            key: `${key}:${part.productId}`,
+          });
           costOfGoods += leaving * costs.get(part.productId)!;
         }
-        if (costOfGoods > 0) await postEntry(tx, { key, description: `Parcel ${shipment.id} shipped after its order was cancelled`, sourceType: 'shipment', sourceId: shipment.id, currency: shipment.currency, lines: [{ account: ACCOUNT.costOfGoodsSold, debit: costOfGoods }, { account: ACCOUNT.inventory, credit: costOfGoods }] });
+        if (costOfGoods > 0)
+          await postEntry(tx, {
+            key,
+            description: `Parcel ${shipment.id} shipped after its order was cancelled`,
+            sourceType: 'shipment',
+            sourceId: shipment.id,
+            currency: shipment.currency,
+            lines: [
+              { account: ACCOUNT.costOfGoodsSold, debit: costOfGoods },
+              { account: ACCOUNT.inventory, credit: costOfGoods },
+            ],
+          });
         for (const l of lines) await moveCancelledToShipped(tx, l.order_line_id, l.quantity);
         await markShipped(tx, shipment.id, input.carrier ?? null, input.trackingNumber ?? null);
         return { units, costOfGoods, hurt };
       });
-      await Promise.allSettled(out.hurt.map((id) => Context.current().client.workflow.getHandle(id).signal(stockLostSignal)));
+      await Promise.allSettled(
+        out.hurt.map((id) => Context.current().client.workflow.getHandle(id).signal(stockLostSignal)),
+      );
       return { units: out.units, costOfGoods: out.costOfGoods };
     },
 
@@ -188,14 +316,37 @@ export function shippingActivities({ db }: ActivityDeps) {
         const stock = (await locationOf(tx, shipment.warehouse_id, 'stock'))!.id;
         const customer = await virtualLocation(tx, 'customer');
         const out = await movesByKeyPrefix(tx, `shipped-after-cancel:${shipment.id}`);
-        const costs = await lockCosts(tx, out.map((m) => m.product_id)); // back at today's average, as a restock is, so stock value stays on hand × average
+        const costs = await lockCosts(
+          tx,
+          out.map((m) => m.product_id),
+        ); // back at today's average, as a restock is, so stock value stays on hand × average
         let value = 0;
         for (const m of out) {
           const cost = costs.get(m.product_id)!;
-          await applyMove(tx, { productId: m.product_id, fromLocationId: customer, toLocationId: stock, quantity: m.quantity, unitCost: cost, sourceType: 'intercept', sourceId: shipment.id, key: `${key}:${m.product_id}` });
+          await applyMove(tx, {
+            productId: m.product_id,
+            fromLocationId: customer,
+            toLocationId: stock,
+            quantity: m.quantity,
+            unitCost: cost,
+            sourceType: 'intercept',
+            sourceId: shipment.id,
+            key: `${key}:${m.product_id}`,
+          });
           value += m.quantity * cost;
         }
-        if (value > 0) await postEntry(tx, { key, description: `Parcel ${shipment.id} intercepted and back in stock`, sourceType: 'intercept', sourceId: shipment.id, currency: shipment.currency, lines: [{ account: ACCOUNT.inventory, debit: value }, { account: ACCOUNT.costOfGoodsSold, credit: value }] });
+        if (value > 0)
+          await postEntry(tx, {
+            key,
+            description: `Parcel ${shipment.id} intercepted and back in stock`,
+            sourceType: 'intercept',
+            sourceId: shipment.id,
+            currency: shipment.currency,
+            lines: [
+              { account: ACCOUNT.inventory, debit: value },
+              { account: ACCOUNT.costOfGoodsSold, credit: value },
+            ],
+          });
         for (const l of lines) await moveShippedToCancelled(tx, l.order_line_id, l.quantity);
         await setShipmentStatus(tx, shipment.id, 'cancelled');
         return { units };
@@ -208,7 +359,12 @@ export function shippingActivities({ db }: ActivityDeps) {
     },
 
     /** Warehouse progress that moves no stock. Status only moves forward; repeats are no-ops. */
-    async recordShipmentProgress(input: { shipmentId: string; type: ProgressEvent; carrier?: string; trackingNumber?: string }): Promise<void> {
+    async recordShipmentProgress(input: {
+      shipmentId: string;
+      type: ProgressEvent;
+      carrier?: string;
+      trackingNumber?: string;
+    }): Promise<void> {
       const allowedFrom: Record<ProgressEvent, string[]> = {
         picked: ['pending'],
         packed: ['pending', 'picked'],
@@ -225,7 +381,11 @@ export function shippingActivities({ db }: ActivityDeps) {
     },
 
     /** The shipment leaves: stock moves to the customer, reservations are consumed, cost of goods sold is booked. */
-    async dispatchShipment(input: { shipmentId: string; carrier?: string; trackingNumber?: string }): Promise<{ costOfGoods: number }> {
+    async dispatchShipment(input: {
+      shipmentId: string;
+      carrier?: string;
+      trackingNumber?: string;
+    }): Promise<{ costOfGoods: number }> {
       return inTransaction(db, async (tx) => {
         const shipment = await lockShipmentForDispatch(tx, input.shipmentId);
         if (!shipment) throw new Error(`Shipment ${input.shipmentId} not found`);
@@ -235,31 +395,64 @@ export function shippingActivities({ db }: ActivityDeps) {
         }
         const customer = await virtualLocation(tx, 'customer');
         const held = await activeReservationsOfShipment(tx, shipment.id);
-        const costs = await lockCosts(tx, held.map((r) => r.product_id));
+        const costs = await lockCosts(
+          tx,
+          held.map((r) => r.product_id),
+        );
         let costOfGoods = 0;
         for (const r of held) {
           const cost = costs.get(r.product_id)!;
           await applyMove(tx, {
-            productId: r.product_id, fromLocationId: r.location_id, toLocationId: customer, quantity: r.quantity, unitCost: cost,
-            sourceType: 'shipment', sourceId: shipment.id, key: `shipment:${shipment.id}:reservation:${r.id}`, consumesReservation: true,
+            productId: r.product_id,
+            fromLocationId: r.location_id,
+            toLocationId: customer,
+            quantity: r.quantity,
+            unitCost: cost,
+            sourceType: 'shipment',
+            sourceId: shipment.id,
+            key: `shipment:${shipment.id}:reservation:${r.id}`,
+            consumesReservation: true,
           });
           costOfGoods += r.quantity * cost;
         }
-        await consumeReservations(tx, held.map((r) => r.id));
+        await consumeReservations(
+          tx,
+          held.map((r) => r.id),
+        );
         // A reship of a dispatched parcel replaces units that already counted as shipped (and were invoiced).
         const free = shipment.reship_of ? await wasShipped(tx, shipment.reship_of) : false;
         if (!free) {
           const lines = await shipmentLines(tx, shipment.id);
           for (const l of lines) await addShippedUnits(tx, l.order_line_id, l.quantity);
         }
-        await markShipped(tx, shipment.id, input.carrier ?? shipment.carrier, input.trackingNumber ?? shipment.tracking_number);
+        await markShipped(
+          tx,
+          shipment.id,
+          input.carrier ?? shipment.carrier,
+          input.trackingNumber ?? shipment.tracking_number,
+        );
         await queueNotification(tx, {
-          key: `shipment:${shipment.id}:shipped`, recipient: shipment.email, template: 'order_shipped', subjectType: 'order', subjectId: shipment.order_id,
-          payload: { externalRef: shipment.external_ref, carrier: input.carrier ?? shipment.carrier, trackingNumber: input.trackingNumber ?? shipment.tracking_number },
+          key: `shipment:${shipment.id}:shipped`,
+          recipient: shipment.email,
+          template: 'order_shipped',
+          subjectType: 'order',
+          subjectId: shipment.order_id,
+          payload: {
+            externalRef: shipment.external_ref,
+            carrier: input.carrier ?? shipment.carrier,
+            trackingNumber: input.trackingNumber ?? shipment.tracking_number,
+          },
         });
         await postEntry(tx, {
-          key: cogsKey, description: `Cost of goods shipped (shipment ${shipment.id})`, sourceType: 'shipment', sourceId: shipment.id, currency: shipment.currency,
-          lines: [{ account: ACCOUNT.costOfGoodsSold, debit: costOfGoods }, { account: ACCOUNT.inventory, credit: costOfGoods }],
+          key: cogsKey,
+          description: `Cost of goods shipped (shipment ${shipment.id})`,
+          sourceType: 'shipment',
+          sourceId: shipment.id,
+          currency: shipment.currency,
+          lines: [
+            { account: ACCOUNT.costOfGoodsSold, debit: costOfGoods },
+            { account: ACCOUNT.inventory, credit: costOfGoods },
+          ],
         });
         return { costOfGoods };
       });

@@ -1,7 +1,15 @@
 /** API keys, warehouses and products (with kits). */
 import { z } from 'zod';
 import { inTransaction } from '../../db';
-import { kitComponentSkus, productIdsBySku, productKindsBySku, productRow, productsAfter, replaceKitComponents, upsertProduct } from '../../db/catalog';
+import {
+  kitComponentSkus,
+  productIdsBySku,
+  productKindsBySku,
+  productRow,
+  productsAfter,
+  replaceKitComponents,
+  upsertProduct,
+} from '../../db/catalog';
 import { revokeApiKey } from '../../db/access';
 import { warehousesAndLocations } from '../../db/inventory';
 import { setCost } from '../../db/valuation';
@@ -15,8 +23,15 @@ type ProductIn = z.infer<typeof UpsertProducts>['products'][number];
 
 export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void {
   routes.add({
-    method: 'post', path: '/v1/api-keys', tag: 'Keys', summary: 'Create an API key (shown once)', roles: ['admin'], action: 'api_key.create',
-    body: CreateKey, idempotent: true, response: { status: 201, schema: KeyCreated, description: 'The key; store it now, it is never shown again' },
+    method: 'post',
+    path: '/v1/api-keys',
+    tag: 'Keys',
+    summary: 'Create an API key (shown once)',
+    roles: ['admin'],
+    action: 'api_key.create',
+    body: CreateKey,
+    idempotent: true,
+    response: { status: 201, schema: KeyCreated, description: 'The key; store it now, it is never shown again' },
     handler: async (_ctx, { body }) => {
       const { id, key } = await createApiKey(db, body.name, body.roles as Role[]);
       return { body: { id, key, name: body.name, roles: body.roles }, audit: { target: id } };
@@ -24,8 +39,14 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
   });
 
   routes.add({
-    method: 'delete', path: '/v1/api-keys/:id', tag: 'Keys', summary: 'Revoke an API key at once', roles: ['admin'], action: 'api_key.revoke',
-    params: z.object({ id: z.string().uuid() }), response: { status: 200, description: 'Revoked' },
+    method: 'delete',
+    path: '/v1/api-keys/:id',
+    tag: 'Keys',
+    summary: 'Revoke an API key at once',
+    roles: ['admin'],
+    action: 'api_key.revoke',
+    params: z.object({ id: z.string().uuid() }),
+    response: { status: 200, description: 'Revoked' },
     handler: async (_ctx, { params }) => {
       const n = await revokeApiKey(db, params.id);
       if (n === 0) throw notFound(`Active API key ${params.id}`);
@@ -34,15 +55,24 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
   });
 
   routes.add({
-    method: 'get', path: '/v1/warehouses', tag: 'Master data', summary: 'Warehouses with their locations', roles: 'any',
+    method: 'get',
+    path: '/v1/warehouses',
+    tag: 'Master data',
+    summary: 'Warehouses with their locations',
+    roles: 'any',
     response: { status: 200, description: 'Warehouses by priority' },
     handler: async () => {
       const [warehouses, locations] = await warehousesAndLocations(db);
       return {
         body: {
           warehouses: warehouses.map((w) => ({
-            code: w.code, name: w.name, priority: w.priority, country: w.country ?? undefined,
-            locations: locations.filter((l) => l.warehouse_id === w.id).map((l) => ({ code: l.code, name: l.name, type: l.type })),
+            code: w.code,
+            name: w.name,
+            priority: w.priority,
+            country: w.country ?? undefined,
+            locations: locations
+              .filter((l) => l.warehouse_id === w.id)
+              .map((l) => ({ code: l.code, name: l.name, type: l.type })),
           })),
         },
       };
@@ -50,17 +80,32 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
   });
 
   routes.add({
-    method: 'get', path: '/v1/products', tag: 'Master data', summary: 'Products, by SKU, in pages', roles: 'any', query: ListQuery,
+    method: 'get',
+    path: '/v1/products',
+    tag: 'Master data',
+    summary: 'Products, by SKU, in pages',
+    roles: 'any',
+    query: ListQuery,
     response: { status: 200, description: 'A page of products and the cursor of the next one' },
     handler: async (_ctx, { query }) => {
       const rows = await productsAfter(db, query.cursor, query.limit + 1);
       const page = rows.slice(0, query.limit);
-      return { body: { products: await withComponents(page), nextCursor: rows.length > query.limit ? page[page.length - 1].sku : null } };
+      return {
+        body: {
+          products: await withComponents(page),
+          nextCursor: rows.length > query.limit ? page[page.length - 1].sku : null,
+        },
+      };
     },
   });
 
   routes.add({
-    method: 'get', path: '/v1/products/:sku', tag: 'Master data', summary: 'One product', roles: 'any', params: z.object({ sku: Sku }),
+    method: 'get',
+    path: '/v1/products/:sku',
+    tag: 'Master data',
+    summary: 'One product',
+    roles: 'any',
+    params: z.object({ sku: Sku }),
     response: { status: 200, description: 'The product' },
     handler: async (_ctx, { params }) => {
       const row = await productRow(db, params.sku);
@@ -70,20 +115,36 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
   });
 
   routes.add({
-    method: 'post', path: '/v1/products', tag: 'Master data', summary: 'Create or update products in bulk, all or nothing',
-    roles: ['admin', 'procurement'], action: 'product.upsert', body: UpsertProducts, idempotent: true,
-    response: { status: 200, description: 'Every product written; on any rejected row nothing is written and each bad row is listed' },
+    method: 'post',
+    path: '/v1/products',
+    tag: 'Master data',
+    summary: 'Create or update products in bulk, all or nothing',
+    roles: ['admin', 'procurement'],
+    action: 'product.upsert',
+    body: UpsertProducts,
+    idempotent: true,
+    response: {
+      status: 200,
+      description: 'Every product written; on any rejected row nothing is written and each bad row is listed',
+    },
     handler: async (_ctx, { body }) => {
       const problems = await checkProducts(body.products);
-      if (problems.length) throw unprocessable(`${problems.length} product row(s) rejected; nothing was written`, problems);
+      if (problems.length)
+        throw unprocessable(`${problems.length} product row(s) rejected; nothing was written`, problems);
       const written = await inTransaction(db, async (tx) => {
         for (const p of body.products) {
           const productId = await upsertProduct(tx, p);
           await setCost(tx, productId, p.cost, config.BASE_CURRENCY); // a new cost for stock on hand is a revaluation, booked
         }
-        const ids = new Map<string, number>((await productIdsBySku(tx, allSkus(body.products))).map((r) => [r.sku, r.id]));
+        const ids = new Map<string, number>(
+          (await productIdsBySku(tx, allSkus(body.products))).map((r) => [r.sku, r.id]),
+        );
         for (const p of body.products.filter((x) => (x.kind ?? 'stocked') === 'kit')) {
-          await replaceKitComponents(tx, ids.get(p.sku)!, p.components!.map((c) => ({ productId: ids.get(c.sku)!, quantity: c.quantity })));
+          await replaceKitComponents(
+            tx,
+            ids.get(p.sku)!,
+            p.components!.map((c) => ({ productId: ids.get(c.sku)!, quantity: c.quantity })),
+          );
         }
         return body.products.length;
       });
@@ -91,11 +152,15 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
     },
   });
 
-  const allSkus = (ps: ProductIn[]) => [...new Set(ps.flatMap((p) => [p.sku, ...(p.components ?? []).map((c) => c.sku)]))];
+  const allSkus = (ps: ProductIn[]) => [
+    ...new Set(ps.flatMap((p) => [p.sku, ...(p.components ?? []).map((c) => c.sku)])),
+  ];
 
   /** Per-row problems: duplicates, kits without components, components that are unknown or kits themselves. */
   async function checkProducts(ps: ProductIn[]) {
-    const existing = new Map<string, { kind: string; id: number }>((await productKindsBySku(db, allSkus(ps))).map((r) => [r.sku, r]));
+    const existing = new Map<string, { kind: string; id: number }>(
+      (await productKindsBySku(db, allSkus(ps))).map((r) => [r.sku, r]),
+    );
     const batchKind = new Map(ps.map((p) => [p.sku, p.kind ?? 'stocked']));
     const problems: { index: number; sku: string; message: string }[] = [];
     const seen = new Set<string>();
@@ -117,11 +182,40 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
     return problems;
   }
 
-  async function withComponents(rows: { id: number; sku: string; name: string; unit: string; barcode: string | null; cost: number; price: number | null; kind: string; category: string | null; active: boolean }[]) {
-    const comps = rows.length ? await kitComponentSkus(db, rows.map((r) => r.id)) : [];
+  async function withComponents(
+    rows: {
+      id: number;
+      sku: string;
+      name: string;
+      unit: string;
+      barcode: string | null;
+      cost: number;
+      price: number | null;
+      kind: string;
+      category: string | null;
+      active: boolean;
+    }[],
+  ) {
+    const comps = rows.length
+      ? await kitComponentSkus(
+          db,
+          rows.map((r) => r.id),
+        )
+      : [];
     return rows.map((r) => ({
-      sku: r.sku, name: r.name, unit: r.unit, barcode: r.barcode ?? undefined, cost: r.cost, price: r.price ?? undefined, kind: r.kind, category: r.category ?? undefined, active: r.active,
-      components: r.kind === 'kit' ? comps.filter((c) => c.kit_product_id === r.id).map((c) => ({ sku: c.sku, quantity: c.quantity })) : undefined,
+      sku: r.sku,
+      name: r.name,
+      unit: r.unit,
+      barcode: r.barcode ?? undefined,
+      cost: r.cost,
+      price: r.price ?? undefined,
+      kind: r.kind,
+      category: r.category ?? undefined,
+      active: r.active,
+      components:
+        r.kind === 'kit'
+          ? comps.filter((c) => c.kit_product_id === r.id).map((c) => ({ sku: c.sku, quantity: c.quantity }))
+          : undefined,
     }));
   }
 }

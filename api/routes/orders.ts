@@ -1,11 +1,23 @@
 /** Orders (order-to-cash): place, read, cancel, change address, review; and warehouse shipment events. */
 import { z } from 'zod';
 import { findOrderRef, recordOrder, orderStatus, orderView, OrderConflict, OrderRejected } from '../../db/sales';
-import { recordShipmentEvent, reportedShipment, shipmentLineSkus, shipmentsToWork, type ReportedShipment } from '../../db/shipping';
+import {
+  recordShipmentEvent,
+  reportedShipment,
+  shipmentLineSkus,
+  shipmentsToWork,
+  type ReportedShipment,
+} from '../../db/shipping';
 import { orderTimings } from '../../lib/config';
 import type { orderToCash } from '../../workflows/order-to-cash';
 import type { shippedAfterCancel as shippedAfterCancelWorkflow } from '../../workflows/shipped-after-cancel';
-import { cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventUpdate } from '../../contracts/order-messages';
+import {
+  cancelUpdate,
+  changeAddressUpdate,
+  processQuery,
+  reviewUpdate,
+  shipmentEventUpdate,
+} from '../../contracts/order-messages';
 import type { OrderToCashInput, ShipmentEvent } from '../../contracts/order-types';
 import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../contracts/search-attributes';
 import type { ApiDeps } from '../deps';
@@ -13,7 +25,17 @@ import { conflict, HttpError, notFound, unprocessable } from '../errors';
 import { ordersPlaced } from '../metrics';
 import { queryProcess, recordedProcess, startOnce, updateProcess } from '../process';
 import type { Routes } from '../route';
-import { Address, CancelOrder, OrderCreated, OrderParams, PlaceOrder, ReviewDecision, ShipmentEventBody, ShipmentListQuery, isUuid } from '../schemas';
+import {
+  Address,
+  CancelOrder,
+  OrderCreated,
+  OrderParams,
+  PlaceOrder,
+  ReviewDecision,
+  ShipmentEventBody,
+  ShipmentListQuery,
+  isUuid,
+} from '../schemas';
 import { shippedAfterCancelWorkflowId } from '../../contracts/workflow-ids';
 
 export function orderRoutes(routes: Routes, deps: ApiDeps): void {
@@ -26,27 +48,46 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   }
 
   routes.add({
-    method: 'post', path: '/v1/orders', tag: 'Orders', summary: 'Place an order (starts its order-to-cash process)',
-    roles: ['storefront'], action: 'order.place', body: PlaceOrder,
-    response: { status: 201, schema: OrderCreated, description: 'Created; a repeat of the same channel and externalRef answers 200 with the same ids' },
+    method: 'post',
+    path: '/v1/orders',
+    tag: 'Orders',
+    summary: 'Place an order (starts its order-to-cash process)',
+    roles: ['storefront'],
+    action: 'order.place',
+    body: PlaceOrder,
+    response: {
+      status: 201,
+      schema: OrderCreated,
+      description: 'Created; a repeat of the same channel and externalRef answers 200 with the same ids',
+    },
     handler: async (_ctx, { body }) => {
       let recorded;
       try {
         recorded = await recordOrder(db, body, config.BASE_CURRENCY);
       } catch (err) {
         if (err instanceof OrderRejected) throw unprocessable(err.message, err.details);
-        if (err instanceof OrderConflict) throw conflict(err.message, [{ path: 'externalRef', message: 'already used for a different order' }]);
+        if (err instanceof OrderConflict)
+          throw conflict(err.message, [{ path: 'externalRef', message: 'already used for a different order' }]);
         throw err;
       }
       const input: OrderToCashInput = {
-        orderId: recorded.orderId, channel: body.channel, externalRef: body.externalRef, customerEmail: body.customer.email.toLowerCase(),
-        backorderPolicy: body.backorderPolicy ?? 'ship_available', payment: body.payment, timings: orderTimings(config),
+        orderId: recorded.orderId,
+        channel: body.channel,
+        externalRef: body.externalRef,
+        customerEmail: body.customer.email.toLowerCase(),
+        backorderPolicy: body.backorderPolicy ?? 'ship_available',
+        payment: body.payment,
+        timings: orderTimings(config),
       };
       await startOnce<typeof orderToCash>(temporal, 'orderToCash', {
-        taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId: recorded.workflowId, args: [input],
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId: recorded.workflowId,
+        args: [input],
         typedSearchAttributes: [
-          { key: OrderIdKey, value: recorded.orderId }, { key: ChannelKey, value: body.channel },
-          { key: CustomerEmailKey, value: input.customerEmail }, { key: OrderStageKey, value: 'received' },
+          { key: OrderIdKey, value: recorded.orderId },
+          { key: ChannelKey, value: body.channel },
+          { key: CustomerEmailKey, value: input.customerEmail },
+          { key: OrderStageKey, value: 'received' },
         ],
       });
       if (recorded.created) ordersPlaced.inc({ channel: body.channel });
@@ -60,31 +101,61 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   });
 
   routes.add({
-    method: 'get', path: '/v1/orders/:orderId', tag: 'Orders', summary: 'An order with its records and its live process state',
-    roles: ['storefront', 'ops', 'warehouse', 'approver', 'finance'], params: OrderParams,
+    method: 'get',
+    path: '/v1/orders/:orderId',
+    tag: 'Orders',
+    summary: 'An order with its records and its live process state',
+    roles: ['storefront', 'ops', 'warehouse', 'approver', 'finance'],
+    params: OrderParams,
     response: { status: 200, description: 'The order' },
     handler: async (_ctx, { params }) => {
       const order = await findOrder(params.orderId);
       const view = await orderView(db, order.id);
       const live = await queryProcess(temporal, order.workflow_id, processQuery, config);
-      return { body: { ...view, process: live ? { stage: live.stage, waitingFor: live.waitingFor, timeline: live.timeline, live: true } : recordedProcess(view!.status, null, config.LIVE_VIEW_TIMEOUT_MS) } };
+      return {
+        body: {
+          ...view,
+          process: live
+            ? { stage: live.stage, waitingFor: live.waitingFor, timeline: live.timeline, live: true }
+            : recordedProcess(view!.status, null, config.LIVE_VIEW_TIMEOUT_MS),
+        },
+      };
     },
   });
 
   routes.add({
-    method: 'post', path: '/v1/orders/:orderId/cancel', tag: 'Orders', summary: 'Cancel an order that has not shipped',
-    roles: ['storefront', 'ops'], action: 'order.cancel', params: OrderParams, body: CancelOrder,
-    response: { status: 202, description: 'Accepted. Nothing being picked: cancelled, stock released, payment voided. A parcel being picked: the order waits in cancel_requested until the warehouse stops it (cancelled) or ships it (the cancel is refused; see the process timeline)' },
+    method: 'post',
+    path: '/v1/orders/:orderId/cancel',
+    tag: 'Orders',
+    summary: 'Cancel an order that has not shipped',
+    roles: ['storefront', 'ops'],
+    action: 'order.cancel',
+    params: OrderParams,
+    body: CancelOrder,
+    response: {
+      status: 202,
+      description:
+        'Accepted. Nothing being picked: cancelled, stock released, payment voided. A parcel being picked: the order waits in cancel_requested until the warehouse stops it (cancelled) or ships it (the cancel is refused; see the process timeline)',
+    },
     handler: async (_ctx, { params, body }) => {
       const order = await findOrder(params.orderId);
       await updateProcess(temporal, order.workflow_id, cancelUpdate, { reason: body.reason });
-      return { body: { orderId: order.id, status: 'cancelling' }, audit: { target: order.id, workflowId: order.workflow_id } };
+      return {
+        body: { orderId: order.id, status: 'cancelling' },
+        audit: { target: order.id, workflowId: order.workflow_id },
+      };
     },
   });
 
   routes.add({
-    method: 'put', path: '/v1/orders/:orderId/shipping-address', tag: 'Orders', summary: 'Change the shipping address before anything ships',
-    roles: ['storefront', 'ops'], action: 'order.change_address', params: OrderParams, body: Address,
+    method: 'put',
+    path: '/v1/orders/:orderId/shipping-address',
+    tag: 'Orders',
+    summary: 'Change the shipping address before anything ships',
+    roles: ['storefront', 'ops'],
+    action: 'order.change_address',
+    params: OrderParams,
+    body: Address,
     response: { status: 200, schema: Address, description: 'The new address' },
     handler: async (_ctx, { params, body }) => {
       const order = await findOrder(params.orderId);
@@ -94,33 +165,76 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   });
 
   routes.add({
-    method: 'post', path: '/v1/orders/:orderId/review', tag: 'Orders', summary: 'Decide an order held for payment (fraud) review',
-    roles: ['ops'], action: 'order.review', params: OrderParams, body: ReviewDecision,
+    method: 'post',
+    path: '/v1/orders/:orderId/review',
+    tag: 'Orders',
+    summary: 'Decide an order held for payment (fraud) review',
+    roles: ['ops'],
+    action: 'order.review',
+    params: OrderParams,
+    body: ReviewDecision,
     response: { status: 200, description: 'The decision reached the process' },
     handler: async (_ctx, { params, body }) => {
       const order = await findOrder(params.orderId);
       const r = await updateProcess(temporal, order.workflow_id, reviewUpdate, body);
-      return { body: { orderId: order.id, decision: r.decision }, audit: { target: order.id, workflowId: order.workflow_id } };
+      return {
+        body: { orderId: order.id, decision: r.decision },
+        audit: { target: order.id, workflowId: order.workflow_id },
+      };
     },
   });
 
   routes.add({
-    method: 'post', path: '/v1/shipments/:shipmentId/events', tag: 'Shipments', summary: 'Report warehouse or carrier progress of a shipment',
-    roles: ['warehouse'], action: 'shipment.event', params: z.object({ shipmentId: z.string().max(64) }), body: ShipmentEventBody,
-    response: { status: 200, description: 'Applied by the order process (shipment status and order stage after it); 202 queued when the process is busy waiting on a person (it applies the report when it gets there); 409 with the reason when refused' },
+    method: 'post',
+    path: '/v1/shipments/:shipmentId/events',
+    tag: 'Shipments',
+    summary: 'Report warehouse or carrier progress of a shipment',
+    roles: ['warehouse'],
+    action: 'shipment.event',
+    params: z.object({ shipmentId: z.string().max(64) }),
+    body: ShipmentEventBody,
+    response: {
+      status: 200,
+      description:
+        'Applied by the order process (shipment status and order stage after it); 202 queued when the process is busy waiting on a person (it applies the report when it gets there); 409 with the reason when refused',
+    },
     handler: async (_ctx, { params, body }) => {
       const r = await reportShipmentEvent(deps, { shipmentId: params.shipmentId, ...body }, 'api');
-      return { status: 'queued' in r ? 202 : 200, body: r, audit: { target: params.shipmentId, workflowId: r.workflowId } };
+      return {
+        status: 'queued' in r ? 202 : 200,
+        body: r,
+        audit: { target: params.shipmentId, workflowId: r.workflowId },
+      };
     },
   });
 
   routes.add({
-    method: 'get', path: '/v1/shipments', tag: 'Shipments', summary: 'Shipments to work, oldest first (the warehouse pick list)',
-    roles: ['warehouse', 'ops'], query: ShipmentListQuery,
+    method: 'get',
+    path: '/v1/shipments',
+    tag: 'Shipments',
+    summary: 'Shipments to work, oldest first (the warehouse pick list)',
+    roles: ['warehouse', 'ops'],
+    query: ShipmentListQuery,
     response: { status: 200, description: 'Shipments in the given statuses' },
     handler: async (_ctx, { query }) => {
-      const rows = await shipmentsToWork(db, { statuses: query.status.split(','), warehouse: query.warehouse, limit: query.limit });
-      return { body: { shipments: rows.map((r) => ({ shipmentId: r.id, orderId: r.order_id, warehouse: r.code, status: r.status, carrier: r.carrier ?? undefined, trackingNumber: r.tracking_number ?? undefined, createdAt: r.created_at })) } };
+      const rows = await shipmentsToWork(db, {
+        statuses: query.status.split(','),
+        warehouse: query.warehouse,
+        limit: query.limit,
+      });
+      return {
+        body: {
+          shipments: rows.map((r) => ({
+            shipmentId: r.id,
+            orderId: r.order_id,
+            warehouse: r.code,
+            status: r.status,
+            carrier: r.carrier ?? undefined,
+            trackingNumber: r.tracking_number ?? undefined,
+            createdAt: r.created_at,
+          })),
+        },
+      };
     },
   });
 }
@@ -148,38 +262,97 @@ export async function reportShipmentEvent(deps: ApiDeps, e: ShipmentEvent, sourc
     if (now && leftAfterCancel(now)) return shippedAfterCancel(deps, now, e, source);
     throw conflict(`Not applied: ${reason}`, [{ path: 'type', message: reason }]);
   };
-  const answer = await updateProcess(temporal, shipment.workflow_id, shipmentEventUpdate, e).catch((err: unknown) => (err instanceof HttpError && err.status === 409 ? err : Promise.reject(err)));
+  const answer = await updateProcess(temporal, shipment.workflow_id, shipmentEventUpdate, e).catch((err: unknown) =>
+    err instanceof HttpError && err.status === 409 ? err : Promise.reject(err),
+  );
   if (answer instanceof HttpError) return refused(answer.message);
   if (answer.queued || answer.applied) await recordShipmentEvent(db, shipment.id, e, source);
-  if (answer.queued) return { shipmentId: shipment.id, accepted: true, applied: false, queued: true, reason: answer.reason, shipmentStatus: answer.shipmentStatus, orderStage: answer.orderStage as string, workflowId: shipment.workflow_id };
+  if (answer.queued)
+    return {
+      shipmentId: shipment.id,
+      accepted: true,
+      applied: false,
+      queued: true,
+      reason: answer.reason,
+      shipmentStatus: answer.shipmentStatus,
+      orderStage: answer.orderStage as string,
+      workflowId: shipment.workflow_id,
+    };
   if (!answer.applied) return refused(answer.reason ?? 'refused');
-  return { shipmentId: shipment.id, accepted: true, applied: true, shipmentStatus: answer.shipmentStatus, orderStage: answer.orderStage as string, workflowId: shipment.workflow_id };
+  return {
+    shipmentId: shipment.id,
+    accepted: true,
+    applied: true,
+    shipmentStatus: answer.shipmentStatus,
+    orderStage: answer.orderStage as string,
+    workflowId: shipment.workflow_id,
+  };
 }
 
 /** A cancelled parcel reported as left, or a repeat for one already booked that way. */
-const leftAfterCancel = (s: ReportedShipment) => s.status === 'cancelled' || (s.order_status === 'cancelled' && ['shipped', 'delivered'].includes(s.status));
+const leftAfterCancel = (s: ReportedShipment) =>
+  s.status === 'cancelled' || (s.order_status === 'cancelled' && ['shipped', 'delivered'].includes(s.status));
 
-async function shippedAfterCancel({ db, temporal, config }: ApiDeps, shipment: ReportedShipment, e: ShipmentEvent, source: 'api' | 'webhook') {
+async function shippedAfterCancel(
+  { db, temporal, config }: ApiDeps,
+  shipment: ReportedShipment,
+  e: ShipmentEvent,
+  source: 'api' | 'webhook',
+) {
   const workflowId = shippedAfterCancelWorkflowId(shipment.id);
   await startOnce<typeof shippedAfterCancelWorkflow>(temporal, 'shippedAfterCancel', {
-    taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId,
-    args: [{ shipmentId: shipment.id, orderId: shipment.order_id, externalRef: shipment.external_ref, carrier: e.carrier, trackingNumber: e.trackingNumber }],
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowId,
+    args: [
+      {
+        shipmentId: shipment.id,
+        orderId: shipment.order_id,
+        externalRef: shipment.external_ref,
+        carrier: e.carrier,
+        trackingNumber: e.trackingNumber,
+      },
+    ],
   });
   await recordShipmentEvent(db, shipment.id, e, source);
-  return { shipmentId: shipment.id, accepted: true, applied: true, shipmentStatus: 'shipped_after_cancel', orderStage: shipment.order_status, workflowId };
+  return {
+    shipmentId: shipment.id,
+    accepted: true,
+    applied: true,
+    shipmentStatus: 'shipped_after_cancel',
+    orderStage: shipment.order_status,
+    workflowId,
+  };
 }
 
 /** A short pick is checked against the shipment before the process sees it: a person's typo must not write anything off. */
-async function checkPicked(db: ApiDeps['db'], shipment: { id: string; status: string }, picked: { sku: string; quantity: number }[]) {
-  if (shipment.status !== 'pending') throw conflict(`Shipment is already ${shipment.status}; what was picked is reported with the first picked report`);
+async function checkPicked(
+  db: ApiDeps['db'],
+  shipment: { id: string; status: string },
+  picked: { sku: string; quantity: number }[],
+) {
+  if (shipment.status !== 'pending')
+    throw conflict(`Shipment is already ${shipment.status}; what was picked is reported with the first picked report`);
   const lines = await shipmentLineSkus(db, shipment.id);
   const problems: { path: string; message: string }[] = [];
   picked.forEach((p, i) => {
     const line = lines.find((l) => l.sku === p.sku);
-    if (picked.findIndex((q) => q.sku === p.sku) !== i) problems.push({ path: `lines.${i}.sku`, message: `${p.sku} appears twice` });
+    if (picked.findIndex((q) => q.sku === p.sku) !== i)
+      problems.push({ path: `lines.${i}.sku`, message: `${p.sku} appears twice` });
     else if (!line) problems.push({ path: `lines.${i}.sku`, message: `${p.sku} is not on this shipment` });
-    else if (line.kind === 'kit' && p.quantity < line.quantity) problems.push({ path: `lines.${i}.sku`, message: `${p.sku} is a kit: report a short kit as failed, and count its components` });
-    else if (p.quantity > line.quantity) problems.push({ path: `lines.${i}.quantity`, message: `at most ${line.quantity}: the shipment asks ${line.quantity} of ${p.sku}` });
+    else if (line.kind === 'kit' && p.quantity < line.quantity)
+      problems.push({
+        path: `lines.${i}.sku`,
+        message: `${p.sku} is a kit: report a short kit as failed, and count its components`,
+      });
+    else if (p.quantity > line.quantity)
+      problems.push({
+        path: `lines.${i}.quantity`,
+        message: `at most ${line.quantity}: the shipment asks ${line.quantity} of ${p.sku}`,
+      });
   });
-  if (problems.length) throw unprocessable(`The picked lines do not fit the shipment: ${problems.map((p) => p.message).join('; ')}`, problems);
+  if (problems.length)
+    throw unprocessable(
+      `The picked lines do not fit the shipment: ${problems.map((p) => p.message).join('; ')}`,
+      problems,
+    );
 }

@@ -13,36 +13,69 @@ const DOCS_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>ERP p
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head><body><div id="ui"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
 <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui' });</script></body></html>`;
-const ASSETS: Record<string, string> = { 'swagger-ui.css': 'text/css', 'swagger-ui-bundle.js': 'application/javascript' };
+const ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css',
+  'swagger-ui-bundle.js': 'application/javascript',
+};
 
 export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
   routes.add({
-    method: 'get', path: '/healthz', tag: 'System', summary: 'The process is up', roles: 'public', response: { status: 200, description: 'ok' },
+    method: 'get',
+    path: '/healthz',
+    tag: 'System',
+    summary: 'The process is up',
+    roles: 'public',
+    response: { status: 200, description: 'ok' },
     handler: async () => ({ body: { status: 'ok' } }),
   });
 
   routes.add({
-    method: 'get', path: '/readyz', tag: 'System', summary: 'Postgres and Temporal are reachable; whether any worker polls the task queue', roles: 'public',
-    response: { status: 200, description: 'ready (the API can take requests; `checks.workers` says whether processes move); 503 names what is not' },
+    method: 'get',
+    path: '/readyz',
+    tag: 'System',
+    summary: 'Postgres and Temporal are reachable; whether any worker polls the task queue',
+    roles: 'public',
+    response: {
+      status: 200,
+      description:
+        'ready (the API can take requests; `checks.workers` says whether processes move); 503 names what is not',
+    },
     handler: async () => {
-      const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 3000))]);
+      const within = <T>(p: Promise<T>) =>
+        Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 3000))]);
       const [pg, tmp, polling] = await Promise.allSettled([
-        within(db.raw('SELECT 1')), within(temporal.workflowService.getSystemInfo({})), within(workersPolling(temporal, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE)),
+        within(db.raw('SELECT 1')),
+        within(temporal.workflowService.getSystemInfo({})),
+        within(workersPolling(temporal, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE)),
       ]);
       const workers = polling.status === 'fulfilled' ? polling.value : 0;
       const checks = {
         postgres: pg.status === 'fulfilled' ? 'ok' : 'unreachable',
         temporal: tmp.status === 'fulfilled' ? 'ok' : 'unreachable',
         // Orders are taken without a worker (they wait in Temporal), so this informs rather than fails readiness.
-        workers: workers > 0 ? `ok: ${workers} polling ${config.TEMPORAL_TASK_QUEUE}` : `none polling ${config.TEMPORAL_TASK_QUEUE}: processes wait until a worker starts (npm run start:worker)`,
+        workers:
+          workers > 0
+            ? `ok: ${workers} polling ${config.TEMPORAL_TASK_QUEUE}`
+            : `none polling ${config.TEMPORAL_TASK_QUEUE}: processes wait until a worker starts (npm run start:worker)`,
       };
       const ready = checks.postgres === 'ok' && checks.temporal === 'ok';
-      return { status: ready ? 200 : 503, body: ready ? { status: 'ready', checks } : { error: { code: 'dependency_unavailable', message: 'Not ready', details: [checks] } } };
+      return {
+        status: ready ? 200 : 503,
+        body: ready
+          ? { status: 'ready', checks }
+          : { error: { code: 'dependency_unavailable', message: 'Not ready', details: [checks] } },
+      };
     },
   });
 
   routes.add({
-    method: 'get', path: '/metrics', tag: 'System', summary: 'Prometheus metrics', roles: 'public', raw: true, response: { status: 200, description: 'Prometheus text format' },
+    method: 'get',
+    path: '/metrics',
+    tag: 'System',
+    summary: 'Prometheus metrics',
+    roles: 'public',
+    raw: true,
+    response: { status: 200, description: 'Prometheus text format' },
     handler: async (ctx) => {
       ctx.type = registry.contentType;
       ctx.body = await registry.metrics();
@@ -52,11 +85,21 @@ export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
 
   let document: unknown;
   routes.add({
-    method: 'get', path: '/openapi.json', tag: 'System', summary: 'This API as OpenAPI 3', roles: 'public', response: { status: 200, description: 'OpenAPI document' },
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'System',
+    summary: 'This API as OpenAPI 3',
+    roles: 'public',
+    response: { status: 200, description: 'OpenAPI document' },
     handler: async () => {
       document ??= new OpenApiGeneratorV3(routes.registry.definitions).generateDocument({
         openapi: '3.0.3',
-        info: { title: 'ERP process platform', version: '1.0.0', description: 'Orders, returns and purchases as durable processes over one ERP schema. Errors: {"error": {"code", "message", "details"}}.' },
+        info: {
+          title: 'ERP process platform',
+          version: '1.0.0',
+          description:
+            'Orders, returns and purchases as durable processes over one ERP schema. Errors: {"error": {"code", "message", "details"}}.',
+        },
         servers: [{ url: '/' }],
       });
       return { body: document };
@@ -64,7 +107,13 @@ export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
   });
 
   routes.add({
-    method: 'get', path: '/docs', tag: 'System', summary: 'Human-readable API reference', roles: 'public', raw: true, response: { status: 200, description: 'HTML' },
+    method: 'get',
+    path: '/docs',
+    tag: 'System',
+    summary: 'Human-readable API reference',
+    roles: 'public',
+    raw: true,
+    response: { status: 200, description: 'HTML' },
     handler: async (ctx) => {
       ctx.type = 'text/html';
       ctx.body = DOCS_PAGE;
@@ -74,10 +123,17 @@ export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
 
   const assetCache = new Map<string, Buffer>();
   routes.add({
-    method: 'get', path: '/docs/assets/:file', tag: 'System', summary: 'Assets of the /docs page', roles: 'public', raw: true,
-    params: z.object({ file: z.enum(Object.keys(ASSETS) as [string, ...string[]]) }), response: { status: 200, description: 'asset' },
+    method: 'get',
+    path: '/docs/assets/:file',
+    tag: 'System',
+    summary: 'Assets of the /docs page',
+    roles: 'public',
+    raw: true,
+    params: z.object({ file: z.enum(Object.keys(ASSETS) as [string, ...string[]]) }),
+    response: { status: 200, description: 'asset' },
     handler: async (ctx, { params }) => {
-      if (!assetCache.has(params.file)) assetCache.set(params.file, readFileSync(join(getAbsoluteFSPath(), params.file)));
+      if (!assetCache.has(params.file))
+        assetCache.set(params.file, readFileSync(join(getAbsoluteFSPath(), params.file)));
       ctx.type = ASSETS[params.file];
       ctx.set('cache-control', 'public, max-age=86400');
       ctx.body = assetCache.get(params.file);

@@ -30,7 +30,9 @@ export async function up(k: Knex): Promise<void> {
     ADD CONSTRAINT locations_type CHECK (type IN (${all})),
     ADD COLUMN internal boolean GENERATED ALWAYS AS (type IN (${internal})) STORED,
     ADD CONSTRAINT locations_internal_has_warehouse CHECK (NOT (type IN (${internal})) OR type = 'transit' OR warehouse_id IS NOT NULL)`);
-  await k.raw(`CREATE UNIQUE INDEX locations_one_per_type ON locations (warehouse_id, type) WHERE warehouse_id IS NOT NULL`);
+  await k.raw(
+    `CREATE UNIQUE INDEX locations_one_per_type ON locations (warehouse_id, type) WHERE warehouse_id IS NOT NULL`,
+  );
   // The virtual locations every installation has.
   await k('locations').insert([
     { code: 'VIRTUAL/SUPPLIERS', name: 'Suppliers', type: 'supplier' },

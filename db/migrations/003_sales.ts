@@ -1,7 +1,16 @@
 /** Sales: channels, customers, sales orders and their lines. */
 import type { Knex } from 'knex';
 
-export const ORDER_STATUSES = ['received', 'on_hold', 'reserved', 'backordered', 'fulfilling', 'shipped', 'completed', 'cancelled'] as const;
+export const ORDER_STATUSES = [
+  'received',
+  'on_hold',
+  'reserved',
+  'backordered',
+  'fulfilling',
+  'shipped',
+  'completed',
+  'cancelled',
+] as const;
 
 export async function up(k: Knex): Promise<void> {
   await k.schema.createTable('channels', (t) => {

@@ -1,7 +1,15 @@
 /** Shipping: one shipment per warehouse and order wave, its lines, and every event reported for it. */
 import type { Knex } from 'knex';
 
-export const SHIPMENT_STATUSES = ['pending', 'picked', 'packed', 'shipped', 'delivered', 'failed', 'cancelled'] as const;
+export const SHIPMENT_STATUSES = [
+  'pending',
+  'picked',
+  'packed',
+  'shipped',
+  'delivered',
+  'failed',
+  'cancelled',
+] as const;
 
 export async function up(k: Knex): Promise<void> {
   await k.schema.createTable('shipments', (t) => {
@@ -17,8 +25,12 @@ export async function up(k: Knex): Promise<void> {
     t.timestamp('delivered_at', { useTz: true });
     t.unique(['order_id', 'warehouse_id', 'wave']);
   });
-  await k.raw(`ALTER TABLE shipments ADD CONSTRAINT shipments_status CHECK (status IN (${SHIPMENT_STATUSES.map((s) => `'${s}'`).join(',')}))`);
-  await k.raw(`CREATE INDEX shipments_pending ON shipments (status, created_at) WHERE status IN ('pending','picked','packed','shipped')`);
+  await k.raw(
+    `ALTER TABLE shipments ADD CONSTRAINT shipments_status CHECK (status IN (${SHIPMENT_STATUSES.map((s) => `'${s}'`).join(',')}))`,
+  );
+  await k.raw(
+    `CREATE INDEX shipments_pending ON shipments (status, created_at) WHERE status IN ('pending','picked','packed','shipped')`,
+  );
   await k.raw(`CREATE INDEX shipments_tracking ON shipments (tracking_number) WHERE tracking_number IS NOT NULL`);
   await k.schema.createTable('shipment_lines', (t) => {
     t.uuid('shipment_id').notNullable().references('shipments.id');

@@ -26,7 +26,9 @@ export async function up(k: Knex): Promise<void> {
     t.text('name').notNullable();
     t.text('type').notNullable();
   });
-  await k.raw(`ALTER TABLE accounts ADD CONSTRAINT accounts_type CHECK (type IN ('asset','liability','equity','revenue','expense'))`);
+  await k.raw(
+    `ALTER TABLE accounts ADD CONSTRAINT accounts_type CHECK (type IN ('asset','liability','equity','revenue','expense'))`,
+  );
   await k('accounts').insert([...ACCOUNTS]);
 
   await k.schema.createTable('tax_rates', (t) => {

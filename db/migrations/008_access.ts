@@ -12,7 +12,9 @@ export async function up(k: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(k.fn.now());
     t.timestamp('revoked_at', { useTz: true });
   });
-  await k.raw(`ALTER TABLE api_keys ADD CONSTRAINT api_keys_roles CHECK (cardinality(roles) > 0 AND roles <@ ARRAY[${ROLES.map((r) => `'${r}'`).join(',')}]::text[])`);
+  await k.raw(
+    `ALTER TABLE api_keys ADD CONSTRAINT api_keys_roles CHECK (cardinality(roles) > 0 AND roles <@ ARRAY[${ROLES.map((r) => `'${r}'`).join(',')}]::text[])`,
+  );
   await k.schema.createTable('audit_log', (t) => {
     t.bigIncrements('id');
     t.timestamp('at', { useTz: true }).notNullable().defaultTo(k.fn.now());

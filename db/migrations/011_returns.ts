@@ -7,7 +7,21 @@ import type { Knex } from 'knex';
 
 export const CONDITIONS = ['new', 'opened', 'damaged', 'defective'] as const;
 export const DISPOSITIONS = ['restock', 'repair', 'quarantine', 'scrap'] as const;
-export const RETURN_STATUSES = ['requested', 'authorised', 'partially_received', 'received', 'inspected', 'awaiting_decision', 'refunding', 'refunded', 'rejected', 'replacement_ordered', 'replaced', 'expired', 'closed'] as const;
+export const RETURN_STATUSES = [
+  'requested',
+  'authorised',
+  'partially_received',
+  'received',
+  'inspected',
+  'awaiting_decision',
+  'refunding',
+  'refunded',
+  'rejected',
+  'replacement_ordered',
+  'replaced',
+  'expired',
+  'closed',
+] as const;
 const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(',');
 
 export async function up(k: Knex): Promise<void> {
@@ -83,7 +97,9 @@ export async function up(k: Knex): Promise<void> {
   await k.raw(`ALTER TABLE quality_rules
     ADD CONSTRAINT quality_rules_condition CHECK (condition IN (${list(CONDITIONS)})),
     ADD CONSTRAINT quality_rules_disposition CHECK (disposition IN (${list(DISPOSITIONS)}))`);
-  await k.raw(`CREATE UNIQUE INDEX quality_rules_unique ON quality_rules (COALESCE(sku, ''), COALESCE(category, ''), condition)`);
+  await k.raw(
+    `CREATE UNIQUE INDEX quality_rules_unique ON quality_rules (COALESCE(sku, ''), COALESCE(category, ''), condition)`,
+  );
   await k('quality_rules').insert([
     { condition: 'new', disposition: 'restock' },
     { condition: 'opened', disposition: 'restock' },
@@ -106,10 +122,14 @@ export async function up(k: Knex): Promise<void> {
     t.bigInteger('total').notNullable();
     t.timestamp('issued_at', { useTz: true }).notNullable().defaultTo(k.fn.now());
   });
-  await k.raw(`ALTER TABLE credit_notes ADD CONSTRAINT credit_notes_total CHECK (net >= 0 AND tax >= 0 AND total = net + tax)`);
+  await k.raw(
+    `ALTER TABLE credit_notes ADD CONSTRAINT credit_notes_total CHECK (net >= 0 AND tax >= 0 AND total = net + tax)`,
+  );
 
   // A refund is recorded as an intent ('pending') before the provider is called.
-  await k.raw(`ALTER TABLE payments DROP CONSTRAINT payments_status, ADD CONSTRAINT payments_status CHECK (status IN ('pending','succeeded','failed'))`);
+  await k.raw(
+    `ALTER TABLE payments DROP CONSTRAINT payments_status, ADD CONSTRAINT payments_status CHECK (status IN ('pending','succeeded','failed'))`,
+  );
   await k.schema.alterTable('payments', (t) => {
     t.uuid('return_id').references('returns.id');
     t.uuid('parent_payment_id').references('payments.id'); // a refund draws on one capture
@@ -123,8 +143,18 @@ export async function down(k: Knex): Promise<void> {
     t.dropColumn('parent_payment_id');
     t.dropColumn('return_id');
   });
-  await k.raw(`ALTER TABLE payments DROP CONSTRAINT payments_status, ADD CONSTRAINT payments_status CHECK (status IN ('succeeded','failed'))`);
-  for (const table of ['credit_notes', 'quality_rules', 'return_inspections', 'return_receipts', 'return_lines', 'returns']) await k.schema.dropTable(table);
+  await k.raw(
+    `ALTER TABLE payments DROP CONSTRAINT payments_status, ADD CONSTRAINT payments_status CHECK (status IN ('succeeded','failed'))`,
+  );
+  for (const table of [
+    'credit_notes',
+    'quality_rules',
+    'return_inspections',
+    'return_receipts',
+    'return_lines',
+    'returns',
+  ])
+    await k.schema.dropTable(table);
   await k.raw('DROP SEQUENCE credit_note_number_seq');
   await k.raw('DROP SEQUENCE rma_number_seq');
   await k.schema.alterTable('products', (t) => t.dropColumn('category'));

@@ -18,7 +18,9 @@ export async function up(k: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(k.fn.now());
     t.timestamp('sent_at', { useTz: true });
   });
-  await k.raw(`ALTER TABLE notifications ADD CONSTRAINT notifications_status CHECK (status IN ('pending','sent','failed'))`);
+  await k.raw(
+    `ALTER TABLE notifications ADD CONSTRAINT notifications_status CHECK (status IN ('pending','sent','failed'))`,
+  );
   await k.raw(`CREATE INDEX notifications_pending ON notifications (created_at) WHERE status = 'pending'`);
 }
 

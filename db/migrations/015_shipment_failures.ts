@@ -13,11 +13,15 @@ export async function up(k: Knex): Promise<void> {
   await k.schema.alterTable('credit_notes', (t) => {
     t.uuid('shipment_id').unique().references('shipments.id');
   });
-  await k.raw(`ALTER TABLE credit_notes ADD CONSTRAINT credit_notes_source CHECK ((return_id IS NULL) <> (shipment_id IS NULL))`);
+  await k.raw(
+    `ALTER TABLE credit_notes ADD CONSTRAINT credit_notes_source CHECK ((return_id IS NULL) <> (shipment_id IS NULL))`,
+  );
   await k.schema.alterTable('payments', (t) => {
     t.uuid('credit_note_id').references('credit_notes.id');
   });
-  await k.raw(`UPDATE payments p SET credit_note_id = cn.id FROM credit_notes cn WHERE p.kind = 'refund' AND p.return_id = cn.return_id`);
+  await k.raw(
+    `UPDATE payments p SET credit_note_id = cn.id FROM credit_notes cn WHERE p.kind = 'refund' AND p.return_id = cn.return_id`,
+  );
 }
 
 export async function down(k: Knex): Promise<void> {

@@ -7,17 +7,41 @@ import type { Knex } from 'knex';
 const r = String.raw;
 export const CATEGORY_RULES: { category: string; pattern: string; weight: number }[] = [
   // where is my order
-  { category: 'where_is_my_order', pattern: r`\m(where( is|'s)|track(ing)?|not (yet )?(arrived|received|here)|hasn't arrived|still waiting|when will|delivery date|status of my order|no update|not delivered|still not here|any news)`, weight: 3 },
-  { category: 'where_is_my_order', pattern: r`\m(shipping|shipped|dispatch(ed)?|parcel|package|courier|delivery)\M`, weight: 1 },
+  {
+    category: 'where_is_my_order',
+    pattern: r`\m(where( is|'s)|track(ing)?|not (yet )?(arrived|received|here)|hasn't arrived|still waiting|when will|delivery date|status of my order|no update|not delivered|still not here|any news)`,
+    weight: 3,
+  },
+  {
+    category: 'where_is_my_order',
+    pattern: r`\m(shipping|shipped|dispatch(ed)?|parcel|package|courier|delivery)\M`,
+    weight: 1,
+  },
   // return or refund
-  { category: 'return_or_refund', pattern: r`\m(return(ing)?|refund(ed)?|money back|send (it|them) back|exchange|wrong size|doesn't fit|does not fit|too (small|big|large))`, weight: 3 },
+  {
+    category: 'return_or_refund',
+    pattern: r`\m(return(ing)?|refund(ed)?|money back|send (it|them) back|exchange|wrong size|doesn't fit|does not fit|too (small|big|large))`,
+    weight: 3,
+  },
   { category: 'return_or_refund', pattern: r`\m(label|rma)\M`, weight: 1 },
   // damaged item
-  { category: 'damaged_item', pattern: r`\m(damaged|broken|cracked|chipped|torn|ripped|defective|faulty|stopped working|doesn't work|does not work|smashed|crushed|stain(ed)?|hole in)`, weight: 4 },
+  {
+    category: 'damaged_item',
+    pattern: r`\m(damaged|broken|cracked|chipped|torn|ripped|defective|faulty|stopped working|doesn't work|does not work|smashed|crushed|stain(ed)?|hole in)`,
+    weight: 4,
+  },
   // cancel
-  { category: 'cancel', pattern: r`\m(cancel(l?ation|l?ed)?|don't want (it|the order) anymore|changed my mind|stop (the|my) order|ordered by mistake)`, weight: 4 },
+  {
+    category: 'cancel',
+    pattern: r`\m(cancel(l?ation|l?ed)?|don't want (it|the order) anymore|changed my mind|stop (the|my) order|ordered by mistake)`,
+    weight: 4,
+  },
   // payment
-  { category: 'payment', pattern: r`\m(charged (twice|two times|double)|double charge|payment|card (declined|was declined)|invoice|receipt|billing|overcharged|paid twice|vat)\M`, weight: 3 },
+  {
+    category: 'payment',
+    pattern: r`\m(charged (twice|two times|double)|double charge|payment|card (declined|was declined)|invoice|receipt|billing|overcharged|paid twice|vat)\M`,
+    weight: 3,
+  },
 ];
 
 export const PRIORITY_RULES: { rule: string; points: number; description: string }[] = [
@@ -50,9 +74,12 @@ export async function up(k: Knex): Promise<void> {
     t.text('queue').notNullable();
   });
   await k('triage_queues').insert([
-    { category: 'where_is_my_order', queue: 'order_support' }, { category: 'return_or_refund', queue: 'returns' },
-    { category: 'damaged_item', queue: 'returns' }, { category: 'cancel', queue: 'order_support' },
-    { category: 'payment', queue: 'payments' }, { category: 'other', queue: 'general' },
+    { category: 'where_is_my_order', queue: 'order_support' },
+    { category: 'return_or_refund', queue: 'returns' },
+    { category: 'damaged_item', queue: 'returns' },
+    { category: 'cancel', queue: 'order_support' },
+    { category: 'payment', queue: 'payments' },
+    { category: 'other', queue: 'general' },
   ]);
   await k.schema.createTable('tickets', (t) => {
     t.uuid('id').primary();
@@ -74,5 +101,6 @@ export async function up(k: Knex): Promise<void> {
 }
 
 export async function down(k: Knex): Promise<void> {
-  for (const t of ['tickets', 'triage_queues', 'triage_priority_rules', 'triage_category_rules']) await k.schema.dropTable(t);
+  for (const t of ['tickets', 'triage_queues', 'triage_priority_rules', 'triage_category_rules'])
+    await k.schema.dropTable(t);
 }

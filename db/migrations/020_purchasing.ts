@@ -7,8 +7,27 @@
  */
 import type { Knex } from 'knex';
 
-export const PO_STATUSES = ['draft', 'awaiting_approval', 'approved', 'rejected', 'sent', 'partially_received', 'received', 'closed', 'cancelled'] as const;
-export const BILL_STATUSES = ['received', 'matched', 'mismatch', 'accepted', 'rejected', 'awaiting_credit_note', 'credited', 'paid'] as const;
+export const PO_STATUSES = [
+  'draft',
+  'awaiting_approval',
+  'approved',
+  'rejected',
+  'sent',
+  'partially_received',
+  'received',
+  'closed',
+  'cancelled',
+] as const;
+export const BILL_STATUSES = [
+  'received',
+  'matched',
+  'mismatch',
+  'accepted',
+  'rejected',
+  'awaiting_credit_note',
+  'credited',
+  'paid',
+] as const;
 const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(',');
 
 export async function up(k: Knex): Promise<void> {
@@ -25,7 +44,9 @@ export async function up(k: Knex): Promise<void> {
     t.boolean('active').notNullable().defaultTo(true);
     t.timestamps(true, true);
   });
-  await k.raw(`ALTER TABLE suppliers ADD CONSTRAINT suppliers_days CHECK (lead_time_days >= 0 AND payment_terms_days >= 0)`);
+  await k.raw(
+    `ALTER TABLE suppliers ADD CONSTRAINT suppliers_days CHECK (lead_time_days >= 0 AND payment_terms_days >= 0)`,
+  );
 
   await k.schema.createTable('supplier_prices', (t) => {
     t.increments('id');
@@ -37,7 +58,9 @@ export async function up(k: Knex): Promise<void> {
     t.integer('lead_time_days').notNullable();
     t.unique(['supplier_id', 'product_id']);
   });
-  await k.raw(`ALTER TABLE supplier_prices ADD CONSTRAINT supplier_prices_values CHECK (unit_price >= 0 AND moq >= 1 AND pack_size >= 1 AND lead_time_days >= 0)`);
+  await k.raw(
+    `ALTER TABLE supplier_prices ADD CONSTRAINT supplier_prices_values CHECK (unit_price >= 0 AND moq >= 1 AND pack_size >= 1 AND lead_time_days >= 0)`,
+  );
 
   await k.schema.createTable('reorder_rules', (t) => {
     t.increments('id');
@@ -86,7 +109,9 @@ export async function up(k: Knex): Promise<void> {
   await k.raw(`ALTER TABLE purchase_orders ADD CONSTRAINT purchase_orders_status CHECK (status IN (${list(PO_STATUSES)})),
     ADD CONSTRAINT purchase_orders_total CHECK (total >= 0)`);
   await k.raw(`CREATE INDEX purchase_orders_status ON purchase_orders (status, created_at)`);
-  await k.raw(`CREATE INDEX purchase_orders_late ON purchase_orders (expected_at) WHERE status IN ('sent','partially_received')`);
+  await k.raw(
+    `CREATE INDEX purchase_orders_late ON purchase_orders (expected_at) WHERE status IN ('sent','partially_received')`,
+  );
 
   await k.schema.createTable('purchase_order_lines', (t) => {
     t.increments('id');
@@ -165,7 +190,9 @@ export async function up(k: Knex): Promise<void> {
     t.integer('quantity').notNullable();
     t.bigInteger('unit_price').notNullable();
   });
-  await k.raw(`ALTER TABLE vendor_bill_lines ADD CONSTRAINT vendor_bill_lines_values CHECK (quantity >= 0 AND unit_price >= 0)`);
+  await k.raw(
+    `ALTER TABLE vendor_bill_lines ADD CONSTRAINT vendor_bill_lines_values CHECK (quantity >= 0 AND unit_price >= 0)`,
+  );
 
   await k.schema.createTable('supplier_payments', (t) => {
     t.uuid('id').primary();
@@ -196,20 +223,53 @@ export async function up(k: Knex): Promise<void> {
 
   // Cases of purchasing: what each resolution does to the waiting purchase order.
   const actions = (xs: [string, string][]) => JSON.stringify(xs.map(([action, effect]) => ({ action, effect })));
-  await k('exception_types').where({ type: 'late_supplier' }).update({
-    actions: actions([['keep_waiting', 'the order keeps waiting for the goods (another grace period)'], ['cancel_rest', 'what has not arrived is cancelled; the order closes on what was received']]),
-  });
-  await k('exception_types').where({ type: 'over_receipt' }).update({
-    actions: actions([['accept', 'the units held in quarantine move into stock and may be billed'], ['return_to_supplier', 'the units held in quarantine go back to the supplier']]),
-  });
-  await k('exception_types').where({ type: 'three_way_mismatch' }).update({
-    actions: actions([['accept_bill', 'the bill is posted as billed; price differences go to purchase price variance'], ['reject_bill', 'the bill is refused; the order waits for a new bill'], ['await_credit_note', 'the bill is held until the supplier credit note (POST bills with creditNoteFor) arrives, then matched again']]),
-  });
+  await k('exception_types')
+    .where({ type: 'late_supplier' })
+    .update({
+      actions: actions([
+        ['keep_waiting', 'the order keeps waiting for the goods (another grace period)'],
+        ['cancel_rest', 'what has not arrived is cancelled; the order closes on what was received'],
+      ]),
+    });
+  await k('exception_types')
+    .where({ type: 'over_receipt' })
+    .update({
+      actions: actions([
+        ['accept', 'the units held in quarantine move into stock and may be billed'],
+        ['return_to_supplier', 'the units held in quarantine go back to the supplier'],
+      ]),
+    });
+  await k('exception_types')
+    .where({ type: 'three_way_mismatch' })
+    .update({
+      actions: actions([
+        ['accept_bill', 'the bill is posted as billed; price differences go to purchase price variance'],
+        ['reject_bill', 'the bill is refused; the order waits for a new bill'],
+        [
+          'await_credit_note',
+          'the bill is held until the supplier credit note (POST bills with creditNoteFor) arrives, then matched again',
+        ],
+      ]),
+    });
 }
 
 export async function down(k: Knex): Promise<void> {
-  for (const t of ['sandbox_bank_transfers', 'sandbox_supplier_orders', 'supplier_payments', 'vendor_bill_lines', 'vendor_bills', 'purchase_receipt_lines', 'purchase_receipts',
-    'replenishment_lines', 'purchase_order_lines', 'purchase_orders', 'replenishment_runs', 'reorder_rules', 'supplier_prices', 'suppliers']) {
+  for (const t of [
+    'sandbox_bank_transfers',
+    'sandbox_supplier_orders',
+    'supplier_payments',
+    'vendor_bill_lines',
+    'vendor_bills',
+    'purchase_receipt_lines',
+    'purchase_receipts',
+    'replenishment_lines',
+    'purchase_order_lines',
+    'purchase_orders',
+    'replenishment_runs',
+    'reorder_rules',
+    'supplier_prices',
+    'suppliers',
+  ]) {
     await k.schema.dropTable(t);
   }
   await k.raw('DROP SEQUENCE purchase_order_number_seq');

@@ -6,9 +6,16 @@ import type { Knex } from 'knex';
 
 export async function up(k: Knex): Promise<void> {
   await k('exception_types').insert({
-    type: 'orphaned_record', queue: 'engineering', severity: 'high', sla: '4h', second_sla: '24h',
-    description: 'A record waited on a process that had ended; the sweep closed it (an approval withdrawn, a case closed, a return closed, a purchase order cancelled or closed)',
-    actions: JSON.stringify([{ action: 'acknowledge', effect: 'recorded after checking the record and its process by hand' }]),
+    type: 'orphaned_record',
+    queue: 'engineering',
+    severity: 'high',
+    sla: '4h',
+    second_sla: '24h',
+    description:
+      'A record waited on a process that had ended; the sweep closed it (an approval withdrawn, a case closed, a return closed, a purchase order cancelled or closed)',
+    actions: JSON.stringify([
+      { action: 'acknowledge', effect: 'recorded after checking the record and its process by hand' },
+    ]),
   });
 }
 

@@ -25,20 +25,36 @@ export async function up(k: Knex): Promise<void> {
     t.text('moved_by');
     t.timestamp('moved_at', { useTz: true }).notNullable().defaultTo(k.fn.now());
   });
-  await k.raw(`ALTER TABLE stock_transfers ADD CONSTRAINT stock_transfers_qty CHECK (quantity > 0 AND from_type <> to_type)`);
+  await k.raw(
+    `ALTER TABLE stock_transfers ADD CONSTRAINT stock_transfers_qty CHECK (quantity > 0 AND from_type <> to_type)`,
+  );
   await k('exception_types').insert({
-    type: 'shipped_after_cancel', queue: 'logistics', severity: 'high', sla: '4h', second_sla: '24h',
+    type: 'shipped_after_cancel',
+    queue: 'logistics',
+    severity: 'high',
+    sla: '4h',
+    second_sla: '24h',
     description: 'The warehouse shipped a parcel after its order was cancelled; its stock has left the books',
     actions: JSON.stringify([
       { action: 'intercept', effect: 'the carrier brings the parcel back: its units and their cost return to stock' },
-      { action: 'charge', effect: 'the shipment is invoiced to the customer after all (collect it outside the voided card authorisation)' },
+      {
+        action: 'charge',
+        effect: 'the shipment is invoiced to the customer after all (collect it outside the voided card authorisation)',
+      },
       { action: 'write_off', effect: 'the parcel is not recovered: its cost stays booked as cost of goods sold' },
     ]),
   });
   await k('exception_types').insert({
-    type: 'stock_shortfall', queue: 'inventory', severity: 'high', sla: '24h', second_sla: '72h',
-    description: 'A count found fewer units than were promised to orders; the orders listed lost their reservation and re-planned',
-    actions: JSON.stringify([{ action: 'acknowledge', effect: 'recorded after checking the shelf and the orders listed' }]),
+    type: 'stock_shortfall',
+    queue: 'inventory',
+    severity: 'high',
+    sla: '24h',
+    second_sla: '72h',
+    description:
+      'A count found fewer units than were promised to orders; the orders listed lost their reservation and re-planned',
+    actions: JSON.stringify([
+      { action: 'acknowledge', effect: 'recorded after checking the shelf and the orders listed' },
+    ]),
   });
 }
 
@@ -46,5 +62,7 @@ export async function down(k: Knex): Promise<void> {
   await k('exception_types').whereIn('type', ['stock_shortfall', 'shipped_after_cancel']).delete();
   await k.schema.dropTable('stock_transfers');
   await k('sales_orders').where({ status: 'cancel_requested' }).update({ status: 'fulfilling' });
-  await k.raw(`ALTER TABLE sales_orders DROP CONSTRAINT sales_orders_status, ADD CONSTRAINT sales_orders_status CHECK (status IN (${statuses(ORDER_STATUSES)}))`);
+  await k.raw(
+    `ALTER TABLE sales_orders DROP CONSTRAINT sales_orders_status, ADD CONSTRAINT sales_orders_status CHECK (status IN (${statuses(ORDER_STATUSES)}))`,
+  );
 }

@@ -17,7 +17,15 @@ const CATEGORIES = [
 ];
 const VARIANTS = ['BLK-S', 'BLK-M', 'BLK-L', 'WHT-S', 'WHT-M', 'WHT-L', 'NAV-S', 'NAV-M', 'NAV-L', 'RED-M', 'GRN-M'];
 
-export const DEMO_SKUS = CATEGORIES.flatMap((c) => VARIANTS.map((v) => ({ sku: `${c.prefix}-${v}`, name: `${c.name} ${v}`, cost: c.cost, price: c.price, category: c.category })));
+export const DEMO_SKUS = CATEGORIES.flatMap((c) =>
+  VARIANTS.map((v) => ({
+    sku: `${c.prefix}-${v}`,
+    name: `${c.name} ${v}`,
+    cost: c.cost,
+    price: c.price,
+    category: c.category,
+  })),
+);
 
 /**
  * Two suppliers: a cheap one with long lead times and packs, a dearer fast one
@@ -26,43 +34,130 @@ export const DEMO_SKUS = CATEGORIES.flatMap((c) => VARIANTS.map((v) => ({ sku: `
  */
 async function seedPurchasing(db: Db): Promise<void> {
   const suppliers = [
-    { code: 'ACME', name: 'Acme Textiles', currency: 'EUR', email: 'orders@acme.example', lead_time_days: 14, payment_terms_days: 30 },
-    { code: 'QUICK', name: 'Quick Supply', currency: 'EUR', email: 'sales@quick.example', lead_time_days: 3, payment_terms_days: 14 },
+    {
+      code: 'ACME',
+      name: 'Acme Textiles',
+      currency: 'EUR',
+      email: 'orders@acme.example',
+      lead_time_days: 14,
+      payment_terms_days: 30,
+    },
+    {
+      code: 'QUICK',
+      name: 'Quick Supply',
+      currency: 'EUR',
+      email: 'sales@quick.example',
+      lead_time_days: 3,
+      payment_terms_days: 14,
+    },
   ];
   await db('suppliers').insert(suppliers).onConflict('code').ignore();
-  const ids = new Map<string, number>((await db('suppliers').whereIn('code', ['ACME', 'QUICK']).select('code', 'id')).map((r) => [r.code, r.id]));
-  const products = await db('products').whereIn('sku', DEMO_SKUS.map((p) => p.sku)).select('id', 'sku', 'cost');
-  const warehouses = new Map<string, number>((await db('warehouses').whereIn('code', ['EAST', 'WEST']).select('code', 'id')).map((r) => [r.code, r.id]));
+  const ids = new Map<string, number>(
+    (await db('suppliers').whereIn('code', ['ACME', 'QUICK']).select('code', 'id')).map((r) => [r.code, r.id]),
+  );
+  const products = await db('products')
+    .whereIn(
+      'sku',
+      DEMO_SKUS.map((p) => p.sku),
+    )
+    .select('id', 'sku', 'cost');
+  const warehouses = new Map<string, number>(
+    (await db('warehouses').whereIn('code', ['EAST', 'WEST']).select('code', 'id')).map((r) => [r.code, r.id]),
+  );
   for (const p of products) {
     const cost = Number(p.cost);
-    await db('supplier_prices').insert({ supplier_id: ids.get('ACME'), product_id: p.id, unit_price: Math.round(cost * 0.9), moq: 24, pack_size: 12, lead_time_days: 14 }).onConflict(['supplier_id', 'product_id']).ignore();
+    await db('supplier_prices')
+      .insert({
+        supplier_id: ids.get('ACME'),
+        product_id: p.id,
+        unit_price: Math.round(cost * 0.9),
+        moq: 24,
+        pack_size: 12,
+        lead_time_days: 14,
+      })
+      .onConflict(['supplier_id', 'product_id'])
+      .ignore();
     if (/^(TEE|HOOD|CAP)-/.test(p.sku)) {
-      await db('supplier_prices').insert({ supplier_id: ids.get('QUICK'), product_id: p.id, unit_price: cost, moq: 1, pack_size: 1, lead_time_days: 3 }).onConflict(['supplier_id', 'product_id']).ignore();
+      await db('supplier_prices')
+        .insert({
+          supplier_id: ids.get('QUICK'),
+          product_id: p.id,
+          unit_price: cost,
+          moq: 1,
+          pack_size: 1,
+          lead_time_days: 3,
+        })
+        .onConflict(['supplier_id', 'product_id'])
+        .ignore();
     }
-    await db('reorder_rules').insert({ product_id: p.id, warehouse_id: warehouses.get('EAST'), method: 'reorder_point' }).onConflict(['product_id', 'warehouse_id']).ignore();
-    await db('reorder_rules').insert({ product_id: p.id, warehouse_id: warehouses.get('WEST'), method: 'min_max', min_qty: 10, max_qty: 40 }).onConflict(['product_id', 'warehouse_id']).ignore();
+    await db('reorder_rules')
+      .insert({ product_id: p.id, warehouse_id: warehouses.get('EAST'), method: 'reorder_point' })
+      .onConflict(['product_id', 'warehouse_id'])
+      .ignore();
+    await db('reorder_rules')
+      .insert({ product_id: p.id, warehouse_id: warehouses.get('WEST'), method: 'min_max', min_qty: 10, max_qty: 40 })
+      .onConflict(['product_id', 'warehouse_id'])
+      .ignore();
   }
 }
 
-export async function seedDemo(db: Db, log: (line: string) => void = console.log): Promise<{ keys: { role: Role; key: string }[] }> {
+export async function seedDemo(
+  db: Db,
+  log: (line: string) => void = console.log,
+): Promise<{ keys: { role: Role; key: string }[] }> {
   await ensureWarehouse(db, { code: 'EAST', name: 'East fulfilment centre', priority: 10, country: 'DE' });
   await ensureWarehouse(db, { code: 'WEST', name: 'West fulfilment centre', priority: 20, country: 'FR' });
   await ensureChannel(db, { code: 'web', name: 'Own web shop' });
   await ensureChannel(db, { code: 'marketplace', name: 'Marketplace', safetyBuffer: 2 });
   for (const t of [
-    { country: 'DE', rateBp: 1900, name: 'DE VAT' }, { country: 'FR', rateBp: 2000, name: 'FR VAT' }, { country: 'NL', rateBp: 2100, name: 'NL VAT' },
-    { country: 'GB', rateBp: 2000, name: 'UK VAT' }, { country: 'US', rateBp: 0, name: 'US (no state tax)' }, { country: 'US', region: 'CA', rateBp: 725, name: 'California sales tax' },
-  ]) await ensureTaxRate(db, t);
+    { country: 'DE', rateBp: 1900, name: 'DE VAT' },
+    { country: 'FR', rateBp: 2000, name: 'FR VAT' },
+    { country: 'NL', rateBp: 2100, name: 'NL VAT' },
+    { country: 'GB', rateBp: 2000, name: 'UK VAT' },
+    { country: 'US', rateBp: 0, name: 'US (no state tax)' },
+    { country: 'US', region: 'CA', rateBp: 725, name: 'California sales tax' },
+  ])
+    await ensureTaxRate(db, t);
   for (const [i, p] of DEMO_SKUS.entries()) {
     await ensureProduct(db, p);
     await receiveOpeningStock(db, 'EAST', p.sku, 20 + (i % 7) * 10);
     if (i % 3 !== 0) await receiveOpeningStock(db, 'WEST', p.sku, 10 + (i % 5) * 8);
   }
-  await ensureProduct(db, { sku: 'KIT-STARTER', name: 'Starter kit (tee, cap, mug)', cost: 1000, price: 3999, kind: 'kit', components: [{ sku: 'TEE-BLK-M', quantity: 1 }, { sku: 'CAP-BLK-M', quantity: 1 }, { sku: 'MUG-BLK-M', quantity: 1 }] });
-  await ensureProduct(db, { sku: 'KIT-SOCKS-3', name: 'Three pairs of socks', cost: 360, price: 1999, kind: 'kit', components: [{ sku: 'SOCK-BLK-M', quantity: 3 }] });
-  await ensureProduct(db, { sku: 'KIT-COSY', name: 'Cosy bundle (hoodie and socks)', cost: 1620, price: 5499, kind: 'kit', components: [{ sku: 'HOOD-NAV-M', quantity: 1 }, { sku: 'SOCK-NAV-M', quantity: 1 }] });
+  await ensureProduct(db, {
+    sku: 'KIT-STARTER',
+    name: 'Starter kit (tee, cap, mug)',
+    cost: 1000,
+    price: 3999,
+    kind: 'kit',
+    components: [
+      { sku: 'TEE-BLK-M', quantity: 1 },
+      { sku: 'CAP-BLK-M', quantity: 1 },
+      { sku: 'MUG-BLK-M', quantity: 1 },
+    ],
+  });
+  await ensureProduct(db, {
+    sku: 'KIT-SOCKS-3',
+    name: 'Three pairs of socks',
+    cost: 360,
+    price: 1999,
+    kind: 'kit',
+    components: [{ sku: 'SOCK-BLK-M', quantity: 3 }],
+  });
+  await ensureProduct(db, {
+    sku: 'KIT-COSY',
+    name: 'Cosy bundle (hoodie and socks)',
+    cost: 1620,
+    price: 5499,
+    kind: 'kit',
+    components: [
+      { sku: 'HOOD-NAV-M', quantity: 1 },
+      { sku: 'SOCK-NAV-M', quantity: 1 },
+    ],
+  });
   await seedPurchasing(db);
-  log(`Seeded 2 warehouses, 2 channels, ${DEMO_SKUS.length} SKUs with stock, 3 kits, 2 suppliers with prices and a reorder rule per SKU and warehouse.`);
+  log(
+    `Seeded 2 warehouses, 2 channels, ${DEMO_SKUS.length} SKUs with stock, 3 kits, 2 suppliers with prices and a reorder rule per SKU and warehouse.`,
+  );
 
   const keys: { role: Role; key: string }[] = [];
   for (const role of ROLES) {

@@ -49,9 +49,14 @@ function runAs(log: (line: string) => void): RunAs {
     return { uid: id('-u'), gid: id('-g') };
   } catch {
     log('Running as root: creating the system user `postgres` to run the embedded Postgres (Postgres refuses root)');
-    const made = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], { encoding: 'utf8' });
+    const made = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], {
+      encoding: 'utf8',
+    });
     if (made.status !== 0) {
-      throw new StartError(`Could not create the user \`postgres\` to run the embedded Postgres: ${made.stderr.trim()}`, 'Create it (useradd --system postgres), run `npm start` as an ordinary user, or set DATABASE_URL.');
+      throw new StartError(
+        `Could not create the user \`postgres\` to run the embedded Postgres: ${made.stderr.trim()}`,
+        'Create it (useradd --system postgres), run `npm start` as an ordinary user, or set DATABASE_URL.',
+      );
     }
     return { uid: id('-u'), gid: id('-g') };
   }
@@ -67,7 +72,10 @@ function prepare(dataDir: string, bin: Binaries, as: RunAs): void {
   if (as.uid === undefined) return;
   chownSync(dataDir, as.uid, as.gid ?? as.uid);
   const reach = (path: string, test: string) => run('test', [test, path], as).status === 0;
-  for (const [path, test, what] of [[bin.postgres, '-x', 'the Postgres binaries'], [dataDir, '-w', 'the data directory']] as const) {
+  for (const [path, test, what] of [
+    [bin.postgres, '-x', 'the Postgres binaries'],
+    [dataDir, '-w', 'the data directory'],
+  ] as const) {
     if (!reach(path, test)) {
       throw new StartError(
         `The embedded Postgres runs as the user \`postgres\` (Postgres refuses root), which cannot reach ${what} at ${dirname(path)}: a folder above it is private to root.`,
@@ -81,7 +89,11 @@ function initialise(dataDir: string, bin: Binaries, as: RunAs, log: (line: strin
   if (existsSync(join(dataDir, 'PG_VERSION'))) return;
   log(`Creating the embedded Postgres cluster in ${dataDir} (first start only)`);
   const init = run(bin.initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C'], as);
-  if (init.status !== 0) throw new StartError(`initdb failed: ${(init.stderr || init.stdout).trim().split('\n').slice(-3).join(' ')}`, `Remove ${dataDir} and start again, or set DATABASE_URL.`);
+  if (init.status !== 0)
+    throw new StartError(
+      `initdb failed: ${(init.stderr || init.stdout).trim().split('\n').slice(-3).join(' ')}`,
+      `Remove ${dataDir} and start again, or set DATABASE_URL.`,
+    );
 }
 
 /** The pid and port of a server running on this cluster (postmaster.pid: pid, data dir, start time, port, ...), if any. */
@@ -91,19 +103,26 @@ function running(dataDir: string, bin: Binaries, as: RunAs): { pid: number; port
   return { pid: Number(lines[0]), port: Number(lines[3]) };
 }
 
-export async function startEmbeddedPostgres(o: { dataDir: string; port: number; log: (line: string) => void }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(o: {
+  dataDir: string;
+  port: number;
+  log: (line: string) => void;
+}): Promise<EmbeddedPostgres> {
   const bin = await binaries();
   const as = runAs(o.log);
   prepare(o.dataDir, bin, as);
   initialise(o.dataDir, bin, as, o.log);
   const stop = async () => {
     const stopped = run(bin.pg_ctl, ['stop', '-D', o.dataDir, '-m', 'fast', '-w', '-t', '60'], as);
-    if (stopped.status !== 0 && running(o.dataDir, bin, as)) throw new Error(`pg_ctl stop failed: ${stopped.stderr.trim()}`);
+    if (stopped.status !== 0 && running(o.dataDir, bin, as))
+      throw new Error(`pg_ctl stop failed: ${stopped.stderr.trim()}`);
   };
   const left = running(o.dataDir, bin, as);
   if (left) {
     if (left.port !== o.port) {
-      o.log(`The embedded Postgres (pid ${left.pid}) a previous start left running listens on ${left.port}, not ${o.port}: stopping it`);
+      o.log(
+        `The embedded Postgres (pid ${left.pid}) a previous start left running listens on ${left.port}, not ${o.port}: stopping it`,
+      );
       await stop();
     } else {
       o.log(`Reusing the embedded Postgres (pid ${left.pid}) that a previous start left running on port ${left.port}`);
@@ -111,7 +130,10 @@ export async function startEmbeddedPostgres(o: { dataDir: string; port: number; 
     }
   }
   if (await listening('127.0.0.1', o.port)) {
-    throw new StartError(`Port ${o.port} for the embedded Postgres is taken by another program.`, 'Stop that program, or choose another port: `npm start -- --postgres-port 54330`.');
+    throw new StartError(
+      `Port ${o.port} for the embedded Postgres is taken by another program.`,
+      'Stop that program, or choose another port: `npm start -- --postgres-port 54330`.',
+    );
   }
   const logFile = join(o.dataDir, 'server.log'); // inside the cluster: the server's user can write there
   // TCP on loopback only, no Unix socket (its path would have to fit in 107 bytes and be writable by the server's user).
@@ -119,8 +141,13 @@ export async function startEmbeddedPostgres(o: { dataDir: string; port: number; 
   const started = run(bin.pg_ctl, ['start', '-D', o.dataDir, '-w', '-t', '60', '-l', logFile, '-o', options], as);
   const now = running(o.dataDir, bin, as);
   if (started.status !== 0 || !now) {
-    const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ') : started.stderr.trim();
-    throw new StartError(`The embedded Postgres did not start: ${tail}`, `Read ${logFile}; remove ${o.dataDir} to start from an empty cluster, or set DATABASE_URL.`);
+    const tail = existsSync(logFile)
+      ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ')
+      : started.stderr.trim();
+    throw new StartError(
+      `The embedded Postgres did not start: ${tail}`,
+      `Read ${logFile}; remove ${o.dataDir} to start from an empty cluster, or set DATABASE_URL.`,
+    );
   }
   return { url: urlFor(o.port), pid: now.pid, adopted: false, stop };
 }

@@ -1,6 +1,9 @@
 /** A start-up failure a person can act on: what went wrong, and what to do next. */
 export class StartError extends Error {
-  constructor(message: string, readonly nextStep: string) {
+  constructor(
+    message: string,
+    readonly nextStep: string,
+  ) {
     super(message);
     this.name = 'StartError';
   }

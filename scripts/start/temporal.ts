@@ -26,7 +26,8 @@ const alive = (pid: number) => {
     return false;
   }
 };
-const commandLine = (pid: number) => (existsSync(`/proc/${pid}`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') : []);
+const commandLine = (pid: number) =>
+  existsSync(`/proc/${pid}`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') : [];
 
 /** Stops a process that is not our child: SIGTERM, then SIGKILL after 5 s. */
 async function stopPid(pid: number): Promise<void> {
@@ -45,12 +46,21 @@ function leftover(file: string, dbFilename: string): Recorded | undefined {
   return cmd.includes('start-dev') && cmd.includes(dbFilename) ? recorded : undefined;
 }
 
-export async function chooseTemporal(o: { dataDir: string; port: number; uiPort: number; log: (line: string) => void }): Promise<TemporalChoice> {
+export async function chooseTemporal(o: {
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  log: (line: string) => void;
+}): Promise<TemporalChoice> {
   const none = async () => undefined;
   const given = process.env.TEMPORAL_ADDRESS;
   if (given) {
     const [host, p] = [given.slice(0, given.lastIndexOf(':')), Number(given.slice(given.lastIndexOf(':') + 1))];
-    if (!(await listening(host, p))) throw new StartError(`Nothing answers at TEMPORAL_ADDRESS=${given}.`, 'Start that Temporal server, or unset TEMPORAL_ADDRESS and `npm start` runs a dev server of its own.');
+    if (!(await listening(host, p)))
+      throw new StartError(
+        `Nothing answers at TEMPORAL_ADDRESS=${given}.`,
+        'Start that Temporal server, or unset TEMPORAL_ADDRESS and `npm start` runs a dev server of its own.',
+      );
     return { address: given, stop: none };
   }
   const dbFilename = join(o.dataDir, 'temporal.db');
@@ -58,28 +68,55 @@ export async function chooseTemporal(o: { dataDir: string; port: number; uiPort:
   const left = leftover(file, dbFilename);
   if (left) {
     o.log(`Reusing the Temporal dev server (pid ${left.pid}) that a previous start left running on :${left.port}`);
-    return { address: `127.0.0.1:${left.port}`, ui: `http://127.0.0.1:${left.uiPort}`, stop: () => stopPid(left.pid).then(() => rmSync(file, { force: true })) };
+    return {
+      address: `127.0.0.1:${left.port}`,
+      ui: `http://127.0.0.1:${left.uiPort}`,
+      stop: () => stopPid(left.pid).then(() => rmSync(file, { force: true })),
+    };
   }
   if (await listening('127.0.0.1', o.port)) {
-    o.log(`A Temporal server that this start did not launch listens on 127.0.0.1:${o.port}; using it and leaving it running (it needs our search attributes)`);
+    o.log(
+      `A Temporal server that this start did not launch listens on 127.0.0.1:${o.port}; using it and leaving it running (it needs our search attributes)`,
+    );
     return { address: `127.0.0.1:${o.port}`, ui: `http://127.0.0.1:${o.uiPort}`, stop: none };
   }
   await requireFree(o.uiPort, 'the Temporal UI', '--ui-port');
   const binary = findTemporalBinary({ log: o.log });
   if (!binary) return downloadDevServer(o, dbFilename);
-  const server = await startDevServer(binary, { port: o.port, uiPort: o.uiPort, dbFilename, logFile: join(o.dataDir, 'temporal.log'), ownGroup: true });
+  const server = await startDevServer(binary, {
+    port: o.port,
+    uiPort: o.uiPort,
+    dbFilename,
+    logFile: join(o.dataDir, 'temporal.log'),
+    ownGroup: true,
+  });
   const pid = server.process.pid ?? 0;
   writeFileSync(file, JSON.stringify({ temporal: { pid, port: o.port, uiPort: o.uiPort, dbFilename } }, null, 2));
-  return { address: server.address, ui: server.uiUrl, stop: () => server.stop().then(() => rmSync(file, { force: true })) };
+  return {
+    address: server.address,
+    ui: server.uiUrl,
+    stop: () => server.stop().then(() => rmSync(file, { force: true })),
+  };
 }
 
 /** Neither a CLI nor Go: the SDK downloads a dev server, which needs the internet. */
-async function downloadDevServer(o: { port: number; uiPort: number; log: (line: string) => void }, dbFilename: string): Promise<TemporalChoice> {
+async function downloadDevServer(
+  o: { port: number; uiPort: number; log: (line: string) => void },
+  dbFilename: string,
+): Promise<TemporalChoice> {
   o.log('No temporal CLI and no Go: downloading the dev server through @temporalio/testing');
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   try {
     const env = await TestWorkflowEnvironment.createLocal({
-      server: { ip: '127.0.0.1', port: o.port, ui: true, uiPort: o.uiPort, dbFilename, searchAttributes: [OrderIdKey, ChannelKey, CustomerEmailKey, OrderStageKey], extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'] },
+      server: {
+        ip: '127.0.0.1',
+        port: o.port,
+        ui: true,
+        uiPort: o.uiPort,
+        dbFilename,
+        searchAttributes: [OrderIdKey, ChannelKey, CustomerEmailKey, OrderStageKey],
+        extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'],
+      },
     });
     return { address: `127.0.0.1:${o.port}`, ui: `http://127.0.0.1:${o.uiPort}`, stop: () => env.teardown() };
   } catch (err) {

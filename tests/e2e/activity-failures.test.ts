@@ -20,7 +20,9 @@ beforeAll(async () => {
         name: sandbox.name,
         async capture(input) {
           const orderId = input.idempotencyKey.split(':')[0];
-          return refuseCaptureOf.has(orderId) ? { approved: false, providerRef: 'none', reason: 'authorisation expired at the bank' } : sandbox.capture(input);
+          return refuseCaptureOf.has(orderId)
+            ? { approved: false, providerRef: 'none', reason: 'authorisation expired at the bank' }
+            : sandbox.capture(input);
         },
       },
     };
@@ -39,7 +41,11 @@ async function refusedOrder() {
   const { orderId, workflowId } = await place(s, [{ sku, quantity: 1 }]);
   refuseCaptureOf.add(orderId);
   await shipAll(s, await waitFor(s, orderId, 'fulfilling'));
-  const c = await eventually(() => s.db('exceptions').where({ type: 'activity_failed', subject_id: workflowId }).first(), 30000, 'an activity_failed case');
+  const c = await eventually(
+    () => s.db('exceptions').where({ type: 'activity_failed', subject_id: workflowId }).first(),
+    30000,
+    'an activity_failed case',
+  );
   return { orderId, workflowId, c };
 }
 
@@ -52,7 +58,14 @@ test('a refused capture opens an activity_failed case; once the cause is fixed, 
   expect(view.details).toMatchObject({ activityType: 'capturePayment', failureType: 'CaptureRefused' });
   expect(view.context.process).toMatchObject({ stage: 'fulfilling' });
   refuseCaptureOf.delete(orderId); // the cause is fixed (a new authorisation, in real life)
-  expect((await s.call('POST', `/v1/exceptions/${c.id}/resolution`, { key: s.keys.ops, body: { action: 'retry', note: 'bank fixed it' } })).status).toBe(200);
+  expect(
+    (
+      await s.call('POST', `/v1/exceptions/${c.id}/resolution`, {
+        key: s.keys.ops,
+        body: { action: 'retry', note: 'bank fixed it' },
+      })
+    ).status,
+  ).toBe(200);
   const done = await waitFor(s, orderId, 'completed', undefined, 30000);
   expect(done.payments.filter((p: { kind: string }) => p.kind === 'capture')).toHaveLength(1);
   expect((await s.client.workflow.getHandle(workflowId).describe()).status.name).toBe('COMPLETED');
@@ -60,7 +73,14 @@ test('a refused capture opens an activity_failed case; once the cause is fixed, 
 
 test('give_up lets the process fail with the original error, visible in Temporal', async () => {
   const { workflowId, c } = await refusedOrder();
-  expect((await s.call('POST', `/v1/exceptions/${c.id}/resolution`, { key: s.keys.ops, body: { action: 'give_up', note: 'refund the customer by hand' } })).status).toBe(200);
+  expect(
+    (
+      await s.call('POST', `/v1/exceptions/${c.id}/resolution`, {
+        key: s.keys.ops,
+        body: { action: 'give_up', note: 'refund the customer by hand' },
+      })
+    ).status,
+  ).toBe(200);
   await expect(s.client.workflow.getHandle(workflowId).result()).rejects.toThrow(/failed/i);
   expect((await s.client.workflow.getHandle(workflowId).describe()).status.name).toBe('FAILED');
   remember(workflowId);

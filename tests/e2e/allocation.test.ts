@@ -2,13 +2,25 @@
 import { allocate, WarehouseStock } from '../../db/inventory';
 import { formatMoney, shareOf, taxOn } from '../../lib/money';
 
-const wh = (warehouseId: number, priority: number, stock: Record<number, number>): WarehouseStock => ({ warehouseId, locationId: warehouseId * 10, priority, available: new Map(Object.entries(stock).map(([k, v]) => [Number(k), v])) });
-const line = (lineId: number, remaining: number, components: [number, number][]) => ({ lineId, remaining, components: components.map(([productId, perUnit]) => ({ productId, perUnit })) });
+const wh = (warehouseId: number, priority: number, stock: Record<number, number>): WarehouseStock => ({
+  warehouseId,
+  locationId: warehouseId * 10,
+  priority,
+  available: new Map(Object.entries(stock).map(([k, v]) => [Number(k), v])),
+});
+const line = (lineId: number, remaining: number, components: [number, number][]) => ({
+  lineId,
+  remaining,
+  components: components.map(([productId, perUnit]) => ({ productId, perUnit })),
+});
 
 describe('allocate: fewest shipments first, then warehouse priority', () => {
   test('one warehouse with everything wins, the higher priority among several', () => {
     const r = allocate([line(1, 2, [[7, 1]])], [wh(2, 20, { 7: 5 }), wh(1, 10, { 7: 5 })]);
-    expect(r).toEqual({ allocations: [{ warehouseId: 1, locationId: 10, lines: [{ lineId: 1, units: 2 }] }], shortUnits: 0 });
+    expect(r).toEqual({
+      allocations: [{ warehouseId: 1, locationId: 10, lines: [{ lineId: 1, units: 2 }] }],
+      shortUnits: 0,
+    });
   });
 
   test('a lower-priority warehouse that can ship everything beats a split', () => {
@@ -18,13 +30,25 @@ describe('allocate: fewest shipments first, then warehouse priority', () => {
 
   test('a split takes the warehouse covering most units first', () => {
     const r = allocate([line(1, 5, [[7, 1]])], [wh(1, 10, { 7: 2 }), wh(2, 20, { 7: 3 })]);
-    expect(r.allocations.map((a) => [a.warehouseId, a.lines[0].units])).toEqual([[2, 3], [1, 2]]);
+    expect(r.allocations.map((a) => [a.warehouseId, a.lines[0].units])).toEqual([
+      [2, 3],
+      [1, 2],
+    ]);
     expect(r.shortUnits).toBe(0);
   });
 
   test('shared kit components are counted once across lines', () => {
     // Line 1: 2 kits of (A x1, B x1); line 2: 1 A. 2 A in stock: one line cannot be covered.
-    const r = allocate([line(1, 2, [[1, 1], [2, 1]]), line(2, 1, [[1, 1]])], [wh(1, 10, { 1: 2, 2: 5 })]);
+    const r = allocate(
+      [
+        line(1, 2, [
+          [1, 1],
+          [2, 1],
+        ]),
+        line(2, 1, [[1, 1]]),
+      ],
+      [wh(1, 10, { 1: 2, 2: 5 })],
+    );
     expect(r.allocations[0].lines).toEqual([{ lineId: 1, units: 2 }]);
     expect(r.shortUnits).toBe(1);
   });
@@ -36,7 +60,10 @@ describe('allocate: fewest shipments first, then warehouse priority', () => {
   });
 
   test('nothing anywhere: no allocation, all short', () => {
-    expect(allocate([line(1, 4, [[1, 1]])], [wh(1, 10, {}), wh(2, 20, { 1: 0 })])).toEqual({ allocations: [], shortUnits: 4 });
+    expect(allocate([line(1, 4, [[1, 1]])], [wh(1, 10, {}), wh(2, 20, { 1: 0 })])).toEqual({
+      allocations: [],
+      shortUnits: 4,
+    });
   });
 });
 

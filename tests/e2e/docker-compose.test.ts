@@ -10,7 +10,15 @@ const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scr
 const services = compose.services as Record<string, any>;
 
 test('has every service of the platform', () => {
-  expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+  expect(Object.keys(services).sort()).toEqual([
+    'api',
+    'migrate',
+    'postgres',
+    'temporal',
+    'temporal-setup',
+    'temporal-ui',
+    'worker',
+  ]);
 });
 
 test('Temporal persists in the same Postgres, and the UI and apps point at Temporal', () => {
@@ -30,7 +38,9 @@ test('apps start after migrations and search attributes, with commands that exis
     expect(services[app].depends_on.migrate.condition).toBe('service_completed_successfully');
     expect(services[app].depends_on['temporal-setup'].condition).toBe('service_completed_successfully');
   }
-  const npmScripts = JSON.stringify([services.api.command, services.worker.command, services.migrate.command]).match(/npm run ([\w:-]+)/g)!;
+  const npmScripts = JSON.stringify([services.api.command, services.worker.command, services.migrate.command]).match(
+    /npm run ([\w:-]+)/g,
+  )!;
   for (const s of npmScripts) expect(scripts).toHaveProperty(s.replace('npm run ', ''));
   for (const svc of ['api', 'worker', 'migrate']) expect(services[svc].build).toBe('.');
   expect(existsSync(join(root, 'Dockerfile'))).toBe(true);

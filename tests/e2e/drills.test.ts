@@ -23,10 +23,25 @@ test('fault injection: before the provider, slow, and after it acted (the answer
 });
 
 // postgres-outage stops the machine's Postgres, which the other test files share: it runs from `npm run drill` only.
-test.each([['worker-kill' as const], ['two-workers' as const], ['temporal-restart' as const], ['api-kill' as const], ['provider-faults' as const]])('drill %s: every process completes, no duplicated effect, invariants green', async (drill) => {
-  const report = await runDrill(drill, SMALL, () => undefined, 2);
-  console.log(formatReport(report));
-  expect(report.faults.length).toBeGreaterThanOrEqual(1);
-  expect({ completed: report.completed, stuck: report.stuck, failed: report.failed, duplicates: report.duplicates, invariantsOk: report.invariantsOk })
-    .toEqual({ completed: 20, stuck: [], failed: [], duplicates: [], invariantsOk: true });
-}, 600000);
+test.each([
+  ['worker-kill' as const],
+  ['two-workers' as const],
+  ['temporal-restart' as const],
+  ['api-kill' as const],
+  ['provider-faults' as const],
+])(
+  'drill %s: every process completes, no duplicated effect, invariants green',
+  async (drill) => {
+    const report = await runDrill(drill, SMALL, () => undefined, 2);
+    console.log(formatReport(report));
+    expect(report.faults.length).toBeGreaterThanOrEqual(1);
+    expect({
+      completed: report.completed,
+      stuck: report.stuck,
+      failed: report.failed,
+      duplicates: report.duplicates,
+      invariantsOk: report.invariantsOk,
+    }).toEqual({ completed: 20, stuck: [], failed: [], duplicates: [], invariantsOk: true });
+  },
+  600000,
+);

@@ -25,16 +25,25 @@ async function heldOrder() {
   return { sku, orderId, held, exceptionId: held.exceptions[0].exceptionId as string };
 }
 const getCase = async (id: string) => (await s.call('GET', `/v1/exceptions/${id}`, { key: s.keys.ops })).body;
-const resolve = (id: string, body: object) => s.call('POST', `/v1/exceptions/${id}/resolution`, { key: s.keys.ops, body });
+const resolve = (id: string, body: object) =>
+  s.call('POST', `/v1/exceptions/${id}/resolution`, { key: s.keys.ops, body });
 
 test('an undeliverable address holds the order; ops correct it through the queue and the order goes on', async () => {
   const { orderId, held, exceptionId } = await heldOrder();
   expect(held.process.waitingFor).toBe('a deliverable address (exception case)');
   expect(held.reservations).toEqual([]);
-  const listed = (await s.call('GET', '/v1/exceptions?type=invalid_address&queue=customer_service', { key: s.keys.ops })).body.exceptions;
+  const listed = (
+    await s.call('GET', '/v1/exceptions?type=invalid_address&queue=customer_service', { key: s.keys.ops })
+  ).body.exceptions;
   expect(listed.map((e: any) => e.exceptionId)).toContain(exceptionId);
   const c = await getCase(exceptionId);
-  expect(c).toMatchObject({ type: 'invalid_address', status: 'open', subjectType: 'order', subjectId: orderId, summary: expect.stringMatching(/postal code 00000 is not deliverable/) });
+  expect(c).toMatchObject({
+    type: 'invalid_address',
+    status: 'open',
+    subjectType: 'order',
+    subjectId: orderId,
+    summary: expect.stringMatching(/postal code 00000 is not deliverable/),
+  });
   expect(c.allowedActions.map((a: any) => a.action)).toEqual(['correct_address', 'cancel']);
   expect(c.context.order).toMatchObject({ orderId, status: 'on_hold' });
   expect(c.context.process).toMatchObject({ stage: 'on_hold', waitingFor: 'a deliverable address (exception case)' });
@@ -45,14 +54,30 @@ test('an undeliverable address holds the order; ops correct it through the queue
   expect(wrong.body.error.details.map((a: any) => a.action)).toEqual(['correct_address', 'cancel']);
   expect((await resolve(exceptionId, { action: 'correct_address', note: 'called the customer' })).status).toBe(400);
 
-  expect((await s.call('POST', `/v1/exceptions/${exceptionId}/claim`, { key: s.keys.ops })).body.claimedBy).toMatch(/^test ops/);
+  expect((await s.call('POST', `/v1/exceptions/${exceptionId}/claim`, { key: s.keys.ops })).body.claimedBy).toMatch(
+    /^test ops/,
+  );
   expect((await s.call('POST', `/v1/exceptions/${exceptionId}/claim`, { key: s.keys.admin })).status).toBe(409);
-  expect((await resolve(exceptionId, { action: 'correct_address', note: 'called the customer', data: { address: goodAddress } })).status).toBe(200);
+  expect(
+    (
+      await resolve(exceptionId, {
+        action: 'correct_address',
+        note: 'called the customer',
+        data: { address: goodAddress },
+      })
+    ).status,
+  ).toBe(200);
   const o = await waitFor(s, orderId, 'fulfilling');
   expect(o.shippingAddress.postalCode).toBe('10115');
   expect(o.exceptions).toEqual([]);
-  expect(o.process.timeline.map((t: any) => t.step)).toEqual(expect.arrayContaining(['address invalid: postal code 00000 is not deliverable', 'address corrected by ops']));
-  const done = await eventually(async () => ((await getCase(exceptionId)).status === 'resolved' ? getCase(exceptionId) : undefined), 10000, 'resolution');
+  expect(o.process.timeline.map((t: any) => t.step)).toEqual(
+    expect.arrayContaining(['address invalid: postal code 00000 is not deliverable', 'address corrected by ops']),
+  );
+  const done = await eventually(
+    async () => ((await getCase(exceptionId)).status === 'resolved' ? getCase(exceptionId) : undefined),
+    10000,
+    'resolution',
+  );
   expect(done.resolution).toBe('correct_address: called the customer');
   expect((await resolve(exceptionId, { action: 'cancel', note: 'too late' })).status).toBe(409);
 });
@@ -67,35 +92,65 @@ test('resolving with cancel cancels the order and holds nothing', async () => {
 
 test('the customer corrects the address on the order: the case closes itself and says why', async () => {
   const { orderId, exceptionId } = await heldOrder();
-  const stillBad = await s.call('PUT', `/v1/orders/${orderId}/shipping-address`, { key: s.keys.storefront, body: { ...badAddress, line1: 'Elsewhere 2' } });
+  const stillBad = await s.call('PUT', `/v1/orders/${orderId}/shipping-address`, {
+    key: s.keys.storefront,
+    body: { ...badAddress, line1: 'Elsewhere 2' },
+  });
   expect(stillBad.status).toBe(200); // saved, but still undeliverable: the case stays open
   await new Promise((r) => setTimeout(r, 500));
   expect((await getCase(exceptionId)).status).toBe('open');
-  expect((await s.call('PUT', `/v1/orders/${orderId}/shipping-address`, { key: s.keys.storefront, body: goodAddress })).status).toBe(200);
+  expect(
+    (await s.call('PUT', `/v1/orders/${orderId}/shipping-address`, { key: s.keys.storefront, body: goodAddress }))
+      .status,
+  ).toBe(200);
   await waitFor(s, orderId, 'fulfilling');
-  const closed = await eventually(async () => {
-    const c = await getCase(exceptionId);
-    return c.status === 'closed' ? c : undefined;
-  }, 10000, 'self-closing');
+  const closed = await eventually(
+    async () => {
+      const c = await getCase(exceptionId);
+      return c.status === 'closed' ? c : undefined;
+    },
+    10000,
+    'self-closing',
+  );
   expect(closed.resolution).toBe('closed by itself: the address was corrected on the order');
 });
 
 test('an unresolved case escalates twice (severity, queue, notification) and is never dropped', async () => {
   const { orderId, exceptionId } = await heldOrder();
-  const first = await eventually(async () => {
-    const c = await getCase(exceptionId);
-    return c.escalationLevel >= 1 ? c : undefined;
-  }, 15000, 'first escalation');
+  const first = await eventually(
+    async () => {
+      const c = await getCase(exceptionId);
+      return c.escalationLevel >= 1 ? c : undefined;
+    },
+    15000,
+    'first escalation',
+  );
   expect(first).toMatchObject({ queue: 'supervisors', severity: 'high' });
-  const second = await eventually(async () => {
-    const c = await getCase(exceptionId);
-    return c.escalationLevel === 2 ? c : undefined;
-  }, 15000, 'second escalation');
+  const second = await eventually(
+    async () => {
+      const c = await getCase(exceptionId);
+      return c.escalationLevel === 2 ? c : undefined;
+    },
+    15000,
+    'second escalation',
+  );
   expect(second).toMatchObject({ queue: 'management', severity: 'critical', status: 'open', slaBreached: true });
-  expect(second.context.case).toMatchObject({ status: 'open', escalationLevel: 2, waitingFor: 'a person (escalated, level 2)' });
-  const notes = await s.db('notifications').where({ subject_type: 'exception', subject_id: exceptionId }).orderBy('created_at').pluck('recipient');
+  expect(second.context.case).toMatchObject({
+    status: 'open',
+    escalationLevel: 2,
+    waitingFor: 'a person (escalated, level 2)',
+  });
+  const notes = await s
+    .db('notifications')
+    .where({ subject_type: 'exception', subject_id: exceptionId })
+    .orderBy('created_at')
+    .pluck('recipient');
   expect(notes).toEqual(['supervisors@ops', 'management@ops']);
-  expect((await s.call('GET', '/v1/exceptions?queue=management&slaBreached=true', { key: s.keys.ops })).body.exceptions.map((e: any) => e.exceptionId)).toContain(exceptionId);
+  expect(
+    (await s.call('GET', '/v1/exceptions?queue=management&slaBreached=true', { key: s.keys.ops })).body.exceptions.map(
+      (e: any) => e.exceptionId,
+    ),
+  ).toContain(exceptionId);
   expect((await getOrder(s, orderId)).status).toBe('on_hold');
   expect((await resolve(exceptionId, { action: 'cancel', note: 'finally' })).status).toBe(200);
   await waitFor(s, orderId, 'cancelled');
@@ -103,12 +158,27 @@ test('an unresolved case escalates twice (severity, queue, notification) and is 
 
 test('a case raised without a process of its own is resolved in the queue; roles apply', async () => {
   const { raiseException } = await import('../../db/exceptions');
-  const id = await raiseException(s.db as never, { key: `test-overdue-${Date.now()}`, type: 'approval_overdue', subjectType: 'approval', subjectId: 'x', summary: 'test case', severity: 'high', queue: 'supervisors' });
+  const id = await raiseException(s.db as never, {
+    key: `test-overdue-${Date.now()}`,
+    type: 'approval_overdue',
+    subjectType: 'approval',
+    subjectId: 'x',
+    summary: 'test case',
+    severity: 'high',
+    queue: 'supervisors',
+  });
   expect((await s.call('GET', '/v1/exceptions', { key: s.keys.storefront })).status).toBe(403);
-  expect((await s.call('POST', `/v1/exceptions/${id}/resolution`, { key: s.keys.approver, body: { action: 'acknowledge', note: 'x' } })).status).toBe(403);
+  expect(
+    (
+      await s.call('POST', `/v1/exceptions/${id}/resolution`, {
+        key: s.keys.approver,
+        body: { action: 'acknowledge', note: 'x' },
+      })
+    ).status,
+  ).toBe(403);
   expect((await resolve(id, { action: 'cancel', note: 'x' })).status).toBe(409);
   expect((await resolve(id, { action: 'acknowledge', note: 'decided in the inbox' })).status).toBe(200);
-  expect((await getCase(id))).toMatchObject({ status: 'resolved', resolution: 'acknowledge: decided in the inbox' });
+  expect(await getCase(id)).toMatchObject({ status: 'resolved', resolution: 'acknowledge: decided in the inbox' });
   expect(await s.db('audit_log').where({ action: 'exception.resolve', target: id })).toHaveLength(1);
 });
 
@@ -121,7 +191,11 @@ describe('carrier failure', () => {
     await shipAll(s, o, 'shipped');
     await waitFor(s, orderId, 'shipped');
     expect((await event(s, shipmentId, 'failed', { note: 'parcel lost' })).status).toBe(200);
-    const c = await eventually(() => s.db('exceptions').where({ type: 'carrier_failure', subject_id: shipmentId }).first(), 15000, 'carrier failure case');
+    const c = await eventually(
+      () => s.db('exceptions').where({ type: 'carrier_failure', subject_id: shipmentId }).first(),
+      15000,
+      'carrier failure case',
+    );
     return { sku, orderId, shipmentId, exceptionId: c.id as string };
   }
 
@@ -138,7 +212,12 @@ describe('carrier failure', () => {
     expect(done.invoices).toHaveLength(1); // charged once
     expect(done.payments.filter((p: any) => p.kind === 'capture')).toHaveLength(1);
     expect(done.lines[0]).toMatchObject({ quantity: 1, quantityShipped: 1, quantityCancelled: 0 });
-    const moved = await s.db('stock_moves as m').join('products as p', 'p.id', 'm.product_id').where({ 'p.sku': sku, 'm.source_type': 'shipment' }).sum({ q: 'm.quantity' }).first();
+    const moved = await s
+      .db('stock_moves as m')
+      .join('products as p', 'p.id', 'm.product_id')
+      .where({ 'p.sku': sku, 'm.source_type': 'shipment' })
+      .sum({ q: 'm.quantity' })
+      .first();
     expect(moved!.q).toBe(2); // the lost unit and its replacement both left the warehouse
     expect(done.process.timeline.map((t: any) => t.step)).toContain('reship from EAST at no charge');
   });
@@ -160,7 +239,11 @@ describe('carrier failure', () => {
     await shipAll(s, { shipments: [o.shipments[0]] }, 'shipped');
     await waitFor(s, orderId, 'fulfilling', (x) => x.invoices.length === 1);
     await event(s, o.shipments[0].shipmentId, 'failed', { note: 'damaged in transit' });
-    const c = await eventually(() => s.db('exceptions').where({ type: 'carrier_failure', subject_id: o.shipments[0].shipmentId }).first(), 15000, 'case');
+    const c = await eventually(
+      () => s.db('exceptions').where({ type: 'carrier_failure', subject_id: o.shipments[0].shipmentId }).first(),
+      15000,
+      'case',
+    );
     expect((await resolve(c.id, { action: 'cancel_rest', note: 'stop' })).status).toBe(200);
     const done = await waitFor(s, orderId, 'completed', (x) => x.payments.some((p: any) => p.kind === 'void'));
     expect(done.shipments.map((sh: any) => sh.status).sort()).toEqual(['cancelled', 'failed']);
@@ -173,7 +256,11 @@ describe('carrier failure', () => {
     const { orderId, shipmentId, exceptionId } = await failedInTransit({ EAST: 1 });
     expect((await event(s, shipmentId, 'delivered')).status).toBe(200);
     await waitFor(s, orderId, 'completed');
-    const closed = await eventually(async () => ((await getCase(exceptionId)).status === 'closed' ? getCase(exceptionId) : undefined), 10000, 'self-close');
+    const closed = await eventually(
+      async () => ((await getCase(exceptionId)).status === 'closed' ? getCase(exceptionId) : undefined),
+      10000,
+      'self-close',
+    );
     expect(closed.resolution).toBe('closed by itself: the carrier delivered the parcel after all');
   });
 });
@@ -204,9 +291,15 @@ describe('payment review', () => {
 
   test('decided through the review endpoint: the case closes itself', async () => {
     const { orderId, exceptionId } = await heldForReview();
-    expect((await s.call('POST', `/v1/orders/${orderId}/review`, { key: s.keys.ops, body: { decision: 'release' } })).status).toBe(200);
+    expect(
+      (await s.call('POST', `/v1/orders/${orderId}/review`, { key: s.keys.ops, body: { decision: 'release' } })).status,
+    ).toBe(200);
     await waitFor(s, orderId, 'fulfilling');
-    const closed = await eventually(async () => ((await getCase(exceptionId)).status === 'closed' ? getCase(exceptionId) : undefined), 10000, 'self-close');
+    const closed = await eventually(
+      async () => ((await getCase(exceptionId)).status === 'closed' ? getCase(exceptionId) : undefined),
+      10000,
+      'self-close',
+    );
     expect(closed.resolution).toBe('closed by itself: decided through the review endpoint');
   });
 });
@@ -214,21 +307,41 @@ describe('payment review', () => {
 test('a case with no process of its own escalates at both thresholds through the scheduled sweep', async () => {
   const { raiseException } = await import('../../db/exceptions');
   const { dropSchedules, ensureSchedules, sweepScheduleId } = await import('../../workers/schedules');
-  const id = await raiseException(s.db as never, { key: `sweep-${Date.now()}`, type: 'unusual_return_pattern', subjectType: 'sku', subjectId: 'SWEEP', summary: 'test pattern' });
+  const id = await raiseException(s.db as never, {
+    key: `sweep-${Date.now()}`,
+    type: 'unusual_return_pattern',
+    subjectType: 'sku',
+    subjectId: 'SWEEP',
+    summary: 'test pattern',
+  });
   const fresh = await getCase(id);
   expect(new Date(fresh.slaDueAt).getTime() - new Date(fresh.openedAt).getTime()).toBe(72 * 3600 * 1000); // the catalogue's 72h
-  await s.db('exceptions').where({ id }).update({ opened_at: s.db.raw(`now() - interval '4 days'`) }); // past the first (72h), not the second (7d)
+  await s
+    .db('exceptions')
+    .where({ id })
+    .update({ opened_at: s.db.raw(`now() - interval '4 days'`) }); // past the first (72h), not the second (7d)
   await ensureSchedules(s.client, s.config);
   try {
     const sweep = s.client.schedule.getHandle(sweepScheduleId(s.taskQueue));
     await sweep.trigger('ALLOW_ALL');
-    const first = await eventually(async () => ((await getCase(id)).escalationLevel === 1 ? getCase(id) : undefined), 20000, 'first escalation');
+    const first = await eventually(
+      async () => ((await getCase(id)).escalationLevel === 1 ? getCase(id) : undefined),
+      20000,
+      'first escalation',
+    );
     expect(first).toMatchObject({ queue: 'supervisors', severity: 'high', status: 'open' });
-    await s.db('exceptions').where({ id }).update({ opened_at: s.db.raw(`now() - interval '8 days'`) });
+    await s
+      .db('exceptions')
+      .where({ id })
+      .update({ opened_at: s.db.raw(`now() - interval '8 days'`) });
     // A scheduled run's workflow id ends in the second it started: a second trigger within the same second collides with the first and is dropped.
     await new Promise((r) => setTimeout(r, 1100));
     await sweep.trigger('ALLOW_ALL');
-    const second = await eventually(async () => ((await getCase(id)).escalationLevel === 2 ? getCase(id) : undefined), 20000, 'second escalation');
+    const second = await eventually(
+      async () => ((await getCase(id)).escalationLevel === 2 ? getCase(id) : undefined),
+      20000,
+      'second escalation',
+    );
     expect(second).toMatchObject({ queue: 'management', severity: 'critical', status: 'open' });
     expect(await s.db('notifications').where({ subject_id: id, template: 'exception_escalated' })).toHaveLength(2);
   } finally {

@@ -20,7 +20,14 @@ let ports: { api: number; temporal: number; ui: number; postgres: number };
 /** The environment of a person's terminal: none of the test stack's variables. */
 function freshEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ERP_DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...extra };
-  for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEMPORAL_TASK_QUEUE', 'TEST_WORKFLOW_BUNDLE', 'EMBEDDED_POSTGRES']) if (!(name in extra)) delete env[name];
+  for (const name of [
+    'DATABASE_URL',
+    'TEMPORAL_ADDRESS',
+    'TEMPORAL_TASK_QUEUE',
+    'TEST_WORKFLOW_BUNDLE',
+    'EMBEDDED_POSTGRES',
+  ])
+    if (!(name in extra)) delete env[name];
   return env;
 }
 
@@ -28,15 +35,33 @@ type Run = { child: ChildProcess; output: () => string; exited: Promise<number |
 
 function npmStart(args: string[], env = freshEnv()): Run {
   // Its own process group, like a terminal's job: Ctrl-C goes to the whole group.
-  const child = spawn('npm', ['start', '--', ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['start', '--', ...args], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
   return { child, output: () => out, exited };
 }
 
-const stackArgs = () => ['--embedded-postgres', '--no-simulator', '--port', `${ports.api}`, '--temporal-port', `${ports.temporal}`, '--ui-port', `${ports.ui}`, '--postgres-port', `${ports.postgres}`];
+const stackArgs = () => [
+  '--embedded-postgres',
+  '--no-simulator',
+  '--port',
+  `${ports.api}`,
+  '--temporal-port',
+  `${ports.temporal}`,
+  '--ui-port',
+  `${ports.ui}`,
+  '--postgres-port',
+  `${ports.postgres}`,
+];
 
 /** Every process whose command line mentions `needle` (ours: the data directory or the unique port flags). */
 function processesWith(needle: string): { pid: number; cmd: string }[] {
@@ -54,21 +79,41 @@ function processesWith(needle: string): { pid: number; cmd: string }[] {
 }
 
 async function running(run: Run): Promise<void> {
-  const ready = eventually(async () => run.output().includes('ERP process platform is running.'), 240000, 'npm start to be ready');
-  const died = run.exited.then((code) => Promise.reject(new Error(`npm start exited (${code}) before it was ready:\n${run.output()}`)));
+  const ready = eventually(
+    async () => run.output().includes('ERP process platform is running.'),
+    240000,
+    'npm start to be ready',
+  );
+  const died = run.exited.then((code) =>
+    Promise.reject(new Error(`npm start exited (${code}) before it was ready:\n${run.output()}`)),
+  );
   await Promise.race([ready, died]);
 }
 
 async function orderReserved(): Promise<{ status: string; reservations: { sku: string; quantity: number }[] }> {
-  const { apiUrl, keys } = JSON.parse(readFileSync(join(dataDir, 'demo-keys.json'), 'utf8')) as { apiUrl: string; keys: Record<string, string> };
+  const { apiUrl, keys } = JSON.parse(readFileSync(join(dataDir, 'demo-keys.json'), 'utf8')) as {
+    apiUrl: string;
+    keys: Record<string, string>;
+  };
   const headers = { authorization: `Bearer ${keys.storefront}`, 'content-type': 'application/json' };
-  const placed = await fetch(`${apiUrl}/v1/orders`, { method: 'POST', headers, body: JSON.stringify(orderBody([{ sku: 'TEE-BLK-M', quantity: 2 }])) });
+  const placed = await fetch(`${apiUrl}/v1/orders`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(orderBody([{ sku: 'TEE-BLK-M', quantity: 2 }])),
+  });
   expect(placed.status).toBe(201);
   const { orderId } = (await placed.json()) as { orderId: string };
-  return eventually(async () => {
-    const o = (await (await fetch(`${apiUrl}/v1/orders/${orderId}`, { headers })).json()) as { status: string; reservations: { sku: string; quantity: number }[] };
-    return o.reservations.length > 0 && ['reserved', 'fulfilling'].includes(o.status) ? o : undefined;
-  }, 60000, 'the order to be reserved');
+  return eventually(
+    async () => {
+      const o = (await (await fetch(`${apiUrl}/v1/orders/${orderId}`, { headers })).json()) as {
+        status: string;
+        reservations: { sku: string; quantity: number }[];
+      };
+      return o.reservations.length > 0 && ['reserved', 'fulfilling'].includes(o.status) ? o : undefined;
+    },
+    60000,
+    'the order to be reserved',
+  );
 }
 
 beforeAll(async () => {
@@ -113,14 +158,23 @@ test('npm start on the embedded Postgres: an order reserved, a hard kill survive
   expect([0, 'SIGINT']).toContain(await second.exited);
   const afterCtrlC = second.output().slice(second.output().indexOf('Stopping...'));
   expect(afterCtrlC).not.toMatch(/fail|error/i);
-  await eventually(async () => processesWith(dataDir).length === 0, 15000, `no process left: ${JSON.stringify(processesWith(dataDir))}`);
+  await eventually(
+    async () => processesWith(dataDir).length === 0,
+    15000,
+    `no process left: ${JSON.stringify(processesWith(dataDir))}`,
+  );
 }, 600000);
 
 test('start-up failures say what went wrong and what to do next', async () => {
   const apiPort = await freePort(); // not the stack's: it may still be stopping
-  const refused = npmStart(['--port', `${apiPort}`], freshEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/erp` }));
+  const refused = npmStart(
+    ['--port', `${apiPort}`],
+    freshEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/erp` }),
+  );
   expect(await refused.exited).toBe(1);
-  expect(refused.output()).toMatch(/refused the connection \(ECONNREFUSED\)\.\nNext step: Start Postgres, fix DATABASE_URL/);
+  expect(refused.output()).toMatch(
+    /refused the connection \(ECONNREFUSED\)\.\nNext step: Start Postgres, fix DATABASE_URL/,
+  );
 
   const blocker = await new Promise<import('node:net').Server>((resolve) => {
     const srv = require('node:net').createServer();

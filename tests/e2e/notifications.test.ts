@@ -23,21 +23,51 @@ test('order events reach the outbox with their change and the dispatcher mails e
   const o = await waitFor(s, orderId, 'backordered', (x) => x.shipments.length === 1);
   await shipAll(s, o, 'shipped');
   await waitFor(s, orderId, 'backordered', (x) => x.invoices.length === 1);
-  const outbox = await s.db('notifications').where({ subject_type: 'order', subject_id: orderId }).orderBy('created_at').select('id', 'template', 'status', 'recipient');
+  const outbox = await s
+    .db('notifications')
+    .where({ subject_type: 'order', subject_id: orderId })
+    .orderBy('created_at')
+    .select('id', 'template', 'status', 'recipient');
   expect(outbox.map((n) => n.template).sort()).toEqual(['order_confirmed', 'order_delayed', 'order_shipped']);
 
   await ensureSchedules(s.client, s.config);
   const schedule = s.client.schedule.getHandle(outboxScheduleId(s.taskQueue));
   await schedule.trigger();
-  await eventually(async () => (await s.db('notifications').whereIn('id', outbox.map((n) => n.id)).where('status', 'sent')).length === 3, 20000, 'delivery');
-  const mail = await s.db('sandbox_mailbox').whereIn('message_id', outbox.map((n) => n.id)).select('subject', 'recipient');
+  await eventually(
+    async () =>
+      (
+        await s
+          .db('notifications')
+          .whereIn(
+            'id',
+            outbox.map((n) => n.id),
+          )
+          .where('status', 'sent')
+      ).length === 3,
+    20000,
+    'delivery',
+  );
+  const mail = await s
+    .db('sandbox_mailbox')
+    .whereIn(
+      'message_id',
+      outbox.map((n) => n.id),
+    )
+    .select('subject', 'recipient');
   expect(mail).toHaveLength(3);
   expect(mail.map((m) => m.subject)).toEqual(expect.arrayContaining([expect.stringMatching(/is on its way \(UPS 1Z/)]));
   await schedule.trigger(); // again: nothing is sent twice
   await new Promise((r) => setTimeout(r, 1500));
-  expect(await s.db('sandbox_mailbox').whereIn('message_id', outbox.map((n) => n.id))).toHaveLength(3);
+  expect(
+    await s.db('sandbox_mailbox').whereIn(
+      'message_id',
+      outbox.map((n) => n.id),
+    ),
+  ).toHaveLength(3);
   await dropSchedules(s.client, s.taskQueue);
-  expect((await s.call('POST', `/v1/orders/${orderId}/cancel`, { key: s.keys.ops, body: { reason: 'test over' } })).status).toBe(409); // shipped: cancel refused
+  expect(
+    (await s.call('POST', `/v1/orders/${orderId}/cancel`, { key: s.keys.ops, body: { reason: 'test over' } })).status,
+  ).toBe(409); // shipped: cancel refused
 });
 
 test('a crash after the provider accepted a message but before it was marked sent does not send it twice', async () => {
@@ -46,9 +76,16 @@ test('a crash after the provider accepted a message but before it was marked sen
   await waitFor(s, orderId, 'fulfilling');
   const confirmed = await s.db('notifications').where({ subject_id: orderId, template: 'order_confirmed' }).first('id');
   const real = sandboxDeps(s.db);
-  const crashing = createActivities(sandboxDeps(s.db, {
-    mailer: { send: async (m) => { await real.mailer.send(m); throw new Error('worker killed right after the provider accepted'); } },
-  }));
+  const crashing = createActivities(
+    sandboxDeps(s.db, {
+      mailer: {
+        send: async (m) => {
+          await real.mailer.send(m);
+          throw new Error('worker killed right after the provider accepted');
+        },
+      },
+    }),
+  );
   await expect(crashing.deliverNotifications({ batch: 500 })).rejects.toThrow(/worker killed/);
   expect((await s.db('notifications').where({ id: confirmed.id }).first('status')).status).toBe('pending'); // the mark was rolled back
   const healthy = createActivities(real);

@@ -24,11 +24,20 @@ test('a quant that drifted from its moves is reported with the numbers and left 
   try {
     await ensureSchedules(s.client, s.config);
     await s.client.schedule.getHandle(reconciliationScheduleId(s.taskQueue)).trigger();
-    const drift = await eventually(() => s.db('exceptions').where({ type: 'stock_drift', subject_id: sku }).first(), 30000, 'the reconciliation');
-    expect(drift.summary).toBe(`${sku} at EAST/STOCK: on hand 7 but moves sum to 5; reserved 0 but active reservations hold 0`);
+    const drift = await eventually(
+      () => s.db('exceptions').where({ type: 'stock_drift', subject_id: sku }).first(),
+      30000,
+      'the reconciliation',
+    );
+    expect(drift.summary).toBe(
+      `${sku} at EAST/STOCK: on hand 7 but moves sum to 5; reserved 0 but active reservations hold 0`,
+    );
     expect(drift.details).toMatchObject({ onHand: 7, fromMoves: 5, location: 'EAST/STOCK' });
     expect((await s.db('quants').where({ location_id, product_id }).first('on_hand')).on_hand).toBe(7); // not corrected silently
-    const resolved = await s.call('POST', `/v1/exceptions/${drift.id}/resolution`, { key: s.keys.ops, body: { action: 'acknowledge', note: 'manual edit found and reverted' } });
+    const resolved = await s.call('POST', `/v1/exceptions/${drift.id}/resolution`, {
+      key: s.keys.ops,
+      body: { action: 'acknowledge', note: 'manual edit found and reverted' },
+    });
     expect(resolved.status).toBe(200);
   } finally {
     await s.db('quants').where({ location_id, product_id }).decrement('on_hand', 2);

@@ -11,7 +11,9 @@ import { Worker } from '@temporalio/worker';
 import { installRuntime } from '../../lib/temporal-runtime';
 
 const dir = join(__dirname, '..', 'fixtures', 'histories');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 test('there are recorded histories of every workflow type', async () => {
   const types = new Set(files.map((f) => f.split('-')[0]));
@@ -22,10 +24,16 @@ test('there are recorded histories of every workflow type', async () => {
 
 test('every recorded history replays against the current code', async () => {
   installRuntime('warn');
-  const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))) }));
+  const histories = files.map((f) => ({
+    workflowId: f,
+    history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))),
+  }));
   const failures: string[] = [];
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } },
+    histories,
+  )) {
     replayed++;
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }

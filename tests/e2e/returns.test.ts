@@ -3,12 +3,24 @@ import { createActivities, sandboxDeps } from '../../activities';
 import { requestReturn } from '../../db/returns';
 import { dropSchedules, ensureSchedules, returnScanScheduleId } from '../../workers/schedules';
 import { closeProcessless, stockedSku } from '../helpers/fixtures';
-import { deliveredOrder, getOrder, recordHistories, remember, shipAll, waitFor as waitForOrder } from '../helpers/orders';
+import {
+  deliveredOrder,
+  getOrder,
+  recordHistories,
+  remember,
+  shipAll,
+  waitFor as waitForOrder,
+} from '../helpers/orders';
 import { eventually, startStack, Stack } from '../helpers/stack';
 
 let s: Stack;
 beforeAll(async () => {
-  s = await startStack({ RETURN_RECEIPT_TIMEOUT: '8s', REFUND_APPROVAL_SLA: '3s', RETURN_INSPECTION_SLA: '1m', REFUND_AUTO_APPROVE_LIMIT: '5000' });
+  s = await startStack({
+    RETURN_RECEIPT_TIMEOUT: '8s',
+    REFUND_APPROVAL_SLA: '3s',
+    RETURN_INSPECTION_SLA: '1m',
+    REFUND_AUTO_APPROVE_LIMIT: '5000',
+  });
 });
 afterAll(async () => {
   try {
@@ -18,18 +30,29 @@ afterAll(async () => {
   }
 });
 
-async function requestOk(orderId: string, lines: { sku: string; quantity: number; reason?: string }[], resolution: 'refund' | 'replacement' = 'refund') {
-  const r = await s.call('POST', '/v1/returns', { key: s.keys.storefront, body: { orderId, resolution, lines: lines.map((l) => ({ reason: 'changed my mind', ...l })) } });
+async function requestOk(
+  orderId: string,
+  lines: { sku: string; quantity: number; reason?: string }[],
+  resolution: 'refund' | 'replacement' = 'refund',
+) {
+  const r = await s.call('POST', '/v1/returns', {
+    key: s.keys.storefront,
+    body: { orderId, resolution, lines: lines.map((l) => ({ reason: 'changed my mind', ...l })) },
+  });
   if (r.status !== 201) throw new Error(`return refused: ${r.status} ${JSON.stringify(r.body)}`);
   remember(r.body.workflowId);
   return r.body.returnId as string;
 }
 const getReturn = async (id: string) => (await s.call('GET', `/v1/returns/${id}`, { key: s.keys.ops })).body;
 const waitForReturn = (id: string, status: string, timeoutMs = 30000) =>
-  eventually(async () => {
-    const r = await getReturn(id);
-    return r.status === status ? r : undefined;
-  }, timeoutMs, `return ${id} to be ${status}`);
+  eventually(
+    async () => {
+      const r = await getReturn(id);
+      return r.status === status ? r : undefined;
+    },
+    timeoutMs,
+    `return ${id} to be ${status}`,
+  );
 async function receive(id: string, lines: { sku: string; quantity: number }[]) {
   await waitForReturn(id, 'authorised');
   const r = await s.call('POST', `/v1/returns/${id}/receipt`, { key: s.keys.warehouse, body: { lines } });
@@ -41,12 +64,28 @@ async function inspect(id: string, lines: { sku: string; quantity: number; condi
   expect(r.status).toBe(200);
   return r.body.lines as { sku: string; disposition: string }[];
 }
-const decide = (id: string, body: object, key = s.keys.approver) => s.call('POST', `/v1/returns/${id}/decision`, { key, body });
+const decide = (id: string, body: object, key = s.keys.approver) =>
+  s.call('POST', `/v1/returns/${id}/decision`, { key, body });
 const quant = async (sku: string, type: string) =>
-  (await s.db('quants as q').join('locations as l', 'l.id', 'q.location_id').join('products as p', 'p.id', 'q.product_id').where({ 'p.sku': sku, 'l.type': type, 'l.code': `EAST/${type.toUpperCase()}` }).first('q.on_hand'))?.on_hand ?? 0;
+  (
+    await s
+      .db('quants as q')
+      .join('locations as l', 'l.id', 'q.location_id')
+      .join('products as p', 'p.id', 'q.product_id')
+      .where({ 'p.sku': sku, 'l.type': type, 'l.code': `EAST/${type.toUpperCase()}` })
+      .first('q.on_hand')
+  )?.on_hand ?? 0;
 const entryLines = async (sourceType: string, sourceId: string) =>
-  Object.fromEntries((await s.db('journal_entries as e').join('journal_lines as l', 'l.entry_id', 'e.id').where({ 'e.source_type': sourceType, 'e.source_id': sourceId })
-    .groupBy('l.account_code').select('l.account_code', s.db.raw('SUM(l.debit - l.credit)::bigint AS net'))).map((r) => [r.account_code, r.net]));
+  Object.fromEntries(
+    (
+      await s
+        .db('journal_entries as e')
+        .join('journal_lines as l', 'l.entry_id', 'e.id')
+        .where({ 'e.source_type': sourceType, 'e.source_id': sourceId })
+        .groupBy('l.account_code')
+        .select('l.account_code', s.db.raw('SUM(l.debit - l.credit)::bigint AS net'))
+    ).map((r) => [r.account_code, r.net]),
+  );
 
 test('an ordinary small return is refunded automatically, with credit note, restock and every ledger line', async () => {
   const sku = await stockedSku(s.db, { EAST: 3 }, 400, 'RET', 'apparel');
@@ -57,15 +96,23 @@ test('an ordinary small return is refunded automatically, with credit note, rest
   expect(authorised.label).toMatchObject({ carrier: 'DHL', trackingNumber: expect.stringMatching(/^RET/) });
   expect(await receive(returnId, [{ sku, quantity: 1 }])).toMatchObject({ received: 1, expected: 1 });
   expect(await quant(sku, 'returns')).toBe(1);
-  expect(await inspect(returnId, [{ sku, quantity: 1, condition: 'new' }])).toEqual([{ sku, quantity: 1, condition: 'new', disposition: 'restock' }]);
+  expect(await inspect(returnId, [{ sku, quantity: 1, condition: 'new' }])).toEqual([
+    { sku, quantity: 1, condition: 'new', disposition: 'restock' },
+  ]);
   expect(await quant(sku, 'returns')).toBe(0);
   expect(await quant(sku, 'stock')).toBe(2); // 3 - 2 shipped + 1 restocked: available to promise at once
 
   const done = await waitForReturn(returnId, 'refunded');
   expect(done.creditNote).toMatchObject({ net: 1000, tax: 190, total: 1190, number: expect.stringMatching(/^CN-/) });
   expect(done.refunds).toEqual([expect.objectContaining({ amount: 1190, status: 'succeeded' })]);
-  expect(done.process.timeline.map((t: any) => t.step)).toEqual(expect.arrayContaining(['refund of 1190 approved automatically', 'refunded 1190']));
-  expect(await entryLines('credit_note', done.creditNote.creditNoteId)).toEqual({ '4000': 1000, '2100': 190, '1200': -1190 });
+  expect(done.process.timeline.map((t: any) => t.step)).toEqual(
+    expect.arrayContaining(['refund of 1190 approved automatically', 'refunded 1190']),
+  );
+  expect(await entryLines('credit_note', done.creditNote.creditNoteId)).toEqual({
+    '4000': 1000,
+    '2100': 190,
+    '1200': -1190,
+  });
   const receipt = await s.db('return_receipts').where({ return_id: returnId }).first('id');
   expect(await entryLines('return_receipt', receipt.id)).toEqual({ '1300': 400, '5000': -400 });
   const provider = await s.db('sandbox_payment_ledger').where('idempotency_key', 'like', `return:${returnId}:refund:%`);
@@ -74,7 +121,9 @@ test('an ordinary small return is refunded automatically, with credit note, rest
   expect(templates).toEqual(['return_authorised', 'refund_issued']);
   const view = await getOrder(s, order.orderId);
   expect(view.returns).toEqual([expect.objectContaining({ returnId, status: 'refunded', refundAmount: 1190 })]);
-  expect(view.payments.filter((p: any) => p.kind === 'refund')).toEqual([expect.objectContaining({ amount: 1190, status: 'succeeded', returnId })]);
+  expect(view.payments.filter((p: any) => p.kind === 'refund')).toEqual([
+    expect.objectContaining({ amount: 1190, status: 'succeeded', returnId }),
+  ]);
 });
 
 test('a damaged unit goes to repair and waits for an approver, who approves once (a repeat is harmless)', async () => {
@@ -87,10 +136,18 @@ test('a damaged unit goes to repair and waits for an approver, who approves once
   const waiting = await waitForReturn(returnId, 'awaiting_decision');
   expect(waiting.process.waitingFor).toBe('refund decision (approver)');
   const inbox = (await s.call('GET', '/v1/approvals?status=pending', { key: s.keys.approver })).body.approvals;
-  expect(inbox.find((a: any) => a.subjectId === returnId)).toMatchObject({ kind: 'refund', amount: 1190, reason: 'a unit was graded damaged', priority: 'normal', slaDueAt: expect.any(String) });
+  expect(inbox.find((a: any) => a.subjectId === returnId)).toMatchObject({
+    kind: 'refund',
+    amount: 1190,
+    reason: 'a unit was graded damaged',
+    priority: 'normal',
+    slaDueAt: expect.any(String),
+  });
   expect((await s.call('GET', '/v1/approvals', { key: s.keys.storefront })).status).toBe(403);
   expect((await decide(returnId, { decision: 'approve', note: 'ok' }, s.keys.storefront)).status).toBe(403);
-  expect((await decide(returnId, { decision: 'approve', note: 'customer is right' })).body).toMatchObject({ repeat: false });
+  expect((await decide(returnId, { decision: 'approve', note: 'customer is right' })).body).toMatchObject({
+    repeat: false,
+  });
   await waitForReturn(returnId, 'refunded');
   expect((await decide(returnId, { decision: 'approve', note: 'again' })).body).toMatchObject({ repeat: true });
   expect((await decide(returnId, { decision: 'reject', note: 'changed my mind' })).status).toBe(409);
@@ -104,7 +161,11 @@ test('rejected: a chipped mug is scrapped with its loss booked, and nothing is r
   const returnId = await requestOk(order.orderId, [{ sku, quantity: 1 }]);
   await receive(returnId, [{ sku, quantity: 1 }]);
   expect((await inspect(returnId, [{ sku, quantity: 1, condition: 'damaged' }]))[0].disposition).toBe('scrap');
-  const scrapped = await s.db('stock_moves as m').join('locations as l', 'l.id', 'm.to_location_id').where({ 'm.source_id': returnId, 'l.type': 'scrap' }).first('m.quantity');
+  const scrapped = await s
+    .db('stock_moves as m')
+    .join('locations as l', 'l.id', 'm.to_location_id')
+    .where({ 'm.source_id': returnId, 'l.type': 'scrap' })
+    .first('m.quantity');
   expect(scrapped.quantity).toBe(1);
   expect(await entryLines('return_inspection', returnId)).toEqual({ '5100': 300, '1300': -300 });
   await waitForReturn(returnId, 'awaiting_decision');
@@ -137,10 +198,14 @@ test('SLA: an undecided refund escalates (exception, high priority) and still wa
   await inspect(returnId, [{ sku, quantity: 5, condition: 'new' }]);
   const waiting = await waitForReturn(returnId, 'awaiting_decision');
   expect(waiting.approvals[0].reason).toBe('amount 5950 is over 5000');
-  const escalated = await eventually(async () => {
-    const a = await s.db('approvals').where({ subject_id: returnId }).first();
-    return a.priority === 'high' && a.escalated_at ? a : undefined;
-  }, 20000, 'escalation');
+  const escalated = await eventually(
+    async () => {
+      const a = await s.db('approvals').where({ subject_id: returnId }).first();
+      return a.priority === 'high' && a.escalated_at ? a : undefined;
+    },
+    20000,
+    'escalation',
+  );
   const exception = await s.db('exceptions').where({ type: 'approval_overdue', subject_id: escalated.id }).first();
   expect(exception).toMatchObject({ status: 'open', severity: 'high', queue: 'supervisors' });
   await new Promise((r) => setTimeout(r, 1500));
@@ -148,7 +213,9 @@ test('SLA: an undecided refund escalates (exception, high priority) and still wa
   expect(still.status).toBe('awaiting_decision'); // never refunds by itself
   expect(still.process.waitingFor).toBe('refund decision (approver) (escalated)');
   expect(still.refunds).toEqual([]);
-  const inbox = (await s.call('GET', '/v1/approvals', { key: s.keys.approver })).body.approvals.find((a: any) => a.subjectId === returnId);
+  const inbox = (await s.call('GET', '/v1/approvals', { key: s.keys.approver })).body.approvals.find(
+    (a: any) => a.subjectId === returnId,
+  );
   expect(inbox).toMatchObject({ priority: 'high', slaBreached: true });
   await decide(returnId, { decision: 'approve', note: 'late but fine' });
   expect((await waitForReturn(returnId, 'refunded')).refunds[0].amount).toBe(5950);
@@ -163,7 +230,14 @@ test('expiry: nothing arrives in time, the return expires and the customer is to
   expect(await s.db('notifications').where({ subject_id: returnId, template: 'return_expired' })).toHaveLength(1);
   expect(await s.db('stock_moves').where('idempotency_key', 'like', `return:${returnId}%`)).toHaveLength(0);
   // Expired units can be returned again.
-  expect((await s.call('POST', '/v1/returns', { key: s.keys.storefront, body: { orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'retry' }] } })).status).toBe(201);
+  expect(
+    (
+      await s.call('POST', '/v1/returns', {
+        key: s.keys.storefront,
+        body: { orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'retry' }] },
+      })
+    ).status,
+  ).toBe(201);
 });
 
 test('partial receipt: the process goes on with what arrived and refunds only that', async () => {
@@ -211,16 +285,36 @@ test('replacement without stock falls back to a refund once the approver agrees'
 test('two returns of one order refunding at the same moment can never exceed what was captured', async () => {
   const sku = await stockedSku(s.db, { EAST: 2 }, 400, 'RET', 'apparel');
   const order = await deliveredOrder(s, [{ sku, quantity: 2 }], { shippingPrice: 0 }); // captured: 2380
-  const a = await requestReturn(s.db, { orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'x' }] });
-  const b = await requestReturn(s.db, { orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'y' }] });
+  const a = await requestReturn(s.db, {
+    orderId: order.orderId,
+    resolution: 'refund',
+    lines: [{ sku, quantity: 1, reason: 'x' }],
+  });
+  const b = await requestReturn(s.db, {
+    orderId: order.orderId,
+    resolution: 'refund',
+    lines: [{ sku, quantity: 1, reason: 'y' }],
+  });
   const act = createActivities(sandboxDeps(s.db));
   // Both ask for 2000: together 4000 against 2380 captured.
-  const [ra, rb] = await Promise.all([act.refundReturn({ returnId: a.returnId, amount: 2000 }), act.refundReturn({ returnId: b.returnId, amount: 2000 })]);
+  const [ra, rb] = await Promise.all([
+    act.refundReturn({ returnId: a.returnId, amount: 2000 }),
+    act.refundReturn({ returnId: b.returnId, amount: 2000 }),
+  ]);
   expect(ra.refunded + rb.refunded).toBe(2380);
   expect([ra.capped, rb.capped].sort()).toEqual([false, true]);
-  const refunds = await s.db('payments').where({ order_id: order.orderId, kind: 'refund' }).sum({ s: 'amount' }).first();
+  const refunds = await s
+    .db('payments')
+    .where({ order_id: order.orderId, kind: 'refund' })
+    .sum({ s: 'amount' })
+    .first();
   expect(refunds!.s).toBe(2380);
-  const provider = await s.db('sandbox_payment_ledger').where('idempotency_key', 'like', 'return:%').whereIn('parent_ref', s.db('payments').where({ order_id: order.orderId, kind: 'capture' }).select('provider_ref')).sum({ s: 'amount' }).first();
+  const provider = await s
+    .db('sandbox_payment_ledger')
+    .where('idempotency_key', 'like', 'return:%')
+    .whereIn('parent_ref', s.db('payments').where({ order_id: order.orderId, kind: 'capture' }).select('provider_ref'))
+    .sum({ s: 'amount' })
+    .first();
   expect(provider!.s).toBe(2380);
   // Retried, nothing changes.
   expect(await act.refundReturn({ returnId: a.returnId, amount: 2000 })).toEqual(ra);
@@ -230,7 +324,10 @@ test('two returns of one order refunding at the same moment can never exceed wha
 test('two approvals of one order decided at once both refund, within the captured total', async () => {
   const sku = await stockedSku(s.db, { EAST: 2 }, 400, 'RET', 'apparel');
   const order = await deliveredOrder(s, [{ sku, quantity: 2 }], { shippingPrice: 0 });
-  const ids = [await requestOk(order.orderId, [{ sku, quantity: 1 }]), await requestOk(order.orderId, [{ sku, quantity: 1 }])];
+  const ids = [
+    await requestOk(order.orderId, [{ sku, quantity: 1 }]),
+    await requestOk(order.orderId, [{ sku, quantity: 1 }]),
+  ];
   for (const id of ids) {
     await receive(id, [{ sku, quantity: 1 }]);
     await inspect(id, [{ sku, quantity: 1, condition: 'opened' }]);
@@ -248,33 +345,90 @@ test('eligibility and bad input: 422 with the reason, 404, 403, 409, 400; nothin
   const post = (body: object, key = s.keys.storefront) => s.call('POST', '/v1/returns', { key, body });
   const before = await s.db('returns').where({ order_id: order.orderId }).count({ n: '*' }).first();
 
-  const tooMany = await post({ orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: 3, reason: 'x' }] });
+  const tooMany = await post({
+    orderId: order.orderId,
+    resolution: 'refund',
+    lines: [{ sku, quantity: 3, reason: 'x' }],
+  });
   expect(tooMany.status).toBe(422);
   expect(tooMany.body.error.details[0].message).toMatch(/only 2 of .* can be returned/);
-  expect((await post({ orderId: order.orderId, resolution: 'refund', lines: [{ sku: other, quantity: 1, reason: 'x' }] })).status).toBe(422);
-  expect((await post({ orderId: '00000000-0000-0000-0000-000000000000', resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'x' }] })).status).toBe(404);
-  expect((await post({ orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'x' }] }, s.keys.warehouse)).status).toBe(403);
-  expect((await post({ orderId: order.orderId, resolution: 'swap', lines: [{ sku, quantity: 1, reason: 'x' }] })).status).toBe(400);
-  expect((await post({ orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: -1, reason: 'x' }] })).status).toBe(400);
-  await s.db('shipments').where({ order_id: order.orderId }).update({ delivered_at: s.db.raw(`now() - interval '40 days'`) });
+  expect(
+    (await post({ orderId: order.orderId, resolution: 'refund', lines: [{ sku: other, quantity: 1, reason: 'x' }] }))
+      .status,
+  ).toBe(422);
+  expect(
+    (
+      await post({
+        orderId: '00000000-0000-0000-0000-000000000000',
+        resolution: 'refund',
+        lines: [{ sku, quantity: 1, reason: 'x' }],
+      })
+    ).status,
+  ).toBe(404);
+  expect(
+    (
+      await post(
+        { orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'x' }] },
+        s.keys.warehouse,
+      )
+    ).status,
+  ).toBe(403);
+  expect(
+    (await post({ orderId: order.orderId, resolution: 'swap', lines: [{ sku, quantity: 1, reason: 'x' }] })).status,
+  ).toBe(400);
+  expect(
+    (await post({ orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: -1, reason: 'x' }] })).status,
+  ).toBe(400);
+  await s
+    .db('shipments')
+    .where({ order_id: order.orderId })
+    .update({ delivered_at: s.db.raw(`now() - interval '40 days'`) });
   const late = await post({ orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'x' }] });
   expect(late.status).toBe(422);
   expect(late.body.error.message).toMatch(/return window of 30 days closed/);
   expect(await s.db('returns').where({ order_id: order.orderId }).count({ n: '*' }).first()).toEqual(before);
 
   // A placed but unshipped order has nothing to return.
-  const { orderId: unshipped } = (await s.call('POST', '/v1/orders', { key: s.keys.storefront, body: (await import('../helpers/fixtures')).orderBody([{ sku, quantity: 1 }]) })).body;
+  const { orderId: unshipped } = (
+    await s.call('POST', '/v1/orders', {
+      key: s.keys.storefront,
+      body: (await import('../helpers/fixtures')).orderBody([{ sku, quantity: 1 }]),
+    })
+  ).body;
   await waitForOrder(s, unshipped, 'fulfilling');
-  expect((await post({ orderId: unshipped, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'x' }] })).status).toBe(422);
+  expect(
+    (await post({ orderId: unshipped, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'x' }] })).status,
+  ).toBe(422);
 
   // Over-receipt and a decision nobody asked for are state conflicts.
   await s.db('shipments').where({ order_id: order.orderId }).update({ delivered_at: s.db.fn.now() });
   const returnId = await requestOk(order.orderId, [{ sku, quantity: 1 }]);
   await waitForReturn(returnId, 'authorised');
-  expect((await s.call('POST', `/v1/returns/${returnId}/receipt`, { key: s.keys.warehouse, body: { lines: [{ sku, quantity: 2 }] } })).status).toBe(409);
+  expect(
+    (
+      await s.call('POST', `/v1/returns/${returnId}/receipt`, {
+        key: s.keys.warehouse,
+        body: { lines: [{ sku, quantity: 2 }] },
+      })
+    ).status,
+  ).toBe(409);
   expect((await decide(returnId, { decision: 'approve', note: 'early' })).status).toBe(409);
-  expect((await s.call('POST', `/v1/returns/${returnId}/inspection`, { key: s.keys.warehouse, body: { lines: [{ sku, quantity: 1, condition: 'new' }] } })).status).toBe(409);
-  expect((await s.call('POST', `/v1/returns/${returnId}/receipt`, { key: s.keys.storefront, body: { lines: [{ sku, quantity: 1 }] } })).status).toBe(403);
+  expect(
+    (
+      await s.call('POST', `/v1/returns/${returnId}/inspection`, {
+        key: s.keys.warehouse,
+        body: { lines: [{ sku, quantity: 1, condition: 'new' }] },
+      })
+    ).status,
+  ).toBe(409);
+  expect(
+    (
+      await s.call('POST', `/v1/returns/${returnId}/receipt`, {
+        key: s.keys.storefront,
+        body: { lines: [{ sku, quantity: 1 }] },
+      })
+    ).status,
+  ).toBe(403);
   expect(await s.db('return_receipts').where({ return_id: returnId })).toHaveLength(0);
 });
 
@@ -290,7 +444,11 @@ test('the return-rate scan runs on a schedule and flags a SKU returned far above
   const schedule = s.client.schedule.getHandle(returnScanScheduleId(s.taskQueue));
   expect((await schedule.describe()).action).toMatchObject({ workflowType: 'returnRateScan' });
   await schedule.trigger();
-  const flagged = await eventually(() => s.db('exceptions').where({ type: 'unusual_return_pattern', subject_type: 'sku', subject_id: sku }).first(), 30000, 'the scan');
+  const flagged = await eventually(
+    () => s.db('exceptions').where({ type: 'unusual_return_pattern', subject_type: 'sku', subject_id: sku }).first(),
+    30000,
+    'the scan',
+  );
   expect(flagged.summary).toMatch(new RegExp(`SKU ${sku} returned 6 of 6 units \\(100 %\\) against`));
   expect(await s.db('exceptions').where({ type: 'unusual_return_pattern', subject_id: filler })).toHaveLength(0);
   await dropSchedules(s.client, s.taskQueue);

@@ -1,7 +1,13 @@
 /** Test data. Each test uses its own SKUs (unique suffix) so test files can run side by side on one database. */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db';
-import { ensureChannel, ensureProduct, ensureTaxRate, ensureWarehouse, receiveOpeningStock } from '../../db/seeds/master-data';
+import {
+  ensureChannel,
+  ensureProduct,
+  ensureTaxRate,
+  ensureWarehouse,
+  receiveOpeningStock,
+} from '../../db/seeds/master-data';
 
 export async function seedBase(db: Db): Promise<void> {
   await ensureWarehouse(db, { code: 'EAST', name: 'East', priority: 10 });
@@ -15,7 +21,13 @@ export async function seedBase(db: Db): Promise<void> {
 export const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`.toUpperCase();
 
 /** A stocked SKU with the given stock per warehouse; returns the SKU. */
-export async function stockedSku(db: Db, stock: { EAST?: number; WEST?: number }, cost = 500, prefix = 'SKU', category?: string): Promise<string> {
+export async function stockedSku(
+  db: Db,
+  stock: { EAST?: number; WEST?: number },
+  cost = 500,
+  prefix = 'SKU',
+  category?: string,
+): Promise<string> {
   const sku = unique(prefix);
   await ensureProduct(db, { sku, name: `Test ${sku}`, cost, price: 2000, category });
   for (const [wh, qty] of Object.entries(stock)) if (qty && qty > 0) await receiveOpeningStock(db, wh, sku, qty);
@@ -28,7 +40,10 @@ export async function kitSku(db: Db, components: { sku: string; quantity: number
   return sku;
 }
 
-export function orderBody(lines: { sku: string; quantity: number; unitPrice?: number }[], over: Record<string, unknown> = {}) {
+export function orderBody(
+  lines: { sku: string; quantity: number; unitPrice?: number }[],
+  over: Record<string, unknown> = {},
+) {
   return {
     channel: 'web',
     externalRef: unique('EXT'),

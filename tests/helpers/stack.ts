@@ -23,7 +23,11 @@ export interface Stack {
   config: Config;
   taskQueue: string;
   keys: Record<Role, string>;
-  call(method: string, path: string, opts?: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { key?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
   stopWorker(): Promise<void>;
   startWorker(): Promise<void>;
@@ -36,9 +40,11 @@ export const TEST_TIMINGS = {
   FULFILMENT_TIMEOUT: '1h',
 };
 
-
 /** `providers` swaps a sandbox provider for one a test controls (the worker's activities use it). */
-export async function startStack(env: Record<string, string> = {}, providers: (db: Db) => { payments?: PaymentProvider } = () => ({})): Promise<Stack> {
+export async function startStack(
+  env: Record<string, string> = {},
+  providers: (db: Db) => { payments?: PaymentProvider } = () => ({}),
+): Promise<Stack> {
   installRuntime('warn');
   const taskQueue = `test-${randomUUID().slice(0, 8)}`;
   const config = loadConfig({ ...process.env, ...TEST_TIMINGS, TEMPORAL_TASK_QUEUE: taskQueue, ...env });
@@ -49,7 +55,14 @@ export async function startStack(env: Record<string, string> = {}, providers: (d
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
-    worker = await createWorker({ connection: native, namespace: 'default', taskQueue, db, ...providers(db), workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
+    worker = await createWorker({
+      connection: native,
+      namespace: 'default',
+      taskQueue,
+      db,
+      ...providers(db),
+      workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    });
     running = worker.run();
   };
   const stopWorker = async () => {
@@ -69,12 +82,23 @@ export async function startStack(env: Record<string, string> = {}, providers: (d
     keys[role] = (await createApiKey(db, `test ${role} ${taskQueue}`, [role])).key;
   }
   return {
-    url, db, client, config, taskQueue, keys, startWorker, stopWorker,
+    url,
+    db,
+    client,
+    config,
+    taskQueue,
+    keys,
+    startWorker,
+    stopWorker,
     async call(method, path, opts = {}) {
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       if (opts.key !== null) headers.authorization = `Bearer ${opts.key ?? keys.admin}`;
       if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(`${url}${path}`, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers,
+        body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
+      });
       const text = await res.text();
       let body: unknown = text;
       try {
@@ -95,7 +119,11 @@ export async function startStack(env: Record<string, string> = {}, providers: (d
 }
 
 /** Polls `probe` until it returns a truthy value (or throws the last error after `timeoutMs`). */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 30000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -105,7 +133,8 @@ export async function eventually<T>(probe: () => Promise<T | undefined | null | 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }

@@ -13,25 +13,45 @@ afterAll(async () => h?.stop());
 
 const input = (sla: Duration = '1h', secondSla: Duration = '2h'): ExceptionCaseInput => {
   const exceptionId = randomUUID();
-  return { exceptionId, key: `test:${exceptionId}`, type: 'carrier_failure', subjectType: 'shipment', subjectId: 'S-1', summary: 'lost', sla, secondSla };
+  return {
+    exceptionId,
+    key: `test:${exceptionId}`,
+    type: 'carrier_failure',
+    subjectType: 'shipment',
+    subjectId: 'S-1',
+    summary: 'lost',
+    sla,
+    secondSla,
+  };
 };
 const start = (i: ExceptionCaseInput) => h.start(exceptionCase, [i], caseWorkflowId(i.exceptionId));
 
 test('nobody acts: escalated at the first and at the second threshold, and it still waits', async () => {
   h.use(caseStubs(['reship', 'refund']));
   const handle = await start(input('200ms', '400ms'));
-  const state = await queryUntil(() => handle.query(caseQuery), (s) => s.escalationLevel === 2);
+  const state = await queryUntil(
+    () => handle.query(caseQuery),
+    (s) => s.escalationLevel === 2,
+  );
   expect(state).toMatchObject({ status: 'open', waitingFor: 'a person (escalated, level 2)' });
   expect(h.called('escalateCase').map((c) => c.level)).toEqual([1, 2]);
   await handle.executeUpdate(resolveCaseUpdate, { args: [{ action: 'refund', note: 'late but done' }] });
-  expect(await handle.result()).toEqual({ outcome: 'resolved', resolution: { action: 'refund', note: 'late but done' } });
+  expect(await handle.result()).toEqual({
+    outcome: 'resolved',
+    resolution: { action: 'refund', note: 'late but done' },
+  });
 });
 
 test('an action outside the catalogue is refused and the case stays open', async () => {
   h.use(caseStubs(['reship']));
   const handle = await start(input());
-  await queryUntil(() => handle.query(caseQuery), (s) => s.allowedActions.length > 0);
-  await expect(handle.executeUpdate(resolveCaseUpdate, { args: [{ action: 'refnud', note: 'typo' }] })).rejects.toMatchObject({ cause: { message: expect.stringMatching(/not allowed.*allowed: reship/) } });
+  await queryUntil(
+    () => handle.query(caseQuery),
+    (s) => s.allowedActions.length > 0,
+  );
+  await expect(
+    handle.executeUpdate(resolveCaseUpdate, { args: [{ action: 'refnud', note: 'typo' }] }),
+  ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/not allowed.*allowed: reship/) } });
   expect(await handle.query(caseQuery)).toMatchObject({ status: 'open' });
   await handle.signal(causeGoneSignal, 'the parcel turned up');
   expect(await handle.result()).toEqual({ outcome: 'closed', reason: 'the parcel turned up' });

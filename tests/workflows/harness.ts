@@ -23,9 +23,26 @@ export interface Call {
 }
 
 /** Exception cases: opened with the actions a person may take; thresholds far away unless a test says so. */
-export const caseStubs = (actions: string[] = ['cancel', 'release', 'reship', 'refund', 'cancel_rest', 'correct_address', 'wait', 'accept', 'accept_bill', 'cancel_rest']): Stubs => ({
+export const caseStubs = (
+  actions: string[] = [
+    'cancel',
+    'release',
+    'reship',
+    'refund',
+    'cancel_rest',
+    'correct_address',
+    'wait',
+    'accept',
+    'accept_bill',
+    'cancel_rest',
+  ],
+): Stubs => ({
   openCase: (input: { exceptionId: string; sla?: string; secondSla?: string }) => ({
-    exceptionId: input.exceptionId, queue: 'ops', actions, sla: input.sla ?? '1h', secondSla: input.secondSla ?? '2h',
+    exceptionId: input.exceptionId,
+    queue: 'ops',
+    actions,
+    sla: input.sla ?? '1h',
+    secondSla: input.secondSla ?? '2h',
   }),
   escalateCase: () => undefined,
   resolveCase: () => undefined,
@@ -42,7 +59,11 @@ export interface Harness {
   /** The id of the first open case of `type` this test's workflows opened (waits until one is). */
   caseOf(type: string): Promise<string>;
   resolveCase(type: string, action: string, data?: Record<string, unknown>): Promise<void>;
-  start<A extends unknown[], R>(workflow: (...args: A) => Promise<R>, args: A, workflowId?: string): Promise<WorkflowHandle<(...args: A) => Promise<R>>>;
+  start<A extends unknown[], R>(
+    workflow: (...args: A) => Promise<R>,
+    args: A,
+    workflowId?: string,
+  ): Promise<WorkflowHandle<(...args: A) => Promise<R>>>;
   stop(): Promise<void>;
 }
 
@@ -54,18 +75,23 @@ export async function startHarness(): Promise<Harness> {
   let stubs: Stubs = {};
   const cases: { type: string; exceptionId: string }[] = [];
   // One proxy object: every activity name resolves to the current stub, recording the call.
-  const activities = new Proxy({}, {
-    get: (_t, name: string) => async (input: any) => {
-      calls.push({ name, input });
-      if (name === 'openCase') cases.push({ type: input.type, exceptionId: input.exceptionId });
-      const stub = (stubs as Record<string, Stub | undefined>)[name];
-      if (!stub) throw new Error(`the test did not stub activity ${name}`);
-      return stub(input);
+  const activities = new Proxy(
+    {},
+    {
+      get: (_t, name: string) => async (input: any) => {
+        calls.push({ name, input });
+        if (name === 'openCase') cases.push({ type: input.type, exceptionId: input.exceptionId });
+        const stub = (stubs as Record<string, Stub | undefined>)[name];
+        if (!stub) throw new Error(`the test did not stub activity ${name}`);
+        return stub(input);
+      },
     },
-  });
+  );
   const names = Object.keys(await import('../../activities').then((m) => m.createActivities(stubDeps())));
   const worker = await Worker.create({
-    connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
     activities: Object.fromEntries(names.map((n) => [n, (activities as Record<string, Stub>)[n]])),
   });
   const running = worker.run();
@@ -77,7 +103,9 @@ export async function startHarness(): Promise<Harness> {
     throw new Error(`timed out waiting for ${what}`);
   };
   const h: Harness = {
-    env, taskQueue, calls,
+    env,
+    taskQueue,
+    calls,
     use(next) {
       stubs = next;
       calls.length = 0;
@@ -89,14 +117,18 @@ export async function startHarness(): Promise<Harness> {
       const id = await h.caseOf(type);
       const handle = env.client.workflow.getHandle(caseWorkflowId(id));
       await until('the case to be open', () => true);
-      for (;;) { // the case validates its action once its record exists
+      for (;;) {
+        // the case validates its action once its record exists
         const state = await handle.query(caseQuery).catch(() => undefined);
         if (state?.allowedActions.length) break;
         await new Promise((r) => setTimeout(r, 20));
       }
-      await handle.executeUpdate(resolveCaseUpdate, { args: [{ action, note: `test: ${action}`, ...(data ? { data } : {}) }] });
+      await handle.executeUpdate(resolveCaseUpdate, {
+        args: [{ action, note: `test: ${action}`, ...(data ? { data } : {}) }],
+      });
     },
-    start: (workflow, args, workflowId = `wf-test-${randomUUID()}`) => env.client.workflow.start(workflow, { taskQueue, workflowId, args }),
+    start: (workflow, args, workflowId = `wf-test-${randomUUID()}`) =>
+      env.client.workflow.start(workflow, { taskQueue, workflowId, args }),
     async stop() {
       worker.shutdown();
       await running;

@@ -5,7 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { orderToCash } from '../../workflows/order-to-cash';
-import { cancelUpdate, processQuery, reviewUpdate, shipmentEventUpdate, stockAvailableSignal } from '../../contracts/order-messages';
+import {
+  cancelUpdate,
+  processQuery,
+  reviewUpdate,
+  shipmentEventUpdate,
+  stockAvailableSignal,
+} from '../../contracts/order-messages';
 import type { BackorderPolicy, OrderToCashInput, ShipmentEvent, ShipmentEventType } from '../../contracts/order-types';
 import { caseStubs, queryUntil, startHarness, type Harness, type Stubs } from './harness';
 
@@ -14,9 +20,18 @@ beforeAll(async () => (h = await startHarness()));
 afterAll(async () => h?.stop());
 
 const input = (backorderPolicy: BackorderPolicy = 'ship_available'): OrderToCashInput => ({
-  orderId: randomUUID(), channel: 'web', externalRef: `T-${randomUUID().slice(0, 6)}`, customerEmail: 'a@example.com', backorderPolicy,
+  orderId: randomUUID(),
+  channel: 'web',
+  externalRef: `T-${randomUUID().slice(0, 6)}`,
+  customerEmail: 'a@example.com',
+  backorderPolicy,
   payment: { method: 'card', token: 'tok_ok' },
-  timings: { riskReviewTimeout: '2s', backorderWaitTimeout: '1s', backorderRecheckInterval: '200ms', fulfilmentTimeout: '1h' },
+  timings: {
+    riskReviewTimeout: '2s',
+    backorderWaitTimeout: '1s',
+    backorderRecheckInterval: '200ms',
+    fulfilmentTimeout: '1h',
+  },
 });
 
 /** The happy path's activities; a test overrides what its branch needs. */
@@ -42,13 +57,20 @@ function happy(over: Stubs = {}): Stubs {
   };
 }
 
-const report = (handle: WorkflowHandle, shipmentId: string, type: ShipmentEventType, extra: Partial<ShipmentEvent> = {}) =>
-  handle.executeUpdate(shipmentEventUpdate, { args: [{ shipmentId, type, ...extra }] });
+const report = (
+  handle: WorkflowHandle,
+  shipmentId: string,
+  type: ShipmentEventType,
+  extra: Partial<ShipmentEvent> = {},
+) => handle.executeUpdate(shipmentEventUpdate, { args: [{ shipmentId, type, ...extra }] });
 
 test('happy path: reserved, authorised, shipped, invoiced, captured, delivered: completed', async () => {
   h.use(happy());
   const handle = await h.start(orderToCash, [input()]);
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'fulfilling');
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
   const shipped = await report(handle, 'S-1', 'shipped', { carrier: 'DHL', trackingNumber: 'T1' });
   expect(shipped).toMatchObject({ applied: true, shipmentStatus: 'shipped' });
   await report(handle, 'S-1', 'delivered');
@@ -76,11 +98,21 @@ test("out of stock with policy 'cancel': cancelled before payment is touched", a
 test('payment review released by ops: the order goes on, the review case closes itself', async () => {
   h.use(happy({ assessRisk: () => 'review' }));
   const handle = await h.start(orderToCash, [input()]);
-  await queryUntil(() => handle.query(processQuery), (s) => s.waitingFor === 'payment review decision (ops)');
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.waitingFor === 'payment review decision (ops)',
+  );
   await handle.executeUpdate(reviewUpdate, { args: [{ decision: 'release' }] });
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'fulfilling');
-  expect(h.called('closeCase')).toEqual([{ exceptionId: expect.any(String), reason: 'decided through the review endpoint' }]);
-  await expect(handle.executeUpdate(reviewUpdate, { args: [{ decision: 'cancel' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
+  expect(h.called('closeCase')).toEqual([
+    { exceptionId: expect.any(String), reason: 'decided through the review endpoint' },
+  ]);
+  await expect(handle.executeUpdate(reviewUpdate, { args: [{ decision: 'cancel' }] })).rejects.toThrow(
+    WorkflowUpdateFailedError,
+  );
   await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'test over' }] });
   expect(await handle.result()).toMatchObject({ status: 'cancelled' });
 });
@@ -101,11 +133,24 @@ test('payment review rejected through its exception case: cancelled', async () =
 
 test('an undeliverable address waits on a case; ops correct it and the order goes on', async () => {
   let checks = 0;
-  h.use(happy({ validateAddress: () => (++checks === 1 ? { valid: false, reason: 'no such street' } : { valid: true }), changeShippingAddress: (i: { address: unknown }) => i.address }));
+  h.use(
+    happy({
+      validateAddress: () => (++checks === 1 ? { valid: false, reason: 'no such street' } : { valid: true }),
+      changeShippingAddress: (i: { address: unknown }) => i.address,
+    }),
+  );
   const handle = await h.start(orderToCash, [input()]);
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'on_hold');
-  await h.resolveCase('invalid_address', 'correct_address', { address: { name: 'A', line1: '1 Road', city: 'X', postalCode: '1', country: 'GB' } });
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'fulfilling');
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'on_hold',
+  );
+  await h.resolveCase('invalid_address', 'correct_address', {
+    address: { name: 'A', line1: '1 Road', city: 'X', postalCode: '1', country: 'GB' },
+  });
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
   expect(h.called('changeShippingAddress')).toHaveLength(1);
   await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'test over' }] });
   await handle.result();
@@ -113,11 +158,23 @@ test('an undeliverable address waits on a case; ops correct it and the order goe
 
 test("backorder with policy 'wait': stock arrives by signal, the order is reserved and ships", async () => {
   let tries = 0;
-  h.use(happy({ reserveStock: () => (++tries < 2 ? { readyToShip: 0, shortUnits: 2 } : { readyToShip: 2, shortUnits: 0 }) }));
-  const handle = await h.start(orderToCash, [{ ...input('wait'), timings: { ...input().timings, backorderWaitTimeout: '1h', backorderRecheckInterval: '1h' } }]);
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'backordered');
+  h.use(
+    happy({
+      reserveStock: () => (++tries < 2 ? { readyToShip: 0, shortUnits: 2 } : { readyToShip: 2, shortUnits: 0 }),
+    }),
+  );
+  const handle = await h.start(orderToCash, [
+    { ...input('wait'), timings: { ...input().timings, backorderWaitTimeout: '1h', backorderRecheckInterval: '1h' } },
+  ]);
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'backordered',
+  );
   await handle.signal(stockAvailableSignal);
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'fulfilling');
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
   expect(tries).toBe(2); // woken by the signal, not by a timer (the recheck is an hour away)
   await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'test over' }] });
   expect(await handle.result()).toMatchObject({ status: 'cancelled', reason: 'test over' });
@@ -133,15 +190,23 @@ test('a stock wait past its deadline opens a shortage case; cancel there ends th
 test('cancel before anything is picked: cancelled at once; after a parcel left: refused, the process goes on', async () => {
   h.use(happy());
   const first = await h.start(orderToCash, [input()]);
-  await queryUntil(() => first.query(processQuery), (s) => s.stage === 'fulfilling');
+  await queryUntil(
+    () => first.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
   await first.executeUpdate(cancelUpdate, { args: [{ reason: 'customer changed their mind' }] });
   expect(await first.result()).toEqual({ status: 'cancelled', reason: 'customer changed their mind' });
 
   h.use(happy());
   const second = await h.start(orderToCash, [input()]);
-  await queryUntil(() => second.query(processQuery), (s) => s.stage === 'fulfilling');
+  await queryUntil(
+    () => second.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
   await report(second, 'S-1', 'shipped');
-  await expect(second.executeUpdate(cancelUpdate, { args: [{ reason: 'too late' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+  await expect(second.executeUpdate(cancelUpdate, { args: [{ reason: 'too late' }] })).rejects.toThrow(
+    WorkflowUpdateFailedError,
+  );
   await report(second, 'S-1', 'delivered');
   expect(await second.result()).toEqual({ status: 'completed' });
 });
@@ -149,10 +214,16 @@ test('cancel before anything is picked: cancelled at once; after a parcel left: 
 test('cancel while the warehouse picks is a request: the warehouse stops the parcel, then the order is cancelled', async () => {
   h.use(happy());
   const handle = await h.start(orderToCash, [input()]);
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'fulfilling');
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
   await report(handle, 'S-1', 'picked');
   await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer asked' }] });
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'cancel_requested');
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'cancel_requested',
+  );
   expect(await report(handle, 'S-1', 'stopped')).toMatchObject({ applied: true, shipmentStatus: 'cancelled' });
   expect(await handle.result()).toEqual({ status: 'cancelled', reason: 'customer asked' });
 });
@@ -160,13 +231,24 @@ test('cancel while the warehouse picks is a request: the warehouse stops the par
 test('cancel while picking, but the parcel ships: the cancel is refused and the order completes', async () => {
   h.use(happy());
   const handle = await h.start(orderToCash, [input()]);
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'fulfilling');
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
   await report(handle, 'S-1', 'packed');
   await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer asked' }] });
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'cancel_requested');
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'cancel_requested',
+  );
   await report(handle, 'S-1', 'shipped');
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'shipped');
-  expect(h.called('refuseCancel')).toEqual([{ orderId: expect.any(String), reason: 'a parcel had already left before the warehouse could stop it' }]);
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'shipped',
+  );
+  expect(h.called('refuseCancel')).toEqual([
+    { orderId: expect.any(String), reason: 'a parcel had already left before the warehouse could stop it' },
+  ]);
   await report(handle, 'S-1', 'delivered');
   expect(await handle.result()).toEqual({ status: 'completed' });
 });
@@ -174,11 +256,17 @@ test('cancel while picking, but the parcel ships: the cancel is refused and the 
 test('a carrier failure waits on a case; a reship creates a new shipment that completes the order', async () => {
   h.use(happy({ reshipShipment: () => [{ shipmentId: 'S-R', warehouse: 'MAIN', free: true }] }));
   const handle = await h.start(orderToCash, [input()]);
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'fulfilling');
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
   await report(handle, 'S-1', 'shipped');
   await report(handle, 'S-1', 'failed', { note: 'lost' });
   await h.resolveCase('carrier_failure', 'reship');
-  await queryUntil(() => handle.query(processQuery), (s) => s.shipments.some((x) => x.shipmentId === 'S-R'));
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.shipments.some((x) => x.shipmentId === 'S-R'),
+  );
   await report(handle, 'S-R', 'shipped');
   await report(handle, 'S-R', 'delivered');
   expect(await handle.result()).toEqual({ status: 'completed' });
@@ -188,14 +276,25 @@ test('a carrier failure waits on a case; a reship creates a new shipment that co
 
 test('a short pick writes off the missing units and re-plans them', async () => {
   let tries = 0;
-  h.use(happy({
-    recordShortPick: () => ({ shipmentEmpty: false, missingUnits: 1 }),
-    reserveStock: () => (++tries === 1 ? { readyToShip: 2, shortUnits: 0 } : { readyToShip: 1, shortUnits: 0 }),
-  }));
+  h.use(
+    happy({
+      recordShortPick: () => ({ shipmentEmpty: false, missingUnits: 1 }),
+      reserveStock: () => (++tries === 1 ? { readyToShip: 2, shortUnits: 0 } : { readyToShip: 1, shortUnits: 0 }),
+    }),
+  );
   const handle = await h.start(orderToCash, [input()]);
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'fulfilling');
-  expect(await report(handle, 'S-1', 'picked', { lines: [{ sku: 'A', quantity: 1 }] })).toMatchObject({ applied: true, shipmentStatus: 'picked' });
-  await queryUntil(() => handle.query(processQuery), (s) => s.shipments.length === 2);
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
+  expect(await report(handle, 'S-1', 'picked', { lines: [{ sku: 'A', quantity: 1 }] })).toMatchObject({
+    applied: true,
+    shipmentStatus: 'picked',
+  });
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.shipments.length === 2,
+  );
   expect(tries).toBe(2);
   for (const id of ['S-1', 'S-2']) {
     await report(handle, id, 'shipped');
@@ -204,11 +303,17 @@ test('a short pick writes off the missing units and re-plans them', async () => 
   expect(await handle.result()).toEqual({ status: 'completed' });
 });
 
-test('a report for another order\'s shipment is refused with the reason, and the process keeps going', async () => {
+test("a report for another order's shipment is refused with the reason, and the process keeps going", async () => {
   h.use(happy());
   const handle = await h.start(orderToCash, [input()]);
-  await queryUntil(() => handle.query(processQuery), (s) => s.stage === 'fulfilling');
-  expect(await report(handle, 'S-404', 'packed')).toMatchObject({ applied: false, reason: 'not a shipment of this order' });
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
+  expect(await report(handle, 'S-404', 'packed')).toMatchObject({
+    applied: false,
+    reason: 'not a shipment of this order',
+  });
   await expect(report(handle, 'S-1', 'stopped')).rejects.toThrow(WorkflowUpdateFailedError);
   await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'test over' }] });
   expect(await handle.result()).toMatchObject({ status: 'cancelled' });

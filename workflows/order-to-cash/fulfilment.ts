@@ -31,7 +31,8 @@ export async function fulfil(o: OrderProcess, readyToShip: number): Promise<void
     }
     if (o.cancelAsked) continue; // cancel_requested until the warehouse answers
     const states = [...o.shipments.values()].map((s) => s.status);
-    if (states.length > 0 && states.every((st) => st === 'shipped' || st === 'delivered') && !o.backordered) await o.enter('shipped');
+    if (states.length > 0 && states.every((st) => st === 'shipped' || st === 'delivered') && !o.backordered)
+      await o.enter('shipped');
     else if (o.shipments.size > 0) await o.enter(o.backordered ? 'backordered' : 'fulfilling');
   }
 }
@@ -48,12 +49,24 @@ async function shipWhatIsReserved(o: OrderProcess): Promise<void> {
 /** Waits for the next report, cancel, count or decision; a backorder also wakes to recheck. False on timeout. */
 function nextNews(o: OrderProcess): Promise<boolean> {
   const { timings } = o.input;
-  const timeout = o.backordered ? Math.max(1, Math.min(o.backorderDeadline - Date.now(), msOf(timings.backorderRecheckInterval))) : timings.fulfilmentTimeout;
-  const what = o.cancelAsked ? 'the warehouse to stop the parcel (stopped) or report it shipped'
-    : o.failures.size > 0 ? 'a decision on a carrier failure (exception case), and warehouse events'
-      : o.backordered ? 'stock for backordered lines, and warehouse events' : 'warehouse and carrier events';
-  return o.waits.for(what,
-    () => o.events.length > 0 || o.cancelRequest !== null || o.stockLost || (o.backordered && o.stockArrived) || [...o.failures.values()].some((f) => f.outcome() !== undefined),
+  const timeout = o.backordered
+    ? Math.max(1, Math.min(o.backorderDeadline - Date.now(), msOf(timings.backorderRecheckInterval)))
+    : timings.fulfilmentTimeout;
+  const what = o.cancelAsked
+    ? 'the warehouse to stop the parcel (stopped) or report it shipped'
+    : o.failures.size > 0
+      ? 'a decision on a carrier failure (exception case), and warehouse events'
+      : o.backordered
+        ? 'stock for backordered lines, and warehouse events'
+        : 'warehouse and carrier events';
+  return o.waits.for(
+    what,
+    () =>
+      o.events.length > 0 ||
+      o.cancelRequest !== null ||
+      o.stockLost ||
+      (o.backordered && o.stockArrived) ||
+      [...o.failures.values()].some((f) => f.outcome() !== undefined),
     timeout,
   );
 }

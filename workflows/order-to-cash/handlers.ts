@@ -4,7 +4,13 @@
  */
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import {
-  cancelUpdate, changeAddressUpdate, processQuery, reviewUpdate, shipmentEventSignal, shipmentEventUpdate, stockAvailableSignal,
+  cancelUpdate,
+  changeAddressUpdate,
+  processQuery,
+  reviewUpdate,
+  shipmentEventSignal,
+  shipmentEventUpdate,
+  stockAvailableSignal,
   stockLostSignal,
 } from '../../contracts/order-messages';
 import type { ShipmentEvent, ShipmentEventAnswer } from '../../contracts/order-types';
@@ -14,7 +20,9 @@ export const EVENT_ANSWER_WITHIN = '10 seconds';
 
 export function listen(o: OrderProcess): void {
   setHandler(processQuery, () => ({
-    stage: o.stage, waitingFor: o.waits.current, timeline: o.timeline.steps,
+    stage: o.stage,
+    waitingFor: o.waits.current,
+    timeline: o.timeline.steps,
     shipments: [...o.shipments].map(([shipmentId, s]) => ({ shipmentId, warehouse: s.warehouse, status: s.status })),
   }));
   setHandler(shipmentEventSignal, (e) => void o.events.push({ e }));
@@ -22,44 +30,62 @@ export function listen(o: OrderProcess): void {
     validator: (e) => {
       if (o.finished() || o.closing) throw new Error(`order is already ${o.stage}`);
       // An unknown shipment is not refused here: the warehouse can see a new wave before the activity that created it returns.
-      if (e.type === 'stopped' && !o.cancelAsked && !o.cancelRequest) throw new Error('nothing asked the warehouse to stop this shipment; report picked, packed, shipped or failed');
+      if (e.type === 'stopped' && !o.cancelAsked && !o.cancelRequest)
+        throw new Error('nothing asked the warehouse to stop this shipment; report picked, packed, shipped or failed');
     },
   });
   setHandler(stockAvailableSignal, () => void (o.stockArrived = true));
   setHandler(stockLostSignal, () => void (o.stockLost = true));
-  setHandler(cancelUpdate, (req) => {
-    o.cancelRequest = req;
-    return { accepted: true };
-  }, {
-    validator: (_req) => {
-      if (o.finished() || o.closing) throw new Error(`order is already ${o.stage}`);
-      if (o.anyShipped) throw new Error('a shipment has already left; cancel is no longer possible (start a return instead)');
+  setHandler(
+    cancelUpdate,
+    (req) => {
+      o.cancelRequest = req;
+      return { accepted: true };
     },
-  });
-  setHandler(changeAddressUpdate, async (address) => {
-    try {
-      const saved = await act.changeShippingAddress({ orderId: o.orderId, address });
-      o.mark('shipping address changed');
-      o.addressChanged = true;
-      return saved;
-    } catch (err) {
-      throw ApplicationFailure.nonRetryable(`address change refused: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`, 'AddressLocked');
-    }
-  }, {
-    validator: (_address) => {
-      if (o.finished()) throw new Error(`order is already ${o.stage}`);
-      if (o.anyShipped) throw new Error('a shipment has already left; the address can no longer change');
+    {
+      validator: (_req) => {
+        if (o.finished() || o.closing) throw new Error(`order is already ${o.stage}`);
+        if (o.anyShipped)
+          throw new Error('a shipment has already left; cancel is no longer possible (start a return instead)');
+      },
     },
-  });
-  setHandler(reviewUpdate, (req) => {
-    o.review = req.decision;
-    return { decision: req.decision };
-  }, {
-    validator: (_req) => {
-      // Only while the payment review waits: an address hold is on_hold too, and a review decided is decided.
-      if (!o.reviewAwaited || o.review !== null) throw new Error(`order is not waiting for a payment review (stage: ${o.stage})`);
+  );
+  setHandler(
+    changeAddressUpdate,
+    async (address) => {
+      try {
+        const saved = await act.changeShippingAddress({ orderId: o.orderId, address });
+        o.mark('shipping address changed');
+        o.addressChanged = true;
+        return saved;
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable(
+          `address change refused: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`,
+          'AddressLocked',
+        );
+      }
     },
-  });
+    {
+      validator: (_address) => {
+        if (o.finished()) throw new Error(`order is already ${o.stage}`);
+        if (o.anyShipped) throw new Error('a shipment has already left; the address can no longer change');
+      },
+    },
+  );
+  setHandler(
+    reviewUpdate,
+    (req) => {
+      o.review = req.decision;
+      return { decision: req.decision };
+    },
+    {
+      validator: (_req) => {
+        // Only while the payment review waits: an address hold is on_hold too, and a review decided is decided.
+        if (!o.reviewAwaited || o.review !== null)
+          throw new Error(`order is not waiting for a payment review (stage: ${o.stage})`);
+      },
+    },
+  );
 }
 
 /**
@@ -75,8 +101,14 @@ async function reportShipmentEvent(o: OrderProcess, e: ShipmentEvent): Promise<S
   o.awaiting.delete(seq);
   const answer = o.answers.get(seq);
   o.answers.delete(seq);
-  return answer ?? {
-    shipmentId: e.shipmentId, applied: false, queued: true, shipmentStatus: o.shipments.get(e.shipmentId)?.status ?? 'unknown', orderStage: o.stage,
-    reason: `queued: the process is busy (${o.waits.current ?? o.stage}) and applies it when it gets there`,
-  };
+  return (
+    answer ?? {
+      shipmentId: e.shipmentId,
+      applied: false,
+      queued: true,
+      shipmentStatus: o.shipments.get(e.shipmentId)?.status ?? 'unknown',
+      orderStage: o.stage,
+      reason: `queued: the process is busy (${o.waits.current ?? o.stage}) and applies it when it gets there`,
+    }
+  );
 }

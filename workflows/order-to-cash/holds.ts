@@ -13,12 +13,29 @@ export async function paymentReview(o: OrderProcess): Promise<void> {
   const what = 'payment review decision (ops)';
   o.waits.add(what);
   // The hold is also a case in the exception queue; deciding it either way closes the other.
-  const c = patched('payment-review-exception') ? await o.openCase('payment_review', o.orderId, `Order ${input.externalRef} (${input.channel}) held by the payment provider for fraud review`, 1) : undefined;
-  const decided = await o.waits.for(what, () => o.review !== null || o.cancelRequest !== null || c?.outcome() !== undefined, input.timings.riskReviewTimeout);
+  const c = patched('payment-review-exception')
+    ? await o.openCase(
+        'payment_review',
+        o.orderId,
+        `Order ${input.externalRef} (${input.channel}) held by the payment provider for fraud review`,
+        1,
+      )
+    : undefined;
+  const decided = await o.waits.for(
+    what,
+    () => o.review !== null || o.cancelRequest !== null || c?.outcome() !== undefined,
+    input.timings.riskReviewTimeout,
+  );
   const outcome = c?.outcome();
   if (outcome?.outcome === 'resolved') o.review = outcome.resolution.action === 'release' ? 'release' : 'cancel';
   if (c && !outcome) {
-    await c.causeGone(!decided ? 'the review was not decided in time; the order was cancelled' : o.cancelRequest ? 'the order was cancelled' : 'decided through the review endpoint');
+    await c.causeGone(
+      !decided
+        ? 'the review was not decided in time; the order was cancelled'
+        : o.cancelRequest
+          ? 'the order was cancelled'
+          : 'decided through the review endpoint',
+    );
   }
   o.reviewAwaited = false;
   if (!decided) throw new OrderCancelled('payment review was not decided in time');
@@ -36,10 +53,19 @@ export async function addressHold(o: OrderProcess): Promise<void> {
   for (let attempt = 1; !check.valid; attempt++) {
     await o.enter('on_hold');
     o.mark(`address invalid: ${check.reason}`);
-    const c = await o.openCase('invalid_address', o.orderId, `Order ${o.input.externalRef} (${o.input.channel}): ${check.reason}`, attempt);
+    const c = await o.openCase(
+      'invalid_address',
+      o.orderId,
+      `Order ${o.input.externalRef} (${o.input.channel}): ${check.reason}`,
+      attempt,
+    );
     o.addressChanged = false;
     for (;;) {
-      await o.waits.for('a deliverable address (exception case)', () => c.outcome() !== undefined || o.addressChanged || o.cancelRequest !== null, o.input.timings.fulfilmentTimeout);
+      await o.waits.for(
+        'a deliverable address (exception case)',
+        () => c.outcome() !== undefined || o.addressChanged || o.cancelRequest !== null,
+        o.input.timings.fulfilmentTimeout,
+      );
       const outcome = c.outcome();
       if (!outcome && o.cancelRequest) {
         await c.causeGone('the order was cancelled');
@@ -54,9 +80,13 @@ export async function addressHold(o: OrderProcess): Promise<void> {
         break;
       }
       if (!outcome) continue;
-      if (outcome.outcome === 'resolved' && outcome.resolution.action === 'cancel') throw new OrderCancelled(`undeliverable address: ${outcome.resolution.note}`);
+      if (outcome.outcome === 'resolved' && outcome.resolution.action === 'cancel')
+        throw new OrderCancelled(`undeliverable address: ${outcome.resolution.note}`);
       if (outcome.outcome === 'resolved' && outcome.resolution.action === 'correct_address') {
-        await act.changeShippingAddress({ orderId: o.orderId, address: outcome.resolution.data!.address as ShippingAddress });
+        await act.changeShippingAddress({
+          orderId: o.orderId,
+          address: outcome.resolution.data!.address as ShippingAddress,
+        });
         o.mark('address corrected by ops');
       }
       check = await act.validateAddress({ orderId: o.orderId });

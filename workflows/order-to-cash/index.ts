@@ -48,7 +48,10 @@ async function authorise(o: OrderProcess): Promise<void> {
 async function close(o: OrderProcess): Promise<OrderOutcome> {
   const anyFailed = [...o.shipments.values()].some((s) => s.status === 'failed');
   if (anyFailed || !o.anyShipped) {
-    await act.cancelOrder({ orderId: o.orderId, reason: o.anyShipped ? 'some shipments failed' : 'nothing could be shipped' });
+    await act.cancelOrder({
+      orderId: o.orderId,
+      reason: o.anyShipped ? 'some shipments failed' : 'nothing could be shipped',
+    });
   }
   await act.voidAuthorization({ orderId: o.orderId });
   if (o.anyShipped) await o.enter('completed');

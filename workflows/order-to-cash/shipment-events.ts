@@ -67,7 +67,13 @@ async function failed(o: OrderProcess, e: ShipmentEvent, s: Shipment): Promise<u
   s.status = 'failed';
   o.mark(`shipment from ${s.warehouse} failed${e.note ? `: ${e.note}` : ''}`);
   if (patched('carrier-failure-exception')) {
-    const c = await o.openCase('carrier_failure', e.shipmentId, `Order ${o.input.externalRef}: shipment from ${s.warehouse} failed${e.note ? ` (${e.note})` : ''}`, 1, 'shipment');
+    const c = await o.openCase(
+      'carrier_failure',
+      e.shipmentId,
+      `Order ${o.input.externalRef}: shipment from ${s.warehouse} failed${e.note ? ` (${e.note})` : ''}`,
+      1,
+      'shipment',
+    );
     o.failures.set(e.shipmentId, { ...c, attempt: 1 });
   }
   return undefined;
@@ -77,7 +83,11 @@ async function failed(o: OrderProcess, e: ShipmentEvent, s: Shipment): Promise<u
 async function shortPicked(o: OrderProcess, e: ShipmentEvent, s: Shipment): Promise<undefined> {
   const short = await act.recordShortPick({ shipmentId: e.shipmentId, picked: e.lines! });
   s.status = short.shipmentEmpty ? 'cancelled' : 'picked';
-  if (short.missingUnits > 0) backorderLost(o, `short pick at ${s.warehouse}: ${short.missingUnits} unit(s) not on the shelf, written off; re-planning them`);
+  if (short.missingUnits > 0)
+    backorderLost(
+      o,
+      `short pick at ${s.warehouse}: ${short.missingUnits} unit(s) not on the shelf, written off; re-planning them`,
+    );
   else o.mark(`picked at ${s.warehouse}`);
   return undefined;
 }
@@ -110,7 +120,8 @@ export async function settleFailures(o: OrderProcess): Promise<void> {
       o.mark(`refunded ${r.refunded} for the failed shipment`);
     } else if (action === 'cancel_rest') {
       await act.cancelOrder({ orderId: o.orderId, reason: 'the rest was cancelled after a carrier failure' });
-      for (const sh of o.shipments.values()) if (RANK[sh.status] !== undefined && RANK[sh.status] < RANK.shipped) sh.status = 'cancelled';
+      for (const sh of o.shipments.values())
+        if (RANK[sh.status] !== undefined && RANK[sh.status] < RANK.shipped) sh.status = 'cancelled';
       o.backordered = false;
       o.mark('rest of the order cancelled after a carrier failure');
     }
@@ -126,6 +137,12 @@ async function reship(o: OrderProcess, shipmentId: string, attempt: number): Pro
     return;
   }
   o.mark('reship impossible: out of stock');
-  const c = await o.openCase('carrier_failure', shipmentId, `Order ${o.input.externalRef}: reship impossible (out of stock); refund or cancel the rest`, attempt + 1, 'shipment');
+  const c = await o.openCase(
+    'carrier_failure',
+    shipmentId,
+    `Order ${o.input.externalRef}: reship impossible (out of stock); refund or cancel the rest`,
+    attempt + 1,
+    'shipment',
+  );
   o.failures.set(shipmentId, { ...c, attempt: attempt + 1 });
 }

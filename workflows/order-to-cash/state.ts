@@ -7,10 +7,25 @@ import { activitiesOf, Timeline, Waits } from '../process-kit';
 
 /** The activities order-to-cash calls, and only those. */
 export const act = activitiesOf<
-  | 'assessRisk' | 'validateAddress' | 'changeShippingAddress' | 'setOrderStatus'
-  | 'reserveStock' | 'cancelUnallocated' | 'authorizePayment' | 'voidAuthorization' | 'cancelOrder' | 'refuseCancel'
-  | 'createShipments' | 'recordShipmentProgress' | 'recordShortPick' | 'dispatchShipment' | 'shipmentStatuses'
-  | 'invoiceShipment' | 'capturePayment' | 'reshipShipment' | 'refundShipment'
+  | 'assessRisk'
+  | 'validateAddress'
+  | 'changeShippingAddress'
+  | 'setOrderStatus'
+  | 'reserveStock'
+  | 'cancelUnallocated'
+  | 'authorizePayment'
+  | 'voidAuthorization'
+  | 'cancelOrder'
+  | 'refuseCancel'
+  | 'createShipments'
+  | 'recordShipmentProgress'
+  | 'recordShortPick'
+  | 'dispatchShipment'
+  | 'shipmentStatuses'
+  | 'invoiceShipment'
+  | 'capturePayment'
+  | 'reshipShipment'
+  | 'refundShipment'
 >();
 
 export const RANK: Record<string, number> = { pending: 0, picked: 1, packed: 2, shipped: 3, delivered: 4 };
@@ -87,10 +102,21 @@ export class OrderProcess {
   }
 
   /** Opens an exception case (a child process) keyed to this order; the outcome comes back as its result. */
-  openCase(type: string, subjectId: string, summary: string, attempt: number, subjectType = 'order'): Promise<OpenedCase> {
+  openCase(
+    type: string,
+    subjectId: string,
+    summary: string,
+    attempt: number,
+    subjectType = 'order',
+  ): Promise<OpenedCase> {
     return openCase({
-      type, key: `${type}:${subjectType === 'order' ? this.orderId : subjectId}:${attempt}`, subjectType, subjectId, summary,
-      sla: this.input.timings.exceptionSla, secondSla: this.input.timings.exceptionSecondSla,
+      type,
+      key: `${type}:${subjectType === 'order' ? this.orderId : subjectId}:${attempt}`,
+      subjectType,
+      subjectId,
+      summary,
+      sla: this.input.timings.exceptionSla,
+      secondSla: this.input.timings.exceptionSecondSla,
     });
   }
 
@@ -105,7 +131,10 @@ export class OrderProcess {
   /** The answer to one report: applied, or refused with the reason. */
   answer(shipmentId: string, refused?: string): ShipmentEventAnswer {
     return {
-      shipmentId, applied: !refused, shipmentStatus: this.shipments.get(shipmentId)?.status ?? 'unknown', orderStage: this.stage,
+      shipmentId,
+      applied: !refused,
+      shipmentStatus: this.shipments.get(shipmentId)?.status ?? 'unknown',
+      orderStage: this.stage,
       ...(refused ? { reason: refused } : {}),
     };
   }

@@ -35,18 +35,27 @@ async function waitForStock(o: OrderProcess, first: Reservation): Promise<Reserv
     const left = deadline - Date.now();
     if (left <= 0 && !shortage) {
       if (!patched('stock-shortage-exception')) throw new OrderCancelled('stock did not arrive in time');
-      shortage = await o.openCase('stock_shortage', o.orderId, `Order ${o.input.externalRef}: ${reservation.shortUnits} unit(s) still without stock after the wait`, ++shortageCases);
+      shortage = await o.openCase(
+        'stock_shortage',
+        o.orderId,
+        `Order ${o.input.externalRef}: ${reservation.shortUnits} unit(s) still without stock after the wait`,
+        ++shortageCases,
+      );
       o.mark('stock shortage past its wait: exception case opened');
     }
     const open = shortage;
-    await o.waits.for(open ? 'a decision on the stock shortage (exception case), or stock' : 'stock for every line',
-      () => o.stockArrived || o.cancelRequest !== null || open?.outcome() !== undefined, open ? msOf(timings.backorderRecheckInterval) : Math.min(left, msOf(timings.backorderRecheckInterval)));
+    await o.waits.for(
+      open ? 'a decision on the stock shortage (exception case), or stock' : 'stock for every line',
+      () => o.stockArrived || o.cancelRequest !== null || open?.outcome() !== undefined,
+      open ? msOf(timings.backorderRecheckInterval) : Math.min(left, msOf(timings.backorderRecheckInterval)),
+    );
     if (o.cancelRequest) {
       if (open && !open.outcome()) await open.causeGone('the order was cancelled');
       o.stopIfCancelled();
     }
     const decided = open?.outcome();
-    if (decided?.outcome === 'resolved' && decided.resolution.action === 'cancel') throw new OrderCancelled(`stock did not arrive in time: ${decided.resolution.note}`);
+    if (decided?.outcome === 'resolved' && decided.resolution.action === 'cancel')
+      throw new OrderCancelled(`stock did not arrive in time: ${decided.resolution.note}`);
     if (decided) {
       shortage = undefined;
       deadline = Date.now() + msOf(timings.backorderWaitTimeout);
@@ -100,5 +109,6 @@ export function backorderLost(o: OrderProcess, why: string): void {
   o.mark(why);
   o.backordered = true;
   o.stockArrived = true;
-  o.backorderDeadline = o.input.backorderPolicy === 'cancel' ? Date.now() : Date.now() + msOf(o.input.timings.backorderWaitTimeout);
+  o.backorderDeadline =
+    o.input.backorderPolicy === 'cancel' ? Date.now() : Date.now() + msOf(o.input.timings.backorderWaitTimeout);
 }

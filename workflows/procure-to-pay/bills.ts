@@ -8,7 +8,10 @@ import { act, type PurchaseProcess } from './state';
 export function afterBill(p: PurchaseProcess, r: BillResult, attempt = 1): void {
   p.billedUnits = r.billedUnits;
   if (r.posted) p.beside(`payment of bill ${p.billRefs.get(r.billId)} on its terms`, () => pay(p, r.billId));
-  else if (r.status === 'mismatch') p.beside(`a decision on the mismatch of bill ${p.billRefs.get(r.billId)} (exception case)`, () => mismatch(p, r, attempt));
+  else if (r.status === 'mismatch')
+    p.beside(`a decision on the mismatch of bill ${p.billRefs.get(r.billId)} (exception case)`, () =>
+      mismatch(p, r, attempt),
+    );
 }
 
 /** A posted bill is paid when its payment terms fall due (a timer). */
@@ -23,10 +26,18 @@ async function pay(p: PurchaseProcess, billId: string): Promise<void> {
 /** A person accepts the bill, rejects it, or waits for the supplier's credit note. */
 async function mismatch(p: PurchaseProcess, r: BillResult, attempt: number): Promise<void> {
   const ref = p.billRefs.get(r.billId);
-  const problems = r.lines.filter((l) => l.problem).map((l) => `${l.sku}: ${l.problem}`).join('; ');
+  const problems = r.lines
+    .filter((l) => l.problem)
+    .map((l) => `${l.sku}: ${l.problem}`)
+    .join('; ');
   const c = await openCase({
-    type: 'three_way_mismatch', key: `three_way_mismatch:${r.billId}:${attempt}`, subjectType: 'vendor_bill', subjectId: r.billId,
-    summary: `Bill ${ref} of ${p.input.number} does not match: ${problems}`, details: { lines: r.lines }, ...p.caseTimings,
+    type: 'three_way_mismatch',
+    key: `three_way_mismatch:${r.billId}:${attempt}`,
+    subjectType: 'vendor_bill',
+    subjectId: r.billId,
+    summary: `Bill ${ref} of ${p.input.number} does not match: ${problems}`,
+    details: { lines: r.lines },
+    ...p.caseTimings,
   });
   await condition(() => c.outcome() !== undefined);
   const o = c.outcome()!;

@@ -38,7 +38,10 @@ export async function procureToPay(input: PurchaseInput): Promise<{ status: Purc
 
   await receiveAll(p, facts.leadTimeDays);
   p.stage = 'received';
-  await p.until('the supplier\'s bill for what was received', () => p.billedUnits >= p.received && p.unpaid.size === 0 && p.awaitingCredit.size === 0 && p.settled);
+  await p.until(
+    "the supplier's bill for what was received",
+    () => p.billedUnits >= p.received && p.unpaid.size === 0 && p.awaitingCredit.size === 0 && p.settled,
+  );
   await act.closePurchaseOrder({ poId: p.poId });
   p.waits.clear();
   p.mark('closed: received and paid in full');
@@ -56,13 +59,20 @@ async function approve(p: PurchaseProcess, facts: Facts): Promise<boolean> {
   const { policy } = p.input;
   p.awaitingDecision = true; // before the inbox shows it: whoever sees it can decide at once
   const { approvalId } = await act.requestApproval({
-    key: `po:${p.poId}:approval`, kind: 'purchase_order', subjectType: 'purchase_order', subjectId: p.poId, workflowId: purchaseWorkflowId(p.input.number),
-    amount: facts.total, currency: facts.currency, reason: facts.reason, slaMs: msToNumber(policy.approvalSla),
+    key: `po:${p.poId}:approval`,
+    kind: 'purchase_order',
+    subjectType: 'purchase_order',
+    subjectId: p.poId,
+    workflowId: purchaseWorkflowId(p.input.number),
+    amount: facts.total,
+    currency: facts.currency,
+    reason: facts.reason,
+    slaMs: msToNumber(policy.approvalSla),
   });
-  if (!(await p.until('an approver\'s decision', () => p.decision !== null, msToNumber(policy.approvalSla)))) {
+  if (!(await p.until("an approver's decision", () => p.decision !== null, msToNumber(policy.approvalSla)))) {
     await act.escalateApproval({ approvalId });
     p.mark('approval SLA lapsed: escalated');
-    await p.until('an approver\'s decision (escalated)', () => p.decision !== null);
+    await p.until("an approver's decision (escalated)", () => p.decision !== null);
   }
   p.awaitingDecision = false;
   const d = p.decision!;

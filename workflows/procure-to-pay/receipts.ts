@@ -11,11 +11,18 @@ export async function receiveAll(p: PurchaseProcess, leadTimeDays: number): Prom
   for (let attempt = 1; ; attempt++) {
     if (await p.until('the goods (warehouse receipt)', () => p.received >= p.ordered, wait)) return;
     const c = await openCase({
-      type: 'late_supplier', key: `late_supplier:${p.poId}:${attempt}`, subjectType: 'purchase_order', subjectId: p.poId,
-      summary: `${p.input.number}: ${p.received} of ${p.ordered} unit(s) received, past the expected date and its grace`, ...p.caseTimings,
+      type: 'late_supplier',
+      key: `late_supplier:${p.poId}:${attempt}`,
+      subjectType: 'purchase_order',
+      subjectId: p.poId,
+      summary: `${p.input.number}: ${p.received} of ${p.ordered} unit(s) received, past the expected date and its grace`,
+      ...p.caseTimings,
     });
     p.mark(`supplier late: ${p.received} of ${p.ordered} received`);
-    await p.until('the goods, or a decision on the late supplier (exception case)', () => p.received >= p.ordered || c.outcome() !== undefined);
+    await p.until(
+      'the goods, or a decision on the late supplier (exception case)',
+      () => p.received >= p.ordered || c.outcome() !== undefined,
+    );
     if (p.received >= p.ordered) {
       await c.causeGone('the goods arrived');
       return;
@@ -34,8 +41,12 @@ export async function receiveAll(p: PurchaseProcess, leadTimeDays: number): Prom
 /** Units beyond the order and its tolerance wait in quarantine for a person: accepted into stock, or sent back. */
 export async function overReceipt(p: PurchaseProcess, receiptId: string, quarantined: number): Promise<void> {
   const c = await openCase({
-    type: 'over_receipt', key: `over_receipt:${receiptId}`, subjectType: 'purchase_order', subjectId: p.poId,
-    summary: `${quarantined} unit(s) beyond the order and its tolerance arrived for ${p.input.number}; they are held in quarantine`, ...p.caseTimings,
+    type: 'over_receipt',
+    key: `over_receipt:${receiptId}`,
+    subjectType: 'purchase_order',
+    subjectId: p.poId,
+    summary: `${quarantined} unit(s) beyond the order and its tolerance arrived for ${p.input.number}; they are held in quarantine`,
+    ...p.caseTimings,
   });
   await condition(() => c.outcome() !== undefined);
   const o = c.outcome()!;
@@ -43,6 +54,8 @@ export async function overReceipt(p: PurchaseProcess, receiptId: string, quarant
   const action = o.resolution.action as 'accept' | 'return_to_supplier';
   const settled = await act.settleOverReceipt({ poId: p.poId, decisionId: c.exceptionId, action });
   p.received = settled.received;
-  p.mark(`over-receipt: ${settled.moved} unit(s) ${action === 'accept' ? 'accepted into stock' : 'returned to the supplier'}`);
+  p.mark(
+    `over-receipt: ${settled.moved} unit(s) ${action === 'accept' ? 'accepted into stock' : 'returned to the supplier'}`,
+  );
   await notifyWaitingOrders(settled.ordersWaiting);
 }

@@ -7,8 +7,19 @@ import { activitiesOf, Timeline, Waits } from '../process-kit';
 
 /** The activities procure-to-pay calls, and only those. */
 export const act = activitiesOf<
-  | 'submitPurchaseOrder' | 'requestApproval' | 'escalateApproval' | 'recordDecision' | 'decidePurchaseOrder' | 'sendPurchaseOrder'
-  | 'receivePurchase' | 'settleOverReceipt' | 'closeShort' | 'recordBill' | 'settleBill' | 'payBill' | 'closePurchaseOrder'
+  | 'submitPurchaseOrder'
+  | 'requestApproval'
+  | 'escalateApproval'
+  | 'recordDecision'
+  | 'decidePurchaseOrder'
+  | 'sendPurchaseOrder'
+  | 'receivePurchase'
+  | 'settleOverReceipt'
+  | 'closeShort'
+  | 'recordBill'
+  | 'settleBill'
+  | 'payBill'
+  | 'closePurchaseOrder'
 >();
 
 export const TAKES_GOODS: PurchaseStage[] = ['sent', 'partially_received', 'received'];
@@ -19,7 +30,10 @@ export class PurchaseProcess {
   readonly waits = new Waits();
   readonly day: number; // a supplier day in ms: short in tests
   readonly tolerances: { qtyPct: number; pricePct: number };
-  readonly caseTimings: { sla: PurchaseInput['policy']['exceptionSla']; secondSla: PurchaseInput['policy']['exceptionSecondSla'] };
+  readonly caseTimings: {
+    sla: PurchaseInput['policy']['exceptionSla'];
+    secondSla: PurchaseInput['policy']['exceptionSecondSla'];
+  };
   decision = null as PurchaseDecision | null;
   awaitingDecision = false;
   skus: string[] = [];
@@ -58,10 +72,12 @@ export class PurchaseProcess {
   beside(what: string, work: () => Promise<void>): void {
     this.running++;
     this.waits.add(what);
-    void work().catch((err) => void (this.failure ??= err)).finally(() => {
-      this.running--;
-      this.waits.remove(what);
-    });
+    void work()
+      .catch((err) => void (this.failure ??= err))
+      .finally(() => {
+        this.running--;
+        this.waits.remove(what);
+      });
   }
 
   /** Waits on the main line; work beside it that failed fails the process here. */
@@ -74,6 +90,11 @@ export class PurchaseProcess {
 
 /** Backorders waiting for these SKUs re-try their reservation now, not at their next timer. */
 export async function notifyWaitingOrders(workflowIds: string[]): Promise<void> {
-  await Promise.all(workflowIds.map((id) => getExternalWorkflowHandle(id).signal(stockAvailableSignal).catch(() => undefined)));
+  await Promise.all(
+    workflowIds.map((id) =>
+      getExternalWorkflowHandle(id)
+        .signal(stockAvailableSignal)
+        .catch(() => undefined),
+    ),
+  );
 }
-

@@ -29,9 +29,21 @@ export async function returnToRefund(input: ReturnInput): Promise<ReturnOutcome>
     await r.enter('expired', 'nothing arrived within the return window');
     return r.finish('expired');
   }
-  await r.waits.withSla('inspection of the received goods (warehouse)', () => r.inspected >= r.received, input.policy.inspectionSla, () =>
-    act.openException({ key: `inspection_overdue:${r.returnId}`, type: 'inspection_overdue', subjectType: 'return', subjectId: r.returnId, workflowId: returnWorkflowId(r.returnId), summary: `Return ${auth.rmaNumber}: ${r.received - r.inspected} received unit(s) not inspected within the SLA` }),
-  (note) => r.mark(note));
+  await r.waits.withSla(
+    'inspection of the received goods (warehouse)',
+    () => r.inspected >= r.received,
+    input.policy.inspectionSla,
+    () =>
+      act.openException({
+        key: `inspection_overdue:${r.returnId}`,
+        type: 'inspection_overdue',
+        subjectType: 'return',
+        subjectId: r.returnId,
+        workflowId: returnWorkflowId(r.returnId),
+        summary: `Return ${auth.rmaNumber}: ${r.received - r.inspected} received unit(s) not inspected within the SLA`,
+      }),
+    (note) => r.mark(note),
+  );
   await r.enter('inspected');
 
   if (input.resolution === 'refund') return decideAndRefund(r);
@@ -42,9 +54,11 @@ export async function returnToRefund(input: ReturnInput): Promise<ReturnOutcome>
 async function receive(r: ReturnProcess): Promise<boolean> {
   const { policy } = r.input;
   const receiptDeadline = Date.now() + msToNumber(policy.receiptTimeout);
-  if (!(await r.waits.for('the goods to arrive (warehouse receipt)', () => r.received > 0, policy.receiptTimeout))) return false;
+  if (!(await r.waits.for('the goods to arrive (warehouse receipt)', () => r.received > 0, policy.receiptTimeout)))
+    return false;
   const rest = receiptDeadline - Date.now();
-  if (r.received < r.expected && rest > 0) await r.waits.for('the rest of the goods', () => r.received >= r.expected, rest);
+  if (r.received < r.expected && rest > 0)
+    await r.waits.for('the rest of the goods', () => r.received >= r.expected, rest);
   if (r.received < r.expected) r.mark(`going on with ${r.received} of ${r.expected} received`);
   await r.enter(r.received >= r.expected ? 'received' : 'partially_received');
   return true;
@@ -52,15 +66,20 @@ async function receive(r: ReturnProcess): Promise<boolean> {
 
 /** A replacement is a child order at zero price; when it cannot be filled, an approver is asked to refund instead. */
 async function replace(r: ReturnProcess): Promise<ReturnOutcome> {
-  const replacement = await act.createReplacementOrder({ returnId: r.returnId, baseCurrency: r.input.policy.baseCurrency });
+  const replacement = await act.createReplacementOrder({
+    returnId: r.returnId,
+    baseCurrency: r.input.policy.baseCurrency,
+  });
   r.stage = 'replacement_ordered';
   r.mark(`replacement order ${replacement.externalRef}`);
   const outcome = await executeChild(orderToCash, {
     workflowId: orderWorkflowId(replacement.channel, replacement.externalRef),
     args: [{ ...replacement, timings: r.input.policy.orderTimings }],
     typedSearchAttributes: [
-      { key: OrderIdKey, value: replacement.orderId }, { key: ChannelKey, value: replacement.channel },
-      { key: CustomerEmailKey, value: replacement.customerEmail }, { key: OrderStageKey, value: 'received' },
+      { key: OrderIdKey, value: replacement.orderId },
+      { key: ChannelKey, value: replacement.channel },
+      { key: CustomerEmailKey, value: replacement.customerEmail },
+      { key: OrderStageKey, value: 'received' },
     ],
   });
   if (outcome.status === 'completed') {
@@ -68,5 +87,8 @@ async function replace(r: ReturnProcess): Promise<ReturnOutcome> {
     return r.finish('replaced');
   }
   r.mark(`replacement could not be filled (${outcome.reason ?? outcome.status})`);
-  return decideAndRefund(r, `the replacement could not be filled (${outcome.reason ?? outcome.status}); refund instead?`);
+  return decideAndRefund(
+    r,
+    `the replacement could not be filled (${outcome.reason ?? outcome.status}); refund instead?`,
+  );
 }

@@ -21,8 +21,18 @@ export async function decideAndRefund(r: ReturnProcess, reasonForPerson?: string
     r.mark(`refund of ${quote.amount} approved automatically`);
     return refund(r, quote.amount);
   }
-  const why = reasonForPerson ?? [...quote.why, ...(quote.amount > policy.autoApproveLimit ? [`amount ${quote.amount} is over ${policy.autoApproveLimit}`] : [])].join('; ');
-  const d = await askApprover(r, { amount: quote.amount, currency: quote.currency }, why, reasonForPerson ? 'fallback-refund' : 'refund');
+  const why =
+    reasonForPerson ??
+    [
+      ...quote.why,
+      ...(quote.amount > policy.autoApproveLimit ? [`amount ${quote.amount} is over ${policy.autoApproveLimit}`] : []),
+    ].join('; ');
+  const d = await askApprover(
+    r,
+    { amount: quote.amount, currency: quote.currency },
+    why,
+    reasonForPerson ? 'fallback-refund' : 'refund',
+  );
   if (d.decision === 'reject') {
     await r.enter('rejected', d.note);
     return r.finish('rejected');
@@ -31,17 +41,34 @@ export async function decideAndRefund(r: ReturnProcess, reasonForPerson?: string
 }
 
 /** Asks an approver; returns the decision (the inbox shows the SLA; a lapse escalates). */
-async function askApprover(r: ReturnProcess, quote: { amount: number; currency: string }, reason: string, round: string): Promise<RefundDecision> {
+async function askApprover(
+  r: ReturnProcess,
+  quote: { amount: number; currency: string },
+  reason: string,
+  round: string,
+): Promise<RefundDecision> {
   const { policy } = r.input;
   r.decision = null;
   r.awaited = quote;
   const { approvalId } = await act.requestApproval({
-    key: `return:${r.returnId}:${round}`, kind: 'refund', subjectType: 'return', subjectId: r.returnId, workflowId: returnWorkflowId(r.returnId),
-    ...quote, reason, slaMs: msToNumber(policy.approvalSla),
+    key: `return:${r.returnId}:${round}`,
+    kind: 'refund',
+    subjectType: 'return',
+    subjectId: r.returnId,
+    workflowId: returnWorkflowId(r.returnId),
+    ...quote,
+    reason,
+    slaMs: msToNumber(policy.approvalSla),
   });
   await r.enter('awaiting_decision');
   r.mark(`waiting for an approver: ${reason}`);
-  await r.waits.withSla('refund decision (approver)', () => r.decision !== null, policy.approvalSla, () => act.escalateApproval({ approvalId }), (note) => r.mark(note));
+  await r.waits.withSla(
+    'refund decision (approver)',
+    () => r.decision !== null,
+    policy.approvalSla,
+    () => act.escalateApproval({ approvalId }),
+    (note) => r.mark(note),
+  );
   r.awaited = null;
   const d = r.decision!; // the validator bounded a partial amount by the quote
   await act.recordDecision({ approvalId, ...d });

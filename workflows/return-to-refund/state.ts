@@ -5,8 +5,17 @@ import { activitiesOf, Timeline, Waits } from '../process-kit';
 
 /** The activities return-to-refund calls, and only those. */
 export const act = activitiesOf<
-  | 'authorizeReturn' | 'setReturnStatus' | 'receiveReturn' | 'inspectReturn' | 'openException' | 'quoteRefund'
-  | 'requestApproval' | 'escalateApproval' | 'recordDecision' | 'refundReturn' | 'createReplacementOrder'
+  | 'authorizeReturn'
+  | 'setReturnStatus'
+  | 'receiveReturn'
+  | 'inspectReturn'
+  | 'openException'
+  | 'quoteRefund'
+  | 'requestApproval'
+  | 'escalateApproval'
+  | 'recordDecision'
+  | 'refundReturn'
+  | 'createReplacementOrder'
 >();
 
 export type ReturnOutcome = { status: ReturnStatus; refunded?: number };
