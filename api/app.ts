@@ -8,6 +8,7 @@ import type { ApiDeps } from './deps';
 import { errorMiddleware, HttpError } from './errors';
 import { httpDuration, httpRequests } from './metrics';
 import { Routes } from './route';
+import { channelRoutes } from './routes/channels';
 import { exceptionRoutes } from './routes/exceptions';
 import { inventoryRoutes } from './routes/inventory';
 import { masterDataRoutes } from './routes/master-data';
@@ -63,6 +64,7 @@ export function buildRoutes(deps: ApiDeps): Routes {
   const routes = new Routes(deps.db, deps.config.RATE_LIMIT_PER_MINUTE);
   systemRoutes(routes, deps);
   masterDataRoutes(routes, deps);
+  channelRoutes(routes, deps);
   orderRoutes(routes, deps);
   inventoryRoutes(routes, deps);
   returnRoutes(routes, deps);

@@ -1,4 +1,5 @@
 /** Request and response schemas. Validation happens here, at the edge; workflows receive plain typed objects. */
+import { CHANNEL_KINDS } from '../contracts/channels';
 import { z } from 'zod';
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { ROLES } from '../contracts/roles';
@@ -361,3 +362,56 @@ export const VendorBillBody = z
     path: ['total'],
   })
   .openapi('VendorBill');
+
+export const ChannelCode = z
+  .string()
+  .regex(/^[a-z0-9-]{1,32}$/, 'a channel code: 1-32 lower-case letters, digits or dashes');
+export const ChannelInput = z.object({
+  code: ChannelCode,
+  name: line(100),
+  kind: z.enum(CHANNEL_KINDS),
+  warehouses: z
+    .array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'a warehouse code'))
+    .max(100)
+    .optional()
+    .openapi({ description: 'the warehouses that serve the channel; omitted or empty: every warehouse' }),
+  bufferUnits: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(0)
+    .openapi({ description: 'units held back for the other channels' }),
+  bufferPct: z
+    .number()
+    .min(0)
+    .max(100)
+    .default(0)
+    .openapi({ description: 'percent of the pool held back; the larger of the two buffers applies' }),
+  cap: z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000_000)
+    .nullable()
+    .default(null)
+    .openapi({ description: 'the most the channel may show; null: no cap' }),
+  connection: z
+    .object({
+      endpoint: z.string().url().max(500),
+      credentialsRef: line(100).openapi({ description: 'the name of a secret, never the secret itself' }),
+      ratePerSecond: z.number().positive().max(10_000),
+    })
+    .nullable()
+    .default(null),
+});
+export const UpsertChannels = z.object({ channels: z.array(ChannelInput).min(1).max(100) });
+export const AvailabilityQuery = z.object({
+  channel: ChannelCode,
+  sku: z.union([Sku, z.array(Sku).min(1).max(1000)]).openapi({ description: 'repeat for each SKU, up to 1,000' }),
+});
+export const AvailabilityChangesQuery = z.object({
+  channel: ChannelCode,
+  after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(500),
+});

@@ -121,3 +121,8 @@ export async function kitComponentSkus(
     .whereIn('k.kit_product_id', kitIds)
     .select('k.kit_product_id', 'p.sku', 'k.quantity');
 }
+
+/** The SKU of each of these products. */
+export async function productSkus(db: Db | Tx, productIds: number[]): Promise<{ id: number; sku: string }[]> {
+  return db('products').whereIn('id', productIds).select('id', 'sku');
+}

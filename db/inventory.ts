@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db, Tx } from './index';
+import { promise, type ChannelRules } from './channels';
 import { raiseException } from './exceptions';
 
 export interface Move {
@@ -105,8 +106,9 @@ function coverage(
   lines: DemandLine[],
   remaining: Map<number, number>,
   stock: Map<number, number>,
+  budget?: Map<number, number>,
 ): { lineId: number; units: number }[] {
-  const left = new Map(stock);
+  const left = new Map([...stock].map(([id, n]) => [id, Math.min(n, budget?.get(id) ?? n)]));
   const covered: { lineId: number; units: number }[] = [];
   for (const line of lines) {
     const want = remaining.get(line.lineId) ?? 0;
@@ -132,23 +134,30 @@ const total = (xs: { units: number }[]) => xs.reduce((s, x) => s + x.units, 0);
 export function allocate(
   lines: DemandLine[],
   warehouses: WarehouseStock[],
+  budget?: Map<number, number>, // the most the channel may take of each product, over all warehouses
 ): { allocations: Allocation[]; shortUnits: number } {
+  const left = budget && new Map(budget);
   const byPriority = [...warehouses].sort((a, b) => a.priority - b.priority || a.warehouseId - b.warehouseId);
   const remaining = new Map(lines.map((l) => [l.lineId, l.remaining]));
   const wanted = total(lines.map((l) => ({ units: l.remaining })));
   const allocations: Allocation[] = [];
-  const whole = byPriority.find((w) => total(coverage(lines, remaining, w.available)) === wanted);
+  const whole = byPriority.find((w) => total(coverage(lines, remaining, w.available, left)) === wanted);
   const pool = whole ? [whole] : byPriority;
   for (;;) {
     let best: { w: WarehouseStock; covered: { lineId: number; units: number }[] } | undefined;
     for (const w of pool) {
       if (allocations.some((a) => a.warehouseId === w.warehouseId)) continue;
-      const covered = coverage(lines, remaining, w.available);
+      const covered = coverage(lines, remaining, w.available, left);
       if (total(covered) > 0 && (!best || total(covered) > total(best.covered))) best = { w, covered };
     }
     if (!best) break;
     allocations.push({ warehouseId: best.w.warehouseId, locationId: best.w.locationId, lines: best.covered });
-    for (const c of best.covered) remaining.set(c.lineId, (remaining.get(c.lineId) ?? 0) - c.units);
+    for (const c of best.covered) {
+      remaining.set(c.lineId, (remaining.get(c.lineId) ?? 0) - c.units);
+      for (const comp of lines.find((l) => l.lineId === c.lineId)!.components) {
+        if (left?.has(comp.productId)) left.set(comp.productId, left.get(comp.productId)! - c.units * comp.perUnit);
+      }
+    }
   }
   return { allocations, shortUnits: total([...remaining.values()].map((units) => ({ units }))) };
 }
@@ -365,12 +374,26 @@ export async function settleShortfall(
 // ---------------------------------------------------------------------------
 // Reservations: stock promised to order lines, then to shipments.
 
-/** Locks the stock quants of every warehouse for these products, in a fixed order, and reads what is available. */
-export async function lockStock(tx: Tx, productIds: number[], safetyBuffer: number): Promise<WarehouseStock[]> {
-  const warehouses = await tx('warehouses as w')
+/** What a reservation may take: the channel's warehouses and what it may promise (db/channels.ts). */
+export type ChannelLimits = Pick<ChannelRules, 'warehouseIds' | 'bufferUnits' | 'bufferPct' | 'cap'>;
+/** Units already sold (a reship): every warehouse, no buffer, no cap. */
+export const NO_CHANNEL_LIMITS: ChannelLimits = { warehouseIds: null, bufferUnits: 0, bufferPct: 0, cap: null };
+
+/**
+ * Locks the stock quants of the channel's warehouses for these products, in a fixed order, and reads what
+ * each warehouse has (on hand − reserved) and what the channel may take of each product in all (`budget`:
+ * its promise over the same locked rows, so two channels racing for the last units both respect it).
+ */
+export async function lockStock(
+  tx: Tx,
+  productIds: number[],
+  channel: ChannelLimits,
+): Promise<{ warehouses: WarehouseStock[]; budget: Map<number, number> }> {
+  const warehouses: Omit<WarehouseStock, 'available'>[] = await tx('warehouses as w')
     .join('locations as l', function () {
       this.on('l.warehouse_id', 'w.id').andOnVal('l.type', 'stock');
     })
+    .modify((q) => (channel.warehouseIds ? q.whereIn('w.id', channel.warehouseIds) : q))
     .select('w.id as warehouseId', 'l.id as locationId', 'w.priority');
   const quants = await tx('quants')
     .whereIn(
@@ -381,14 +404,19 @@ export async function lockStock(tx: Tx, productIds: number[], safetyBuffer: numb
     .orderBy(['location_id', 'product_id'])
     .forUpdate()
     .select('location_id', 'product_id', 'on_hand', 'reserved');
-  return warehouses.map((w) => ({
-    ...w,
-    available: new Map(
-      quants
-        .filter((q) => q.location_id === w.locationId)
-        .map((q) => [q.product_id, Math.max(0, q.on_hand - q.reserved - safetyBuffer)]),
-    ),
-  }));
+  const pools = new Map<number, number>();
+  for (const q of quants) pools.set(q.product_id, (pools.get(q.product_id) ?? 0) + Math.max(0, q.on_hand - q.reserved));
+  return {
+    warehouses: warehouses.map((w) => ({
+      ...w,
+      available: new Map(
+        quants
+          .filter((q) => q.location_id === w.locationId)
+          .map((q) => [q.product_id, Math.max(0, q.on_hand - q.reserved)]),
+      ),
+    })),
+    budget: new Map(productIds.map((id) => [id, promise(pools.get(id) ?? 0, channel)])),
+  };
 }
 
 /** Writes the reservations of an allocation and raises the reserved quantity of each quant. */

@@ -321,13 +321,9 @@ export async function loadOrderForUpdate(tx: Tx, orderId: string) {
   return tx('sales_orders').where({ id: orderId }).forUpdate().first();
 }
 
-/** The order's status and its channel's safety buffer, the order row locked. */
+/** The order's status and channel, the order row locked. */
 export async function lockOrderForReservation(tx: Tx, orderId: string) {
-  return tx('sales_orders as o')
-    .join('channels as c', 'c.id', 'o.channel_id')
-    .where('o.id', orderId)
-    .forUpdate('o')
-    .first('o.status', 'c.safety_buffer');
+  return tx('sales_orders as o').where('o.id', orderId).forUpdate('o').first('o.status', 'o.channel_id');
 }
 
 /** The order's id, process and status, as the API finds it. */

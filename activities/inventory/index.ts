@@ -1,4 +1,5 @@
 /** Inventory activities: reserve stock for an order, release it, and the cycle count. */
+import { channelById } from '../../db/channels';
 import { inTransaction, Tx } from '../../db';
 import { componentsOfKits } from '../../db/catalog';
 import {
@@ -60,8 +61,8 @@ export function inventoryActivities({ db }: ActivityDeps) {
         const demand = (await demandOf(tx, input.orderId)).filter((l) => l.remaining > 0);
         if (demand.length === 0) return readyToShip(tx, input.orderId, 0);
         const productIds = [...new Set(demand.flatMap((l) => l.components.map((c) => c.productId)))];
-        const stock = await lockStock(tx, productIds, order.safety_buffer);
-        const { allocations, shortUnits } = allocate(demand, stock);
+        const stock = await lockStock(tx, productIds, await channelById(tx, order.channel_id));
+        const { allocations, shortUnits } = allocate(demand, stock.warehouses, stock.budget);
         if (shortUnits > 0 && !input.allowPartial)
           return readyToShip(
             tx,

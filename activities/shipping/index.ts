@@ -18,6 +18,7 @@ import {
   lockLineReservations,
   lockQuant,
   lockStock,
+  NO_CHANNEL_LIMITS,
   looseReservations,
   movedUnits,
   movesByKeyPrefix,
@@ -133,8 +134,9 @@ export function shippingActivities({ db }: ActivityDeps) {
         const lines = await shipmentLines(tx, input.failedShipmentId);
         const all = await demandOf(tx, input.orderId);
         const demand = lines.map((l) => ({ ...all.find((d) => d.lineId === l.order_line_id)!, remaining: l.quantity }));
-        const stock = await lockStock(tx, [...new Set(demand.flatMap((d) => d.components.map((c) => c.productId)))], 0);
-        const { allocations, shortUnits } = allocate(demand, stock);
+        const productIds = [...new Set(demand.flatMap((d) => d.components.map((c) => c.productId)))];
+        const stock = await lockStock(tx, productIds, NO_CHANNEL_LIMITS); // already sold: no channel's promise applies
+        const { allocations, shortUnits } = allocate(demand, stock.warehouses);
         if (shortUnits > 0) return null;
         await holdStock(tx, input.orderId, demand, allocations);
         const refs: ShipmentRef[] = [];

@@ -25,6 +25,7 @@ import * as requestKeys from './022_request_keys';
 import * as requestFingerprints from './023_request_fingerprints';
 import * as orphanedRecords from './024_orphaned_records';
 import * as warehouseTruth from './025_warehouse_truth';
+import * as channels from './026_channels';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -54,6 +55,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '023_request_fingerprints': requestFingerprints,
   '024_orphaned_records': orphanedRecords,
   '025_warehouse_truth': warehouseTruth,
+  '026_channels': channels,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -108,7 +108,7 @@ export async function seedDemo(
   await ensureWarehouse(db, { code: 'EAST', name: 'East fulfilment centre', priority: 10, country: 'DE' });
   await ensureWarehouse(db, { code: 'WEST', name: 'West fulfilment centre', priority: 20, country: 'FR' });
   await ensureChannel(db, { code: 'web', name: 'Own web shop' });
-  await ensureChannel(db, { code: 'marketplace', name: 'Marketplace', safetyBuffer: 2 });
+  await ensureChannel(db, { code: 'marketplace', name: 'Marketplace', kind: 'marketplace', bufferUnits: 2 });
   for (const t of [
     { country: 'DE', rateBp: 1900, name: 'DE VAT' },
     { country: 'FR', rateBp: 2000, name: 'FR VAT' },

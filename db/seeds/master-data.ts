@@ -21,9 +21,12 @@ export async function ensureWarehouse(
   });
 }
 
-export async function ensureChannel(db: Db, c: { code: string; name: string; safetyBuffer?: number }): Promise<void> {
+export async function ensureChannel(
+  db: Db,
+  c: { code: string; name: string; kind?: 'webshop' | 'marketplace' | 'pos'; bufferUnits?: number },
+): Promise<void> {
   await db('channels')
-    .insert({ code: c.code, name: c.name, safety_buffer: c.safetyBuffer ?? 0 })
+    .insert({ code: c.code, name: c.name, kind: c.kind ?? 'webshop', buffer_units: c.bufferUnits ?? 0 })
     .onConflict('code')
     .ignore();
 }

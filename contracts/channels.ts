@@ -1,0 +1,3 @@
+/** The kinds of sales channel: each sells one stock, with its own promise (db/channels.ts). */
+export const CHANNEL_KINDS = ['webshop', 'marketplace', 'pos'] as const;
+export type ChannelKind = (typeof CHANNEL_KINDS)[number];

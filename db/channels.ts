@@ -1,0 +1,242 @@
+/**
+ * Channels and what each may promise. A channel sells from the pool of its warehouses (sellable on hand −
+ * reserved); it holds back a buffer for the others (the larger of its units and its percentage of the pool)
+ * and shows at most its cap. Reservation takes the same numbers under row locks, so a channel can never
+ * take more than it may promise. Also the availability change feed (`availability_changes`).
+ */
+import type { Db, Tx } from './index';
+import { componentsOfKits, productKindsBySku, productSkus } from './catalog';
+import { incomingByDate } from './purchasing';
+import type { ChannelKind } from '../contracts/channels';
+
+export interface ChannelConnection {
+  endpoint: string;
+  credentialsRef: string; // the name of a secret, never the secret
+  ratePerSecond: number;
+}
+
+export interface ChannelRules {
+  id: number;
+  code: string;
+  name: string;
+  kind: ChannelKind;
+  bufferUnits: number;
+  bufferPct: number;
+  cap: number | null;
+  warehouseIds: number[] | null; // null: every warehouse
+  connection: ChannelConnection | null;
+}
+
+export interface ChannelInput {
+  code: string;
+  name: string;
+  kind: ChannelKind;
+  warehouseIds: number[] | null;
+  bufferUnits: number;
+  bufferPct: number;
+  cap: number | null;
+  connection: ChannelConnection | null;
+}
+
+/** What a channel may promise from its pool: the pool less its buffer, capped, never below 0. */
+export function promise(pool: number, r: Pick<ChannelRules, 'bufferUnits' | 'bufferPct' | 'cap'>): number {
+  const buffer = Math.max(r.bufferUnits, Math.ceil((Math.max(0, pool) * r.bufferPct) / 100));
+  const free = Math.max(0, pool - buffer);
+  return r.cap === null ? free : Math.min(free, r.cap);
+}
+
+interface ChannelRow {
+  id: number;
+  code: string;
+  name: string;
+  kind: ChannelKind;
+  buffer_units: number;
+  buffer_pct: number;
+  cap: number | null;
+  connection: ChannelConnection | null;
+  warehouse_ids: number[] | null;
+}
+
+const rules = (r: ChannelRow): ChannelRules => ({
+  id: r.id,
+  code: r.code,
+  name: r.name,
+  kind: r.kind,
+  bufferUnits: r.buffer_units,
+  bufferPct: Number(r.buffer_pct),
+  cap: r.cap,
+  warehouseIds: r.warehouse_ids?.length ? r.warehouse_ids : null,
+  connection: r.connection,
+});
+
+function channelRows(db: Db | Tx) {
+  return db('channels as c').select(
+    'c.id',
+    'c.code',
+    'c.name',
+    'c.kind',
+    'c.buffer_units',
+    'c.buffer_pct',
+    'c.cap',
+    'c.connection',
+    db.raw(
+      `(SELECT array_agg(cw.warehouse_id ORDER BY cw.warehouse_id) FROM channel_warehouses cw WHERE cw.channel_id = c.id) AS warehouse_ids`,
+    ),
+  );
+}
+
+export async function allChannels(db: Db | Tx): Promise<ChannelRules[]> {
+  return ((await channelRows(db).orderBy('c.code')) as ChannelRow[]).map(rules);
+}
+
+export async function channelByCode(db: Db | Tx, code: string): Promise<ChannelRules | undefined> {
+  const row = (await channelRows(db).where('c.code', code).first()) as ChannelRow | undefined;
+  return row && rules(row);
+}
+
+export async function channelById(db: Db | Tx, id: number): Promise<ChannelRules> {
+  return rules((await channelRows(db).where('c.id', id).first()) as ChannelRow);
+}
+
+/**
+ * Writes the channels and the warehouses that serve them, in the caller's transaction, and notes every SKU
+ * of each written channel as changed: a buffer or cap moves all its numbers.
+ */
+export async function upsertChannels(tx: Tx, channels: ChannelInput[]): Promise<void> {
+  for (const c of channels) {
+    const fields = {
+      name: c.name,
+      kind: c.kind,
+      buffer_units: c.bufferUnits,
+      buffer_pct: c.bufferPct,
+      cap: c.cap,
+      connection: c.connection === null ? null : JSON.stringify(c.connection),
+    };
+    const [{ id }] = await tx('channels')
+      .insert({ code: c.code, ...fields })
+      .onConflict('code')
+      .merge({ ...fields, updated_at: tx.fn.now() })
+      .returning('id');
+    await tx('channel_warehouses').where({ channel_id: id }).delete();
+    if (c.warehouseIds?.length) {
+      await tx('channel_warehouses').insert(c.warehouseIds.map((warehouse_id) => ({ channel_id: id, warehouse_id })));
+    }
+    await tx.raw(`INSERT INTO availability_changes (product_id, channel_id) SELECT id, ? FROM products`, [id]);
+  }
+}
+
+/** The pool of each product in a channel's warehouses: sellable on hand − reserved. */
+export async function channelPools(
+  db: Db | Tx,
+  channel: Pick<ChannelRules, 'warehouseIds'>,
+  productIds: number[],
+): Promise<Map<number, number>> {
+  const rows: { product_id: number; pool: number }[] = await db('quants as q')
+    .join('locations as l', 'l.id', 'q.location_id')
+    .where('l.type', 'stock')
+    .whereIn('q.product_id', productIds)
+    .modify((q) => (channel.warehouseIds ? q.whereIn('l.warehouse_id', channel.warehouseIds) : q))
+    .groupBy('q.product_id')
+    .select('q.product_id', db.raw('SUM(GREATEST(q.on_hand - q.reserved, 0))::int AS pool'));
+  return new Map(rows.map((r) => [r.product_id, r.pool]));
+}
+
+/**
+ * Every change after `after`, oldest first, for all channels (a reader needs them all to see gaps in the
+ * sequence); `forChannel` keeps the ones that concern one channel.
+ */
+export async function availabilityChangesAfter(
+  db: Db | Tx,
+  after: number,
+  limit: number,
+): Promise<{ seq: number; product_id: number; channel_id: number | null; changed_at: Date }[]> {
+  const rows = await db('availability_changes')
+    .where('seq', '>', after)
+    .orderBy('seq')
+    .limit(limit)
+    .select('seq', 'product_id', 'channel_id', 'changed_at');
+  return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+}
+
+export const forChannel = (channelId: number) => (r: { channel_id: number | null }) =>
+  r.channel_id === null || r.channel_id === channelId;
+
+/**
+ * The changes a reader may take now. Sequence numbers are handed out before commit, so a gap can be a
+ * transaction still running (its change would appear behind the reader's cursor): the feed stops at a gap
+ * until `settleMs` has passed since the change after it, when the gap is taken as rolled back.
+ */
+export function settledChanges<T extends { seq: number; changed_at: Date }>(
+  rows: T[],
+  after: number,
+  now: number,
+  settleMs = 5000,
+): T[] {
+  const taken: T[] = [];
+  let expected = after + 1;
+  for (const r of rows) {
+    if (r.seq !== expected && now - r.changed_at.getTime() < settleMs) break;
+    taken.push(r);
+    expected = r.seq + 1;
+  }
+  return taken;
+}
+
+/** The newest change so far: where a new reader of the feed starts when it wants only what comes next. */
+export async function latestAvailabilitySeq(db: Db | Tx): Promise<number> {
+  const row = await db('availability_changes').max('seq as seq').first();
+  return Number(row?.seq ?? 0);
+}
+
+export interface SkuAvailability {
+  sku: string;
+  available: number;
+  incoming: { date: string; quantity: number }[];
+}
+
+/**
+ * What a channel may promise of each SKU now, and what is coming on open purchase orders by expected day.
+ * A kit is as available as its scarcest component allows. Unknown SKUs are left out (the caller says so).
+ */
+export async function availabilityOf(db: Db | Tx, channel: ChannelRules, skus: string[]): Promise<SkuAvailability[]> {
+  const products = await productKindsBySku(db, skus);
+  const kits = products.filter((p) => p.kind === 'kit');
+  const components = kits.length
+    ? await componentsOfKits(
+        db,
+        kits.map((k) => k.id),
+      )
+    : [];
+  const stockedIds = [
+    ...new Set([
+      ...products.filter((p) => p.kind !== 'kit').map((p) => p.id),
+      ...components.map((c) => c.component_product_id as number),
+    ]),
+  ];
+  const pools = await channelPools(db, channel, stockedIds);
+  const may = (id: number) => promise(pools.get(id) ?? 0, channel);
+  const incoming = await incomingByDate(db, stockedIds, channel.warehouseIds);
+  const bySku = new Map(products.map((p) => [p.sku, p]));
+  return skus.flatMap((sku) => {
+    const p = bySku.get(sku);
+    if (!p) return [];
+    if (p.kind !== 'kit') {
+      return [
+        {
+          sku,
+          available: may(p.id),
+          incoming: incoming.filter((i) => i.product_id === p.id).map(({ date, quantity }) => ({ date, quantity })),
+        },
+      ];
+    }
+    const parts = components.filter((c) => c.kit_product_id === p.id);
+    const available = Math.min(...parts.map((c) => Math.floor(may(c.component_product_id) / c.quantity)));
+    return [{ sku, available: Number.isFinite(available) ? available : 0, incoming: [] }];
+  });
+}
+
+/** The SKUs of these product ids. */
+export async function skusOf(db: Db | Tx, productIds: number[]): Promise<Map<number, string>> {
+  const rows = await productSkus(db, productIds);
+  return new Map(rows.map((r) => [r.id, r.sku]));
+}
