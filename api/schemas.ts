@@ -63,6 +63,9 @@ export const PlaceOrder = z
     shippingPrice: Money.optional(),
     payment: z.object({ method: text(40), token: text(200) }),
     backorderPolicy: z.enum(['ship_available', 'wait', 'cancel']).optional(),
+    holdId: Uuid.optional().openapi({
+      description: "a checkout hold of the same channel: its units become the order's reservation",
+    }),
   })
   .openapi('PlaceOrder');
 
@@ -414,4 +417,17 @@ export const AvailabilityChangesQuery = z.object({
   channel: ChannelCode,
   after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(500),
+});
+export const PlaceHold = z.object({
+  channel: ChannelCode,
+  lines: z
+    .array(z.object({ sku: Sku, quantity: Quantity }))
+    .min(1)
+    .max(100),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(86_400)
+    .openapi({ description: 'how long the units are held: 10 s to a day' }),
 });

@@ -7,3 +7,4 @@ export const returnWorkflowId = (returnId: string) => `return-${returnId}`;
 export const purchaseWorkflowId = (number: string) => `po-${number}`;
 export const caseWorkflowId = (exceptionId: string) => `exception-${exceptionId}`;
 export const shippedAfterCancelWorkflowId = (shipmentId: string) => `shipped-after-cancel-${shipmentId}`;
+export const holdWorkflowId = (holdId: string) => `hold-${holdId}`;

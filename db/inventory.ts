@@ -275,7 +275,10 @@ export async function releaseShortfall(
   const held: { allocation_id: string; quantity: number; order_id: string }[] = await tx('reservations as r')
     .leftJoin('shipments as s', 's.id', 'r.shipment_id')
     .where({ 'r.location_id': locationId, 'r.product_id': productId, 'r.state': 'active' })
-    .orderByRaw(`CASE WHEN s.status IN ('picked', 'packed') THEN 1 ELSE 0 END, r.created_at DESC, r.id DESC`)
+    // Checkout holds first (nobody has paid yet), then the latest promise; parcels being picked last.
+    .orderByRaw(
+      `CASE WHEN r.hold_id IS NOT NULL THEN -1 WHEN s.status IN ('picked', 'packed') THEN 1 ELSE 0 END, r.created_at DESC, r.id DESC`,
+    )
     .select('r.allocation_id', 'r.quantity', 'r.order_id');
   const chosen = new Set<string>();
   for (const h of held) {
@@ -284,7 +287,9 @@ export async function releaseShortfall(
     chosen.add(h.allocation_id);
     excess -= h.quantity;
   }
-  const orderIds = [...new Set(held.filter((h) => chosen.has(h.allocation_id)).map((h) => h.order_id))].sort();
+  const orderIds = [
+    ...new Set(held.filter((h) => chosen.has(h.allocation_id) && h.order_id).map((h) => h.order_id)),
+  ].sort();
   await tx('sales_orders').whereIn('id', orderIds).orderBy('id').forUpdate().select('id');
   const rows = await tx('reservations')
     .whereIn('allocation_id', [...chosen])
@@ -307,7 +312,7 @@ export async function releaseShortfall(
   const onShipments = new Map<string, { shipmentId: string; lineId: number; units: number }>();
   const counted = new Set<string>();
   for (const r of rows) {
-    if (counted.has(r.allocation_id)) continue;
+    if (counted.has(r.allocation_id) || !r.order_id) continue; // a hold's units just go: the hold is smaller
     counted.add(r.allocation_id);
     lost.set(r.order_id, (lost.get(r.order_id) ?? 0) + r.line_units);
     if (!r.shipment_id) continue;
@@ -420,9 +425,12 @@ export async function lockStock(
 }
 
 /** Writes the reservations of an allocation and raises the reserved quantity of each quant. */
+/** Whose stock it is: an order's lines, or a checkout hold's lines (db/holds.ts). */
+export type StockOwner = { orderId: string } | { holdId: string };
+
 export async function holdStock(
   tx: Tx,
-  orderId: string,
+  owner: StockOwner,
   demand: DemandLine[],
   allocations: Allocation[],
 ): Promise<void> {
@@ -432,8 +440,9 @@ export async function holdStock(
       const allocationId = randomUUID();
       for (const c of line.components) {
         await tx('reservations').insert({
-          order_id: orderId,
-          order_line_id: lineId,
+          ...('orderId' in owner
+            ? { order_id: owner.orderId, order_line_id: lineId }
+            : { hold_id: owner.holdId, hold_line_id: lineId }),
           warehouse_id: a.warehouseId,
           location_id: a.locationId,
           product_id: c.productId,

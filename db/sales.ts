@@ -7,6 +7,7 @@
 import { fingerprint } from '../lib/fingerprint';
 import { randomUUID } from 'node:crypto';
 import { inTransaction, Db, Tx } from './index';
+import { claimHold } from './holds';
 import { taxOn } from '../lib/money';
 import type { BackorderPolicy, OrderStatus, ShippingAddress } from '../contracts/order-types';
 
@@ -20,6 +21,7 @@ export interface NewOrder {
   shippingPrice?: number;
   payment: { method: string; token: string };
   backorderPolicy?: BackorderPolicy;
+  holdId?: string; // a checkout hold the order takes over (db/holds.ts)
 }
 
 export class OrderRejected extends Error {
@@ -144,6 +146,7 @@ export async function recordOrder(
       );
     }
     await tx('sales_order_lines').insert(lines.map((l) => ({ ...l, order_id: orderId })));
+    if (o.holdId) await claimHold(tx, o.holdId, orderId, channel.id);
     return { orderId, workflowId, created: true };
   });
 }

@@ -9,3 +9,4 @@ export { exceptionSweep } from './exception-sweep';
 export { procureToPay } from './procure-to-pay';
 export { replenishmentPlanning } from './replenishment-planning';
 export { shippedAfterCancel } from './shipped-after-cancel';
+export { checkoutHold } from './checkout-hold';

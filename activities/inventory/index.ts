@@ -1,5 +1,6 @@
 /** Inventory activities: reserve stock for an order, release it, and the cycle count. */
 import { channelById } from '../../db/channels';
+import { endHold, takeOverHold } from '../../db/holds';
 import { inTransaction, Tx } from '../../db';
 import { componentsOfKits } from '../../db/catalog';
 import {
@@ -58,7 +59,11 @@ export function inventoryActivities({ db }: ActivityDeps) {
         const order = await lockOrderForReservation(tx, input.orderId);
         if (!order) throw new Error(`Order ${input.orderId} not found`);
         if (order.status === 'cancelled') return { readyToShip: 0, shortUnits: 0, warehouses: [] };
-        const demand = (await demandOf(tx, input.orderId)).filter((l) => l.remaining > 0);
+        let demand = (await demandOf(tx, input.orderId)).filter((l) => l.remaining > 0);
+        // Units held at checkout become this order's first, in this transaction; the rest is reserved as usual.
+        if (await takeOverHold(tx, input.orderId, demand)) {
+          demand = (await demandOf(tx, input.orderId)).filter((l) => l.remaining > 0);
+        }
         if (demand.length === 0) return readyToShip(tx, input.orderId, 0);
         const productIds = [...new Set(demand.flatMap((l) => l.components.map((c) => c.productId)))];
         const stock = await lockStock(tx, productIds, await channelById(tx, order.channel_id));
@@ -69,9 +74,14 @@ export function inventoryActivities({ db }: ActivityDeps) {
             input.orderId,
             demand.reduce((s, l) => s + l.remaining, 0),
           );
-        await holdStock(tx, input.orderId, demand, allocations);
+        await holdStock(tx, { orderId: input.orderId }, demand, allocations);
         return readyToShip(tx, input.orderId, shortUnits);
       });
+    },
+
+    /** A checkout hold's deadline passed: its units go back to stock, once (a hold already ended is left as it is). */
+    async expireHold(input: { holdId: string }): Promise<{ expired: boolean }> {
+      return { expired: await inTransaction(db, (tx) => endHold(tx, input.holdId, 'expired')) };
     },
 
     /**

@@ -138,7 +138,7 @@ export function shippingActivities({ db }: ActivityDeps) {
         const stock = await lockStock(tx, productIds, NO_CHANNEL_LIMITS); // already sold: no channel's promise applies
         const { allocations, shortUnits } = allocate(demand, stock.warehouses);
         if (shortUnits > 0) return null;
-        await holdStock(tx, input.orderId, demand, allocations);
+        await holdStock(tx, { orderId: input.orderId }, demand, allocations);
         const refs: ShipmentRef[] = [];
         for (const a of allocations) {
           const shipmentId = await createShipment(tx, {

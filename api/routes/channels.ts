@@ -16,11 +16,17 @@ import { warehousesAndLocations } from '../../db/inventory';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
 import type { Routes } from '../route';
-import { AvailabilityChangesQuery, AvailabilityQuery, ChannelCode, UpsertChannels } from '../schemas';
+import { AvailabilityChangesQuery, AvailabilityQuery, ChannelCode, PlaceHold, Uuid, UpsertChannels } from '../schemas';
+import { productKindsBySku } from '../../db/catalog';
+import { endHold, holdById, holdLines, placeHold } from '../../db/holds';
+import { holdWorkflowId } from '../../contracts/workflow-ids';
+import type { checkoutHold } from '../../workflows/checkout-hold';
+import { startOnce } from '../process';
+import { conflict } from '../errors';
 
 type ChannelIn = z.infer<typeof UpsertChannels>['channels'][number];
 
-export function channelRoutes(routes: Routes, { db }: ApiDeps): void {
+export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
   const view = async (c: ChannelRules) => {
     const codes = new Map((await warehouseCodes()).map((w) => [w.id, w.code]));
     return {
@@ -142,6 +148,106 @@ export function channelRoutes(routes: Routes, { db }: ApiDeps): void {
         .sort((a, b) => a.seq - b.seq);
       return { body: { channel: channel.code, changes, next } };
     },
+  });
+
+  const holdView = async (holdId: string) => {
+    const h = await holdById(db, holdId);
+    if (!h) throw notFound(`Hold ${holdId}`);
+    return {
+      holdId: h.id,
+      channel: h.channel,
+      status: h.status,
+      expiresAt: new Date(h.expires_at).toISOString(),
+      orderId: h.order_id ?? undefined,
+      lines: await holdLines(db, holdId),
+    };
+  };
+
+  routes.add({
+    method: 'post',
+    path: '/v1/holds',
+    tag: 'Channels',
+    summary: 'Hold units for a shopper at checkout, all or nothing, within what the channel may promise',
+    roles: ['storefront'],
+    action: 'hold.place',
+    body: PlaceHold,
+    idempotent: true,
+    response: { status: 201, description: 'Held until expiresAt; 409 with what is short, nothing held' },
+    handler: async (_ctx, { body }) => {
+      const channel = await channelByCode(db, body.channel);
+      if (!channel)
+        throw unprocessable(`Unknown channel ${body.channel}`, [
+          { path: 'channel', message: 'not a configured sales channel' },
+        ]);
+      const products = new Map(
+        (
+          await productKindsBySku(
+            db,
+            body.lines.map((l) => l.sku),
+          )
+        ).map((p) => [p.sku, p]),
+      );
+      const problems = checkHoldLines(body.lines, products);
+      if (problems.length) throw unprocessable(`${problems.length} hold line(s) rejected; nothing was held`, problems);
+      const expiresAt = new Date(Date.now() + body.ttlSeconds * 1000);
+      const lines = body.lines.map((l) => ({ ...l, productId: products.get(l.sku)!.id }));
+      const placed = await inTransaction(db, (tx) => placeHold(tx, channel, lines, expiresAt));
+      if ('short' in placed) {
+        throw conflict(
+          `Not enough to hold in ${channel.code}; nothing was held`,
+          placed.short.map((x) => ({ path: 'lines', sku: x.sku, requested: x.requested, available: x.available })),
+        );
+      }
+      await startOnce<typeof checkoutHold>(temporal, 'checkoutHold', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId: holdWorkflowId(placed.holdId),
+        args: [{ holdId: placed.holdId, expiresAt: expiresAt.toISOString() }],
+      });
+      return { status: 201, body: await holdView(placed.holdId), audit: { target: placed.holdId } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/holds/:holdId',
+    tag: 'Channels',
+    summary: 'One checkout hold',
+    roles: ['storefront', 'ops'],
+    params: z.object({ holdId: Uuid }),
+    response: { status: 200, description: 'The hold, its lines and status' },
+    handler: async (_ctx, { params }) => ({ body: await holdView(params.holdId) }),
+  });
+
+  routes.add({
+    method: 'delete',
+    path: '/v1/holds/:holdId',
+    tag: 'Channels',
+    summary: 'Release a checkout hold at once (the shopper left)',
+    roles: ['storefront'],
+    action: 'hold.release',
+    params: z.object({ holdId: Uuid }),
+    response: { status: 200, description: 'Released; 409 when the hold already ended' },
+    handler: async (_ctx, { params }) => {
+      const before = await holdView(params.holdId);
+      const released = await inTransaction(db, (tx) => endHold(tx, params.holdId, 'released'));
+      if (!released) throw conflict(`Hold ${params.holdId} is already ${(await holdView(params.holdId)).status}`);
+      return { body: { ...before, status: 'released' }, audit: { target: params.holdId } };
+    },
+  });
+}
+
+/** Per-line problems of a hold: unknown SKUs, kits (hold their components), a SKU twice. */
+function checkHoldLines(lines: { sku: string }[], products: Map<string, { kind: string }>) {
+  const seen = new Set<string>();
+  return lines.flatMap((l, i) => {
+    const path = `lines.${i}.sku`;
+    const p = products.get(l.sku);
+    const twice = seen.has(l.sku);
+    seen.add(l.sku);
+    if (twice) return [{ path, message: `${l.sku} appears twice` }];
+    if (!p) return [{ path, message: `unknown SKU ${l.sku}` }];
+    if (p.kind === 'kit') return [{ path, message: `${l.sku} is a kit: hold its components` }];
+    return [];
   });
 }
 

@@ -1,5 +1,6 @@
 /** Orders (order-to-cash): place, read, cancel, change address, review; and warehouse shipment events. */
 import { z } from 'zod';
+import { HoldTaken } from '../../db/holds';
 import { findOrderRef, recordOrder, orderStatus, orderView, OrderConflict, OrderRejected } from '../../db/sales';
 import {
   recordShipmentEvent,
@@ -66,6 +67,8 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
         recorded = await recordOrder(db, body, config.BASE_CURRENCY);
       } catch (err) {
         if (err instanceof OrderRejected) throw unprocessable(err.message, err.details);
+        if (err instanceof HoldTaken)
+          throw conflict(err.message, [{ path: 'holdId', message: 'already used by another order' }]);
         if (err instanceof OrderConflict)
           throw conflict(err.message, [{ path: 'externalRef', message: 'already used for a different order' }]);
         throw err;

@@ -26,6 +26,7 @@ import * as requestFingerprints from './023_request_fingerprints';
 import * as orphanedRecords from './024_orphaned_records';
 import * as warehouseTruth from './025_warehouse_truth';
 import * as channels from './026_channels';
+import * as holds from './027_holds';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -56,6 +57,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '024_orphaned_records': orphanedRecords,
   '025_warehouse_truth': warehouseTruth,
   '026_channels': channels,
+  '027_holds': holds,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
