@@ -1,5 +1,6 @@
 /** The Koa application: request ids, errors, metrics, body parsing, routes and the audit trail, in that order. */
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import Koa, { Context, Next } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { recordAudit } from '../db/access';
@@ -94,4 +95,16 @@ export function createApp(deps: ApiDeps): Koa {
     }),
   );
   return app;
+}
+
+/**
+ * Listens with room for long query strings: an availability read names up to 1,000 SKUs (about 20 KiB of
+ * URL), past Node's default 16 KiB of headers.
+ */
+export function listen(app: Koa, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer({ maxHeaderSize: 64 * 1024 }, app.callback());
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
 }

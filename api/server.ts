@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { closeDb, db } from '../db';
 import { config, Config } from '../lib/config';
 import { logger } from '../lib/logger';
-import { createApp } from './app';
+import { createApp, listen } from './app';
 import { bootstrapAdminKey } from './auth';
 
 /** `sharesDb`: the caller (npm start) runs a worker on the same pool and closes it itself, after the worker. */
@@ -20,9 +20,7 @@ export async function startApi(
   const temporal = new Client({ connection, namespace: c.TEMPORAL_NAMESPACE });
   await bootstrapAdminKey(db(), c.ERP_ADMIN_API_KEY);
   const app = createApp({ db: db(), temporal, config: c });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(c.API_PORT, c.API_HOST, () => resolve(s));
-  });
+  const server = await listen(app, c.API_PORT, c.API_HOST);
   const addr = server.address();
   const url = `http://${c.API_HOST}:${typeof addr === 'object' && addr ? addr.port : c.API_PORT}`;
   return {

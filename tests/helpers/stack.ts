@@ -11,7 +11,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { installRuntime } from '../../lib/temporal-runtime';
 import { createDb, Db } from '../../db';
 import { loadConfig, Config } from '../../lib/config';
-import { createApp } from '../../api/app';
+import { createApp, listen } from '../../api/app';
 import { createApiKey, Role } from '../../api/auth';
 import { createWorker } from '../../workers/worker';
 import type { PaymentProvider } from '../../activities/payments/provider';
@@ -72,9 +72,7 @@ export async function startStack(
   };
   await startWorker();
   const app = createApp({ db, temporal: client, config });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const server = await listen(app, 0, '127.0.0.1');
   const addr = server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   const keys = {} as Record<Role, string>;
