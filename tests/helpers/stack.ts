@@ -4,7 +4,6 @@
  * shared dev server and database from global set-up. `stop()` closes them so
  * Jest exits without --forceExit.
  */
-import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
