@@ -8,6 +8,7 @@ import { sandboxBank, sandboxSupplier } from './purchasing/supplier';
 import { purchasingActivities } from './purchasing';
 import { planningActivities } from './purchasing/planner';
 import { accountingActivities } from './accounting';
+import { channelActivities } from './channels';
 import { approvalActivities } from './approvals';
 import { exceptionActivities } from './exceptions';
 import { notificationActivities } from './notifications';
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...notificationActivities(deps),
     ...purchasingActivities(deps),
     ...planningActivities(deps),
+    ...channelActivities(deps),
   };
 }
 

@@ -8,3 +8,4 @@ export const purchaseWorkflowId = (number: string) => `po-${number}`;
 export const caseWorkflowId = (exceptionId: string) => `exception-${exceptionId}`;
 export const shippedAfterCancelWorkflowId = (shipmentId: string) => `shipped-after-cancel-${shipmentId}`;
 export const holdWorkflowId = (holdId: string) => `hold-${holdId}`;
+export const channelSyncWorkflowId = (channel: string) => `channel-sync-${channel}`;

@@ -240,3 +240,63 @@ export async function skusOf(db: Db | Tx, productIds: number[]): Promise<Map<num
   const rows = await productSkus(db, productIds);
   return new Map(rows.map((r) => [r.id, r.sku]));
 }
+
+export interface SyncState {
+  cursor: number;
+  pushedItems: number;
+  pushCalls: number;
+  lastError: string | null;
+  lastPushedAt: Date | null;
+}
+
+/** Where the channel's sync stands (a channel never synced starts at the beginning of the feed). */
+export async function syncState(db: Db | Tx, channelId: number): Promise<SyncState> {
+  const row = await db('channel_sync').where({ channel_id: channelId }).first();
+  return {
+    cursor: Number(row?.cursor ?? 0),
+    pushedItems: row?.pushed_items ?? 0,
+    pushCalls: row?.push_calls ?? 0,
+    lastError: row?.last_error ?? null,
+    lastPushedAt: row?.last_pushed_at ?? null,
+  };
+}
+
+/** Records a push (the cursor moves on, the counters grow) or an error (the cursor stays). */
+export async function recordSync(
+  db: Db | Tx,
+  channelId: number,
+  r: { cursor?: number; items?: number; calls?: number; error?: string | null },
+): Promise<void> {
+  await db('channel_sync')
+    .insert({
+      channel_id: channelId,
+      cursor: r.cursor ?? 0,
+      pushed_items: r.items ?? 0,
+      push_calls: r.calls ?? 0,
+      last_error: r.error ?? null,
+    })
+    .onConflict('channel_id')
+    .merge({
+      ...(r.cursor !== undefined ? { cursor: r.cursor, last_pushed_at: db.fn.now() } : {}),
+      pushed_items: db.raw('channel_sync.pushed_items + ?', [r.items ?? 0]),
+      push_calls: db.raw('channel_sync.push_calls + ?', [r.calls ?? 0]),
+      last_error: r.error ?? null,
+      updated_at: db.fn.now(),
+    });
+}
+
+/** What the channel has not been told yet: SKUs with a change after its cursor, and how old the oldest is. */
+export async function syncBacklog(
+  db: Db | Tx,
+  channelId: number,
+  cursor: number,
+): Promise<{ pending: number; lagSeconds: number }> {
+  const row = await db('availability_changes')
+    .where('seq', '>', cursor)
+    .andWhere((q) => q.whereNull('channel_id').orWhere('channel_id', channelId))
+    .first(
+      db.raw('COUNT(DISTINCT product_id)::int AS pending'),
+      db.raw('EXTRACT(EPOCH FROM now() - MIN(changed_at))::float AS lag'),
+    );
+  return { pending: row?.pending ?? 0, lagSeconds: Math.round(row?.lag ?? 0) };
+}

@@ -185,7 +185,35 @@ async function runPlatform(temporalUi: string | undefined) {
     });
     stops.unshift({ what: 'the simulator', stop: simulator.stop });
   }
-  printBanner({ apiUrl: api.url, temporalUi, c, simulator: !!simulator, keys });
+  const market = await connectSandboxMarketplace(api.url, keyFor('admin').key);
+  stops.unshift({ what: 'the sandbox marketplace', stop: market.stop });
+  printBanner({ apiUrl: api.url, temporalUi, c, simulator: !!simulator, keys, marketplace: market.url });
+}
+
+/**
+ * The sandbox marketplace on loopback, and the demo `marketplace` channel connected to it: its sync process
+ * pushes every level there (GET <url>/listings/:sku shows what the marketplace shows its buyers).
+ */
+async function connectSandboxMarketplace(apiUrl: string, adminKey: string) {
+  const { startSandboxMarketplace } = await import('./sandbox-marketplace');
+  const market = await startSandboxMarketplace({ ratePerSecond: 20 });
+  const res = await fetch(`${apiUrl}/v1/channels`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      channels: [
+        {
+          code: 'marketplace',
+          name: 'Marketplace',
+          kind: 'marketplace',
+          bufferUnits: 2,
+          connection: { endpoint: market.url, credentialsRef: 'SANDBOX_MARKETPLACE', ratePerSecond: 20 },
+        },
+      ],
+    }),
+  });
+  if (!res.ok) say(`the sandbox marketplace could not be connected (${res.status}): ${await res.text()}`);
+  return market;
 }
 
 function printBanner(o: {
@@ -194,6 +222,7 @@ function printBanner(o: {
   c: { TEMPORAL_ADDRESS: string; TEMPORAL_TASK_QUEUE: string; DATABASE_URL: string; ERP_DATA_DIR: string };
   simulator: boolean;
   keys: { role: string; key: string }[];
+  marketplace: string;
 }) {
   const keyFile = join(o.c.ERP_DATA_DIR, 'demo-keys.json');
   console.log(`
@@ -203,6 +232,7 @@ function printBanner(o: {
     Temporal      ${o.c.TEMPORAL_ADDRESS}  task queue "${o.c.TEMPORAL_TASK_QUEUE}"
     Postgres      ${o.c.DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}
     Simulator     ${o.simulator ? 'working shipments (picked → packed → shipped → delivered)' : 'off'}
+    Marketplace   ${o.marketplace}  (sandbox; channel "marketplace" pushes its levels: GET /listings/:sku)
 ${o.keys.length ? `  API keys (shown once; also saved to ${keyFile}):\n${o.keys.map((k) => `    ${k.role.padEnd(12)} ${k.key}`).join('\n')}` : `  API keys: created on the first start, saved in ${keyFile}`}
 
   Place demo orders:  npm run demo        Stop: Ctrl-C

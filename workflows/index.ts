@@ -10,3 +10,4 @@ export { procureToPay } from './procure-to-pay';
 export { replenishmentPlanning } from './replenishment-planning';
 export { shippedAfterCancel } from './shipped-after-cancel';
 export { checkoutHold } from './checkout-hold';
+export { channelSync } from './channel-sync';

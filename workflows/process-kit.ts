@@ -20,6 +20,12 @@ export const ACTIVITY_PROFILES = {
   batch: { startToCloseTimeout: '5 minutes', retry: BACKOFF },
   delivery: { startToCloseTimeout: '1 minute', retry: BACKOFF },
   reconciliation: { startToCloseTimeout: '10 minutes', retry: BACKOFF }, // every quant in the catalogue
+  // Pushing to a channel: an outage is retried soon after it ends, not a minute later.
+  push: {
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 seconds' },
+  },
 } satisfies Record<string, ActivityOptions>;
 
 /** A typed view of only the activities a process calls: `activitiesOf<'reserveStock' | 'capturePayment'>()`. */

@@ -9,6 +9,8 @@ import {
   forChannel,
   settledChanges,
   skusOf,
+  syncBacklog,
+  syncState,
   upsertChannels,
   type ChannelRules,
 } from '../../db/channels';
@@ -19,7 +21,8 @@ import type { Routes } from '../route';
 import { AvailabilityChangesQuery, AvailabilityQuery, ChannelCode, PlaceHold, Uuid, UpsertChannels } from '../schemas';
 import { productKindsBySku } from '../../db/catalog';
 import { endHold, holdById, holdLines, placeHold } from '../../db/holds';
-import { holdWorkflowId } from '../../contracts/workflow-ids';
+import { channelSyncWorkflowId, holdWorkflowId } from '../../contracts/workflow-ids';
+import type { channelSync } from '../../workflows/channel-sync';
 import type { checkoutHold } from '../../workflows/checkout-hold';
 import { startOnce } from '../process';
 import { conflict } from '../errors';
@@ -38,6 +41,19 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
       bufferPct: c.bufferPct,
       cap: c.cap,
       connection: c.connection,
+      sync: c.connection ? await sync(c) : undefined,
+    };
+  };
+  /** Where the channel's sync stands: the feed position pushed, what is still to tell and how late it is. */
+  const sync = async (c: ChannelRules) => {
+    const state = await syncState(db, c.id);
+    return {
+      cursor: state.cursor,
+      ...(await syncBacklog(db, c.id, state.cursor)),
+      lastError: state.lastError,
+      lastPushedAt: state.lastPushedAt,
+      pushedItems: state.pushedItems,
+      pushCalls: state.pushCalls,
     };
   };
   const warehouseCodes = async () => (await warehousesAndLocations(db))[0] as { id: number; code: string }[];
@@ -71,6 +87,14 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
           })),
         ),
       );
+      // Every channel with a connection is kept told by its own sync process (started once, ends when disconnected).
+      for (const c of body.channels.filter((x) => x.connection)) {
+        await startOnce<typeof channelSync>(temporal, 'channelSync', {
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          workflowId: channelSyncWorkflowId(c.code),
+          args: [{ channel: c.code }],
+        });
+      }
       return { body: { written: body.channels.length }, audit: { target: body.channels.map((c) => c.code).join(',') } };
     },
   });

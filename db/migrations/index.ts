@@ -27,6 +27,7 @@ import * as orphanedRecords from './024_orphaned_records';
 import * as warehouseTruth from './025_warehouse_truth';
 import * as channels from './026_channels';
 import * as holds from './027_holds';
+import * as channelSync from './028_channel_sync';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -58,6 +59,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '025_warehouse_truth': warehouseTruth,
   '026_channels': channels,
   '027_holds': holds,
+  '028_channel_sync': channelSync,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,0 +1,86 @@
+/**
+ * Telling a channel what it may sell. One push reads the changes after the channel's cursor, coalesces them
+ * per SKU (only the newest number of each goes out), and sends them in batches within the channel's rate
+ * limit, each level with its sequence number so the channel keeps the newest. The cursor moves on only once
+ * the channel acknowledged everything before it; a retry after a lost answer sends the same levels again,
+ * which the channel ignores as not newer.
+ */
+import { Context } from '@temporalio/activity';
+import {
+  availabilityChangesAfter,
+  availabilityOf,
+  channelByCode,
+  forChannel,
+  recordSync,
+  settledChanges,
+  skusOf,
+  syncBacklog,
+  syncState,
+  type ChannelConnection,
+} from '../../db/channels';
+import type { ActivityDeps } from '../deps';
+
+const PAGE = 5000; // changes read per push
+const BATCH = 100; // levels per call to the channel
+
+export interface PushResult {
+  connected: boolean; // false: the channel has no connection (any more); its sync ends
+  pushed: number;
+  calls: number;
+  pending: number; // SKUs still to tell after this push
+}
+
+export function channelActivities({ db }: ActivityDeps) {
+  return {
+    async pushAvailability(input: { channel: string }): Promise<PushResult> {
+      const channel = await channelByCode(db, input.channel);
+      if (!channel?.connection) return { connected: false, pushed: 0, calls: 0, pending: 0 };
+      const { cursor } = await syncState(db, channel.id);
+      const settled = settledChanges(await availabilityChangesAfter(db, cursor, PAGE), cursor, Date.now());
+      const next = settled.length ? settled[settled.length - 1].seq : cursor;
+      const newest = new Map<number, number>(); // product → its newest change in this page
+      for (const r of settled.filter(forChannel(channel.id))) newest.set(r.product_id, r.seq);
+      const skus = await skusOf(db, [...newest.keys()]);
+      const levels = await availabilityOf(db, channel, [...skus.values()]);
+      const seqOf = new Map([...newest].map(([productId, seq]) => [skus.get(productId)!, seq]));
+      const items = levels.map((l) => ({ sku: l.sku, quantity: l.available, seq: seqOf.get(l.sku)! }));
+      let calls = 0;
+      try {
+        for (let i = 0; i < items.length; i += BATCH) {
+          calls += await send(channel.connection, items.slice(i, i + BATCH));
+          Context.current().heartbeat(i);
+        }
+      } catch (err) {
+        await recordSync(db, channel.id, { calls, error: (err as Error).message });
+        throw err; // retried with backoff: an outage only delays the channel
+      }
+      await recordSync(db, channel.id, { cursor: next, items: items.length, calls, error: null });
+      const { pending } = await syncBacklog(db, channel.id, next);
+      return { connected: true, pushed: items.length, calls, pending };
+    },
+  };
+}
+
+/**
+ * One batch to the channel, paced to its rate; a 429 waits as long as the channel says and tries again.
+ * Answers the calls made.
+ */
+async function send(c: ChannelConnection, items: { sku: string; quantity: number; seq: number }[]): Promise<number> {
+  for (let calls = 1; ; calls++) {
+    const res = await fetch(`${c.endpoint.replace(/\/$/, '')}/listings`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.text();
+    await pause(1000 / c.ratePerSecond);
+    if (res.ok) return calls;
+    if (res.status !== 429 || calls >= 20)
+      throw new Error(`the channel answered ${res.status} to a push of ${items.length} level(s)`);
+    await pause(Number(res.headers.get('retry-after') ?? 1) * 1000);
+    Context.current().heartbeat();
+  }
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,30 @@
+/**
+ * Keeping one channel told what it may sell: one workflow per channel, id `channel-sync-<code>`. It pushes
+ * what moved (coalesced per SKU, in batches within the channel's rate), then waits a moment, for as long as
+ * the channel has a connection. An outage or throttling is retried by the push itself and only delays the
+ * channel. The history is kept short by continuing as new.
+ */
+import { condition, continueAsNew, setHandler } from '@temporalio/workflow';
+import { availabilityMovedSignal } from '../contracts/channels';
+import { activitiesOf, ACTIVITY_PROFILES } from './process-kit';
+
+const act = activitiesOf<'pushAvailability'>(ACTIVITY_PROFILES.push);
+
+export interface ChannelSyncInput {
+  channel: string;
+  tickMs?: number; // the longest wait between pushes when nothing is pending (default 1 s)
+}
+
+const ROUNDS_PER_RUN = 500;
+
+export async function channelSync(input: ChannelSyncInput): Promise<{ stopped: 'disconnected' }> {
+  let moved = false;
+  setHandler(availabilityMovedSignal, () => void (moved = true));
+  for (let round = 0; round < ROUNDS_PER_RUN; round++) {
+    const r = await act.pushAvailability({ channel: input.channel });
+    if (!r.connected) return { stopped: 'disconnected' };
+    if (r.pending === 0) await condition(() => moved, input.tickMs ?? 1000);
+    moved = false;
+  }
+  return continueAsNew<typeof channelSync>(input);
+}
