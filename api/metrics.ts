@@ -23,3 +23,15 @@ export const ordersPlaced = new client.Counter({
   labelNames: ['channel'],
   registers: [registry],
 });
+export const channelSyncLag = new client.Gauge({
+  name: 'erp_channel_sync_lag_seconds',
+  help: 'How long the oldest change a connected channel has not taken has waited (0: up to date)',
+  labelNames: ['channel'],
+  registers: [registry],
+});
+export const channelSyncPending = new client.Gauge({
+  name: 'erp_channel_sync_pending_skus',
+  help: 'SKUs whose level a connected channel has not taken yet',
+  labelNames: ['channel'],
+  registers: [registry],
+});

@@ -175,3 +175,8 @@ export async function raiseException(tx: Tx, e: NewException): Promise<string> {
     .ignore();
   return (await tx('exceptions').where({ idempotency_key: e.key }).first('id')).id;
 }
+
+/** The open cases of one type about one subject (oldest first). */
+export async function openCasesOf(db: Db | Tx, type: string, subjectId: string): Promise<{ id: string }[]> {
+  return db('exceptions').where({ status: 'open', type, subject_id: subjectId }).orderBy('opened_at').select('id');
+}

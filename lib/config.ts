@@ -45,6 +45,7 @@ const schema = z.object({
   // How long a read waits for a process's live view before answering from Postgres alone (no worker, a deploy).
   LIVE_VIEW_TIMEOUT_MS: z.coerce.number().int().min(50).max(10000).default(500),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000), // per API key, per API process
+  CHANNEL_SYNC_ALERT_SECONDS: z.coerce.number().int().positive().default(300), // a channel this far behind opens a case
   SANDBOX_FAULT_RATE: z.coerce.number().min(0).max(1).default(0), // drills only: sandbox provider calls time out or answer slowly at this rate
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Process timings. Production values are days; tests and demos use seconds.

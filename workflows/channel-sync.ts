@@ -13,6 +13,7 @@ const act = activitiesOf<'pushAvailability'>(ACTIVITY_PROFILES.push);
 export interface ChannelSyncInput {
   channel: string;
   tickMs?: number; // the longest wait between pushes when nothing is pending (default 1 s)
+  alertAfterSeconds?: number; // this far behind, a channel_sync_failed case is opened (default 300)
 }
 
 const ROUNDS_PER_RUN = 500;
@@ -21,7 +22,7 @@ export async function channelSync(input: ChannelSyncInput): Promise<{ stopped: '
   let moved = false;
   setHandler(availabilityMovedSignal, () => void (moved = true));
   for (let round = 0; round < ROUNDS_PER_RUN; round++) {
-    const r = await act.pushAvailability({ channel: input.channel });
+    const r = await act.pushAvailability({ channel: input.channel, alertAfterSeconds: input.alertAfterSeconds ?? 300 });
     if (!r.connected) return { stopped: 'disconnected' };
     if (r.pending === 0) await condition(() => moved, input.tickMs ?? 1000);
     moved = false;

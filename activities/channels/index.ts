@@ -18,6 +18,8 @@ import {
   syncState,
   type ChannelConnection,
 } from '../../db/channels';
+import { inTransaction } from '../../db';
+import { closeOpenCase, openCasesOf, raiseException } from '../../db/exceptions';
 import type { ActivityDeps } from '../deps';
 
 const PAGE = 5000; // changes read per push
@@ -32,9 +34,12 @@ export interface PushResult {
 
 export function channelActivities({ db }: ActivityDeps) {
   return {
-    async pushAvailability(input: { channel: string }): Promise<PushResult> {
+    async pushAvailability(input: { channel: string; alertAfterSeconds?: number }): Promise<PushResult> {
       const channel = await channelByCode(db, input.channel);
-      if (!channel?.connection) return { connected: false, pushed: 0, calls: 0, pending: 0 };
+      if (!channel?.connection) {
+        await caughtUp(input.channel, 'the channel was disconnected');
+        return { connected: false, pushed: 0, calls: 0, pending: 0 };
+      }
       const { cursor } = await syncState(db, channel.id);
       const settled = settledChanges(await availabilityChangesAfter(db, cursor, PAGE), cursor, Date.now());
       const next = settled.length ? settled[settled.length - 1].seq : cursor;
@@ -52,13 +57,36 @@ export function channelActivities({ db }: ActivityDeps) {
         }
       } catch (err) {
         await recordSync(db, channel.id, { calls, error: (err as Error).message });
+        await alertIfBehind(channel.code, channel.id, cursor, input.alertAfterSeconds ?? 300, (err as Error).message);
         throw err; // retried with backoff: an outage only delays the channel
       }
       await recordSync(db, channel.id, { cursor: next, items: items.length, calls, error: null });
       const { pending } = await syncBacklog(db, channel.id, next);
+      if (pending === 0) await caughtUp(channel.code, 'the channel caught up');
       return { connected: true, pushed: items.length, calls, pending };
     },
   };
+
+  /** Past the threshold, the channel being behind is a case (one per cursor it is stuck at). */
+  async function alertIfBehind(code: string, channelId: number, cursor: number, after: number, error: string) {
+    const { lagSeconds, pending } = await syncBacklog(db, channelId, cursor);
+    if (lagSeconds < after) return;
+    await inTransaction(db, (tx) =>
+      raiseException(tx, {
+        key: `channel_sync_failed:${code}:${cursor}`,
+        type: 'channel_sync_failed',
+        severity: 'high',
+        subjectType: 'channel',
+        subjectId: code,
+        summary: `Channel ${code} is ${lagSeconds} s behind with ${pending} SKU(s) untold: ${error}`,
+      }),
+    );
+  }
+
+  /** The channel is up to date (or gone): its sync cases close themselves. */
+  async function caughtUp(code: string, reason: string) {
+    for (const c of await openCasesOf(db, 'channel_sync_failed', code)) await closeOpenCase(db, c.id, reason);
+  }
 }
 
 /**

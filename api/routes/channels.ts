@@ -92,7 +92,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
         await startOnce<typeof channelSync>(temporal, 'channelSync', {
           taskQueue: config.TEMPORAL_TASK_QUEUE,
           workflowId: channelSyncWorkflowId(c.code),
-          args: [{ channel: c.code }],
+          args: [{ channel: c.code, alertAfterSeconds: config.CHANNEL_SYNC_ALERT_SECONDS }],
         });
       }
       return { body: { written: body.channels.length }, audit: { target: body.channels.map((c) => c.code).join(',') } };

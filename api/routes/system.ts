@@ -5,7 +5,8 @@ import { OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import type { ApiDeps } from '../deps';
-import { registry } from '../metrics';
+import { channelSyncLag, channelSyncPending, registry } from '../metrics';
+import { allChannels, syncBacklog, syncState } from '../../db/channels';
 import type { Routes } from '../route';
 import { workersPolling } from '../process';
 
@@ -77,11 +78,21 @@ export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     raw: true,
     response: { status: 200, description: 'Prometheus text format' },
     handler: async (ctx) => {
+      await measureChannels();
       ctx.type = registry.contentType;
       ctx.body = await registry.metrics();
       return { body: undefined };
     },
   });
+
+  /** Each connected channel's sync lag and backlog, read at scrape time. */
+  async function measureChannels() {
+    for (const c of (await allChannels(db)).filter((x) => x.connection)) {
+      const { lagSeconds, pending } = await syncBacklog(db, c.id, (await syncState(db, c.id)).cursor);
+      channelSyncLag.set({ channel: c.code }, lagSeconds);
+      channelSyncPending.set({ channel: c.code }, pending);
+    }
+  }
 
   let document: unknown;
   routes.add({

@@ -28,6 +28,7 @@ import * as warehouseTruth from './025_warehouse_truth';
 import * as channels from './026_channels';
 import * as holds from './027_holds';
 import * as channelSync from './028_channel_sync';
+import * as channelSyncFailed from './029_channel_sync_failed';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -60,6 +61,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '026_channels': channels,
   '027_holds': holds,
   '028_channel_sync': channelSync,
+  '029_channel_sync_failed': channelSyncFailed,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -11,7 +11,11 @@ import { eventually, startStack, Stack } from '../helpers/stack';
 let s: Stack;
 let market: SandboxMarketplace; // one marketplace per test: each channel is its own seller account
 beforeAll(async () => {
-  s = await startStack({ BACKORDER_WAIT_TIMEOUT: '10m', BACKORDER_RECHECK_INTERVAL: '10m' });
+  s = await startStack({
+    BACKORDER_WAIT_TIMEOUT: '10m',
+    BACKORDER_RECHECK_INTERVAL: '10m',
+    CHANNEL_SYNC_ALERT_SECONDS: '2',
+  });
 });
 beforeEach(async () => (market = await startSandboxMarketplace({ ratePerSecond: 50 })));
 const connected: string[] = [];
@@ -108,18 +112,33 @@ test('an outage, then throttling: the channel converges afterwards, and no older
   }, 30_000);
   expect(during.lastError).toMatch(/503/);
   expect(during.pending).toBeGreaterThanOrEqual(1);
+  // Behind past the alert threshold (2 s here): a case for ops, and the lag in /metrics.
+  const alert = await eventually(
+    async () => {
+      const open = (await s.call('GET', '/v1/exceptions?type=channel_sync_failed', { key: s.keys.ops })).body
+        .exceptions;
+      return open.find((e: { subjectId: string }) => e.subjectId === code);
+    },
+    30_000,
+    'a channel_sync_failed case',
+  );
+  expect(alert).toMatchObject({ status: 'open', subjectType: 'channel', summary: expect.stringContaining('503') });
+  const metrics = await (await fetch(`${s.url}/metrics`)).text();
+  const lag = Number(new RegExp(`erp_channel_sync_lag_seconds\\{channel="${code}"\\} (\\d+)`).exec(metrics)?.[1]);
+  expect(lag).toBeGreaterThanOrEqual(2);
   expect(listed(sku)).toBe(19); // still the old level while the marketplace is down
 
   market.faults.down = false;
-  market.faults.throttled = true; // back, but refusing every call for a moment
-  await new Promise((r) => setTimeout(r, 1500));
+  market.faults.throttled = true; // back, but refusing calls (429) until the sync has met it
+  await eventually(async () => market.stats.throttled >= 1, 30_000, 'a push to meet the 429');
   market.faults.throttled = false;
   await converged(code, [sku]);
   expect(listed(sku)).toBe(13);
   expect(market.listings.get(sku)!.seq).toBeGreaterThan(seqBefore);
-  expect(market.stats.throttled).toBeGreaterThanOrEqual(1);
   // The push is recorded just after the marketplace took it.
   await synced(code);
+  const closed = (await s.call('GET', `/v1/exceptions/${alert.exceptionId}`, { key: s.keys.ops })).body;
+  expect(closed).toMatchObject({ status: 'closed', resolution: 'closed by itself: the channel caught up' });
 
   // A stale level sent late (a retry after a lost answer) is ignored by its sequence number.
   const res = await fetch(`${market.url}/listings`, {
