@@ -437,7 +437,12 @@ export function purchasingActivities({ db, suppliers, bank }: ActivityDeps) {
             throw refuse(
               `supplier invoice ${input.bill.supplierInvoiceRef} was already recorded against another purchase order`,
             );
-          return { ...(await billResult(tx, existing.credit_note_for ?? existing.id)), repeat: true };
+          const recorded = await billResult(tx, existing.credit_note_for ?? existing.id);
+          // This very bill, recorded by an attempt whose answer was lost (a worker died after the commit): answer
+          // as the first attempt did, so the process pays it. Only another request with the same reference is a repeat.
+          if (existing.id === input.billId)
+            return { ...recorded, kind: existing.credit_note_for ? 'credit_note' : 'bill' };
+          return { ...recorded, repeat: true };
         }
         const orderLines = await purchaseOrderLines(tx, po.id);
         for (const l of input.bill.lines)

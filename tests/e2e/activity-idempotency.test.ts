@@ -193,6 +193,16 @@ test('procure-to-pay activities, each run twice: one receipt, one bill, one paym
     dayMs: 1000,
   });
   expect(first).toMatchObject({ matched: true, posted: true });
+  // The same call again (its first answer lost with a killed worker): the same answer, not a repeat, so the
+  // process goes on to pay it (a worker-kill drill once left a purchase order unpaid on that).
+  const sameCall = await act.recordBill({
+    poId: po.poId,
+    billId,
+    bill,
+    tolerances: { qtyPct: 0, pricePct: 0 },
+    dayMs: 1000,
+  });
+  expect(sameCall).toEqual(first);
   const retried = await act.recordBill({
     poId: po.poId,
     billId: randomUUID(),
