@@ -126,3 +126,14 @@ export async function kitComponentSkus(
 export async function productSkus(db: Db | Tx, productIds: number[]): Promise<{ id: number; sku: string }[]> {
   return db('products').whereIn('id', productIds).select('id', 'sku');
 }
+
+/** The kits that contain any of these products, with the component that links them. */
+export async function kitsContaining(
+  db: Db | Tx,
+  componentIds: number[],
+): Promise<{ kit_sku: string; component_product_id: number }[]> {
+  return db('kit_components as k')
+    .join('products as p', 'p.id', 'k.kit_product_id')
+    .whereIn('k.component_product_id', componentIds)
+    .select('p.sku as kit_sku', 'k.component_product_id');
+}

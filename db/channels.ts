@@ -5,7 +5,7 @@
  * take more than it may promise. Also the availability change feed (`availability_changes`).
  */
 import type { Db, Tx } from './index';
-import { componentsOfKits, productKindsBySku, productSkus } from './catalog';
+import { componentsOfKits, kitsContaining, productKindsBySku, productSkus } from './catalog';
 import { incomingByDate } from './purchasing';
 import type { ChannelKind } from '../contracts/channels';
 
@@ -235,10 +235,18 @@ export async function availabilityOf(db: Db | Tx, channel: ChannelRules, skus: s
   });
 }
 
-/** The SKUs of these product ids. */
-export async function skusOf(db: Db | Tx, productIds: number[]): Promise<Map<number, string>> {
-  const rows = await productSkus(db, productIds);
-  return new Map(rows.map((r) => [r.id, r.sku]));
+/**
+ * The SKUs whose level changed, with the newest change of each: the products changed, and the kits built from
+ * them (a kit has no stock of its own; it moves when a component does).
+ */
+export async function changedSkus(db: Db | Tx, newest: Map<number, number>): Promise<Map<string, number>> {
+  const ids = [...newest.keys()];
+  if (ids.length === 0) return new Map();
+  const out = new Map<string, number>();
+  const bump = (sku: string, seq: number) => out.set(sku, Math.max(out.get(sku) ?? 0, seq));
+  for (const p of await productSkus(db, ids)) bump(p.sku, newest.get(p.id)!);
+  for (const k of await kitsContaining(db, ids)) bump(k.kit_sku, newest.get(k.component_product_id)!);
+  return out;
 }
 
 export interface SyncState {

@@ -98,10 +98,15 @@ async function releaseHeld(tx: Tx, holdId: string): Promise<number> {
   return rows.reduce((s, r) => s + r.quantity, 0);
 }
 
-/** Ends an active hold (released by the storefront, or expired at its deadline); false when it already ended. */
+/**
+ * Ends an active hold (released by the storefront, or expired at its deadline); false when it already ended.
+ * A hold an order claimed does not expire: the order takes its units over, or gives them back if it is
+ * cancelled first (`releaseClaimedHold`).
+ */
 export async function endHold(tx: Tx, holdId: string, status: 'released' | 'expired'): Promise<boolean> {
-  const hold = await tx('holds').where({ id: holdId }).forUpdate().first('status');
+  const hold = await tx('holds').where({ id: holdId }).forUpdate().first('status', 'order_id');
   if (!hold || hold.status !== 'active') return false;
+  if (status === 'expired' && hold.order_id) return false;
   await releaseHeld(tx, holdId);
   await tx('holds').where({ id: holdId }).update({ status, ended_at: tx.fn.now() });
   return true;
@@ -167,4 +172,12 @@ export async function takeOverHold(tx: Tx, orderId: string, demand: DemandLine[]
   await releaseHeld(tx, order.hold_id); // what the order did not need (quants.reserved moved only for these)
   await tx('holds').where({ id: order.hold_id }).update({ status: 'consumed', ended_at: tx.fn.now() });
   return taken;
+}
+
+/** A cancelled order gives back the hold it claimed and never took over. */
+export async function releaseClaimedHold(tx: Tx, orderId: string): Promise<void> {
+  const hold = await tx('holds').where({ order_id: orderId, status: 'active' }).forUpdate().first('id');
+  if (!hold) return;
+  await releaseHeld(tx, hold.id);
+  await tx('holds').where({ id: hold.id }).update({ status: 'released', ended_at: tx.fn.now() });
 }

@@ -24,7 +24,8 @@ export async function channelSync(input: ChannelSyncInput): Promise<{ stopped: '
   for (let round = 0; round < ROUNDS_PER_RUN; round++) {
     const r = await act.pushAvailability({ channel: input.channel, alertAfterSeconds: input.alertAfterSeconds ?? 300 });
     if (!r.connected) return { stopped: 'disconnected' };
-    if (r.pending === 0) await condition(() => moved, input.tickMs ?? 1000);
+    // Nothing left, or nothing pushable yet (a change still settling): wait for news or the next tick.
+    if (r.pending === 0 || r.pushed === 0) await condition(() => moved, input.tickMs ?? 1000);
     moved = false;
   }
   return continueAsNew<typeof channelSync>(input);

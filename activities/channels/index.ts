@@ -13,7 +13,7 @@ import {
   forChannel,
   recordSync,
   settledChanges,
-  skusOf,
+  changedSkus,
   syncBacklog,
   syncState,
   type ChannelConnection,
@@ -45,9 +45,8 @@ export function channelActivities({ db }: ActivityDeps) {
       const next = settled.length ? settled[settled.length - 1].seq : cursor;
       const newest = new Map<number, number>(); // product → its newest change in this page
       for (const r of settled.filter(forChannel(channel.id))) newest.set(r.product_id, r.seq);
-      const skus = await skusOf(db, [...newest.keys()]);
-      const levels = await availabilityOf(db, channel, [...skus.values()]);
-      const seqOf = new Map([...newest].map(([productId, seq]) => [skus.get(productId)!, seq]));
+      const seqOf = await changedSkus(db, newest);
+      const levels = await availabilityOf(db, channel, [...seqOf.keys()]);
       const items = levels.map((l) => ({ sku: l.sku, quantity: l.available, seq: seqOf.get(l.sku)! }));
       let calls = 0;
       try {

@@ -1,5 +1,6 @@
 /** Sales activities: the order's status, cancellation and address changes, as the workflow decides them. */
 import { ApplicationFailure } from '@temporalio/activity';
+import { releaseClaimedHold } from '../../db/holds';
 import { inTransaction } from '../../db';
 import { releaseOrderReservations } from '../../db/inventory';
 import { queueNotification } from '../../db/notifications';
@@ -57,6 +58,7 @@ export function salesActivities({ db }: ActivityDeps) {
       return inTransaction(db, async (tx) => {
         await lockOrder(tx, input.orderId);
         await releaseOrderReservations(tx, input.orderId);
+        await releaseClaimedHold(tx, input.orderId); // cancelled before its stock was reserved
         await cancelOpenShipments(tx, input.orderId);
         await cancelOpenLineQuantities(tx, input.orderId);
         const anyShipped = await anyLineShipped(tx, input.orderId);

@@ -8,7 +8,7 @@ import {
   channelByCode,
   forChannel,
   settledChanges,
-  skusOf,
+  changedSkus,
   syncBacklog,
   syncState,
   upsertChannels,
@@ -89,11 +89,16 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
       );
       // Every channel with a connection is kept told by its own sync process (started once, ends when disconnected).
       for (const c of body.channels.filter((x) => x.connection)) {
-        await startOnce<typeof channelSync>(temporal, 'channelSync', {
-          taskQueue: config.TEMPORAL_TASK_QUEUE,
-          workflowId: channelSyncWorkflowId(c.code),
-          args: [{ channel: c.code, alertAfterSeconds: config.CHANNEL_SYNC_ALERT_SECONDS }],
-        });
+        await startOnce<typeof channelSync>(
+          temporal,
+          'channelSync',
+          {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId: channelSyncWorkflowId(c.code),
+            args: [{ channel: c.code, alertAfterSeconds: config.CHANNEL_SYNC_ALERT_SECONDS }],
+          },
+          true,
+        );
       }
       return { body: { written: body.channels.length }, audit: { target: body.channels.map((c) => c.code).join(',') } };
     },
@@ -161,14 +166,10 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
       const next = settled.length ? settled[settled.length - 1].seq : query.after;
       const latest = new Map<number, number>(); // product → its newest seq in this page
       for (const r of settled.filter(forChannel(channel.id))) latest.set(r.product_id, r.seq);
-      const skus = await skusOf(db, [...latest.keys()]);
-      const levels = new Map((await availabilityOf(db, channel, [...skus.values()])).map((a) => [a.sku, a.available]));
-      const changes = [...latest]
-        .map(([productId, seq]) => ({
-          sku: skus.get(productId)!,
-          available: levels.get(skus.get(productId)!) ?? 0,
-          seq,
-        }))
+      const seqOf = await changedSkus(db, latest);
+      const levels = await availabilityOf(db, channel, [...seqOf.keys()]);
+      const changes = levels
+        .map((l) => ({ sku: l.sku, available: l.available, seq: seqOf.get(l.sku)! }))
         .sort((a, b) => a.seq - b.seq);
       return { body: { channel: channel.code, changes, next } };
     },
@@ -215,18 +216,25 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
       if (problems.length) throw unprocessable(`${problems.length} hold line(s) rejected; nothing was held`, problems);
       const expiresAt = new Date(Date.now() + body.ttlSeconds * 1000);
       const lines = body.lines.map((l) => ({ ...l, productId: products.get(l.sku)!.id }));
-      const placed = await inTransaction(db, (tx) => placeHold(tx, channel, lines, expiresAt));
+      // The expiry process starts inside the hold's transaction, before it commits: a hold never exists without
+      // its timer (a timer whose hold never committed finds nothing to expire).
+      const placed = await inTransaction(db, async (tx) => {
+        const result = await placeHold(tx, channel, lines, expiresAt);
+        if ('holdId' in result) {
+          await startOnce<typeof checkoutHold>(temporal, 'checkoutHold', {
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            workflowId: holdWorkflowId(result.holdId),
+            args: [{ holdId: result.holdId, expiresAt: expiresAt.toISOString() }],
+          });
+        }
+        return result;
+      });
       if ('short' in placed) {
         throw conflict(
           `Not enough to hold in ${channel.code}; nothing was held`,
           placed.short.map((x) => ({ path: 'lines', sku: x.sku, requested: x.requested, available: x.available })),
         );
       }
-      await startOnce<typeof checkoutHold>(temporal, 'checkoutHold', {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId: holdWorkflowId(placed.holdId),
-        args: [{ holdId: placed.holdId, expiresAt: expiresAt.toISOString() }],
-      });
       return { status: 201, body: await holdView(placed.holdId), audit: { target: placed.holdId } };
     },
   });

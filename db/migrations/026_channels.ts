@@ -32,7 +32,8 @@ export async function up(k: Knex): Promise<void> {
     t.bigIncrements('seq');
     t.integer('product_id').notNullable();
     t.integer('channel_id'); // null: every channel
-    t.timestamp('changed_at', { useTz: true }).notNullable().defaultTo(k.fn.now());
+    // When the change was written (clock_timestamp, not the transaction's start): the feed's gap timer counts from it.
+    t.timestamp('changed_at', { useTz: true }).notNullable().defaultTo(k.raw('clock_timestamp()'));
   });
   // On hand or reserved of sellable stock changed: note the SKU, in the transaction that changed it.
   await k.raw(`
@@ -40,7 +41,7 @@ export async function up(k: Knex): Promise<void> {
     BEGIN
       IF (TG_OP = 'INSERT' OR NEW.on_hand IS DISTINCT FROM OLD.on_hand OR NEW.reserved IS DISTINCT FROM OLD.reserved)
          AND EXISTS (SELECT 1 FROM locations WHERE id = NEW.location_id AND type = 'stock') THEN
-        INSERT INTO availability_changes (product_id) VALUES (NEW.product_id);
+        INSERT INTO availability_changes (product_id, changed_at) VALUES (NEW.product_id, clock_timestamp());
       END IF;
       RETURN NULL;
     END $$`);

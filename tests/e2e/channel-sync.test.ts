@@ -20,11 +20,13 @@ beforeAll(async () => {
 beforeEach(async () => (market = await startSandboxMarketplace({ ratePerSecond: 50 })));
 const connected: string[] = [];
 afterEach(async () => {
-  for (const code of connected.splice(0)) {
+  // Disconnected, each sync ends (within a tick): nothing keeps pushing to a marketplace that is gone.
+  for (const code of [...new Set(connected.splice(0))]) {
     await s.call('POST', '/v1/channels', {
       key: s.keys.ops,
       body: { channels: [{ code, name: 'Disconnected', kind: 'webshop' }] },
     });
+    expect(await s.client.workflow.getHandle(`channel-sync-${code}`).result()).toEqual({ stopped: 'disconnected' });
   }
   await market?.stop();
 });
@@ -163,4 +165,9 @@ test('a channel disconnected ends its sync process', async () => {
   });
   expect(await handle.result()).toEqual({ stopped: 'disconnected' });
   remember(`channel-sync-${code}`);
+  // Connected again: a new run of its sync tells the marketplace again.
+  const sku = await stockedSku(s.db, { WEST: 4 });
+  await connect(code);
+  await converged(code, [sku]);
+  expect(listed(sku)).toBe(3);
 });

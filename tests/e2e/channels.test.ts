@@ -166,6 +166,7 @@ test('two channels racing for the last units: neither takes beyond its promise, 
 
 test('the change feed: what moved since a cursor, with its number now, and a cursor that moves on', async () => {
   const sku = await stockedSku(s.db, { EAST: 6 });
+  const kit = await kitSku(s.db, [{ sku, quantity: 2 }]); // moves when its component does
   const ch = code();
   await upsert([{ code: ch, name: 'Feed', kind: 'webshop', bufferUnits: 1 }]);
   // Catch up to now (the upsert noted every SKU for this channel).
@@ -187,6 +188,9 @@ test('the change feed: what moved since a cursor, with its number now, and a cur
   });
   expect(page.changes.filter((c: { sku: string }) => c.sku === sku)).toEqual([
     { sku, available: 3, seq: expect.any(Number) },
+  ]);
+  expect(page.changes.filter((c: { sku: string }) => c.sku === kit)).toEqual([
+    { sku: kit, available: 1, seq: expect.any(Number) },
   ]);
   expect(page.next).toBeGreaterThan(cursor);
   const again = await s.call('GET', `/v1/availability/changes?channel=${ch}&after=${page.next}&limit=1000`);

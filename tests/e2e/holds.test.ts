@@ -109,6 +109,26 @@ test('an order placed with its hold takes the held units over: counted once; a s
   expect(await quant(sku)).toEqual({ onHand: 3, reserved: 0 });
 });
 
+test('a hold an order claimed does not expire under it; the order cancelled before reserving gives it back', async () => {
+  const sku = await stockedSku(s.db, { EAST: 2 });
+  const held = await hold([{ sku, quantity: 2 }], 10);
+  remember(`hold-${held.body.holdId}`);
+  await s.stopWorker(); // the order is recorded and claims the hold, but nothing reserves it yet
+  const order = await s.call('POST', '/v1/orders', {
+    key: s.keys.storefront,
+    body: orderBody([{ sku, quantity: 2 }], { holdId: held.body.holdId }),
+  });
+  expect(order.status).toBe(201);
+  await new Promise((r) => setTimeout(r, 11_000)); // past the hold's deadline
+  await s.startWorker();
+  await waitFor(s, order.body.orderId, 'fulfilling');
+  expect((await s.call('GET', `/v1/holds/${held.body.holdId}`)).body.status).toBe('consumed');
+  expect(await quant(sku)).toEqual({ onHand: 2, reserved: 2 });
+  await s.call('POST', `/v1/orders/${order.body.orderId}/cancel`, { key: s.keys.ops, body: { reason: 'test over' } });
+  await waitFor(s, order.body.orderId, 'cancelled');
+  expect(await quant(sku)).toEqual({ onHand: 2, reserved: 0 });
+});
+
 test('an order takes over only what it needs; an unknown hold falls back to normal reservation', async () => {
   const sku = await stockedSku(s.db, { EAST: 4 });
   const held = await hold([{ sku, quantity: 3 }]);

@@ -174,7 +174,11 @@ test('over the limit an approver decides (inbox, roles, one decision); a rejecti
   const sku = await stockedSku(s.db, {}, 1000, 'APR');
   const big = await order({ supplier: sup, warehouse: 'EAST', lines: [{ sku, quantity: 200, unitPrice: 1000 }] });
   await waitForPo(big.poId, (p) => p.status === 'awaiting_approval', 'awaiting approval');
-  const inbox = (await s.call('GET', '/v1/approvals', { key: s.keys.approver })).body.approvals;
+  // The status reads awaiting_approval as the order is submitted; the request reaches the inbox a step later.
+  const inbox = await eventually(async () => {
+    const list = (await s.call('GET', '/v1/approvals', { key: s.keys.approver })).body.approvals;
+    return list.some((a: { subjectId: string }) => a.subjectId === big.poId) ? list : undefined;
+  });
   expect(inbox).toEqual(
     expect.arrayContaining([
       expect.objectContaining({ kind: 'purchase_order', subjectId: big.poId, amount: 200000, currency: 'EUR' }),
