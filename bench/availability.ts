@@ -18,7 +18,7 @@ async function main() {
   Object.assign(process.env, { DATABASE_URL: dbUrl.toString(), LOG_LEVEL: 'warn' });
   const { ensureDatabase, migrate } = await import('../db/migrate');
   const { createDb, inTransaction } = await import('../db');
-  const { ensureChannel, ensureWarehouse } = await import('../db/seeds/master-data');
+  const { ensureChannel } = await import('../db/seeds/master-data');
   const { stockBenchCatalogue } = await import('./catalogue');
   const { upsertChannels, channelByCode } = await import('../db/channels');
   const { createApp, listen } = await import('../api/app');
@@ -34,13 +34,8 @@ async function main() {
   const db = createDb(dbUrl.toString(), 10);
   try {
     await migrate(db);
-    await ensureWarehouse(db, { code: 'EAST', name: 'East', priority: 10 });
-    await ensureWarehouse(db, { code: 'WEST', name: 'West', priority: 20 });
     await ensureChannel(db, { code: 'web', name: 'Web' });
-    const bar = new SingleBar({ format: 'catalogue  [{bar}] {value}/{total} SKUs' }, Presets.shades_classic);
-    bar.start(SKUS, 0);
-    await stockBenchCatalogue(db, SKUS, (n) => bar.update(n));
-    bar.stop();
+    await stockBenchCatalogue(db, SKUS);
     const east = (await db('warehouses').where({ code: 'EAST' }).first('id')).id as number;
     await inTransaction(db, (tx) =>
       upsertChannels(tx, [

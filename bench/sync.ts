@@ -30,7 +30,6 @@ async function main() {
   Object.assign(process.env, { DATABASE_URL: dbUrl.toString(), TEMPORAL_ADDRESS: server.address, LOG_LEVEL: 'warn' });
   const { ensureDatabase, migrate } = await import('../db/migrate');
   const { createDb, inTransaction } = await import('../db');
-  const { ensureWarehouse } = await import('../db/seeds/master-data');
   const { receiveOpeningStock } = await import('../db/seeds/master-data');
   const { stockBenchCatalogue } = await import('./catalogue');
   const { upsertChannels, channelByCode, availabilityOf } = await import('../db/channels');
@@ -53,12 +52,7 @@ async function main() {
   const client = new Client({ connection });
   try {
     await migrate(db);
-    await ensureWarehouse(db, { code: 'EAST', name: 'East', priority: 10 });
-    await ensureWarehouse(db, { code: 'WEST', name: 'West', priority: 20 });
-    const bar = new SingleBar({ format: 'catalogue  [{bar}] {value}/{total} SKUs' }, Presets.shades_classic);
-    bar.start(SKUS, 0);
-    await stockBenchCatalogue(db, SKUS, (n) => bar.update(n));
-    bar.stop();
+    await stockBenchCatalogue(db, SKUS);
     const east = (await db('warehouses').where({ code: 'EAST' }).first('id')).id as number;
     const rules = [
       { warehouseIds: null, bufferUnits: 0, bufferPct: 0, cap: null },

@@ -145,7 +145,7 @@ export async function channelPools(
  * Every change after `after`, oldest first, for all channels (a reader needs them all to see gaps in the
  * sequence); `forChannel` keeps the ones that concern one channel.
  */
-export async function availabilityChangesAfter(
+async function availabilityChangesAfter(
   db: Db | Tx,
   after: number,
   limit: number,
@@ -158,7 +158,7 @@ export async function availabilityChangesAfter(
   return rows.map((r) => ({ ...r, seq: Number(r.seq) }));
 }
 
-export const forChannel = (channelId: number) => (r: { channel_id: number | null }) =>
+const forChannel = (channelId: number) => (r: { channel_id: number | null }) =>
   r.channel_id === null || r.channel_id === channelId;
 
 /**
@@ -166,7 +166,7 @@ export const forChannel = (channelId: number) => (r: { channel_id: number | null
  * transaction still running (its change would appear behind the reader's cursor): the feed stops at a gap
  * until `settleMs` has passed since the change after it, when the gap is taken as rolled back.
  */
-export function settledChanges<T extends { seq: number; changed_at: Date }>(
+function settledChanges<T extends { seq: number; changed_at: Date }>(
   rows: T[],
   after: number,
   now: number,
@@ -180,12 +180,6 @@ export function settledChanges<T extends { seq: number; changed_at: Date }>(
     expected = r.seq + 1;
   }
   return taken;
-}
-
-/** The newest change so far: where a new reader of the feed starts when it wants only what comes next. */
-export async function latestAvailabilitySeq(db: Db | Tx): Promise<number> {
-  const row = await db('availability_changes').max('seq as seq').first();
-  return Number(row?.seq ?? 0);
 }
 
 export interface SkuAvailability {
@@ -239,7 +233,7 @@ export async function availabilityOf(db: Db | Tx, channel: ChannelRules, skus: s
  * The SKUs whose level changed, with the newest change of each: the products changed, and the kits built from
  * them (a kit has no stock of its own; it moves when a component does).
  */
-export async function changedSkus(db: Db | Tx, newest: Map<number, number>): Promise<Map<string, number>> {
+async function changedSkus(db: Db | Tx, newest: Map<number, number>): Promise<Map<string, number>> {
   const ids = [...newest.keys()];
   if (ids.length === 0) return new Map();
   const out = new Map<string, number>();
@@ -307,4 +301,36 @@ export async function syncBacklog(
       db.raw('EXTRACT(EPOCH FROM now() - MIN(changed_at))::float AS lag'),
     );
   return { pending: row?.pending ?? 0, lagSeconds: Math.round(row?.lag ?? 0) };
+}
+
+/**
+ * What moved for a channel after `after`, with each SKU's level now and its newest change, oldest first, and
+ * the cursor to read from next. The change feed answers it; the channel's sync pushes it.
+ */
+export async function changesSince(
+  db: Db | Tx,
+  channel: ChannelRules,
+  after: number,
+  limit: number,
+): Promise<{ changes: { sku: string; available: number; seq: number }[]; next: number }> {
+  const settled = settledChanges(await availabilityChangesAfter(db, after, limit), after, Date.now());
+  const newest = new Map<number, number>(); // product → its newest change in this page
+  for (const r of settled.filter(forChannel(channel.id))) newest.set(r.product_id, r.seq);
+  const seqOf = await changedSkus(db, newest);
+  const levels = await availabilityOf(db, channel, [...seqOf.keys()]);
+  return {
+    changes: levels
+      .map((l) => ({ sku: l.sku, available: l.available, seq: seqOf.get(l.sku)! }))
+      .sort((a, b) => a.seq - b.seq),
+    next: settled.length ? settled[settled.length - 1].seq : after,
+  };
+}
+
+/** Where a channel's sync stands, with what it has not been told yet (the channel view and /metrics). */
+export async function syncStatus(
+  db: Db | Tx,
+  channelId: number,
+): Promise<SyncState & { pending: number; lagSeconds: number }> {
+  const state = await syncState(db, channelId);
+  return { ...state, ...(await syncBacklog(db, channelId, state.cursor)) };
 }

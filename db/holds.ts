@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db, Tx } from './index';
-import { allocate, holdStock, lockStock, type DemandLine } from './inventory';
+import { allocate, holdStock, lockStock, releaseReservations, type DemandLine } from './inventory';
 import type { ChannelRules } from './channels';
 
 export type HoldStatus = 'active' | 'released' | 'expired' | 'consumed';
@@ -77,27 +77,6 @@ export async function holdLines(db: Db | Tx, holdId: string): Promise<{ sku: str
     .select('p.sku', 'l.quantity');
 }
 
-/** Gives the hold's units that are still held back to stock; answers the units released. */
-async function releaseHeld(tx: Tx, holdId: string): Promise<number> {
-  const rows = await tx('reservations')
-    .where({ hold_id: holdId, state: 'active' })
-    .orderBy(['location_id', 'product_id'])
-    .forUpdate();
-  for (const r of rows) {
-    await tx('quants')
-      .where({ location_id: r.location_id, product_id: r.product_id })
-      .decrement('reserved', r.quantity);
-  }
-  if (rows.length)
-    await tx('reservations')
-      .whereIn(
-        'id',
-        rows.map((r) => r.id),
-      )
-      .update({ state: 'released' });
-  return rows.reduce((s, r) => s + r.quantity, 0);
-}
-
 /**
  * Ends an active hold (released by the storefront, or expired at its deadline); false when it already ended.
  * A hold an order claimed does not expire: the order takes its units over, or gives them back if it is
@@ -107,7 +86,7 @@ export async function endHold(tx: Tx, holdId: string, status: 'released' | 'expi
   const hold = await tx('holds').where({ id: holdId }).forUpdate().first('status', 'order_id');
   if (!hold || hold.status !== 'active') return false;
   if (status === 'expired' && hold.order_id) return false;
-  await releaseHeld(tx, holdId);
+  await releaseReservations(tx, { holdId });
   await tx('holds').where({ id: holdId }).update({ status, ended_at: tx.fn.now() });
   return true;
 }
@@ -169,7 +148,7 @@ export async function takeOverHold(tx: Tx, orderId: string, demand: DemandLine[]
       taken += units;
     }
   }
-  await releaseHeld(tx, order.hold_id); // what the order did not need (quants.reserved moved only for these)
+  await releaseReservations(tx, { holdId: order.hold_id }); // what the order did not need (quants.reserved moved only for these)
   await tx('holds').where({ id: order.hold_id }).update({ status: 'consumed', ended_at: tx.fn.now() });
   return taken;
 }
@@ -178,6 +157,6 @@ export async function takeOverHold(tx: Tx, orderId: string, demand: DemandLine[]
 export async function releaseClaimedHold(tx: Tx, orderId: string): Promise<void> {
   const hold = await tx('holds').where({ order_id: orderId, status: 'active' }).forUpdate().first('id');
   if (!hold) return;
-  await releaseHeld(tx, hold.id);
+  await releaseReservations(tx, { holdId: hold.id });
   await tx('holds').where({ id: hold.id }).update({ status: 'released', ended_at: tx.fn.now() });
 }

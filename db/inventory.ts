@@ -517,10 +517,11 @@ export async function unreserve(tx: Tx, locationId: number, productId: number, q
   await tx('quants').where({ location_id: locationId, product_id: productId }).decrement('reserved', quantity);
 }
 
-/** Gives active, unshipped reservations back to available stock. Used by cancellation too. */
-export async function releaseOrderReservations(tx: Tx, orderId: string): Promise<number> {
+/** Gives an order's or a checkout hold's active reservations back to available stock; answers the rows released. */
+export async function releaseReservations(tx: Tx, owner: StockOwner): Promise<number> {
   const active = await tx('reservations')
-    .where({ order_id: orderId, state: 'active' })
+    .where('orderId' in owner ? { order_id: owner.orderId } : { hold_id: owner.holdId })
+    .where({ state: 'active' })
     .orderBy(['location_id', 'product_id'])
     .forUpdate();
   for (const r of active) await unreserve(tx, r.location_id, r.product_id, r.quantity);

@@ -7,13 +7,9 @@
  */
 import { Context } from '@temporalio/activity';
 import {
-  availabilityChangesAfter,
-  availabilityOf,
+  changesSince,
   channelByCode,
-  forChannel,
   recordSync,
-  settledChanges,
-  changedSkus,
   syncBacklog,
   syncState,
   type ChannelConnection,
@@ -41,13 +37,8 @@ export function channelActivities({ db }: ActivityDeps) {
         return { connected: false, pushed: 0, calls: 0, pending: 0 };
       }
       const { cursor } = await syncState(db, channel.id);
-      const settled = settledChanges(await availabilityChangesAfter(db, cursor, PAGE), cursor, Date.now());
-      const next = settled.length ? settled[settled.length - 1].seq : cursor;
-      const newest = new Map<number, number>(); // product → its newest change in this page
-      for (const r of settled.filter(forChannel(channel.id))) newest.set(r.product_id, r.seq);
-      const seqOf = await changedSkus(db, newest);
-      const levels = await availabilityOf(db, channel, [...seqOf.keys()]);
-      const items = levels.map((l) => ({ sku: l.sku, quantity: l.available, seq: seqOf.get(l.sku)! }));
+      const { changes, next } = await changesSince(db, channel, cursor, PAGE);
+      const items = changes.map((c) => ({ sku: c.sku, quantity: c.available, seq: c.seq }));
       let calls = 0;
       try {
         for (let i = 0; i < items.length; i += BATCH) {

@@ -11,7 +11,7 @@ import {
   locationCodeAndSku,
   lockStock,
   recomputedBalances,
-  releaseOrderReservations,
+  releaseReservations,
   unshippedAllocations,
 } from '../../db/inventory';
 import { raiseException } from '../../db/exceptions';
@@ -132,7 +132,7 @@ export function inventoryActivities({ db }: ActivityDeps) {
 
     /** Releases every active reservation of the order that has not shipped (compensation). */
     async releaseReservations(input: { orderId: string }): Promise<void> {
-      await inTransaction(db, async (tx) => releaseOrderReservations(tx, input.orderId));
+      await inTransaction(db, async (tx) => releaseReservations(tx, { orderId: input.orderId }));
     },
   };
 }

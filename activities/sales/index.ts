@@ -2,7 +2,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { releaseClaimedHold } from '../../db/holds';
 import { inTransaction } from '../../db';
-import { releaseOrderReservations } from '../../db/inventory';
+import { releaseReservations } from '../../db/inventory';
 import { queueNotification } from '../../db/notifications';
 import {
   anyLineShipped,
@@ -57,7 +57,7 @@ export function salesActivities({ db }: ActivityDeps) {
     async cancelOrder(input: { orderId: string; reason: string }): Promise<{ status: OrderStatus }> {
       return inTransaction(db, async (tx) => {
         await lockOrder(tx, input.orderId);
-        await releaseOrderReservations(tx, input.orderId);
+        await releaseReservations(tx, { orderId: input.orderId });
         await releaseClaimedHold(tx, input.orderId); // cancelled before its stock was reserved
         await cancelOpenShipments(tx, input.orderId);
         await cancelOpenLineQuantities(tx, input.orderId);

@@ -3,14 +3,10 @@ import { z } from 'zod';
 import { inTransaction } from '../../db';
 import {
   allChannels,
-  availabilityChangesAfter,
   availabilityOf,
+  changesSince,
   channelByCode,
-  forChannel,
-  settledChanges,
-  changedSkus,
-  syncBacklog,
-  syncState,
+  syncStatus,
   upsertChannels,
   type ChannelRules,
 } from '../../db/channels';
@@ -46,15 +42,8 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
   };
   /** Where the channel's sync stands: the feed position pushed, what is still to tell and how late it is. */
   const sync = async (c: ChannelRules) => {
-    const state = await syncState(db, c.id);
-    return {
-      cursor: state.cursor,
-      ...(await syncBacklog(db, c.id, state.cursor)),
-      lastError: state.lastError,
-      lastPushedAt: state.lastPushedAt,
-      pushedItems: state.pushedItems,
-      pushCalls: state.pushCalls,
-    };
+    const { cursor, pending, lagSeconds, lastError, lastPushedAt, pushedItems, pushCalls } = await syncStatus(db, c.id);
+    return { cursor, pending, lagSeconds, lastError, lastPushedAt, pushedItems, pushCalls };
   };
   const warehouseCodes = async () => (await warehousesAndLocations(db))[0] as { id: number; code: string }[];
   const channelOrThrow = async (code: string) => {
@@ -158,19 +147,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
     response: { status: 200, description: 'Changes oldest first, one per SKU, and the cursor to ask from next' },
     handler: async (_ctx, { query }) => {
       const channel = await channelOrThrow(query.channel);
-      const settled = settledChanges(
-        await availabilityChangesAfter(db, query.after, query.limit),
-        query.after,
-        Date.now(),
-      );
-      const next = settled.length ? settled[settled.length - 1].seq : query.after;
-      const latest = new Map<number, number>(); // product → its newest seq in this page
-      for (const r of settled.filter(forChannel(channel.id))) latest.set(r.product_id, r.seq);
-      const seqOf = await changedSkus(db, latest);
-      const levels = await availabilityOf(db, channel, [...seqOf.keys()]);
-      const changes = levels
-        .map((l) => ({ sku: l.sku, available: l.available, seq: seqOf.get(l.sku)! }))
-        .sort((a, b) => a.seq - b.seq);
+      const { changes, next } = await changesSince(db, channel, query.after, query.limit);
       return { body: { channel: channel.code, changes, next } };
     },
   });

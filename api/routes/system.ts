@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import type { ApiDeps } from '../deps';
 import { channelSyncLag, channelSyncPending, registry } from '../metrics';
-import { allChannels, syncBacklog, syncState } from '../../db/channels';
+import { allChannels, syncStatus } from '../../db/channels';
 import type { Routes } from '../route';
 import { workersPolling } from '../process';
 
@@ -88,7 +88,7 @@ export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
   /** Each connected channel's sync lag and backlog, read at scrape time. */
   async function measureChannels() {
     for (const c of (await allChannels(db)).filter((x) => x.connection)) {
-      const { lagSeconds, pending } = await syncBacklog(db, c.id, (await syncState(db, c.id)).cursor);
+      const { lagSeconds, pending } = await syncStatus(db, c.id);
       channelSyncLag.set({ channel: c.code }, lagSeconds);
       channelSyncPending.set({ channel: c.code }, pending);
     }

@@ -95,13 +95,6 @@ export async function startHarness(): Promise<Harness> {
     activities: Object.fromEntries(names.map((n) => [n, (activities as Record<string, Stub>)[n]])),
   });
   const running = worker.run();
-  const until = async <T>(what: string, probe: () => T | undefined, ms = 10_000): Promise<T> => {
-    for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
-      const v = probe();
-      if (v !== undefined) return v;
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
   const h: Harness = {
     env,
     taskQueue,
@@ -112,17 +105,19 @@ export async function startHarness(): Promise<Harness> {
       cases.length = 0;
     },
     called: (name) => calls.filter((c) => c.name === name).map((c) => c.input),
-    caseOf: (type) => until(`a ${type} case`, () => cases.find((c) => c.type === type)?.exceptionId),
+    caseOf: async (type) =>
+      (await queryUntil(
+        async () => cases.find((c) => c.type === type)?.exceptionId,
+        (id) => id !== undefined,
+      ))!,
     async resolveCase(type, action, data) {
       const id = await h.caseOf(type);
       const handle = env.client.workflow.getHandle(caseWorkflowId(id));
-      await until('the case to be open', () => true);
-      for (;;) {
-        // the case validates its action once its record exists
-        const state = await handle.query(caseQuery).catch(() => undefined);
-        if (state?.allowedActions.length) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      // The case validates its action once its record exists.
+      await queryUntil(
+        () => handle.query(caseQuery).catch(() => undefined),
+        (state) => !!state?.allowedActions.length,
+      );
       await handle.executeUpdate(resolveCaseUpdate, {
         args: [{ action, note: `test: ${action}`, ...(data ? { data } : {}) }],
       });
