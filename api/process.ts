@@ -1,46 +1,19 @@
 /** Talking to running processes: updates whose refusal becomes a 409, and queries that tolerate a closed process. */
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-  type WorkflowStartOptions,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import {
   ApplicationFailure,
   type QueryDefinition,
   type SignalDefinition,
   type UpdateDefinition,
-  type Workflow,
 } from '@temporalio/common';
 import { stockAvailableSignal, stockLostSignal } from '../contracts/order-messages';
 import { UNPROCESSABLE } from '../contracts/refusals';
 import type { Config } from '../lib/config';
 import { conflict, unprocessable } from './errors';
 
-/**
- * Starts the process of a record once, whatever the number of calls: a running one is kept, a finished
- * one is not started again. Called on every request, also a retry, so a record written by an attempt
- * that died before starting its process gets its process from the retry.
- */
-export async function startOnce<W extends Workflow>(
-  temporal: Client,
-  workflowType: string,
-  options: Omit<WorkflowStartOptions<W>, 'workflowIdConflictPolicy' | 'workflowIdReusePolicy'>,
-  again = false, // a process that may run again once ended (a channel's sync after a reconnect)
-): Promise<void> {
-  try {
-    await temporal.workflow.start<W>(workflowType, {
-      ...options,
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: again ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
-    } as WorkflowStartOptions<W>);
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; // finished already: the record's process is done
-  }
-}
+export { startOnce } from '../lib/start-process';
 
 /**
  * The update id of a request that carries an Idempotency-Key: Temporal runs an

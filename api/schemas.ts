@@ -161,6 +161,13 @@ export const CarrierWebhook = z
   })
   .refine((b) => b.shipmentId || b.trackingNumber, 'shipmentId or trackingNumber is required');
 
+export const MarketplaceWebhook = z.object({
+  eventId: text(100),
+  sentAt: z.string().datetime({ offset: true }),
+  type: z.enum(['order.placed', 'order.cancelled']),
+  orderId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, "the marketplace's order id"),
+});
+
 export const PaymentWebhook = z.object({
   eventId: text(100),
   sentAt: z.string().datetime({ offset: true }),
@@ -402,8 +409,18 @@ export const ChannelInput = z.object({
   connection: z
     .object({
       endpoint: z.string().url().max(500),
-      credentialsRef: line(100).openapi({ description: 'the name of a secret, never the secret itself' }),
+      credentialsRef: z
+        .string()
+        .regex(/^[A-Z][A-Z0-9_]{0,99}$/, 'the name of an environment variable, such as MARKETPLACE_SECRET')
+        .openapi({
+          description:
+            "the environment variable (on the API's host) holding the channel's secret, never the secret itself; it verifies the marketplace's webhooks",
+        }),
       ratePerSecond: z.number().positive().max(10_000),
+      pollSeconds: z.number().min(1).max(3600).optional().openapi({
+        description:
+          "a marketplace's order feed is read this often (default MARKETPLACE_POLL_SECONDS); its webhooks are faster",
+      }),
     })
     .nullable()
     .default(null),

@@ -67,7 +67,7 @@ async function main() {
           name: code,
           kind: 'marketplace' as const,
           ...rules[i],
-          connection: { endpoint: markets[i].url, credentialsRef: `BENCH_${code}`, ratePerSecond: RATE },
+          connection: { endpoint: markets[i].url, credentialsRef: `BENCH_MARKET_${i}`, ratePerSecond: RATE },
         })),
       ),
     );

@@ -13,6 +13,7 @@ export interface ChannelConnection {
   endpoint: string;
   credentialsRef: string; // the name of a secret, never the secret
   ratePerSecond: number;
+  pollSeconds?: number; // a marketplace's order feed is read this often (default MARKETPLACE_POLL_SECONDS)
 }
 
 export interface ChannelRules {
@@ -249,6 +250,8 @@ export interface SyncState {
   pushCalls: number;
   lastError: string | null;
   lastPushedAt: Date | null;
+  ordersCursor: number; // a marketplace's order feed, read up to here
+  ordersPolledAt: Date | null;
 }
 
 /** Where the channel's sync stands (a channel never synced starts at the beginning of the feed). */
@@ -260,6 +263,8 @@ export async function syncState(db: Db | Tx, channelId: number): Promise<SyncSta
     pushCalls: row?.push_calls ?? 0,
     lastError: row?.last_error ?? null,
     lastPushedAt: row?.last_pushed_at ?? null,
+    ordersCursor: Number(row?.orders_cursor ?? 0),
+    ordersPolledAt: row?.orders_polled_at ?? null,
   };
 }
 
@@ -333,4 +338,12 @@ export async function syncStatus(
 ): Promise<SyncState & { pending: number; lagSeconds: number }> {
   const state = await syncState(db, channelId);
   return { ...state, ...(await syncBacklog(db, channelId, state.cursor)) };
+}
+
+/** The order feed was read up to `cursor` (every order before it imported or answered). */
+export async function recordOrdersPolled(db: Db | Tx, channelId: number, cursor: number): Promise<void> {
+  await db('channel_sync')
+    .insert({ channel_id: channelId, orders_cursor: cursor, orders_polled_at: db.fn.now() })
+    .onConflict('channel_id')
+    .merge({ orders_cursor: cursor, orders_polled_at: db.fn.now() });
 }

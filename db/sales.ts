@@ -337,6 +337,17 @@ export async function findOrderRef(
   return db('sales_orders').where({ id: orderId }).first('id', 'workflow_id', 'status');
 }
 
+/** An order by the channel's own reference (a marketplace's order id). */
+export async function findOrderByExternalRef(
+  db: Db | Tx,
+  channelId: number,
+  externalRef: string,
+): Promise<{ id: string; workflow_id: string; status: string } | undefined> {
+  return db('sales_orders')
+    .where({ channel_id: channelId, external_ref: externalRef })
+    .first('id', 'workflow_id', 'status');
+}
+
 export async function orderStatus(db: Db | Tx, orderId: string): Promise<string> {
   return (await db('sales_orders').where({ id: orderId }).first('status')).status;
 }

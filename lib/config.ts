@@ -46,6 +46,7 @@ const schema = z.object({
   LIVE_VIEW_TIMEOUT_MS: z.coerce.number().int().min(50).max(10000).default(500),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000), // per API key, per API process
   CHANNEL_SYNC_ALERT_SECONDS: z.coerce.number().int().positive().default(300), // a channel this far behind opens a case
+  MARKETPLACE_POLL_SECONDS: z.coerce.number().positive().max(3600).default(30), // a marketplace's order feed is read this often (webhooks are faster)
   SANDBOX_FAULT_RATE: z.coerce.number().min(0).max(1).default(0), // drills only: sandbox provider calls time out or answer slowly at this rate
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Process timings. Production values are days; tests and demos use seconds.
@@ -130,4 +131,13 @@ export function purchasePolicy(c: Config): PurchasePolicy {
     ...(c.EXCEPTION_SLA ? { exceptionSla: c.EXCEPTION_SLA as Duration } : {}),
     ...(c.EXCEPTION_SECOND_SLA ? { exceptionSecondSla: c.EXCEPTION_SECOND_SLA as Duration } : {}),
   };
+}
+
+/**
+ * A channel's secret, named by its connection's `credentialsRef`: the environment variable of that name (at
+ * least 16 characters). Secrets never sit in the database; undefined when this server was not given it.
+ */
+export function channelSecret(credentialsRef: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const secret = /^[A-Z][A-Z0-9_]{0,99}$/.test(credentialsRef) ? env[credentialsRef] : undefined;
+  return secret && secret.length >= 16 ? secret : undefined;
 }

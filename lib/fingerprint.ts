@@ -4,7 +4,7 @@
  * the client ordered its fields. Computed on the validated request (after zod trimmed and
  * defaulted it), so whitespace a schema trims does not make two requests differ.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -19,4 +19,9 @@ function canonical(value: unknown): string {
 
 export function fingerprint(value: unknown): string {
   return createHash('sha256').update(canonical(value)).digest('hex');
+}
+
+/** A signed message's signature: HMAC-SHA256 of the raw body with the shared secret, as `sha256=<hex>`. */
+export function signature(secret: string, rawBody: string): string {
+  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
 }

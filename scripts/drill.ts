@@ -48,7 +48,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROOT = join(__dirname, '..');
 
 /** A child process running one of our TypeScript entry points (node --import tsx), so its pid is the process itself. */
-function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
+export function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', join(ROOT, file)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'ignore'],

@@ -3,38 +3,81 @@
  * `npm start`, the tests and the benchmark. It keeps the newest level per SKU by sequence number (an older
  * push never overwrites a newer one), enforces a rate limit (429 with Retry-After), and has switchable
  * faults: down (503), slow, throttled (every call 429) and answers lost (applied, then the connection drops).
+ * Buyers place and cancel orders on it; it tells the seller by a signed webhook (`x-signature`, HMAC-SHA256 of
+ * the raw body with the seller's secret; retried a few times, then given up, as marketplaces do) and keeps
+ * every change in a feed the seller can poll.
  *
- *   PUT  /listings            { items: [{ sku, quantity, seq }] }  → { applied, stale }
- *   GET  /listings/:sku       → { sku, quantity, seq }  (404 when never listed)
- *   GET  /listings            → { listings: [...] }
- *   POST /_faults             { down?, slowMs?, throttled?, loseAnswers? }  (the tests' switchboard)
- *   GET  /_stats              → { calls, items, throttled }
+ *   PUT  /listings                  { items: [{ sku, quantity, seq }] }  → { applied, stale }
+ *   GET  /listings/:sku             → { sku, quantity, seq }  (404 when never listed)
+ *   GET  /listings                  → { listings: [...] }
+ *   POST /orders                    a buyer orders { buyer, shipTo, lines: [{ sku, quantity, unitPrice }], shippingPrice? }
+ *   POST /orders/:id/buyer-cancel   the buyer cancels (409 once the seller confirmed a shipment)
+ *   GET  /orders/:id                → the order, with its status, shipments and seq
+ *   GET  /orders?after=<seq>&limit= → { orders: [...changed after seq, oldest first], next }
+ *   POST /orders/:id/shipments      the seller confirms a parcel { ref, carrier, trackingNumber } (once per ref)
+ *   POST /orders/:id/cancel         the seller cancels { reason } (409 once shipped; a repeat answers 200)
+ *   POST /_faults                   { down?, slowMs?, throttled?, loseAnswers?, dropWebhooks?, duplicateWebhooks? }
+ *   POST /_webhook                  { url, secret }: where the seller hears of orders
+ *   GET  /_stats                    → { calls, items, throttled, webhooks, webhooksFailed }
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { signature } from '../lib/fingerprint';
 
 export interface Faults {
   down: boolean;
   slowMs: number;
   throttled: boolean;
   loseAnswers: boolean;
+  dropWebhooks: boolean; // orders are placed, but the seller is never told (the feed still has them)
+  duplicateWebhooks: boolean; // every webhook is sent twice
+}
+
+export interface MarketOrder {
+  orderId: string;
+  status: 'placed' | 'shipped' | 'cancelled';
+  cancelledBy?: 'buyer' | 'seller';
+  cancelReason?: string;
+  buyer: { email: string; name: string };
+  shipTo: { name: string; line1: string; city: string; postalCode: string; country: string; region?: string };
+  lines: { sku: string; quantity: number; unitPrice: number }[];
+  shippingPrice: number;
+  currency: string;
+  shipments: { ref: string; carrier?: string; trackingNumber?: string }[];
+  seq: number;
 }
 
 export interface SandboxMarketplace {
   url: string;
   listings: Map<string, { quantity: number; seq: number }>;
   faults: Faults;
-  stats: { calls: number; items: number; throttled: number };
+  orders: Map<string, MarketOrder>;
+  stats: { calls: number; items: number; throttled: number; webhooks: number; webhooksFailed: number };
+  /** A buyer places an order (as `POST /orders` does). */
+  placeOrder(o: Pick<MarketOrder, 'buyer' | 'shipTo' | 'lines'> & { shippingPrice?: number }): MarketOrder;
+  /** The buyer cancels; refused once the seller confirmed a shipment. */
+  buyerCancel(orderId: string): MarketOrder;
+  /** Where webhooks go, signed with the seller's secret. */
+  subscribe(url: string, secret: string): void;
   stop(): Promise<void>;
 }
 
 /** `ratePerSecond`: calls of PUT /listings allowed per second (a token bucket as deep as one second). */
 export async function startSandboxMarketplace(
-  o: { port?: number; ratePerSecond?: number } = {},
+  o: { port?: number; ratePerSecond?: number; webhook?: { url: string; secret: string } } = {},
 ): Promise<SandboxMarketplace> {
   const rate = o.ratePerSecond ?? 20;
   const listings = new Map<string, { quantity: number; seq: number }>();
-  const faults: Faults = { down: false, slowMs: 0, throttled: false, loseAnswers: false };
-  const stats = { calls: 0, items: 0, throttled: 0 };
+  const faults: Faults = {
+    down: false,
+    slowMs: 0,
+    throttled: false,
+    loseAnswers: false,
+    dropWebhooks: false,
+    duplicateWebhooks: false,
+  };
+  const stats = { calls: 0, items: 0, throttled: 0, webhooks: 0, webhooksFailed: 0 };
+  const market = orderBook(faults, stats, o.webhook);
   let tokens = rate;
   let refilled = Date.now();
   const take = () => {
@@ -55,6 +98,11 @@ export async function startSandboxMarketplace(
     if (url.pathname === '/_faults' && req.method === 'POST') {
       Object.assign(faults, JSON.parse((await body(req)) || '{}'));
       return send(200, faults);
+    }
+    if (url.pathname === '/_webhook' && req.method === 'POST') {
+      const w = JSON.parse(await body(req)) as { url: string; secret: string };
+      market.subscribe(w.url, w.secret);
+      return send(200, { url: w.url });
     }
     if (url.pathname === '/_stats') return send(200, stats);
     if (faults.down) return send(503, { error: 'the marketplace is down' });
@@ -85,7 +133,8 @@ export async function startSandboxMarketplace(
     if (url.pathname === '/listings' && req.method === 'GET') {
       return send(200, { listings: [...listings].map(([sku, l]) => ({ sku, ...l })) });
     }
-    return send(404, { error: 'no such endpoint' });
+    const answer = await market.handle(req, url);
+    return answer ? send(answer.status, answer.body) : send(404, { error: 'no such endpoint' });
   };
 
   const server: Server = createServer(
@@ -102,6 +151,10 @@ export async function startSandboxMarketplace(
     listings,
     faults,
     stats,
+    orders: market.orders,
+    placeOrder: market.place,
+    buyerCancel: market.buyerCancel,
+    subscribe: market.subscribe,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -113,4 +166,136 @@ function body(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(data));
     req.on('error', reject);
   });
+}
+
+class Refused extends Error {}
+
+/** The marketplace's orders: what buyers place and cancel, what the seller confirms, and the webhooks about them. */
+function orderBook(
+  faults: Faults,
+  stats: { webhooks: number; webhooksFailed: number },
+  initial?: { url: string; secret: string },
+) {
+  const orders = new Map<string, MarketOrder>();
+  let seq = 0;
+  let webhook = initial;
+  const changed = (o: MarketOrder) => {
+    o.seq = ++seq;
+    return o;
+  };
+  const find = (id: string) => {
+    const o = orders.get(id);
+    if (!o) throw new Refused(`no order ${id}`);
+    return o;
+  };
+
+  /** Told like a marketplace tells: signed, retried five times with backoff, then given up (the feed remains). */
+  const tell = (type: 'order.placed' | 'order.cancelled', orderId: string) => {
+    if (!webhook || faults.dropWebhooks) return;
+    const to = webhook;
+    const raw = JSON.stringify({ eventId: randomUUID(), type, orderId, sentAt: new Date().toISOString() });
+    const deliver = async () => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        stats.webhooks++;
+        const ok = await fetch(to.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-signature': signature(to.secret, raw) },
+          body: raw,
+          signal: AbortSignal.timeout(5000),
+        }).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) return;
+        stats.webhooksFailed++;
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      }
+    };
+    void deliver();
+    if (faults.duplicateWebhooks) void deliver();
+  };
+
+  const place = (b: Pick<MarketOrder, 'buyer' | 'shipTo' | 'lines'> & { shippingPrice?: number }): MarketOrder => {
+    if (!b?.buyer?.email || !b.shipTo?.country || !Array.isArray(b.lines) || b.lines.length === 0)
+      throw new Refused('an order needs a buyer, shipTo and lines');
+    const orderId = `MO-${String(orders.size + 1).padStart(6, '0')}`;
+    const o = changed({
+      orderId,
+      status: 'placed',
+      buyer: b.buyer,
+      shipTo: b.shipTo,
+      lines: b.lines,
+      shippingPrice: b.shippingPrice ?? 0,
+      currency: 'EUR',
+      shipments: [],
+      seq: 0,
+    });
+    orders.set(orderId, o);
+    tell('order.placed', orderId);
+    return o;
+  };
+
+  const buyerCancel = (id: string): MarketOrder => {
+    const o = find(id);
+    if (o.status === 'cancelled') return o;
+    if (o.status === 'shipped') throw new Refused(`order ${id} has shipped; the buyer can return it`);
+    Object.assign(changed(o), { status: 'cancelled', cancelledBy: 'buyer', cancelReason: 'cancelled by the buyer' });
+    tell('order.cancelled', id);
+    return o;
+  };
+
+  const sellerCancel = (id: string, reason: string): MarketOrder => {
+    const o = find(id);
+    if (o.status === 'cancelled') return o;
+    if (o.status === 'shipped') throw new Refused(`order ${id} has shipped`);
+    return Object.assign(changed(o), { status: 'cancelled', cancelledBy: 'seller', cancelReason: reason });
+  };
+
+  const confirmShipment = (id: string, s: { ref: string; carrier?: string; trackingNumber?: string }) => {
+    const o = find(id);
+    if (!s?.ref) throw new Refused('a shipment needs its ref');
+    if (o.shipments.some((x) => x.ref === s.ref)) return o; // a repeat of the same parcel
+    o.shipments.push({ ref: s.ref, carrier: s.carrier, trackingNumber: s.trackingNumber });
+    if (o.status === 'placed') o.status = 'shipped';
+    return changed(o);
+  };
+
+  const handle = async (req: IncomingMessage, url: URL): Promise<{ status: number; body: unknown } | undefined> => {
+    const m = /^\/orders(?:\/([^/]+))?(?:\/([a-z-]+))?$/.exec(url.pathname);
+    if (!m) return undefined;
+    const [, id, verb] = m;
+    try {
+      if (!id && req.method === 'POST') return { status: 201, body: place(JSON.parse(await body(req))) };
+      if (!id && req.method === 'GET') {
+        const after = Number(url.searchParams.get('after') ?? 0);
+        const limit = Math.min(Number(url.searchParams.get('limit') ?? 100), 500);
+        const page = [...orders.values()]
+          .filter((o) => o.seq > after)
+          .sort((a, b) => a.seq - b.seq)
+          .slice(0, limit);
+        return { status: 200, body: { orders: page, next: page.length ? page[page.length - 1].seq : after } };
+      }
+      const orderId = decodeURIComponent(id!);
+      if (!verb && req.method === 'GET') return { status: 200, body: find(orderId) };
+      if (verb === 'buyer-cancel' && req.method === 'POST') return { status: 200, body: buyerCancel(orderId) };
+      if (verb === 'cancel' && req.method === 'POST') {
+        const b = JSON.parse((await body(req)) || '{}') as { reason?: string };
+        return { status: 200, body: sellerCancel(orderId, b.reason ?? 'cancelled by the seller') };
+      }
+      if (verb === 'shipments' && req.method === 'POST')
+        return { status: 200, body: confirmShipment(orderId, JSON.parse(await body(req))) };
+    } catch (err) {
+      if (!(err instanceof Refused)) throw err;
+      return { status: /^no order/.test(err.message) ? 404 : 409, body: { error: err.message } };
+    }
+    return undefined;
+  };
+
+  return {
+    orders,
+    place,
+    buyerCancel,
+    handle,
+    subscribe: (url: string, secret: string) => void (webhook = { url, secret }),
+  };
 }

@@ -6,7 +6,8 @@
  * parcels fails in transit.
  *   npm run simulate            (uses the keys `npm start` saved)
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { signature } from '../lib/fingerprint';
 import { keyFor } from './local-keys';
 
 export interface SimulatorOptions {
@@ -50,10 +51,10 @@ export function startSimulator(o: SimulatorOptions): {
         trackingNumber: s.trackingNumber,
         note: failed ? 'parcel lost in transit' : undefined,
       });
-      const signature = `sha256=${createHmac('sha256', o.webhookSecret).update(raw).digest('hex')}`;
+      const signed = signature(o.webhookSecret, raw);
       await fetch(`${o.apiUrl}/v1/webhooks/carriers`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-signature': signature },
+        headers: { 'content-type': 'application/json', 'x-signature': signed },
         body: raw,
       });
       stats[failed ? 'failed' : 'delivered']++;

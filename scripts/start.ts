@@ -7,6 +7,7 @@
  * Ctrl-C stops everything it started. A start that was killed hard leaves its dev server and
  * embedded Postgres running; the next start finds them and reuses them, saying so.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -192,11 +193,17 @@ async function runPlatform(temporalUi: string | undefined) {
 
 /**
  * The sandbox marketplace on loopback, and the demo `marketplace` channel connected to it: its sync process
- * pushes every level there (GET <url>/listings/:sku shows what the marketplace shows its buyers).
+ * pushes every level there (GET <url>/listings/:sku shows what the marketplace shows its buyers), and a
+ * buyer's order placed there (POST <url>/orders) comes in by its signed webhook. The shared secret is the
+ * environment variable SANDBOX_MARKETPLACE (made up for this run when not set).
  */
 async function connectSandboxMarketplace(apiUrl: string, adminKey: string) {
   const { startSandboxMarketplace } = await import('./sandbox-marketplace');
-  const market = await startSandboxMarketplace({ ratePerSecond: 20 });
+  process.env.SANDBOX_MARKETPLACE ??= randomBytes(24).toString('hex');
+  const market = await startSandboxMarketplace({
+    ratePerSecond: 20,
+    webhook: { url: `${apiUrl}/v1/webhooks/marketplace/marketplace`, secret: process.env.SANDBOX_MARKETPLACE },
+  });
   const res = await fetch(`${apiUrl}/v1/channels`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
@@ -232,7 +239,7 @@ function printBanner(o: {
     Temporal      ${o.c.TEMPORAL_ADDRESS}  task queue "${o.c.TEMPORAL_TASK_QUEUE}"
     Postgres      ${o.c.DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}
     Simulator     ${o.simulator ? 'working shipments (picked → packed → shipped → delivered)' : 'off'}
-    Marketplace   ${o.marketplace}  (sandbox; channel "marketplace" pushes its levels: GET /listings/:sku)
+    Marketplace   ${o.marketplace}  (sandbox; channel "marketplace": GET /listings/:sku, buyers POST /orders)
 ${o.keys.length ? `  API keys (shown once; also saved to ${keyFile}):\n${o.keys.map((k) => `    ${k.role.padEnd(12)} ${k.key}`).join('\n')}` : `  API keys: created on the first start, saved in ${keyFile}`}
 
   Place demo orders:  npm run demo        Stop: Ctrl-C

@@ -3,7 +3,8 @@
  * per SKU (only the newest number of each goes out), and sends them in batches within the channel's rate
  * limit, each level with its sequence number so the channel keeps the newest. The cursor moves on only once
  * the channel acknowledged everything before it; a retry after a lost answer sends the same levels again,
- * which the channel ignores as not newer.
+ * which the channel ignores as not newer. A marketplace's orders come in and their status goes out in the
+ * same round (./orders.ts).
  */
 import { Context } from '@temporalio/activity';
 import {
@@ -13,49 +14,68 @@ import {
   syncBacklog,
   syncState,
   type ChannelConnection,
+  type ChannelRules,
 } from '../../db/channels';
 import { inTransaction } from '../../db';
 import { closeOpenCase, openCasesOf, raiseException } from '../../db/exceptions';
 import type { ActivityDeps } from '../deps';
+import { marketplace } from './marketplace';
+import { orderExchange, type ExchangeResult, type OrderExchange } from './orders';
 
 const PAGE = 5000; // changes read per push
 const BATCH = 100; // levels per call to the channel
 
-export interface PushResult {
+export interface SyncResult {
   connected: boolean; // false: the channel has no connection (any more); its sync ends
   pushed: number;
   calls: number;
   pending: number; // SKUs still to tell after this push
+  orders?: ExchangeResult; // a marketplace's orders in and status out (marketplaces only)
+}
+
+export interface SyncInput {
+  channel: string;
+  alertAfterSeconds?: number;
+  orders?: OrderExchange; // marketplaces: what to import, and what the imported orders start with
 }
 
 export function channelActivities({ db }: ActivityDeps) {
+  const exchangeOrders = orderExchange(db);
   return {
-    async pushAvailability(input: { channel: string; alertAfterSeconds?: number }): Promise<PushResult> {
+    /** One round of a channel's sync: its levels pushed, then (a marketplace) its orders in and their status out. */
+    async syncChannel(input: SyncInput): Promise<SyncResult> {
       const channel = await channelByCode(db, input.channel);
       if (!channel?.connection) {
         await caughtUp(input.channel, 'the channel was disconnected');
         return { connected: false, pushed: 0, calls: 0, pending: 0 };
       }
-      const { cursor } = await syncState(db, channel.id);
-      const { changes, next } = await changesSince(db, channel, cursor, PAGE);
-      const items = changes.map((c) => ({ sku: c.sku, quantity: c.available, seq: c.seq }));
-      let calls = 0;
-      try {
-        for (let i = 0; i < items.length; i += BATCH) {
-          calls += await send(channel.connection, items.slice(i, i + BATCH));
-          Context.current().heartbeat(i);
-        }
-      } catch (err) {
-        await recordSync(db, channel.id, { calls, error: (err as Error).message });
-        await alertIfBehind(channel.code, channel.id, cursor, input.alertAfterSeconds ?? 300, (err as Error).message);
-        throw err; // retried with backoff: an outage only delays the channel
-      }
-      await recordSync(db, channel.id, { cursor: next, items: items.length, calls, error: null });
-      const { pending } = await syncBacklog(db, channel.id, next);
-      if (pending === 0) await caughtUp(channel.code, 'the channel caught up');
-      return { connected: true, pushed: items.length, calls, pending };
+      const connected = { ...channel, connection: channel.connection };
+      const pushed = await pushLevels(connected, input.alertAfterSeconds ?? 300);
+      if (channel.kind !== 'marketplace' || !input.orders) return pushed;
+      return { ...pushed, orders: await exchangeOrders(connected, input.orders) };
     },
   };
+
+  async function pushLevels(channel: ChannelRules & { connection: ChannelConnection }, alertAfterSeconds: number) {
+    const { cursor } = await syncState(db, channel.id);
+    const { changes, next } = await changesSince(db, channel, cursor, PAGE);
+    const items = changes.map((c) => ({ sku: c.sku, quantity: c.available, seq: c.seq }));
+    let calls = 0;
+    try {
+      for (let i = 0; i < items.length; i += BATCH) {
+        calls += await marketplace.pushListings(channel.connection, items.slice(i, i + BATCH));
+        Context.current().heartbeat(i);
+      }
+    } catch (err) {
+      await recordSync(db, channel.id, { calls, error: (err as Error).message });
+      await alertIfBehind(channel.code, channel.id, cursor, alertAfterSeconds, (err as Error).message);
+      throw err; // retried with backoff: an outage only delays the channel
+    }
+    await recordSync(db, channel.id, { cursor: next, items: items.length, calls, error: null });
+    const { pending } = await syncBacklog(db, channel.id, next);
+    if (pending === 0) await caughtUp(channel.code, 'the channel caught up');
+    return { connected: true, pushed: items.length, calls, pending };
+  }
 
   /** Past the threshold, the channel being behind is a case (one per cursor it is stuck at). */
   async function alertIfBehind(code: string, channelId: number, cursor: number, after: number, error: string) {
@@ -78,27 +98,3 @@ export function channelActivities({ db }: ActivityDeps) {
     for (const c of await openCasesOf(db, 'channel_sync_failed', code)) await closeOpenCase(db, c.id, reason);
   }
 }
-
-/**
- * One batch to the channel, paced to its rate; a 429 waits as long as the channel says and tries again.
- * Answers the calls made.
- */
-async function send(c: ChannelConnection, items: { sku: string; quantity: number; seq: number }[]): Promise<number> {
-  for (let calls = 1; ; calls++) {
-    const res = await fetch(`${c.endpoint.replace(/\/$/, '')}/listings`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ items }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    await res.text();
-    await pause(1000 / c.ratePerSecond);
-    if (res.ok) return calls;
-    if (res.status !== 429 || calls >= 20)
-      throw new Error(`the channel answered ${res.status} to a push of ${items.length} level(s)`);
-    await pause(Number(res.headers.get('retry-after') ?? 1) * 1000);
-    Context.current().heartbeat();
-  }
-}
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

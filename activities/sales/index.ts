@@ -16,6 +16,7 @@ import {
   updateOrderStatus,
 } from '../../db/sales';
 import { anyShipmentLeft, cancelOpenShipments, shipmentsBeingPicked } from '../../db/shipping';
+import { queueMarketplaceUpdate } from '../../db/marketplace';
 import type { ActivityDeps } from '../deps';
 import type { OrderStatus, ShippingAddress } from '../../contracts/order-types';
 
@@ -64,6 +65,10 @@ export function salesActivities({ db }: ActivityDeps) {
         const anyShipped = await anyLineShipped(tx, input.orderId);
         const status: OrderStatus = anyShipped ? 'completed' : 'cancelled';
         await recordCancellation(tx, input.orderId, status, input.reason);
+        if (status === 'cancelled') {
+          const update = { key: `cancelled:${input.orderId}`, orderId: input.orderId, kind: 'cancelled' as const };
+          await queueMarketplaceUpdate(tx, { ...update, payload: { reason: input.reason } });
+        }
         return { status };
       });
     },

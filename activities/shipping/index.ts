@@ -59,6 +59,7 @@ import {
   shipmentWithCurrency,
   wasShipped,
 } from '../../db/shipping';
+import { queueMarketplaceUpdate } from '../../db/marketplace';
 import type { ActivityDeps } from '../deps';
 
 export interface ShipmentRef {
@@ -443,6 +444,16 @@ export function shippingActivities({ db }: ActivityDeps) {
             externalRef: shipment.external_ref,
             carrier: input.carrier ?? shipment.carrier,
             trackingNumber: input.trackingNumber ?? shipment.tracking_number,
+          },
+        });
+        await queueMarketplaceUpdate(tx, {
+          key: `shipped:${shipment.id}`,
+          orderId: shipment.order_id,
+          kind: 'shipped',
+          payload: {
+            ref: shipment.id,
+            carrier: input.carrier ?? shipment.carrier ?? undefined,
+            trackingNumber: input.trackingNumber ?? shipment.tracking_number ?? undefined,
           },
         });
         await postEntry(tx, {

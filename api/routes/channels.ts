@@ -11,6 +11,7 @@ import {
   type ChannelRules,
 } from '../../db/channels';
 import { warehousesAndLocations } from '../../db/inventory';
+import { untoldUpdates } from '../../db/marketplace';
 import type { ApiDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
 import type { Routes } from '../route';
@@ -18,12 +19,36 @@ import { AvailabilityChangesQuery, AvailabilityQuery, ChannelCode, PlaceHold, Uu
 import { productKindsBySku } from '../../db/catalog';
 import { endHold, holdById, holdLines, placeHold } from '../../db/holds';
 import { channelSyncWorkflowId, holdWorkflowId } from '../../contracts/workflow-ids';
-import type { channelSync } from '../../workflows/channel-sync';
+import type { channelSync, ChannelSyncInput } from '../../workflows/channel-sync';
+import type { ChannelKind } from '../../contracts/channels';
+import { orderTimings, type Config } from '../../lib/config';
 import type { checkoutHold } from '../../workflows/checkout-hold';
 import { startOnce } from '../process';
 import { conflict } from '../errors';
 
 type ChannelIn = z.infer<typeof UpsertChannels>['channels'][number];
+
+/** How a channel's sync process starts (on connecting it, or woken by a marketplace's webhook). */
+export function channelSyncStart(config: Config, c: { code: string; kind: ChannelKind }) {
+  const input: ChannelSyncInput = {
+    channel: c.code,
+    alertAfterSeconds: config.CHANNEL_SYNC_ALERT_SECONDS,
+    ...(c.kind === 'marketplace'
+      ? {
+          orders: {
+            timings: orderTimings(config),
+            baseCurrency: config.BASE_CURRENCY,
+            pollEveryMs: config.MARKETPLACE_POLL_SECONDS * 1000,
+          },
+        }
+      : {}),
+  };
+  return {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowId: channelSyncWorkflowId(c.code),
+    args: [input] as [ChannelSyncInput],
+  };
+}
 
 export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
   const view = async (c: ChannelRules) => {
@@ -42,8 +67,13 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
   };
   /** Where the channel's sync stands: the feed position pushed, what is still to tell and how late it is. */
   const sync = async (c: ChannelRules) => {
-    const { cursor, pending, lagSeconds, lastError, lastPushedAt, pushedItems, pushCalls } = await syncStatus(db, c.id);
-    return { cursor, pending, lagSeconds, lastError, lastPushedAt, pushedItems, pushCalls };
+    const s = await syncStatus(db, c.id);
+    const { cursor, pending, lagSeconds, lastError, lastPushedAt, pushedItems, pushCalls } = s;
+    const orders =
+      c.kind === 'marketplace'
+        ? { feedCursor: s.ordersCursor, polledAt: s.ordersPolledAt, untoldUpdates: await untoldUpdates(db, c.id) }
+        : undefined;
+    return { cursor, pending, lagSeconds, lastError, lastPushedAt, pushedItems, pushCalls, orders };
   };
   const warehouseCodes = async () => (await warehousesAndLocations(db))[0] as { id: number; code: string }[];
   const channelOrThrow = async (code: string) => {
@@ -78,16 +108,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
       );
       // Every channel with a connection is kept told by its own sync process (started once, ends when disconnected).
       for (const c of body.channels.filter((x) => x.connection)) {
-        await startOnce<typeof channelSync>(
-          temporal,
-          'channelSync',
-          {
-            taskQueue: config.TEMPORAL_TASK_QUEUE,
-            workflowId: channelSyncWorkflowId(c.code),
-            args: [{ channel: c.code, alertAfterSeconds: config.CHANNEL_SYNC_ALERT_SECONDS }],
-          },
-          true,
-        );
+        await startOnce<typeof channelSync>(temporal, 'channelSync', channelSyncStart(config, c), true);
       }
       return { body: { written: body.channels.length }, audit: { target: body.channels.map((c) => c.code).join(',') } };
     },

@@ -10,7 +10,7 @@ import {
   type ReportedShipment,
 } from '../../db/shipping';
 import { orderTimings } from '../../lib/config';
-import type { orderToCash } from '../../workflows/order-to-cash';
+import { startOrderToCash } from '../../lib/start-process';
 import type { shippedAfterCancel as shippedAfterCancelWorkflow } from '../../workflows/shipped-after-cancel';
 import {
   cancelUpdate,
@@ -20,7 +20,6 @@ import {
   shipmentEventUpdate,
 } from '../../contracts/order-messages';
 import type { OrderToCashInput, ShipmentEvent } from '../../contracts/order-types';
-import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../contracts/search-attributes';
 import type { ApiDeps } from '../deps';
 import { conflict, HttpError, notFound, unprocessable } from '../errors';
 import { ordersPlaced } from '../metrics';
@@ -82,17 +81,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
         payment: body.payment,
         timings: orderTimings(config),
       };
-      await startOnce<typeof orderToCash>(temporal, 'orderToCash', {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId: recorded.workflowId,
-        args: [input],
-        typedSearchAttributes: [
-          { key: OrderIdKey, value: recorded.orderId },
-          { key: ChannelKey, value: body.channel },
-          { key: CustomerEmailKey, value: input.customerEmail },
-          { key: OrderStageKey, value: 'received' },
-        ],
-      });
+      await startOrderToCash(temporal, config.TEMPORAL_TASK_QUEUE, recorded.workflowId, input);
       if (recorded.created) ordersPlaced.inc({ channel: body.channel });
       const status = await orderStatus(db, recorded.orderId);
       return {

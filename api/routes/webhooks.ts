@@ -3,9 +3,15 @@
  * (`x-signature: sha256=<hex>`), carries its own send time (refused outside the
  * replay window), and is applied once: the inbox remembers every event id.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { signature } from '../../lib/fingerprint';
 import type { Context } from 'koa';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { marketplaceOrderSignal } from '../../contracts/channels';
+import { channelByCode } from '../../db/channels';
+import { channelSecret } from '../../lib/config';
+import type { channelSync } from '../../workflows/channel-sync';
+import { channelSyncStart } from './channels';
 import { reviewUpdate } from '../../contracts/order-messages';
 import { recordWebhookEvent } from '../../db/payments';
 import { findOrderRef } from '../../db/sales';
@@ -13,17 +19,13 @@ import { shipmentByTracking } from '../../db/shipping';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
 import { parse, Routes } from '../route';
-import { CarrierWebhook, PaymentWebhook } from '../schemas';
+import { CarrierWebhook, ChannelCode, MarketplaceWebhook, PaymentWebhook } from '../schemas';
 import { reportShipmentEvent } from './orders';
-
-export function sign(secret: string, rawBody: string): string {
-  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
-}
 
 function verified<S extends z.ZodType>(ctx: Context, secret: string, toleranceSeconds: number, schema: S): z.infer<S> {
   const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
   const given = Buffer.from(ctx.get('x-signature'));
-  const expected = Buffer.from(sign(secret, raw));
+  const expected = Buffer.from(signature(secret, raw));
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     throw new HttpError(401, 'invalid_signature', 'Missing or bad x-signature (HMAC-SHA256 of the raw body)');
   const body = parse(schema, ctx.request.body, 'webhook body');
@@ -66,6 +68,47 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
       return {
         body: { eventId: e.eventId, duplicate: false, applied: r.accepted },
         audit: { target: shipment.id, workflowId: r.workflowId },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/v1/webhooks/marketplace/:channel',
+    tag: 'Webhooks',
+    summary:
+      "A marketplace's order events (signed with the channel's secret): an order placed or cancelled by its buyer",
+    roles: 'public',
+    action: 'webhook.marketplace',
+    params: z.object({ channel: ChannelCode }),
+    response: {
+      status: 202,
+      description:
+        "Taken: the channel's sync process imports the order (once, keyed by the marketplace's order id) or applies the buyer's cancel; a repeat is harmless",
+    },
+    handler: async (ctx, { params }) => {
+      const channel = await channelByCode(db, params.channel);
+      if (!channel?.connection || channel.kind !== 'marketplace')
+        throw new HttpError(404, 'not_found', `No connected marketplace channel ${params.channel}`);
+      const ref = channel.connection.credentialsRef;
+      const secret = channelSecret(ref);
+      if (!secret)
+        throw new HttpError(
+          503,
+          'dependency_unavailable',
+          `This server was not given the secret ${ref} of channel ${channel.code}: set the environment variable ${ref} (16+ characters, shared with the marketplace) and restart the API`,
+        );
+      const e = verified(ctx, secret, config.WEBHOOK_TOLERANCE_SECONDS, MarketplaceWebhook);
+      const start = channelSyncStart(config, channel);
+      await temporal.workflow.signalWithStart<typeof channelSync, [{ orderId: string }]>('channelSync', {
+        ...start,
+        signal: marketplaceOrderSignal,
+        signalArgs: [{ orderId: e.orderId }],
+      });
+      return {
+        status: 202,
+        body: { eventId: e.eventId, accepted: true },
+        audit: { target: `${channel.code}:${e.orderId}`, workflowId: start.workflowId },
       };
     },
   });

@@ -29,6 +29,7 @@ import * as channels from './026_channels';
 import * as holds from './027_holds';
 import * as channelSync from './028_channel_sync';
 import * as channelSyncFailed from './029_channel_sync_failed';
+import * as marketplaceOrders from './030_marketplace_orders';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -62,6 +63,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '027_holds': holds,
   '028_channel_sync': channelSync,
   '029_channel_sync_failed': channelSyncFailed,
+  '030_marketplace_orders': marketplaceOrders,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -37,6 +37,10 @@ export const TEST_TIMINGS = {
   BACKORDER_WAIT_TIMEOUT: '6s',
   BACKORDER_RECHECK_INTERVAL: '1s',
   FULFILMENT_TIMEOUT: '1h',
+  // Tests read the live timeline. A query on a closed process replays its history on the worker, which on a
+  // loaded 2-core CI machine can outlast the 500 ms production default (a landing failed on exactly that).
+  // The fallback itself is tested with a short deadline in human-input.test.ts.
+  LIVE_VIEW_TIMEOUT_MS: '5000',
 };
 
 /** `providers` swaps a sandbox provider for one a test controls (the worker's activities use it). */

@@ -1,0 +1,50 @@
+/**
+ * Starting a record's process, from the API (a storefront's order) or from an activity (a marketplace's order
+ * imported by the channel's sync): the same start, the same search attributes, started once however often asked.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
+import type { OrderToCashInput } from '../contracts/order-types';
+import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../contracts/search-attributes';
+
+/**
+ * Starts the process of a record once, whatever the number of calls: a running one is kept, a finished
+ * one is not started again. Called on every request, also a retry, so a record written by an attempt
+ * that died before starting its process gets its process from the retry.
+ */
+export async function startOnce<W extends Workflow>(
+  temporal: Client,
+  workflowType: string,
+  options: Omit<WorkflowStartOptions<W>, 'workflowIdConflictPolicy' | 'workflowIdReusePolicy'>,
+  again = false, // a process that may run again once ended (a channel's sync after a reconnect)
+): Promise<void> {
+  try {
+    await temporal.workflow.start<W>(workflowType, {
+      ...options,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: again ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+    } as WorkflowStartOptions<W>);
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; // finished already: the record's process is done
+  }
+}
+
+/** An order recorded in Postgres gets its order-to-cash process (once), searchable by order, channel and customer. */
+export async function startOrderToCash(
+  temporal: Client,
+  taskQueue: string,
+  workflowId: string,
+  input: OrderToCashInput,
+): Promise<void> {
+  await startOnce(temporal, 'orderToCash', {
+    taskQueue,
+    workflowId,
+    args: [input],
+    typedSearchAttributes: [
+      { key: OrderIdKey, value: input.orderId },
+      { key: ChannelKey, value: input.channel },
+      { key: CustomerEmailKey, value: input.customerEmail },
+      { key: OrderStageKey, value: 'received' },
+    ],
+  });
+}
