@@ -17,6 +17,7 @@ import { orderRoutes } from './routes/orders';
 import { purchasingRoutes } from './routes/purchasing';
 import { returnRoutes } from './routes/returns';
 import { serviceRoutes } from './routes/service';
+import { sessionRoutes } from './routes/sessions';
 import { systemRoutes } from './routes/system';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -64,6 +65,7 @@ function audit(deps: ApiDeps) {
 export function buildRoutes(deps: ApiDeps): Routes {
   const routes = new Routes(deps.db, deps.config.RATE_LIMIT_PER_MINUTE);
   systemRoutes(routes, deps);
+  sessionRoutes(routes, deps);
   masterDataRoutes(routes, deps);
   channelRoutes(routes, deps);
   orderRoutes(routes, deps);

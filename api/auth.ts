@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Role } from '../contracts/roles';
 import type { Db } from '../db';
-import { activeKeyByHash, hashKey } from '../db/access';
+import { activeKeyByHash, activeSessionByHash, hashKey } from '../db/access';
 import { HttpError } from './errors';
 
 export type { Role };
@@ -16,22 +16,55 @@ export interface Principal {
   keyId: string;
   name: string;
   roles: Role[];
+  session?: { id: string; csrfToken: string; expiresAt: Date }; // signed in to the console, not a bearer key
 }
+
+/** The console's session cookie: httpOnly, SameSite=Strict, Secure when served over https. */
+export const SESSION_COOKIE = 'erp_session';
+const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 
 export { bootstrapAdminKey, createApiKey, hashKey, newKey } from '../db/access';
 
 export function authenticate(db: Db) {
   return async (ctx: Context, next: Next) => {
     const header = ctx.get('authorization');
-    const match = /^Bearer\s+(\S{1,200})$/i.exec(header);
-    if (!match) throw new HttpError(401, 'unauthorized', 'Send an API key as "Authorization: Bearer <key>"');
-    const hash = hashKey(match[1]);
-    const row = await activeKeyByHash(db, hash);
-    if (!row || !timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) {
-      throw new HttpError(401, 'unauthorized', 'Unknown or revoked API key');
-    }
-    ctx.state.principal = { keyId: row.id, name: row.name, roles: row.roles } satisfies Principal;
+    const cookie = ctx.cookies.get(SESSION_COOKIE);
+    if (!header && cookie) ctx.state.principal = await sessionPrincipal(db, ctx, cookie);
+    else ctx.state.principal = await keyPrincipal(db, header);
     await next();
+  };
+}
+
+async function keyPrincipal(db: Db, header: string): Promise<Principal> {
+  const match = /^Bearer\s+(\S{1,200})$/i.exec(header);
+  if (!match) throw new HttpError(401, 'unauthorized', 'Send an API key as "Authorization: Bearer <key>", or sign in');
+  const hash = hashKey(match[1]);
+  const row = await activeKeyByHash(db, hash);
+  if (!row || !timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) {
+    throw new HttpError(401, 'unauthorized', 'Unknown or revoked API key');
+  }
+  return { keyId: row.id, name: row.name, roles: row.roles };
+}
+
+/** A console session; every write it makes must carry its CSRF token (a cookie alone is not consent). */
+async function sessionPrincipal(db: Db, ctx: Context, token: string): Promise<Principal> {
+  const row = token.length <= 100 ? await activeSessionByHash(db, hashKey(token)) : undefined;
+  if (!row) throw new HttpError(401, 'unauthorized', 'The session has ended or expired: sign in again');
+  if (!SAFE_METHODS.includes(ctx.method)) {
+    const given = Buffer.from(ctx.get('x-csrf-token'));
+    const expected = Buffer.from(row.csrf_token);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      throw new HttpError(
+        403,
+        'forbidden',
+        'Missing or wrong X-CSRF-Token header for this session; reload the console',
+      );
+  }
+  return {
+    keyId: row.key_id,
+    name: row.name,
+    roles: row.roles,
+    session: { id: row.id, csrfToken: row.csrf_token, expiresAt: row.expires_at },
   };
 }
 

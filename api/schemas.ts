@@ -448,3 +448,69 @@ export const PlaceHold = z.object({
     .max(86_400)
     .openapi({ description: 'how long the units are held: 10 s to a day' }),
 });
+
+// Answers the console reads, declared so its client is typed from this document.
+const Timestamp = z.union([z.string(), z.date()]).openapi({ type: 'string', format: 'date-time' });
+
+export const ApprovalList = z
+  .object({
+    approvals: z.array(
+      z.object({
+        approvalId: z.string(),
+        kind: z.string().openapi({ description: 'refund or purchase_order' }),
+        subjectType: z.string(),
+        subjectId: z.string(),
+        workflowId: z.string().nullable(),
+        amount: z.number(),
+        currency: z.string(),
+        reason: z.string().nullable(),
+        priority: z.string().nullable(),
+        requestedAt: Timestamp,
+        slaDueAt: Timestamp,
+        slaBreached: z.boolean(),
+        escalatedAt: Timestamp.optional(),
+        decision: z.string().optional(),
+        decidedAmount: z.number().optional(),
+        decidedBy: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi('ApprovalList');
+
+const ExceptionSummary = z.object({
+  exceptionId: z.string(),
+  type: z.string(),
+  status: z.string(),
+  severity: z.string(),
+  queue: z.string(),
+  subjectType: z.string(),
+  subjectId: z.string(),
+  summary: z.string(),
+  openedAt: Timestamp,
+  slaDueAt: Timestamp.optional(),
+  slaBreached: z.boolean(),
+  escalationLevel: z.number(),
+  claimedBy: z.string().optional(),
+  resolution: z.unknown().optional(),
+  resolvedAt: Timestamp.optional(),
+});
+
+export const ExceptionList = z.object({ exceptions: z.array(ExceptionSummary) }).openapi('ExceptionList');
+export const ExceptionCase = ExceptionSummary.extend({
+  description: z.string().nullable().optional(),
+  details: z.unknown(),
+  allowedActions: z.array(z.object({ action: z.string(), effect: z.string() })),
+  context: z.object({
+    order: z
+      .object({
+        orderId: z.string(),
+        status: z.string(),
+        customer: z.object({ email: z.string(), name: z.string() }),
+        shippingAddress: Address,
+        totals: z.object({ subtotal: z.number(), shipping: z.number(), tax: z.number(), total: z.number() }),
+      })
+      .optional(),
+    return: z.object({ returnId: z.string(), status: z.string(), orderId: z.string() }).optional(),
+    process: z.object({ workflowId: z.string(), stage: z.string(), waitingFor: z.unknown() }).optional(),
+  }),
+}).openapi('ExceptionCase');

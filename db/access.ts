@@ -43,6 +43,54 @@ export async function activeKeyByHash(
   return db('api_keys').where({ key_hash: keyHash }).whereNull('revoked_at').first('id', 'name', 'roles', 'key_hash');
 }
 
+/** A console session for an active key: its token (for the cookie, never stored) and CSRF token. */
+export async function createSession(
+  db: Db,
+  apiKeyId: string,
+  ttlHours: number,
+): Promise<{ id: string; token: string; csrfToken: string; expiresAt: Date }> {
+  const id = randomUUID();
+  const token = randomBytes(32).toString('base64url');
+  const csrfToken = randomBytes(24).toString('base64url');
+  const [row] = await db('sessions')
+    .insert({
+      id,
+      token_hash: hashKey(token),
+      csrf_token: csrfToken,
+      api_key_id: apiKeyId,
+      expires_at: db.raw(`now() + make_interval(hours => ?)`, [ttlHours]),
+    })
+    .returning('expires_at');
+  return { id, token, csrfToken, expiresAt: row.expires_at };
+}
+
+/** The live session with this token hash (not ended, not expired, its key not revoked), with its key. */
+export async function activeSessionByHash(db: Db, tokenHash: string) {
+  return db('sessions as s')
+    .join('api_keys as k', 'k.id', 's.api_key_id')
+    .where('s.token_hash', tokenHash)
+    .whereNull('s.ended_at')
+    .where('s.expires_at', '>', db.fn.now())
+    .whereNull('k.revoked_at')
+    .first<
+      | {
+          id: string;
+          token_hash: string;
+          csrf_token: string;
+          expires_at: Date;
+          key_id: string;
+          name: string;
+          roles: Role[];
+        }
+      | undefined
+    >('s.id', 's.token_hash', 's.csrf_token', 's.expires_at', 'k.id as key_id', 'k.name', 'k.roles');
+}
+
+/** Ends a session (sign-out); answers whether it was live. */
+export async function endSession(db: Db, sessionId: string): Promise<boolean> {
+  return (await db('sessions').where({ id: sessionId }).whereNull('ended_at').update({ ended_at: db.fn.now() })) > 0;
+}
+
 /** Revokes an active key at once; answers how many rows changed (0 or 1). */
 export async function revokeApiKey(db: Db, keyId: string): Promise<number> {
   return db('api_keys').where({ id: keyId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });

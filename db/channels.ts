@@ -340,10 +340,16 @@ export async function syncStatus(
   return { ...state, ...(await syncBacklog(db, channelId, state.cursor)) };
 }
 
-/** The order feed was read up to `cursor` (every order before it imported or answered). */
-export async function recordOrdersPolled(db: Db | Tx, channelId: number, cursor: number): Promise<void> {
+/** The order feed was read up to `cursor`; `drained`: to its end (the next read is due a poll interval later). */
+export async function recordOrdersPolled(
+  db: Db | Tx,
+  channelId: number,
+  cursor: number,
+  drained: boolean,
+): Promise<void> {
+  const row = { orders_cursor: cursor, ...(drained ? { orders_polled_at: db.fn.now() } : {}) };
   await db('channel_sync')
-    .insert({ channel_id: channelId, orders_cursor: cursor, orders_polled_at: db.fn.now() })
+    .insert({ channel_id: channelId, ...row })
     .onConflict('channel_id')
-    .merge({ orders_cursor: cursor, orders_polled_at: db.fn.now() });
+    .merge(row);
 }

@@ -1,9 +1,12 @@
 /**
  * What a marketplace must hear of its orders here (`channel_order_updates`): a parcel shipped (with its
- * tracking), an order cancelled. Written in the transaction of the change itself, for orders of connected
- * marketplaces only, once per key; the channel's sync delivers them and records the marketplace's answer.
+ * tracking), an order cancelled. Written in the transaction of the change itself, for marketplace orders,
+ * once per key; the channel's sync delivers them and records the marketplace's answer.
  */
 import type { Db, Tx } from './index';
+
+/** The reason an order cancelled on the marketplace is cancelled with here: such a cancel is not told back. */
+export const CANCELLED_ON_MARKETPLACE = 'cancelled on the marketplace';
 
 export type MarketplaceUpdateKind = 'shipped' | 'cancelled';
 
@@ -15,7 +18,7 @@ export interface MarketplaceUpdate {
   payload: { ref?: string; carrier?: string; trackingNumber?: string; reason?: string };
 }
 
-/** Queues an update for the order's marketplace; nothing for an order of any other channel. */
+/** Queues an update for the order's marketplace (told once it is connected); nothing for any other channel's order. */
 export async function queueMarketplaceUpdate(
   tx: Tx,
   u: { key: string; orderId: string; kind: MarketplaceUpdateKind; payload: MarketplaceUpdate['payload'] },
@@ -24,7 +27,7 @@ export async function queueMarketplaceUpdate(
     `INSERT INTO channel_order_updates (key, channel_id, order_id, external_ref, kind, payload)
      SELECT ?, o.channel_id, o.id, o.external_ref, ?, ?::jsonb
        FROM sales_orders o JOIN channels c ON c.id = o.channel_id
-      WHERE o.id = ? AND c.kind = 'marketplace' AND c.connection IS NOT NULL
+      WHERE o.id = ? AND c.kind = 'marketplace'
      ON CONFLICT (key) DO NOTHING`,
     [u.key, u.kind, JSON.stringify(u.payload), u.orderId],
   );

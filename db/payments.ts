@@ -29,6 +29,11 @@ export async function recordWebhookEvent(
   );
 }
 
+/** Forgets an event whose applying failed for a reason of ours (Temporal away): the provider's retry applies it. */
+export async function forgetWebhookEvent(db: Db | Tx, provider: string, eventId: string): Promise<void> {
+  await db('webhook_inbox').where({ provider, event_id: eventId }).delete();
+}
+
 // ---------------------------------------------------------------------------
 // Authorisations, captures and voids.
 

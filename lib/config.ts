@@ -46,6 +46,11 @@ const schema = z.object({
   LIVE_VIEW_TIMEOUT_MS: z.coerce.number().int().min(50).max(10000).default(500),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000), // per API key, per API process
   CHANNEL_SYNC_ALERT_SECONDS: z.coerce.number().int().positive().default(300), // a channel this far behind opens a case
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(12), // a console sign-in lasts this long
   MARKETPLACE_POLL_SECONDS: z.coerce.number().positive().max(3600).default(30), // a marketplace's order feed is read this often (webhooks are faster)
   SANDBOX_FAULT_RATE: z.coerce.number().min(0).max(1).default(0), // drills only: sandbox provider calls time out or answer slowly at this rate
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -18,6 +18,7 @@ export interface ChannelSyncInput {
   tickMs?: number; // the longest wait between pushes when nothing is pending (default 1 s)
   alertAfterSeconds?: number; // this far behind, a channel_sync_failed case is opened (default 300)
   orders?: {
+    // Given to every channel's sync (a channel may become a marketplace while its sync runs); used by marketplaces.
     timings: OrderTimings; // an imported order's process starts with these
     baseCurrency: string;
     pollEveryMs: number; // how often the marketplace's order feed is read, unless its connection says otherwise
@@ -26,6 +27,7 @@ export interface ChannelSyncInput {
 }
 
 const ROUNDS_PER_RUN = 500;
+const IDS_PER_ROUND = 100;
 
 export async function channelSync(input: ChannelSyncInput): Promise<{ stopped: 'disconnected' }> {
   let moved = false;
@@ -33,14 +35,16 @@ export async function channelSync(input: ChannelSyncInput): Promise<{ stopped: '
   setHandler(availabilityMovedSignal, () => void (moved = true));
   setHandler(marketplaceOrderSignal, ({ orderId }) => void named.add(orderId));
   for (let round = 0; round < ROUNDS_PER_RUN; round++) {
-    const orderIds = [...named];
+    // Taken out before the round: an id named again meanwhile is taken again next round (the marketplace's
+    // newest state then), and a burst is taken a slice at a time.
+    const orderIds = [...named].slice(0, IDS_PER_ROUND);
+    orderIds.forEach((id) => named.delete(id));
     const r = await act.syncChannel({
       channel: input.channel,
       alertAfterSeconds: input.alertAfterSeconds ?? 300,
       ...(input.orders ? { orders: { ...input.orders, orderIds } } : {}),
     });
     if (!r.connected) return { stopped: 'disconnected' };
-    orderIds.forEach((id) => named.delete(id));
     // Nothing left, or nothing pushable yet (a change still settling): wait for news or the next tick.
     if (r.pending === 0 || r.pushed === 0) await condition(() => moved || named.size > 0, input.tickMs ?? 1000);
     moved = false;

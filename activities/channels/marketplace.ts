@@ -18,7 +18,7 @@ export interface MarketplaceOrder {
   seq: number;
 }
 
-/** The marketplace said no (409, 404): a business answer, not an outage to retry. */
+/** The marketplace said no (a 4xx other than 429): a business answer, not an outage to retry. */
 export class MarketplaceRefused extends Error {}
 
 const THROTTLED_TRIES = 20;
@@ -39,9 +39,10 @@ async function call<T>(
     });
     const text = await res.text();
     await pause(1000 / c.ratePerSecond);
-    if (res.ok) return { body: (text ? JSON.parse(text) : {}) as T, calls };
-    if (res.status === 404 || res.status === 409)
-      throw new MarketplaceRefused(`${(JSON.parse(text || '{}') as { error?: string }).error ?? res.status}`);
+    if (res.ok) return { body: json(text) as T, calls };
+    // A 4xx is the marketplace's answer about this one thing (retrying says the same): 429 and 5xx are waited out.
+    if (res.status >= 400 && res.status < 500 && res.status !== 429)
+      throw new MarketplaceRefused(`${(json(text) as { error?: string }).error ?? `answered ${res.status}`}`);
     if (res.status !== 429 || calls >= THROTTLED_TRIES)
       throw new Error(`the marketplace answered ${res.status} to ${method} ${path}`);
     await pause(Number(res.headers.get('retry-after') ?? 1) * 1000);
@@ -75,5 +76,14 @@ export const marketplace = {
     return (await call<MarketplaceOrder>(c, 'POST', `/orders/${encodeURIComponent(orderId)}/cancel`, { reason })).body;
   },
 };
+
+/** A body as JSON, or {} when it is none (an empty or non-JSON answer is not a failure of the call). */
+function json(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch {
+    return {};
+  }
+}
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

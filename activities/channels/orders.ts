@@ -13,7 +13,12 @@ import type { OrderTimings } from '../../contracts/order-types';
 import { inTransaction, type Db } from '../../db';
 import { recordOrdersPolled, syncState, type ChannelRules, type ChannelConnection } from '../../db/channels';
 import { raiseException } from '../../db/exceptions';
-import { pendingMarketplaceUpdates, recordMarketplaceAnswer, type MarketplaceUpdate } from '../../db/marketplace';
+import {
+  CANCELLED_ON_MARKETPLACE,
+  pendingMarketplaceUpdates,
+  recordMarketplaceAnswer,
+  type MarketplaceUpdate,
+} from '../../db/marketplace';
 import { anyLineShipped, findOrderByExternalRef, OrderConflict, OrderRejected, recordOrder } from '../../db/sales';
 import { startOrderToCash } from '../../lib/start-process';
 import { unsafeFields } from '../../lib/text';
@@ -36,6 +41,12 @@ export interface ExchangeResult {
   cases: number; // cases opened (cancel after shipment, an order we cannot take)
   told: number; // updates the marketplace took
 }
+
+/** Enough of any marketplace order to know which it is and what became of it. */
+const Head = z.object({
+  orderId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/),
+  status: z.enum(['placed', 'shipped', 'cancelled']),
+});
 
 /** A marketplace's order as we accept it: anything else is a case for ops, never a failed process. */
 const Incoming = z.object({
@@ -71,6 +82,7 @@ export function orderExchange(db: Db) {
     for (const id of new Set(x.orderIds)) {
       const mo = await marketplace.order(channel.connection, id);
       if (mo) await take(channel, mo, x, r);
+      Context.current().heartbeat(id);
     }
     const { ordersPolledAt } = await syncState(db, channel.id);
     const every = (channel.connection.pollSeconds ?? x.pollEveryMs / 1000) * 1000;
@@ -87,53 +99,73 @@ export function orderExchange(db: Db) {
     let cursor = (await syncState(db, channel.id)).ordersCursor;
     for (let page = 0; page < FEED_PAGES_PER_ROUND; page++) {
       const { orders, next } = await marketplace.ordersAfter(channel.connection, cursor, FEED_PAGE);
-      for (const mo of orders) await take(channel, mo, x, r);
-      Context.current().heartbeat(next);
+      for (const mo of orders) {
+        await take(channel, mo, x, r);
+        Context.current().heartbeat(mo.seq);
+      }
       cursor = next;
-      if (orders.length < FEED_PAGE) break;
+      // Only after every order before it was taken; a backlog longer than a round is read on in the next one.
+      const drained = orders.length < FEED_PAGE;
+      await recordOrdersPolled(db, channel.id, cursor, drained);
+      if (drained) break;
     }
-    await recordOrdersPolled(db, channel.id, cursor); // only after every order before it was taken
   }
 
-  /** One marketplace order, in whatever state it is now. */
+  /**
+   * One marketplace order, in whatever state it is now. Cancelled (by the buyer, or by the seller on the
+   * marketplace's own site): cancelled here too. Placed: imported once; an order first seen already shipped
+   * was fulfilled elsewhere (an account's history) and is not imported again.
+   */
   async function take(channel: ChannelRules, raw: unknown, x: OrderExchange, r: ExchangeResult) {
-    const parsed = Incoming.safeParse(raw);
-    const id = String((raw as { orderId?: unknown })?.orderId ?? '?').slice(0, 64);
+    const head = Head.safeParse(raw);
+    if (!head.success) return rejected(channel, '?', `the marketplace sent an order without a usable id or status`, r);
+    const here = await findOrderByExternalRef(db, channel.id, head.data.orderId);
+    if (head.data.status === 'cancelled') {
+      if (here) await cancelledThere(channel, head.data.orderId, here, r);
+      return; // never imported: an order cancelled before we heard of it needs nothing from us
+    }
+    if (!here && head.data.status !== 'placed') return;
     const [unsafe] = unsafeFields(raw);
-    if (unsafe) return rejected(channel, id.replace(/[^\x20-\x7e]/g, '?'), `${unsafe.path} ${unsafe.message}`, r);
-    if (!parsed.success)
+    if (unsafe) return rejected(channel, head.data.orderId, `${unsafe.path} ${unsafe.message}`, r);
+    const parsed = Incoming.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
       return rejected(
         channel,
-        id,
-        `the marketplace sent an order we cannot read: ${parsed.error.issues[0].path.join('.')} ${parsed.error.issues[0].message}`,
+        head.data.orderId,
+        `the marketplace sent an order we cannot read: ${issue.path.join('.')} ${issue.message}`,
         r,
       );
-    const mo = parsed.data as MarketplaceOrder;
-    const here = await findOrderByExternalRef(db, channel.id, mo.orderId);
-    if (mo.status === 'cancelled') {
-      if (here && mo.cancelledBy === 'buyer') await buyerCancelled(channel, mo, here, r);
-      return; // never imported: a buyer who cancelled before we heard of the order needs nothing from us
     }
-    await importOrder(channel, mo, x, r);
+    await importOrder(channel, parsed.data as MarketplaceOrder, here, x, r);
   }
 
-  async function importOrder(channel: ChannelRules, mo: MarketplaceOrder, x: OrderExchange, r: ExchangeResult) {
+  async function importOrder(
+    channel: ChannelRules,
+    mo: MarketplaceOrder,
+    here: { id: string; workflow_id: string } | undefined,
+    x: OrderExchange,
+    r: ExchangeResult,
+  ) {
     try {
-      const recorded = await recordOrder(
-        db,
-        {
-          channel: channel.code,
-          externalRef: mo.orderId,
-          currency: mo.currency,
-          customer: { email: mo.buyer.email, name: mo.buyer.name },
-          shippingAddress: mo.shipTo,
-          lines: mo.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })),
-          shippingPrice: mo.shippingPrice,
-          payment: { method: 'marketplace', token: `marketplace:${channel.code}:${mo.orderId}` }, // collected by the marketplace
-          backorderPolicy: 'ship_available',
-        },
-        x.baseCurrency,
-      );
+      // Already here: only its process is made sure of (the buyer may have edited the order there since).
+      const recorded = here
+        ? { orderId: here.id, workflowId: here.workflow_id }
+        : await recordOrder(
+            db,
+            {
+              channel: channel.code,
+              externalRef: mo.orderId,
+              currency: mo.currency,
+              customer: { email: mo.buyer.email, name: mo.buyer.name },
+              shippingAddress: mo.shipTo,
+              lines: mo.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })),
+              shippingPrice: mo.shippingPrice,
+              payment: { method: 'marketplace', token: `marketplace:${channel.code}:${mo.orderId}` }, // collected by the marketplace
+              backorderPolicy: 'ship_available',
+            },
+            x.baseCurrency,
+          );
       await startOrderToCash(Context.current().client, Context.current().info.taskQueue, recorded.workflowId, {
         orderId: recorded.orderId,
         channel: channel.code,
@@ -151,32 +183,31 @@ export function orderExchange(db: Db) {
     }
   }
 
-  /** The buyer cancelled there: cancelled here too while nothing has left, a case for ops once something has. */
-  async function buyerCancelled(
+  /** Cancelled there: cancelled here too while nothing has left, a case for ops once something has. */
+  async function cancelledThere(
     channel: ChannelRules,
-    mo: MarketplaceOrder,
+    externalRef: string,
     here: { id: string; workflow_id: string; status: string },
     r: ExchangeResult,
   ) {
     if (here.status === 'cancelled') return;
-    if (!(await anyLineShipped(db, here.id))) {
-      const refused = await Context.current()
-        .client.workflow.getHandle(here.workflow_id)
-        .executeUpdate(cancelUpdate, {
-          args: [{ reason: 'cancelled by the buyer on the marketplace' }],
-          updateId: `marketplace-cancel:${mo.orderId}`,
-        })
-        .then(
-          () => null,
-          (err) =>
-            err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError
-              ? ((err.cause as Error | undefined)?.message ?? err.message)
-              : Promise.reject(err),
-        );
-      if (!refused) return void r.cancelled++;
-      if (!(await anyLineShipped(db, here.id))) return; // refused for another reason: the process's timeline says why
-    }
-    await cancelAfterShipment(channel, mo.orderId, here.id, r);
+    if (await anyLineShipped(db, here.id)) return cancelAfterShipment(channel, externalRef, here.id, r);
+    const refused = await Context.current()
+      .client.workflow.getHandle(here.workflow_id)
+      .executeUpdate(cancelUpdate, {
+        args: [{ reason: CANCELLED_ON_MARKETPLACE }],
+        updateId: `marketplace-cancel:${externalRef}`,
+      })
+      .then(
+        () => null,
+        (err) =>
+          err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError
+            ? ((err.cause as Error | undefined)?.message ?? err.message)
+            : Promise.reject(err),
+      );
+    if (!refused) return void r.cancelled++;
+    if (await anyLineShipped(db, here.id)) return cancelAfterShipment(channel, externalRef, here.id, r);
+    // Refused for another reason (the order finished): the process's timeline says why.
   }
 
   async function cancelAfterShipment(channel: ChannelRules, externalRef: string, orderId: string, r: ExchangeResult) {
@@ -211,6 +242,7 @@ export function orderExchange(db: Db) {
   /** Delivers the outbox: tracking of each parcel shipped, each cancel. A refusal is recorded, never retried. */
   async function tellMarketplace(channel: ChannelRules & { connection: ChannelConnection }, r: ExchangeResult) {
     for (const u of await pendingMarketplaceUpdates(db, channel.id, UPDATES_PER_ROUND)) {
+      Context.current().heartbeat(u.id);
       try {
         const there = await deliver(channel.connection, u);
         await recordMarketplaceAnswer(db, u.id, { outcome: 'told' });
@@ -228,12 +260,14 @@ export function orderExchange(db: Db) {
   }
 }
 
-function deliver(c: ChannelConnection, u: MarketplaceUpdate): Promise<MarketplaceOrder> {
-  return u.kind === 'shipped'
-    ? marketplace.confirmShipment(c, u.externalRef, {
-        ref: u.payload.ref,
-        carrier: u.payload.carrier,
-        trackingNumber: u.payload.trackingNumber,
-      })
-    : marketplace.cancel(c, u.externalRef, u.payload.reason ?? 'cancelled by the seller');
+async function deliver(c: ChannelConnection, u: MarketplaceUpdate): Promise<MarketplaceOrder> {
+  if (u.kind === 'shipped')
+    return marketplace.confirmShipment(c, u.externalRef, {
+      ref: u.payload.ref,
+      carrier: u.payload.carrier,
+      trackingNumber: u.payload.trackingNumber,
+    });
+  const there = await marketplace.order(c, u.externalRef);
+  if (there?.status === 'cancelled') return there; // cancelled there first: nothing to tell (not a seller cancel)
+  return marketplace.cancel(c, u.externalRef, u.payload.reason ?? 'cancelled by the seller');
 }

@@ -16,7 +16,7 @@ import {
   updateOrderStatus,
 } from '../../db/sales';
 import { anyShipmentLeft, cancelOpenShipments, shipmentsBeingPicked } from '../../db/shipping';
-import { queueMarketplaceUpdate } from '../../db/marketplace';
+import { CANCELLED_ON_MARKETPLACE, queueMarketplaceUpdate } from '../../db/marketplace';
 import type { ActivityDeps } from '../deps';
 import type { OrderStatus, ShippingAddress } from '../../contracts/order-types';
 
@@ -65,7 +65,7 @@ export function salesActivities({ db }: ActivityDeps) {
         const anyShipped = await anyLineShipped(tx, input.orderId);
         const status: OrderStatus = anyShipped ? 'completed' : 'cancelled';
         await recordCancellation(tx, input.orderId, status, input.reason);
-        if (status === 'cancelled') {
+        if (status === 'cancelled' && input.reason !== CANCELLED_ON_MARKETPLACE) {
           const update = { key: `cancelled:${input.orderId}`, orderId: input.orderId, kind: 'cancelled' as const };
           await queueMarketplaceUpdate(tx, { ...update, payload: { reason: input.reason } });
         }

@@ -20,7 +20,6 @@ import { productKindsBySku } from '../../db/catalog';
 import { endHold, holdById, holdLines, placeHold } from '../../db/holds';
 import { channelSyncWorkflowId, holdWorkflowId } from '../../contracts/workflow-ids';
 import type { channelSync, ChannelSyncInput } from '../../workflows/channel-sync';
-import type { ChannelKind } from '../../contracts/channels';
 import { orderTimings, type Config } from '../../lib/config';
 import type { checkoutHold } from '../../workflows/checkout-hold';
 import { startOnce } from '../process';
@@ -29,19 +28,16 @@ import { conflict } from '../errors';
 type ChannelIn = z.infer<typeof UpsertChannels>['channels'][number];
 
 /** How a channel's sync process starts (on connecting it, or woken by a marketplace's webhook). */
-export function channelSyncStart(config: Config, c: { code: string; kind: ChannelKind }) {
+export function channelSyncStart(config: Config, c: { code: string }) {
   const input: ChannelSyncInput = {
     channel: c.code,
     alertAfterSeconds: config.CHANNEL_SYNC_ALERT_SECONDS,
-    ...(c.kind === 'marketplace'
-      ? {
-          orders: {
-            timings: orderTimings(config),
-            baseCurrency: config.BASE_CURRENCY,
-            pollEveryMs: config.MARKETPLACE_POLL_SECONDS * 1000,
-          },
-        }
-      : {}),
+    // Every channel's sync carries them: the round itself asks whether the channel is a marketplace.
+    orders: {
+      timings: orderTimings(config),
+      baseCurrency: config.BASE_CURRENCY,
+      pollEveryMs: config.MARKETPLACE_POLL_SECONDS * 1000,
+    },
   };
   return {
     taskQueue: config.TEMPORAL_TASK_QUEUE,

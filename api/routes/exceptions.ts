@@ -18,7 +18,14 @@ import type { ApiDeps } from '../deps';
 import { badRequest, conflict, notFound } from '../errors';
 import { queryProcess, updateProcess } from '../process';
 import type { Routes } from '../route';
-import { ExceptionParams, ExceptionResolutionBody, ExceptionsQuery, isUuid } from '../schemas';
+import {
+  ExceptionCase,
+  ExceptionList,
+  ExceptionParams,
+  ExceptionResolutionBody,
+  ExceptionsQuery,
+  isUuid,
+} from '../schemas';
 
 export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
   /** What the waiting process is doing, by the kind of process its id names. */
@@ -61,7 +68,7 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
     summary: 'The queue of cases that need a person, oldest first',
     roles: ['ops'],
     query: ExceptionsQuery,
-    response: { status: 200, description: 'Cases' },
+    response: { status: 200, schema: ExceptionList, description: 'Cases' },
     handler: async (_ctx, { query }) => {
       return { body: { exceptions: (await listExceptions(db, query)).map(summary) } };
     },
@@ -74,7 +81,7 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
     summary: 'One case with its allowed actions and the context of the process it holds up',
     roles: ['ops'],
     params: ExceptionParams,
-    response: { status: 200, description: 'The case' },
+    response: { status: 200, schema: ExceptionCase, description: 'The case' },
     handler: async (_ctx, { params }) => {
       const e = await findException(params.id);
       const order = e.subject_type === 'order' ? await orderView(db, e.subject_id) : undefined;

@@ -11,6 +11,7 @@ import { notFound, unprocessable } from '../errors';
 import { nudgeBackorders, queryProcess, recordedProcess, startOnce, updateIdOf, updateProcess } from '../process';
 import type { Routes } from '../route';
 import {
+  ApprovalList,
   ApprovalsQuery,
   DecisionBody,
   InspectionBody,
@@ -177,7 +178,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     summary: 'Everything waiting on a person, oldest first, with its SLA',
     roles: ['approver'],
     query: ApprovalsQuery,
-    response: { status: 200, description: 'Approvals' },
+    response: { status: 200, schema: ApprovalList, description: 'Approvals' },
     handler: async (_ctx, { query }) => {
       const rows = await approvalsInbox(db, query.status, query.limit);
       const now = Date.now();

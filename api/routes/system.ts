@@ -1,7 +1,7 @@
 /** Health, readiness, metrics, the OpenAPI document and the human-readable reference at /docs. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OpenApiGeneratorV3 } from '@asteasolutions/zod-to-openapi';
+import { openApiDocument } from '../openapi';
 import { z } from 'zod';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import type { ApiDeps } from '../deps';
@@ -103,16 +103,7 @@ export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     roles: 'public',
     response: { status: 200, description: 'OpenAPI document' },
     handler: async () => {
-      document ??= new OpenApiGeneratorV3(routes.registry.definitions).generateDocument({
-        openapi: '3.0.3',
-        info: {
-          title: 'ERP process platform',
-          version: '1.0.0',
-          description:
-            'Orders, returns and purchases as durable processes over one ERP schema. Errors: {"error": {"code", "message", "details"}}.',
-        },
-        servers: [{ url: '/' }],
-      });
+      document ??= openApiDocument(routes.registry);
       return { body: document };
     },
   });

@@ -13,7 +13,8 @@ import { channelSecret } from '../../lib/config';
 import type { channelSync } from '../../workflows/channel-sync';
 import { channelSyncStart } from './channels';
 import { reviewUpdate } from '../../contracts/order-messages';
-import { recordWebhookEvent } from '../../db/payments';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { forgetWebhookEvent, recordWebhookEvent } from '../../db/payments';
 import { findOrderRef } from '../../db/sales';
 import { shipmentByTracking } from '../../db/shipping';
 import type { ApiDeps } from '../deps';
@@ -60,11 +61,12 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
         deps,
         { shipmentId: shipment.id, type: e.type, carrier: e.carrier, trackingNumber: e.trackingNumber, note: e.note },
         'webhook',
-      ).catch((err) =>
-        err instanceof HttpError && err.status === 409
-          ? { shipmentId: shipment.id, accepted: false, workflowId: undefined }
-          : Promise.reject(err),
-      );
+      ).catch(async (err) => {
+        if (err instanceof HttpError && err.status === 409)
+          return { shipmentId: shipment.id, accepted: false, workflowId: undefined };
+        await forgetWebhookEvent(db, 'carrier', e.eventId); // not applied: the carrier's retry must not be a "duplicate"
+        throw err;
+      });
       return {
         body: { eventId: e.eventId, duplicate: false, applied: r.accepted },
         audit: { target: shipment.id, workflowId: r.workflowId },
@@ -128,12 +130,19 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
       if (!(await recordWebhookEvent(db, 'payment', e.eventId, e)))
         return { body: { eventId: e.eventId, duplicate: true } };
       const decision = e.type === 'review.approved' ? 'release' : 'cancel';
+      // Refused by the process (decided already, or over): applied false. Temporal away: forgotten, and a 5xx
+      // so the provider sends it again rather than losing the decision.
       const applied = await temporal.workflow
         .getHandle(order.workflow_id)
         .executeUpdate(reviewUpdate, { args: [{ decision, note: `provider event ${e.eventId}` }] })
         .then(
           () => true,
-          () => false,
+          async (err: unknown) => {
+            if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) return false;
+            if (/already completed/i.test((err as Error).message)) return false;
+            await forgetWebhookEvent(db, 'payment', e.eventId);
+            throw err;
+          },
         );
       return {
         body: { eventId: e.eventId, duplicate: false, applied },

@@ -30,6 +30,7 @@ import * as holds from './027_holds';
 import * as channelSync from './028_channel_sync';
 import * as channelSyncFailed from './029_channel_sync_failed';
 import * as marketplaceOrders from './030_marketplace_orders';
+import * as consoleSessions from './031_console_sessions';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -64,6 +65,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '028_channel_sync': channelSync,
   '029_channel_sync_failed': channelSyncFailed,
   '030_marketplace_orders': marketplaceOrders,
+  '031_console_sessions': consoleSessions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -176,9 +176,11 @@ test("cancels both ways: ours reaches the marketplace; the buyer's cancels here 
   );
   expect(market.orders.get(ours.orderId)).toMatchObject({ cancelledBy: 'seller', cancelReason: 'customer called' });
 
-  // Theirs, before anything shipped: cancelled here, stock given back.
+  // Theirs, before anything shipped: cancelled here, stock given back, and not told back as a seller's cancel.
   market.buyerCancel(theirs.orderId);
   await waitFor(s, b.id, 'cancelled');
+  expect(market.orders.get(theirs.orderId)).toMatchObject({ status: 'cancelled', cancelledBy: 'buyer' });
+  expect(await s.db('channel_order_updates').where({ order_id: b.id })).toHaveLength(0);
 
   // Late: the parcel leaves here while the marketplace is unreachable; the buyer cancels there meanwhile.
   market.faults.down = true;
@@ -234,8 +236,12 @@ test('bad webhooks: 4xx with the reason, nothing imported', async () => {
   const nul = await signed(code, { type: 'order.placed', orderId: 'MO-\u0000' });
   expect(nul.status).toBe(400);
 
+  const own = market; // the unconfigured channel gets a marketplace of its own (its first read takes every order there)
+  market = await startSandboxMarketplace({ ratePerSecond: 100 });
   const unconfigured = await connect({ pollSeconds: 3600, credentialsRef: 'NOT_SET_ON_THIS_SERVER' });
-  const r = await signed(unconfigured, { type: 'order.placed', orderId: mo.orderId });
+  const r = await signed(unconfigured, { type: 'order.placed', orderId: 'MO-000001' });
+  await market.stop();
+  market = own;
   expect([r.status, r.body.error.message]).toEqual([503, expect.stringContaining('NOT_SET_ON_THIS_SERVER')]);
   await new Promise((res) => setTimeout(res, 1500));
   expect(await ordersOf(code)).toHaveLength(0);
@@ -264,7 +270,7 @@ test('bad webhooks: 4xx with the reason, nothing imported', async () => {
   expect((await ordersOf(code)).map((o) => o.external_ref)).toEqual([good.orderId]);
 });
 
-test('50 marketplace orders, each imported exactly once across an API killed mid-stream and every webhook sent twice', async () => {
+test('50 marketplace orders, each imported exactly once across an API and a worker stopped mid-stream and every webhook sent twice', async () => {
   const sku = await stockedSku(s.db, { EAST: 200 });
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
@@ -285,9 +291,11 @@ test('50 marketplace orders, each imported exactly once across an API killed mid
     const placed = [];
     for (let i = 0; i < 25; i++) placed.push(market.placeOrder(buyer(sku, 1, i)));
     api.kill('SIGKILL'); // webhooks in flight: some taken, some lost with the API
+    await s.stopWorker(); // and the worker that imports them, mid-round
     for (let i = 25; i < 50; i++) placed.push(market.placeOrder(buyer(sku, 1, i)));
     await new Promise((r) => setTimeout(r, 1000));
     api = await startApi(); // the marketplace's retries and the feed bring the rest
+    await s.startWorker();
 
     const ids = placed.map((p) => p.orderId);
     const all = await eventually(
