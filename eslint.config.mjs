@@ -21,6 +21,8 @@ export default tseslint.config(
       '.data/**',
       '.tmp/**',
       'tests/fixtures/**',
+      'console/dist/**',
+      'console/src/schema.d.ts',
       '**/*.js',
       '**/*.cjs',
       '**/*.mjs',

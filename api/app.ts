@@ -5,6 +5,7 @@ import Koa, { Context, Next } from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { recordAudit } from '../db/access';
 import type { Principal } from './auth';
+import { consolePages } from './console';
 import type { ApiDeps } from './deps';
 import { errorMiddleware, HttpError } from './errors';
 import { httpDuration, httpRequests } from './metrics';
@@ -85,6 +86,7 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(requestId);
   app.use(errorMiddleware);
   app.use(measure);
+  app.use(consolePages());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.config.BODY_LIMIT, encoding: 'utf-8' }));
   app.use(audit(deps));
   app.use(routes.router.routes());

@@ -211,7 +211,7 @@ export const DecisionBody = z
   });
 export const ApprovalsQuery = z.object({
   status: z.enum(['pending', 'approved', 'rejected', 'partial', 'withdrawn']).default('pending'),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 export const ExceptionsQuery = z.object({

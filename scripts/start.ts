@@ -169,6 +169,7 @@ async function runPlatform(temporalUi: string | undefined) {
   await (await import('../workers/schedules')).ensureSchedules(new Client({ connection: clientConnection }), c);
   await clientConnection.close();
 
+  (await import('./build-console')).buildConsole(say);
   const { startApi } = await import('../api/server');
   const api = await startApi(c, { sharesDb: true });
   stops.unshift({ what: 'the API', stop: api.stop });
@@ -235,6 +236,7 @@ function printBanner(o: {
   console.log(`
   ERP process platform is running.
     API           ${o.apiUrl}            (reference: ${o.apiUrl}/docs)
+    Console       ${o.apiUrl}/console    (sign in with one of the keys below)
     Temporal UI   ${o.temporalUi ?? '(external server)'}
     Temporal      ${o.c.TEMPORAL_ADDRESS}  task queue "${o.c.TEMPORAL_TASK_QUEUE}"
     Postgres      ${o.c.DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}

@@ -10,6 +10,7 @@ import { ensureDatabase, migrate } from '../db/migrate';
 import { findTemporalBinary, startDevServerOnFreePorts } from '../lib/temporal-dev-server';
 import { bundleWorkflows } from '../workers/worker';
 import { seedBase } from './helpers/fixtures';
+import { buildConsole } from '../scripts/build-console';
 
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
@@ -29,6 +30,7 @@ export default async function globalSetup(): Promise<void> {
   await seedBase(db);
   await db.destroy();
 
+  buildConsole((l) => process.stderr.write(`${l}\n`)); // the browser tests drive the console the API serves
   const bundle = await bundleWorkflows();
   const bundlePath = join(tmp, `workflow-bundle-${process.pid}.js`);
   writeFileSync(bundlePath, bundle.code);

@@ -2677,7 +2677,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ApprovalList"];
+                    };
                 };
                 /** @description Malformed JSON or schema violation */
                 400: {
@@ -3474,7 +3476,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ExceptionList"];
+                    };
                 };
                 /** @description Malformed JSON or schema violation */
                 400: {
@@ -3540,7 +3544,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ExceptionCase"];
+                    };
                 };
                 /** @description Malformed JSON or schema violation */
                 400: {
@@ -4237,6 +4243,30 @@ export interface components {
             resolution: "refund" | "replacement";
             note?: string;
         };
+        ApprovalList: {
+            approvals: {
+                approvalId: string;
+                /** @description refund or purchase_order */
+                kind: string;
+                subjectType: string;
+                subjectId: string;
+                workflowId: string | null;
+                amount: number;
+                currency: string;
+                reason: string | null;
+                priority: string | null;
+                /** Format: date-time */
+                requestedAt: string;
+                /** Format: date-time */
+                slaDueAt: string;
+                slaBreached: boolean;
+                /** Format: date-time */
+                escalatedAt?: string;
+                decision?: string;
+                decidedAmount?: number;
+                decidedBy?: string;
+            }[];
+        };
         UpsertSuppliers: {
             suppliers: {
                 code: string;
@@ -4302,6 +4332,81 @@ export interface components {
             tax: number;
             /** @description integer minor units (cents) */
             total: number;
+        };
+        ExceptionList: {
+            exceptions: {
+                exceptionId: string;
+                type: string;
+                status: string;
+                severity: string;
+                queue: string;
+                subjectType: string;
+                subjectId: string;
+                summary: string;
+                /** Format: date-time */
+                openedAt: string;
+                /** Format: date-time */
+                slaDueAt?: string;
+                slaBreached: boolean;
+                escalationLevel: number;
+                claimedBy?: string;
+                resolution?: unknown;
+                /** Format: date-time */
+                resolvedAt?: string;
+            }[];
+        };
+        ExceptionCase: {
+            exceptionId: string;
+            type: string;
+            status: string;
+            severity: string;
+            queue: string;
+            subjectType: string;
+            subjectId: string;
+            summary: string;
+            /** Format: date-time */
+            openedAt: string;
+            /** Format: date-time */
+            slaDueAt?: string;
+            slaBreached: boolean;
+            escalationLevel: number;
+            claimedBy?: string;
+            resolution?: unknown;
+            /** Format: date-time */
+            resolvedAt?: string;
+            description?: string | null;
+            details?: unknown;
+            allowedActions: {
+                action: string;
+                effect: string;
+            }[];
+            context: {
+                order?: {
+                    orderId: string;
+                    status: string;
+                    customer: {
+                        email: string;
+                        name: string;
+                    };
+                    shippingAddress: components["schemas"]["Address"];
+                    totals: {
+                        subtotal: number;
+                        shipping: number;
+                        tax: number;
+                        total: number;
+                    };
+                };
+                return?: {
+                    returnId: string;
+                    status: string;
+                    orderId: string;
+                };
+                process?: {
+                    workflowId: string;
+                    stage: string;
+                    waitingFor?: unknown;
+                };
+            };
         };
     };
     responses: never;

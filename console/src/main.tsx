@@ -1,0 +1,80 @@
+/** The operations console: sign in, then the pages the person's roles allow, each a bookmarkable URL under /console. */
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ErrorBoundary, LocationProvider, Route, Router } from 'preact-iso';
+import { api, setCsrfToken } from './api';
+import { Inbox } from './pages/inbox';
+import { FindOrder, Order, Return } from './pages/order';
+import { Case, Queue } from './pages/queue';
+import { SignIn } from './pages/sign-in';
+import { may, SessionContext, type Session } from './session';
+import './styles.css';
+
+const PAGES = [
+  { path: '/console/inbox', label: 'Approvals', roles: ['approver'] },
+  { path: '/console/exceptions', label: 'Exceptions', roles: ['ops'] },
+  { path: '/console/orders', label: 'Orders', roles: ['ops', 'storefront', 'warehouse', 'approver', 'finance'] },
+];
+
+function App() {
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  useEffect(() => {
+    void api.GET('/v1/sessions/current').then(({ data }) => {
+      if (data?.via === 'session') setCsrfToken(data.csrfToken);
+      setSession(data?.via === 'session' ? data : null);
+    });
+  }, []);
+  if (session === undefined) return <p>Loading…</p>;
+  if (!session) return <SignIn onSignedIn={setSession} />;
+  const signOut = () => void api.DELETE('/v1/sessions/current').then(() => setSession(null));
+  const pages = PAGES.filter((p) => may(session, ...p.roles));
+  return (
+    <SessionContext.Provider value={{ session, signOut }}>
+      <LocationProvider>
+        <header>
+          <nav aria-label="Console">
+            {pages.map((p) => (
+              <a key={p.path} href={p.path}>
+                {p.label}
+              </a>
+            ))}
+          </nav>
+          <span class="who">
+            {session.name} ({session.roles.join(', ')})
+          </span>
+          <button class="secondary" onClick={signOut}>
+            Sign out
+          </button>
+        </header>
+        <ErrorBoundary>
+          <Router>
+            <Route path="/console/inbox" component={Inbox} />
+            <Route path="/console/exceptions" component={Queue} />
+            <Route path="/console/exceptions/:id" component={Case} />
+            <Route path="/console/orders" component={FindOrder} />
+            <Route path="/console/orders/:id" component={Order} />
+            <Route path="/console/returns/:id" component={Return} />
+            <Route default component={() => <Home pages={pages} />} />
+          </Router>
+        </ErrorBoundary>
+      </LocationProvider>
+    </SessionContext.Provider>
+  );
+}
+
+function Home({ pages }: { pages: typeof PAGES }) {
+  return (
+    <main>
+      <h1>Console</h1>
+      <ul>
+        {pages.map((p) => (
+          <li key={p.path}>
+            <a href={p.path}>{p.label}</a>
+          </li>
+        ))}
+      </ul>
+    </main>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

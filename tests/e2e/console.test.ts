@@ -1,0 +1,218 @@
+/// <reference lib="dom" />
+/**
+ * The operations console in a real browser (Debian's Chromium driven by playwright-core) against the real API,
+ * Temporal and Postgres: an approver approves a refund from the inbox; ops claim and resolve an undeliverable
+ * address and the order ships; a storefront session sees no decision controls and its forged decision is 403;
+ * CSRF and sign-out; axe-core on every page; screenshots of each page in .tmp/console-screenshots.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { stockedSku } from '../helpers/fixtures';
+import { deliveredOrder, place, remember, waitFor } from '../helpers/orders';
+import { eventually, startStack, Stack } from '../helpers/stack';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(__dirname, '..', '..', '.tmp', 'console-screenshots');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+let s: Stack;
+let browser: Browser;
+beforeAll(async () => {
+  s = await startStack({ REFUND_AUTO_APPROVE_LIMIT: '100', RETURN_INSPECTION_SLA: '1h', REFUND_APPROVAL_SLA: '1h' });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }).catch((err: Error) => {
+    throw new Error(
+      `Chromium did not start from ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH): ${err.message}`,
+    );
+  });
+  mkdirSync(SHOTS, { recursive: true });
+});
+afterAll(async () => {
+  await browser?.close();
+  await s?.stop();
+});
+
+async function signedIn(key: string, width = 1280): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${s.url}/console/`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  return page;
+}
+
+/** axe-core on the page as it is: no serious or critical violation. */
+async function accessible(page: Page, name: string) {
+  await page.evaluate(AXE); // not a script tag: the console's CSP refuses inline scripts, as it should
+  const result = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: { run: (o: object) => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }> };
+      }
+    ).axe;
+    return axe.run({ resultTypes: ['violations'] });
+  });
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect({ page: name, violations: bad.map((v) => `${v.id} (${v.nodes.length})`) }).toEqual({
+    page: name,
+    violations: [],
+  });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function refundWaitingForApproval() {
+  const sku = await stockedSku(s.db, { EAST: 2 }, 400, 'RET', 'apparel');
+  const order = await deliveredOrder(s, [{ sku, quantity: 2 }]);
+  const r = await s.call('POST', '/v1/returns', {
+    key: s.keys.storefront,
+    body: { orderId: order.orderId, resolution: 'refund', lines: [{ sku, quantity: 2, reason: 'too small' }] },
+  });
+  remember(r.body.workflowId);
+  const returnId = r.body.returnId as string;
+  await eventually(
+    async () => (await s.call('GET', `/v1/returns/${returnId}`, { key: s.keys.ops })).body.status === 'authorised',
+    30_000,
+    'authorised',
+  );
+  await s.call('POST', `/v1/returns/${returnId}/receipt`, {
+    key: s.keys.warehouse,
+    body: { lines: [{ sku, quantity: 2 }] },
+  });
+  await s.call('POST', `/v1/returns/${returnId}/inspection`, {
+    key: s.keys.warehouse,
+    body: { lines: [{ sku, quantity: 2, condition: 'new' }] },
+  });
+  await eventually(
+    async () =>
+      (await s.call('GET', `/v1/returns/${returnId}`, { key: s.keys.ops })).body.status === 'awaiting_decision',
+    30_000,
+    'awaiting a decision',
+  );
+  return returnId;
+}
+
+test('an approver signs in, approves a refund from the inbox, and sees the return refunded', async () => {
+  const returnId = await refundWaitingForApproval();
+  const page = await signedIn(s.keys.approver);
+  await page.getByRole('navigation').getByRole('link', { name: 'Approvals' }).click();
+  await page.waitForURL((u) => u.pathname === '/console/inbox');
+  const card = page.locator('li.card', { has: page.locator(`a[href="/console/returns/${returnId}"]`) });
+  await card.waitFor();
+  await accessible(page, 'inbox');
+  await card.getByRole('button', { name: 'Decide…' }).click();
+  await card.getByLabel('Note').fill('fits the policy');
+  await card.getByRole('button', { name: 'Approve', exact: true }).click();
+  await page.getByText('Refund approved').waitFor();
+  await card.waitFor({ state: 'detached', timeout: 15_000 }); // gone from the inbox without a reload
+  await page.goto(`${s.url}/console/returns/${returnId}`);
+  await page.getByTestId('return-status').filter({ hasText: 'refunded' }).waitFor({ timeout: 30_000 });
+  await accessible(page, 'return');
+  const refunds = await s.db('payments').where({ return_id: returnId, kind: 'refund', status: 'succeeded' });
+  expect(refunds).toHaveLength(1);
+
+  // At phone width the inbox is one column and still usable.
+  const phone = await signedIn(s.keys.approver, 390);
+  await phone.goto(`${s.url}/console/inbox`);
+  await phone.getByRole('heading', { name: 'Approvals inbox' }).waitFor();
+  expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await accessible(phone, 'inbox-phone');
+});
+
+test('ops claim an undeliverable-address case, resolve it with a corrected address, and the order ships', async () => {
+  const sku = await stockedSku(s.db, { EAST: 3 });
+  const bad = { name: 'Ada', line1: 'Nowhere 1', city: 'Berlin', postalCode: '00000', country: 'DE' };
+  const { orderId, workflowId } = await place(s, [{ sku, quantity: 1 }], { shippingAddress: bad });
+  remember(workflowId);
+  const held = await waitFor(s, orderId, 'on_hold', (o) => o.exceptions.length === 1);
+  const caseId = held.exceptions[0].exceptionId as string;
+
+  const page = await signedIn(s.keys.ops);
+  await page.getByRole('navigation').getByRole('link', { name: 'Exceptions' }).click();
+  await page.getByRole('link', { name: 'invalid_address' }).first().waitFor();
+  await accessible(page, 'exceptions');
+  await page.goto(`${s.url}/console/exceptions/${caseId}`);
+  await page.getByRole('button', { name: 'Claim' }).click();
+  await page.getByText('Claimed', { exact: true }).waitFor();
+  await page.getByLabel(/^correct_address/).check();
+  await page.getByLabel('Postal code').fill('10115');
+  await page.getByLabel('Street and number').fill('Hauptstr. 9');
+  await page.getByLabel('Note').fill('called the customer');
+  await accessible(page, 'case');
+  await page.getByRole('button', { name: 'Resolve', exact: true }).click();
+  await page.getByText('Resolved: correct_address').waitFor();
+  const o = await waitFor(s, orderId, 'fulfilling');
+  expect(o.shippingAddress).toMatchObject({ postalCode: '10115', line1: 'Hauptstr. 9' });
+  expect(o.shipments).toHaveLength(1);
+
+  await page.goto(`${s.url}/console/orders/${orderId}`);
+  await page.getByText('address corrected by ops').waitFor();
+  await accessible(page, 'order');
+  await page.getByRole('link', { name: 'its process in the Temporal UI' }).waitFor();
+});
+
+test('a storefront session sees no decision controls; its forged decision is 403; CSRF; sign-out ends the session', async () => {
+  await refundWaitingForApproval();
+  const page = await signedIn(s.keys.storefront);
+  await accessible(page, 'home-storefront');
+  expect(await page.getByRole('link', { name: 'Approvals' }).count()).toBe(0);
+  await page.goto(`${s.url}/console/inbox`);
+  await page.getByRole('heading', { name: 'Approvals inbox' }).waitFor();
+  await page.getByRole('alert').waitFor(); // the API refuses the list to this key
+  expect(await page.getByRole('button', { name: /Approve|Decide/ }).count()).toBe(0);
+
+  const forged = await page.evaluate(async () => {
+    const me = (await (await fetch('/v1/sessions/current')).json()) as { csrfToken: string };
+    const post = (csrf?: string) =>
+      fetch('/v1/returns/00000000-0000-4000-8000-000000000000/decision', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(csrf ? { 'x-csrf-token': csrf } : {}) },
+        body: JSON.stringify({ decision: 'approve', note: 'forged' }),
+      }).then((r) => r.status);
+    return { withToken: await post(me.csrfToken), without: await post() };
+  });
+  expect(forged).toEqual({ withToken: 403, without: 403 });
+
+  const ops = await signedIn(s.keys.ops);
+  const noCsrf = await ops.evaluate(() =>
+    fetch('/v1/tickets', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ customerEmail: 'a@example.com', subject: 'x', body: 'y' }),
+    }).then(async (r) => ({
+      status: r.status,
+      message: ((await r.json()) as { error: { message: string } }).error.message,
+    })),
+  );
+  expect(noCsrf).toEqual({ status: 403, message: expect.stringMatching(/CSRF/) });
+
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'erp_session')!;
+  expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('API key').waitFor();
+  const after = await fetch(`${s.url}/v1/sessions/current`, { headers: { cookie: `erp_session=${cookie.value}` } });
+  expect(after.status).toBe(401); // ended on the server, not only forgotten by the browser
+  await accessible(page, 'sign-in');
+});
+
+test('the inbox with 1,000 pending approvals: time to render, printed', async () => {
+  await s.db.raw(
+    `INSERT INTO approvals (id, kind, subject_type, subject_id, workflow_id, amount, currency, reason, status, sla_due_at, idempotency_key)
+     SELECT gen_random_uuid(), 'refund', 'return', gen_random_uuid()::text, 'load-test', 1000 + g, 'EUR', 'load test', 'pending',
+            now() + interval '1 hour', 'load-test-' || g
+       FROM generate_series(1, 1000) g`,
+  );
+  const page = await signedIn(s.keys.approver);
+  const started = Date.now();
+  await page.goto(`${s.url}/console/inbox`);
+  try {
+    await page.locator('li.card').nth(999).waitFor({ timeout: 30_000 });
+    const ms = Date.now() - started;
+    console.log(
+      `console inbox: ${await page.locator('li.card').count()} pending approvals rendered ${ms} ms after navigation`,
+    );
+    expect(await page.locator('li.card').count()).toBeGreaterThanOrEqual(1000);
+  } finally {
+    await s.db('approvals').where({ reason: 'load test' }).delete(); // no process behind them: never leave them
+  }
+});
