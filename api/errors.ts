@@ -38,6 +38,15 @@ export class HttpError extends Error {
 export const badRequest = (message: string, details: unknown[] = []) =>
   new HttpError(400, 'validation_failed', message, details);
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+
+/** A list's `cursor` that is not one this API gave: a 400 naming it (db/paging.ts throws BadCursor). */
+export function refuseBadCursor(err: unknown): never {
+  if (err instanceof Error && err.name === 'BadCursor')
+    throw badRequest('The cursor is not one this API gave; start again without it', [
+      { path: 'cursor', message: err.message },
+    ]);
+  throw err;
+}
 export const conflict = (message: string, details: unknown[] = []) => new HttpError(409, 'conflict', message, details);
 export const unprocessable = (message: string, details: unknown[] = []) =>
   new HttpError(422, 'unprocessable', message, details);

@@ -514,3 +514,97 @@ export const ExceptionCase = ExceptionSummary.extend({
     process: z.object({ workflowId: z.string(), stage: z.string(), waitingFor: z.unknown() }).optional(),
   }),
 }).openapi('ExceptionCase');
+
+const ListPaging = {
+  cursor: z.string().max(200).optional().openapi({ description: "the previous page's `next`" }),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+};
+
+export const OrderListQuery = z
+  .object({
+    ref: z.string().max(64).optional().openapi({ description: "the channel's order reference, or its beginning" }),
+    email: z.string().max(254).optional(),
+    status: z
+      .string()
+      .regex(/^[a-z_]{1,32}$/)
+      .optional(),
+    channel: z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/)
+      .optional(),
+    placedFrom: z.string().datetime({ offset: true }).optional(),
+    placedTo: z.string().datetime({ offset: true }).optional(),
+    format: z
+      .enum(['json', 'csv'])
+      .optional()
+      .openapi({ description: 'csv: every matching order, streamed (no paging)' }),
+    ...ListPaging,
+  })
+  .openapi('OrderListQuery');
+
+export const OrderList = z
+  .object({
+    orders: z.array(
+      z.object({
+        orderId: z.string(),
+        externalRef: z.string(),
+        channel: z.string(),
+        status: z.string(),
+        customerEmail: z.string(),
+        customerName: z.string(),
+        total: z.number(),
+        currency: z.string(),
+        placedAt: Timestamp,
+      }),
+    ),
+    next: z.string().nullable(),
+  })
+  .openapi('OrderList');
+
+export const AuditQuery = z.object({
+  action: z
+    .string()
+    .regex(/^[a-z_.]{1,50}$/)
+    .optional(),
+  keyName: z.string().max(200).optional(),
+  target: z.string().max(200).optional(),
+  from: z.string().datetime({ offset: true }).optional(),
+  to: z.string().datetime({ offset: true }).optional(),
+  ...ListPaging,
+});
+
+export const AuditList = z
+  .object({
+    entries: z.array(
+      z.object({
+        id: z.string(),
+        at: Timestamp,
+        keyName: z.string(),
+        roles: z.array(z.string()).nullable(),
+        action: z.string(),
+        method: z.string(),
+        path: z.string(),
+        target: z.string().nullable(),
+        status: z.number(),
+        requestId: z.string(),
+        workflowId: z.string().nullable(),
+      }),
+    ),
+    next: z.string().nullable(),
+  })
+  .openapi('AuditList');
+
+export const ApiKeyList = z
+  .object({
+    keys: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        prefix: z.string(),
+        roles: z.array(z.string()),
+        createdAt: Timestamp,
+        revokedAt: Timestamp.nullable(),
+      }),
+    ),
+  })
+  .openapi('ApiKeyList');

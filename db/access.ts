@@ -192,3 +192,44 @@ export async function storeIdempotentResult(
     .whereNull('status')
     .update({ status, body: JSON.stringify(body ?? null) });
 }
+
+/** Every key, newest first, without its hash. */
+export async function listApiKeys(db: Db) {
+  return db('api_keys')
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .select('id', 'name', 'prefix', 'roles', 'created_at', 'revoked_at');
+}
+
+export interface AuditFilter {
+  action?: string;
+  keyName?: string;
+  target?: string;
+  from?: string;
+  to?: string;
+}
+
+/** The audit log matching a filter (a page of it is read through db/paging.ts). */
+export function auditMatching(db: Db, f: AuditFilter) {
+  const q = db('audit_log').select(
+    'id',
+    'at',
+    'api_key_name',
+    'roles',
+    'action',
+    'method',
+    'path',
+    'target',
+    'status',
+    'request_id',
+    'workflow_id',
+  );
+  if (f.action) q.where('action', f.action);
+  if (f.keyName) q.where('api_key_name', f.keyName);
+  if (f.target) q.where('target', f.target);
+  if (f.from) q.where('at', '>=', f.from);
+  if (f.to) q.where('at', '<', f.to);
+  return q;
+}

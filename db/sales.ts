@@ -151,6 +151,40 @@ export async function recordOrder(
   });
 }
 
+export interface OrderFilter {
+  ref?: string; // the channel's reference, or its beginning
+  email?: string;
+  status?: string;
+  channel?: string;
+  placedFrom?: string;
+  placedTo?: string;
+}
+
+/** Orders matching a filter, newest first: the query both a page and a CSV export read. */
+export function ordersMatching(db: Db, f: OrderFilter) {
+  const q = db('sales_orders as o')
+    .join('channels as c', 'c.id', 'o.channel_id')
+    .join('customers as cu', 'cu.id', 'o.customer_id')
+    .select(
+      'o.id',
+      'o.external_ref',
+      'c.code as channel',
+      'o.status',
+      'cu.email',
+      'cu.name as customer_name',
+      'o.currency',
+      'o.total',
+      'o.placed_at',
+    );
+  if (f.ref) q.where('o.external_ref', 'like', `${f.ref.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+  if (f.email) q.where('cu.email', f.email.toLowerCase());
+  if (f.status) q.where('o.status', f.status);
+  if (f.channel) q.where('c.code', f.channel);
+  if (f.placedFrom) q.where('o.placed_at', '>=', f.placedFrom);
+  if (f.placedTo) q.where('o.placed_at', '<', f.placedTo);
+  return q;
+}
+
 /** The order with everything recorded against it, as `GET /v1/orders/:id` shows it (without the live process). */
 export async function orderView(db: Db, orderId: string) {
   const o = await db('sales_orders as o')

@@ -10,16 +10,31 @@ import {
   replaceKitComponents,
   upsertProduct,
 } from '../../db/catalog';
-import { revokeApiKey } from '../../db/access';
+import { auditMatching, listApiKeys, revokeApiKey } from '../../db/access';
 import { warehousesAndLocations } from '../../db/inventory';
 import { setCost } from '../../db/valuation';
 import { createApiKey, Role } from '../auth';
 import type { ApiDeps } from '../deps';
-import { notFound, unprocessable } from '../errors';
+import { notFound, refuseBadCursor, unprocessable } from '../errors';
 import type { Routes } from '../route';
-import { CreateKey, KeyCreated, ListQuery, Sku, UpsertProducts } from '../schemas';
+import { ApiKeyList, AuditList, AuditQuery, CreateKey, KeyCreated, ListQuery, Sku, UpsertProducts } from '../schemas';
+import { pageOf } from '../../db/paging';
 
 type ProductIn = z.infer<typeof UpsertProducts>['products'][number];
+
+type AuditRow = {
+  id: string;
+  at: Date;
+  api_key_name: string | null;
+  roles: string[] | null;
+  action: string;
+  method: string;
+  path: string;
+  target: string | null;
+  status: number;
+  request_id: string;
+  workflow_id: string | null;
+};
 
 export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void {
   routes.add({
@@ -35,6 +50,64 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
     handler: async (_ctx, { body }) => {
       const { id, key } = await createApiKey(db, body.name, body.roles as Role[]);
       return { body: { id, key, name: body.name, roles: body.roles }, audit: { target: id } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/api-keys',
+    tag: 'Keys',
+    summary: 'Every API key, newest first (name, first characters, roles, revoked or not; never the key)',
+    roles: ['admin'],
+    response: { status: 200, schema: ApiKeyList, description: 'Keys' },
+    handler: async () => ({
+      body: {
+        keys: (await listApiKeys(db)).map((k) => ({
+          id: k.id,
+          name: k.name,
+          prefix: k.prefix,
+          roles: k.roles,
+          createdAt: k.created_at,
+          revokedAt: k.revoked_at,
+        })),
+      },
+    }),
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/audit',
+    tag: 'Keys',
+    summary: 'The audit log: every state change, who made it, newest first, a page at a time',
+    roles: ['admin'],
+    query: AuditQuery,
+    response: { status: 200, schema: AuditList, description: 'Audit entries' },
+    handler: async (_ctx, { query }) => {
+      const page = await pageOf<AuditRow>(auditMatching(db, query), {
+        atColumn: 'at',
+        idColumn: 'id',
+        cursor: query.cursor,
+        limit: query.limit,
+        at: (a) => a.at,
+      }).catch(refuseBadCursor);
+      return {
+        body: {
+          entries: page.items.map((a) => ({
+            id: String(a.id),
+            at: a.at,
+            keyName: a.api_key_name ?? '',
+            roles: a.roles,
+            action: a.action,
+            method: a.method,
+            path: a.path,
+            target: a.target,
+            status: a.status,
+            requestId: a.request_id,
+            workflowId: a.workflow_id,
+          })),
+          next: page.next,
+        },
+      };
     },
   });
 

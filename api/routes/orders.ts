@@ -1,7 +1,17 @@
 /** Orders (order-to-cash): place, read, cancel, change address, review; and warehouse shipment events. */
 import { z } from 'zod';
 import { HoldTaken } from '../../db/holds';
-import { findOrderRef, recordOrder, orderStatus, orderView, OrderConflict, OrderRejected } from '../../db/sales';
+import {
+  findOrderRef,
+  ordersMatching,
+  recordOrder,
+  orderStatus,
+  orderView,
+  OrderConflict,
+  OrderRejected,
+} from '../../db/sales';
+import { pageOf } from '../../db/paging';
+import { sendCsv, wantsCsv } from '../csv';
 import {
   recordShipmentEvent,
   reportedShipment,
@@ -21,7 +31,7 @@ import {
 } from '../../contracts/order-messages';
 import type { OrderToCashInput, ShipmentEvent } from '../../contracts/order-types';
 import type { ApiDeps } from '../deps';
-import { conflict, HttpError, notFound, unprocessable } from '../errors';
+import { conflict, HttpError, notFound, refuseBadCursor, unprocessable } from '../errors';
 import { ordersPlaced } from '../metrics';
 import { queryProcess, recordedProcess, startOnce, updateProcess } from '../process';
 import type { Routes } from '../route';
@@ -29,6 +39,8 @@ import {
   Address,
   CancelOrder,
   OrderCreated,
+  OrderList,
+  OrderListQuery,
   OrderParams,
   PlaceOrder,
   ReviewDecision,
@@ -37,6 +49,29 @@ import {
   isUuid,
 } from '../schemas';
 import { shippedAfterCancelWorkflowId } from '../../contracts/workflow-ids';
+
+type OrderRow = {
+  id: string;
+  external_ref: string;
+  channel: string;
+  status: string;
+  email: string;
+  customer_name: string;
+  currency: string;
+  total: number;
+  placed_at: Date;
+};
+const ORDER_CSV = [
+  { key: 'id', header: 'order_id' },
+  { key: 'external_ref', header: 'reference' },
+  { key: 'channel', header: 'channel' },
+  { key: 'status', header: 'status' },
+  { key: 'email', header: 'customer_email' },
+  { key: 'customer_name', header: 'customer_name' },
+  { key: 'currency', header: 'currency' },
+  { key: 'total', header: 'total' },
+  { key: 'placed_at', header: 'placed_at' },
+];
 
 export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   const { db, temporal, config } = deps;
@@ -89,6 +124,47 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
         body: { orderId: recorded.orderId, workflowId: recorded.workflowId, status },
         audit: { target: recorded.orderId, workflowId: recorded.workflowId },
       };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/orders',
+    tag: 'Orders',
+    summary:
+      'Find orders by reference, customer e-mail, status, channel and date: newest first, a page at a time, or all as CSV',
+    roles: ['storefront', 'ops', 'warehouse', 'approver', 'finance'],
+    query: OrderListQuery,
+    response: { status: 200, schema: OrderList, description: 'A page of orders (or text/csv of every match)' },
+    raw: true,
+    handler: async (ctx, { query }) => {
+      const matching = ordersMatching(db, query);
+      if (wantsCsv(ctx, query.format)) {
+        sendCsv(ctx, 'orders.csv', matching, ORDER_CSV, (o: OrderRow) => ({ ...o, total: o.total / 100 }));
+        return { body: undefined };
+      }
+      const page = await pageOf<OrderRow>(matching, {
+        atColumn: 'o.placed_at',
+        idColumn: 'o.id',
+        cursor: query.cursor,
+        limit: query.limit,
+        at: (o) => o.placed_at,
+      }).catch(refuseBadCursor);
+      ctx.body = {
+        orders: page.items.map((o) => ({
+          orderId: o.id,
+          externalRef: o.external_ref,
+          channel: o.channel,
+          status: o.status,
+          customerEmail: o.email,
+          customerName: o.customer_name,
+          total: o.total,
+          currency: o.currency,
+          placedAt: o.placed_at,
+        })),
+        next: page.next,
+      };
+      return { body: ctx.body };
     },
   });
 

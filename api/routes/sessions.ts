@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { activeKeyByHash, createSession, endSession, hashKey } from '../../db/access';
 import { SESSION_COOKIE, type Principal } from '../auth';
 import type { ApiDeps } from '../deps';
-import { HttpError } from '../errors';
+import { conflict, HttpError } from '../errors';
 import type { Routes } from '../route';
 
 const SignIn = z.object({ apiKey: z.string().min(1).max(200) }).openapi('SignIn');
@@ -88,10 +88,11 @@ export function sessionRoutes(routes: Routes, { db, config }: ApiDeps): void {
     summary: 'Sign out: the session ends here, and its cookie is cleared',
     roles: 'any',
     action: 'session.end',
-    response: { status: 200, description: 'Ended (false when the caller used a key, not a session)' },
+    response: { status: 200, description: 'Ended; 409 when the caller used an API key, not a session' },
     handler: async (ctx) => {
       const p = ctx.state.principal as Principal;
-      const ended = p.session ? await endSession(db, p.session.id) : false;
+      if (!p.session) throw conflict('This call came with an API key, not a session: there is nothing to sign out of');
+      const ended = await endSession(db, p.session.id);
       ctx.cookies.set(SESSION_COOKIE, '', {
         httpOnly: true,
         sameSite: 'strict',
@@ -99,7 +100,7 @@ export function sessionRoutes(routes: Routes, { db, config }: ApiDeps): void {
         maxAge: 0,
         path: '/',
       });
-      return { body: { ended }, audit: { target: p.session?.id } };
+      return { body: { ended }, audit: { target: p.session.id } };
     },
   });
 }

@@ -3,8 +3,9 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorBoundary, LocationProvider, Route, Router } from 'preact-iso';
 import { api, setCsrfToken } from './api';
+import { Admin } from './pages/admin';
 import { Inbox } from './pages/inbox';
-import { FindOrder, Order, Return } from './pages/order';
+import { Order, Orders, Return } from './pages/order';
 import { Case, Queue } from './pages/queue';
 import { SignIn } from './pages/sign-in';
 import { may, SessionContext, type Session } from './session';
@@ -14,6 +15,7 @@ const PAGES = [
   { path: '/console/inbox', label: 'Approvals', roles: ['approver'] },
   { path: '/console/exceptions', label: 'Exceptions', roles: ['ops'] },
   { path: '/console/orders', label: 'Orders', roles: ['ops', 'storefront', 'warehouse', 'approver', 'finance'] },
+  { path: '/console/admin', label: 'Admin', roles: ['admin'] },
 ];
 
 function App() {
@@ -51,9 +53,10 @@ function App() {
             <Route path="/console/inbox" component={Inbox} />
             <Route path="/console/exceptions" component={Queue} />
             <Route path="/console/exceptions/:id" component={Case} />
-            <Route path="/console/orders" component={FindOrder} />
+            <Route path="/console/orders" component={Orders} />
             <Route path="/console/orders/:id" component={Order} />
             <Route path="/console/returns/:id" component={Return} />
+            <Route path="/console/admin" component={Admin} />
             <Route default component={() => <Home pages={pages} />} />
           </Router>
         </ErrorBoundary>

@@ -529,7 +529,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Ended (false when the caller used a key, not a session) */
+                /** @description Ended; 409 when the caller used an API key, not a session */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -577,7 +577,57 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Every API key, newest first (name, first characters, roles, revoked or not; never the key)
+         * @description Roles: admin (or admin).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Keys */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiKeyList"];
+                    };
+                };
+                /** @description Malformed JSON or schema violation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Create an API key (shown once)
@@ -643,6 +693,81 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log: every state change, who made it, newest first, a page at a time
+         * @description Roles: admin (or admin).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    action?: string;
+                    keyName?: string;
+                    target?: string;
+                    from?: string;
+                    to?: string;
+                    /** @description the previous page's `next` */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Audit entries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditList"];
+                    };
+                };
+                /** @description Malformed JSON or schema violation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1518,7 +1643,70 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Find orders by reference, customer e-mail, status, channel and date: newest first, a page at a time, or all as CSV
+         * @description Roles: storefront, ops, warehouse, approver, finance (or admin).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the channel's order reference, or its beginning */
+                    ref?: string;
+                    email?: string;
+                    status?: string;
+                    channel?: string;
+                    placedFrom?: string;
+                    placedTo?: string;
+                    /** @description csv: every matching order, streamed (no paging) */
+                    format?: "json" | "csv";
+                    /** @description the previous page's `next` */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of orders (or text/csv of every match) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OrderList"];
+                    };
+                };
+                /** @description Malformed JSON or schema violation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Place an order (starts its order-to-cash process)
@@ -4153,6 +4341,35 @@ export interface components {
         SignIn: {
             apiKey: string;
         };
+        ApiKeyList: {
+            keys: {
+                id: string;
+                name: string;
+                prefix: string;
+                roles: string[];
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                revokedAt: string;
+            }[];
+        };
+        AuditList: {
+            entries: {
+                id: string;
+                /** Format: date-time */
+                at: string;
+                keyName: string;
+                roles: string[] | null;
+                action: string;
+                method: string;
+                path: string;
+                target: string | null;
+                status: number;
+                requestId: string;
+                workflowId: string | null;
+            }[];
+            next: string | null;
+        };
         ProductInput: {
             /** @example TSHIRT-BLK-M */
             sku: string;
@@ -4217,6 +4434,21 @@ export interface components {
             postalCode: string;
             country: string;
             region?: string;
+        };
+        OrderList: {
+            orders: {
+                orderId: string;
+                externalRef: string;
+                channel: string;
+                status: string;
+                customerEmail: string;
+                customerName: string;
+                total: number;
+                currency: string;
+                /** Format: date-time */
+                placedAt: string;
+            }[];
+            next: string | null;
         };
         ShipmentEvent: {
             /** @enum {string} */

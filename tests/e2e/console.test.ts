@@ -195,6 +195,42 @@ test('a storefront session sees no decision controls; its forged decision is 403
   await accessible(page, 'sign-in');
 });
 
+test('ops find orders by customer e-mail and open one; an admin creates and revokes a key and reads it in the audit log', async () => {
+  const sku = await stockedSku(s.db, { EAST: 5 });
+  const email = `console-${Date.now()}@example.com`;
+  const placed: { orderId: string; workflowId: string }[] = [];
+  for (let i = 0; i < 3; i++)
+    placed.push(await place(s, [{ sku, quantity: 1 }], { customer: { email, name: 'Finder' } }));
+  placed.forEach((p) => remember(p.workflowId));
+  const page = await signedIn(s.keys.ops);
+  await page.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
+  await page.getByLabel('Customer e-mail').fill(email);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForURL((u) => u.searchParams.get('email') === email);
+  await page.locator('tbody tr').nth(2).waitFor();
+  expect(await page.locator('tbody tr').count()).toBe(3);
+  const csv = await page.getByRole('link', { name: 'Export these orders as CSV' }).getAttribute('href');
+  expect(csv).toContain('format=csv');
+  await accessible(page, 'orders');
+  await page.locator('tbody tr').first().getByRole('link').click();
+  await page.waitForURL((u) => u.pathname === `/console/orders/${placed[2].orderId}`);
+
+  const admin = await signedIn(s.keys.admin);
+  await admin.getByRole('navigation').getByRole('link', { name: 'Admin' }).click();
+  await admin.getByLabel('Name').fill('night shift');
+  await admin.getByRole('checkbox', { name: 'warehouse', exact: true }).check();
+  await admin.getByRole('button', { name: 'Create key' }).click();
+  await admin.getByText(/Key for night shift: erp_/).waitFor();
+  await admin.getByRole('button', { name: 'Revoke night shift' }).click();
+  await admin.getByRole('button', { name: 'Revoke night shift' }).waitFor({ state: 'detached' });
+  await admin.getByLabel('Action').fill('api_key.revoke');
+  await admin.getByRole('button', { name: 'Filter' }).click();
+  await admin.getByRole('cell', { name: 'api_key.revoke' }).first().waitFor();
+  await accessible(admin, 'admin');
+  const key = await s.db('api_keys').where({ name: 'night shift' }).first();
+  expect(key.revoked_at).not.toBeNull();
+});
+
 test('the inbox with 1,000 pending approvals: time to render, printed', async () => {
   await s.db.raw(
     `INSERT INTO approvals (id, kind, subject_type, subject_id, workflow_id, amount, currency, reason, status, sla_due_at, idempotency_key)

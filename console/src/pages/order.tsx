@@ -27,17 +27,108 @@ interface OrderView {
   process: { stage: string; live: boolean; timeline: { at: string; step: string }[] | null };
 }
 
-export function FindOrder() {
-  const { route } = useLocation();
-  const [id, setId] = useState('');
+/** Orders: search by reference, customer e-mail, status, channel and date, newest first, a page at a time. */
+export function Orders() {
+  const { query, route } = useLocation();
+  const [form, setForm] = useState({
+    ref: query.ref ?? '',
+    email: query.email ?? '',
+    status: query.status ?? '',
+    channel: query.channel ?? '',
+  });
+  const [pages, setPages] = useState<string[]>([]); // cursors of the pages before this one
+  const filter = Object.fromEntries(
+    Object.entries(query).filter(([k, v]) => ['ref', 'email', 'status', 'channel', 'cursor'].includes(k) && v),
+  );
+  const list = usePolled(async () => {
+    const { data, error } = await api.GET('/v1/orders', { params: { query: { ...filter, limit: 50 } } });
+    if (!data) throw new Error(problem(error));
+    return data;
+  }, [JSON.stringify(filter)]);
+  const go = (q: Record<string, string>) =>
+    route(`/console/orders?${new URLSearchParams(Object.entries(q).filter(([, v]) => v))}`);
+  const search = (e: Event) => {
+    e.preventDefault();
+    setPages([]);
+    go(form);
+  };
+  const input = (k: keyof typeof form, label: string) => (
+    <div>
+      <label for={`f-${k}`}>{label}</label>
+      <input
+        id={`f-${k}`}
+        value={form[k]}
+        onInput={(e) => setForm({ ...form, [k]: (e.target as HTMLInputElement).value })}
+      />
+    </div>
+  );
+  const csv = `/v1/orders?${new URLSearchParams({ ...filter, format: 'csv' })}`;
   return (
     <main>
       <h1>Orders</h1>
-      <form onSubmit={(e) => (e.preventDefault(), route(`/console/orders/${encodeURIComponent(id.trim())}`))}>
-        <label for="orderId">Order id</label>
-        <input id="orderId" value={id} onInput={(e) => setId((e.target as HTMLInputElement).value)} required />
-        <button type="submit">Open</button>
+      <form class="filters" onSubmit={search}>
+        {input('ref', 'Reference')}
+        {input('email', 'Customer e-mail')}
+        {input('status', 'Status')}
+        {input('channel', 'Channel')}
+        <button type="submit">Search</button>
       </form>
+      <p>
+        <a href={csv} download>
+          Export these orders as CSV
+        </a>
+      </p>
+      {list.error && (
+        <p role="alert" class="error">
+          {list.error}
+        </p>
+      )}
+      {list.data?.orders.length === 0 && <p>No orders match.</p>}
+      <table>
+        <caption class="visually-hidden">Orders, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Reference</th>
+            <th scope="col">Channel</th>
+            <th scope="col">Status</th>
+            <th scope="col">Customer</th>
+            <th scope="col">Total</th>
+            <th scope="col">Placed</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.data?.orders.map((o) => (
+            <tr key={o.orderId}>
+              <td>
+                <a href={`/console/orders/${o.orderId}`}>{o.externalRef}</a>
+              </td>
+              <td>{o.channel}</td>
+              <td>{o.status}</td>
+              <td>{o.customerEmail}</td>
+              <td>{money(o.total, o.currency)}</td>
+              <td>{when(o.placedAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div class="actions">
+        {pages.length > 0 && (
+          <button
+            class="secondary"
+            onClick={() => (go({ ...filter, cursor: pages[pages.length - 1] }), setPages(pages.slice(0, -1)))}
+          >
+            Newer
+          </button>
+        )}
+        {list.data?.next && (
+          <button
+            class="secondary"
+            onClick={() => (setPages([...pages, filter.cursor ?? '']), go({ ...filter, cursor: list.data!.next! }))}
+          >
+            Older
+          </button>
+        )}
+      </div>
     </main>
   );
 }

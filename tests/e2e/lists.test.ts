@@ -1,0 +1,93 @@
+/** Lists the console and everyone else read: orders (filters, cursor paging, streamed CSV), API keys, the audit log. */
+import { randomUUID } from 'node:crypto';
+import { stockedSku } from '../helpers/fixtures';
+import { place } from '../helpers/orders';
+import { startStack, Stack } from '../helpers/stack';
+
+let s: Stack;
+beforeAll(async () => (s = await startStack({ BACKORDER_WAIT_TIMEOUT: '10m' })));
+afterAll(async () => s?.stop());
+
+test('orders: filter by customer, reference and status; newest first; cursor pages neither repeat nor skip', async () => {
+  const sku = await stockedSku(s.db, { EAST: 10 });
+  const email = `list-${randomUUID().slice(0, 8)}@example.com`;
+  const placed = [];
+  for (let i = 0; i < 5; i++)
+    placed.push(await place(s, [{ sku, quantity: 1 }], { customer: { email, name: 'Lister' } }));
+  const all = await s.call('GET', `/v1/orders?email=${email}`, { key: s.keys.ops });
+  expect(all.status).toBe(200);
+  expect(all.body.orders.map((o: { orderId: string }) => o.orderId)).toEqual(placed.map((p) => p.orderId).reverse());
+  expect(all.body.next).toBeNull();
+
+  const seen: string[] = [];
+  let cursor = '';
+  for (let pages = 0; pages < 5; pages++) {
+    const r = await s.call('GET', `/v1/orders?email=${email}&limit=2${cursor ? `&cursor=${cursor}` : ''}`, {
+      key: s.keys.ops,
+    });
+    seen.push(...r.body.orders.map((o: { orderId: string }) => o.orderId));
+    if (!r.body.next) break;
+    cursor = r.body.next;
+  }
+  expect(seen).toEqual(placed.map((p) => p.orderId).reverse());
+
+  const one = await s.call(
+    'GET',
+    `/v1/orders?email=${email}&ref=${placed[0].workflowId.split('-').slice(2).join('-')}`,
+    { key: s.keys.ops },
+  );
+  expect(one.body.orders.map((o: { orderId: string }) => o.orderId)).toEqual([placed[0].orderId]);
+  const none = await s.call('GET', `/v1/orders?email=${email}&status=cancelled`, { key: s.keys.ops });
+  expect(none.body.orders).toEqual([]);
+  const pct = await s.call('GET', `/v1/orders?email=${email}&ref=%25`, { key: s.keys.ops }); // a literal %, not a wildcard
+  expect(pct.body.orders).toEqual([]);
+
+  const bad = await s.call('GET', '/v1/orders?cursor=bm90LWEtY3Vyc29y', { key: s.keys.ops });
+  expect([bad.status, bad.body.error.details[0].path]).toEqual([400, 'cursor']);
+  expect((await s.call('GET', '/v1/orders?limit=5000', { key: s.keys.ops })).status).toBe(400);
+  expect((await s.call('GET', '/v1/orders', { key: s.keys.procurement })).status).toBe(403);
+});
+
+test('orders as CSV: every match streamed with a header, by ?format=csv or Accept: text/csv', async () => {
+  const sku = await stockedSku(s.db, { EAST: 10 });
+  const email = `csv-${randomUUID().slice(0, 8)}@example.com`;
+  for (let i = 0; i < 3; i++) await place(s, [{ sku, quantity: 1 }], { customer: { email, name: 'Comma, "Quoted"' } });
+  const r = await s.call('GET', `/v1/orders?email=${email}&format=csv`, { key: s.keys.finance });
+  expect(r.status).toBe(200);
+  expect(r.headers.get('content-type')).toMatch(/^text\/csv/);
+  expect(r.headers.get('content-disposition')).toBe('attachment; filename="orders.csv"');
+  const lines = (r.body as string).trim().split('\n');
+  expect(lines[0]).toBe('order_id,reference,channel,status,customer_email,customer_name,currency,total,placed_at');
+  expect(lines).toHaveLength(4);
+  expect(lines[1]).toContain(`${email},"Comma, ""Quoted""",EUR,`);
+  const byAccept = await s.call('GET', `/v1/orders?email=${email}`, {
+    key: s.keys.finance,
+    headers: { accept: 'text/csv' },
+  });
+  expect((byAccept.body as string).trim().split('\n')).toHaveLength(4);
+});
+
+test('API keys and the audit log, for admins: no key material, filters, pages', async () => {
+  const keys = await s.call('GET', '/v1/api-keys', { key: s.keys.admin });
+  expect(keys.status).toBe(200);
+  const mine = keys.body.keys.find((k: { name: string }) => k.name.startsWith('test ops'));
+  expect(Object.keys(mine).sort()).toEqual(['createdAt', 'id', 'name', 'prefix', 'revokedAt', 'roles']);
+  expect(JSON.stringify(keys.body)).not.toContain(s.keys.ops);
+  expect((await s.call('GET', '/v1/api-keys', { key: s.keys.ops })).status).toBe(403);
+
+  const made = await s.call('POST', '/v1/api-keys', {
+    key: s.keys.admin,
+    body: { name: 'audit me', roles: ['finance'] },
+  });
+  await s.call('DELETE', `/v1/api-keys/${made.body.id}`, { key: s.keys.admin });
+  const revoked = await s.call('GET', `/v1/audit?action=api_key.revoke&target=${made.body.id}`, { key: s.keys.admin });
+  expect(revoked.body.entries).toEqual([
+    expect.objectContaining({ action: 'api_key.revoke', target: made.body.id, status: 200, method: 'DELETE' }),
+  ]);
+  const page1 = await s.call('GET', '/v1/audit?limit=2', { key: s.keys.admin });
+  const page2 = await s.call('GET', `/v1/audit?limit=2&cursor=${page1.body.next}`, { key: s.keys.admin });
+  expect(page1.body.entries).toHaveLength(2);
+  const ids = [...page1.body.entries, ...page2.body.entries].map((e: { id: string }) => e.id);
+  expect(new Set(ids).size).toBe(ids.length);
+  expect((await s.call('GET', '/v1/audit', { key: s.keys.ops })).status).toBe(403);
+});
