@@ -608,3 +608,31 @@ export const ApiKeyList = z
     ),
   })
   .openapi('ApiKeyList');
+
+export const TicketStatus = z.enum(['open', 'pending', 'solved', 'closed']);
+export const TicketListQuery = z.object({
+  status: TicketStatus.optional(),
+  queue: z
+    .string()
+    .regex(/^[a-z_]{1,50}$/)
+    .optional(),
+  assignee: z.string().max(200).optional(),
+  email: z.string().max(254).optional(),
+  ...ListPaging,
+});
+export const TicketParams = z.object({ id: Uuid });
+export const TicketAssignment = z.object({
+  assignee: z
+    .string()
+    .min(1)
+    .max(200)
+    .nullable()
+    .openapi({ description: 'who works it; null to give it back to the queue' }),
+});
+export const TicketStatusChange = z.object({ status: TicketStatus });
+export const TicketMessage = z.object({
+  kind: z
+    .enum(['note', 'reply'])
+    .openapi({ description: 'note: for colleagues only; reply: e-mailed to the customer' }),
+  body: text(10000),
+});

@@ -737,3 +737,22 @@ export async function warehousesByCodes(db: Db | Tx, codes: string[]) {
 export async function warehouseOfLocation(tx: Db | Tx, locationId: number): Promise<number> {
   return (await tx('locations').where({ id: locationId }).first('warehouse_id')).warehouse_id;
 }
+
+/** One SKU's stock moves with their locations (a page is read through db/paging.ts). */
+export function movesOfProduct(db: Db, productId: number) {
+  return db('stock_moves as m')
+    .join('locations as f', 'f.id', 'm.from_location_id')
+    .join('locations as t', 't.id', 'm.to_location_id')
+    .where('m.product_id', productId)
+    .select(
+      'm.id',
+      'm.created_at',
+      'm.quantity',
+      'm.unit_cost',
+      'm.state',
+      'm.source_type',
+      'm.source_id',
+      'f.code as from_code',
+      't.code as to_code',
+    );
+}

@@ -7,7 +7,8 @@
  *  - a ready answer with the live status for where-is-my-order tickets whose order is on time.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from './index';
+import { queueNotification } from './notifications';
+import type { Db, Tx } from './index';
 
 export interface NewTicket {
   customerEmail: string;
@@ -155,11 +156,92 @@ export function ticketView(t: TicketRow) {
     why: t.why,
     suggestedAnswer: t.suggested_answer ?? undefined,
     status: t.status,
+    assignee: t.assignee ?? undefined,
     createdAt: t.created_at,
   };
 }
 
-/** The customer's open tickets, newest first. */
+export interface TicketFilter {
+  status?: string;
+  queue?: string;
+  assignee?: string;
+  email?: string;
+}
+
+/** Tickets matching a filter (a page is read through db/paging.ts). */
+export function ticketsMatching(db: Db, f: TicketFilter) {
+  const q = db('tickets').select('*');
+  if (f.status) q.where({ status: f.status });
+  if (f.queue) q.where({ queue: f.queue });
+  if (f.assignee) q.where({ assignee: f.assignee });
+  if (f.email) q.where({ customer_email: f.email.toLowerCase() });
+  return q;
+}
+
+export async function ticketById(db: Db | Tx, id: string): Promise<TicketRow | undefined> {
+  return db('tickets').where({ id }).first();
+}
+
+export async function ticketMessages(db: Db | Tx, ticketId: string) {
+  return db('ticket_messages')
+    .where({ ticket_id: ticketId })
+    .orderBy('id')
+    .select('kind', 'author', 'body', 'created_at as createdAt', 'notification_id as notificationId');
+}
+
+/** Assigns, or moves the status of, a ticket; answers whether it exists. */
+export async function updateTicket(
+  db: Db,
+  id: string,
+  change: { assignee?: string | null; status?: string },
+): Promise<boolean> {
+  return (
+    (await db('tickets')
+      .where({ id })
+      .update({ ...change, updated_at: db.fn.now() })) > 0
+  );
+}
+
+/**
+ * Adds a message to a ticket. A reply goes to the customer through the notifications outbox in the same
+ * transaction (keyed by `key`, so a retried request sends one e-mail) and puts the ticket in `pending`.
+ */
+export async function addTicketMessage(
+  tx: Tx,
+  t: { ticketId: string; kind: 'note' | 'reply'; author: string; body: string; key: string },
+): Promise<void> {
+  const ticket = await tx('tickets').where({ id: t.ticketId }).forUpdate().first('customer_email', 'subject', 'status');
+  let notificationId: string | null = null;
+  if (t.kind === 'reply') {
+    await queueNotification(tx, {
+      key: `ticket-reply:${t.key}`,
+      recipient: ticket.customer_email,
+      template: 'ticket_reply',
+      subjectType: 'ticket',
+      subjectId: t.ticketId,
+      payload: { subject: ticket.subject, body: t.body },
+    });
+    notificationId = (
+      await tx('notifications')
+        .where({ idempotency_key: `ticket-reply:${t.key}` })
+        .first('id')
+    ).id;
+    if (ticket.status === 'open') await tx('tickets').where({ id: t.ticketId }).update({ status: 'pending' });
+  }
+  await tx('ticket_messages').insert({
+    ticket_id: t.ticketId,
+    kind: t.kind,
+    author: t.author,
+    body: t.body,
+    notification_id: notificationId,
+  });
+  await tx('tickets').where({ id: t.ticketId }).update({ updated_at: tx.fn.now() });
+}
+
+/** The customer's unfinished tickets (open, or pending on them), newest first. */
 export async function openTicketsOf(db: Db, customerEmail: string) {
-  return db('tickets').where({ customer_email: customerEmail, status: 'open' }).orderBy('created_at', 'desc');
+  return db('tickets')
+    .where({ customer_email: customerEmail })
+    .whereIn('status', ['open', 'pending'])
+    .orderBy('created_at', 'desc');
 }

@@ -25,6 +25,7 @@ const SUBJECTS: Record<string, (p: Record<string, unknown>) => string> = {
   exception_escalated: (p) => `Escalated (level ${p.level}): ${p.summary}`,
   parcel_stop_requested: (p) =>
     `Stop the parcel of order ${p.externalRef} if it has not left (cancelled by the customer)`,
+  ticket_reply: (p) => `Re: ${p.subject}`,
   cancel_refused: (p) =>
     `Your order ${p.externalRef} had already left when you cancelled it: send it back for a refund`,
 };

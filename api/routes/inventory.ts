@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { inTransaction } from '../../db';
 import { lockProductBySku, productBySku } from '../../db/catalog';
 import {
+  movesOfProduct,
   applyMove,
   ensureQuant,
   locationOf,
@@ -19,10 +20,23 @@ import {
 } from '../../db/inventory';
 import { ACCOUNT, accountTotals, postEntry } from '../../db/ledger';
 import type { ApiDeps } from '../deps';
-import { notFound, unprocessable } from '../errors';
+import { notFound, refuseBadCursor, unprocessable } from '../errors';
+import { pageOf } from '../../db/paging';
 import { nudgeBackorders, replan } from '../process';
 import type { Routes } from '../route';
 import { Adjustment, Sku, StockMoveBody } from '../schemas';
+
+type MoveRow = {
+  id: string;
+  created_at: Date;
+  quantity: number;
+  unit_cost: number;
+  state: string;
+  source_type: string;
+  source_id: string;
+  from_code: string;
+  to_code: string;
+};
 
 export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
   /** After stock changed on the shelf: backorders try again, orders that lost their promise re-plan, and the answer says which. */
@@ -51,6 +65,46 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
       const product = await productBySku(db, params.sku);
       if (!product) throw notFound(`Product ${params.sku}`);
       return { body: { sku: params.sku, ...(await stockPosition(db, product.id, product.kind)) } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/inventory/:sku/moves',
+    tag: 'Inventory',
+    summary: "One SKU's stock moves, newest first, a page at a time (from, to, quantity, cost, what caused it)",
+    roles: 'any',
+    params: z.object({ sku: Sku }),
+    query: z.object({
+      cursor: z.string().max(200).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+    }),
+    response: { status: 200, description: 'A page of moves' },
+    handler: async (_ctx, { params, query }) => {
+      const product = await productBySku(db, params.sku);
+      if (!product) throw notFound(`Product ${params.sku}`);
+      const page = await pageOf<MoveRow>(movesOfProduct(db, product.id), {
+        atColumn: 'm.created_at',
+        idColumn: 'm.id',
+        cursor: query.cursor,
+        limit: query.limit,
+        at: (m) => m.created_at,
+      }).catch(refuseBadCursor);
+      return {
+        body: {
+          sku: params.sku,
+          moves: page.items.map((m) => ({
+            at: m.created_at,
+            from: m.from_code,
+            to: m.to_code,
+            quantity: m.quantity,
+            unitCost: m.unit_cost,
+            state: m.state,
+            cause: { type: m.source_type, id: m.source_id },
+          })),
+          next: page.next,
+        },
+      };
     },
   });
 

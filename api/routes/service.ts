@@ -4,14 +4,41 @@ import { refundsOfOrders } from '../../db/payments';
 import { operationsReport } from '../../db/reports';
 import { creditNotesOfOrders, returnsOfOrders } from '../../db/returns';
 import { customerByEmail, ordersOfCustomer } from '../../db/sales';
-import { openTicketsOf, triageTicket, ticketView } from '../../db/service';
+import { inTransaction } from '../../db';
+import { pageOf } from '../../db/paging';
+import {
+  addTicketMessage,
+  openTicketsOf,
+  ticketById,
+  ticketMessages,
+  ticketsMatching,
+  triageTicket,
+  ticketView,
+  updateTicket,
+  type TicketRow,
+} from '../../db/service';
 import { shipmentsOfOrders } from '../../db/shipping';
 import type { ApiDeps } from '../deps';
-import { notFound } from '../errors';
+import { conflict, notFound, refuseBadCursor } from '../errors';
 import type { Routes } from '../route';
-import { CustomerParams, NewTicketBody, ReportQuery } from '../schemas';
+import {
+  CustomerParams,
+  NewTicketBody,
+  ReportQuery,
+  TicketAssignment,
+  TicketListQuery,
+  TicketMessage,
+  TicketParams,
+  TicketStatusChange,
+} from '../schemas';
 
 export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
+  async function findTicket(id: string) {
+    const t = await ticketById(db, id);
+    if (!t) throw notFound(`Ticket ${id}`);
+    return t;
+  }
+
   routes.add({
     method: 'get',
     path: '/v1/reports/operations',
@@ -36,6 +63,97 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
     handler: async (_ctx, { body }) => {
       const ticket = await triageTicket(db, body);
       return { body: ticket, audit: { target: String(ticket.ticketId) } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/tickets',
+    tag: 'Service',
+    summary: 'Tickets by status, queue, assignee or customer, newest first, a page at a time',
+    roles: ['ops'],
+    query: TicketListQuery,
+    response: { status: 200, description: 'A page of tickets' },
+    handler: async (_ctx, { query }) => {
+      const page = await pageOf<TicketRow & { id: string; created_at: Date }>(ticketsMatching(db, query), {
+        atColumn: 'created_at',
+        idColumn: 'id',
+        cursor: query.cursor,
+        limit: query.limit,
+        at: (t) => t.created_at,
+      }).catch(refuseBadCursor);
+      return { body: { tickets: page.items.map(ticketView), next: page.next } };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/tickets/:id',
+    tag: 'Service',
+    summary: 'A ticket with its triage and its conversation (internal notes and replies)',
+    roles: ['ops'],
+    params: TicketParams,
+    response: { status: 200, description: 'The ticket' },
+    handler: async (_ctx, { params }) => {
+      const t = await findTicket(params.id);
+      return { body: { ...ticketView(t), body: t.body, messages: await ticketMessages(db, params.id) } };
+    },
+  });
+
+  routes.add({
+    method: 'put',
+    path: '/v1/tickets/:id/assignee',
+    tag: 'Service',
+    summary: 'Give a ticket to someone (or back to its queue)',
+    roles: ['ops'],
+    action: 'ticket.assign',
+    params: TicketParams,
+    body: TicketAssignment,
+    response: { status: 200, description: 'Assigned' },
+    handler: async (_ctx, { params, body }) => {
+      await findTicket(params.id);
+      await updateTicket(db, params.id, { assignee: body.assignee });
+      return { body: { ticketId: params.id, assignee: body.assignee }, audit: { target: params.id } };
+    },
+  });
+
+  routes.add({
+    method: 'put',
+    path: '/v1/tickets/:id/status',
+    tag: 'Service',
+    summary: 'Move a ticket: open, pending (on the customer), solved, closed',
+    roles: ['ops'],
+    action: 'ticket.status',
+    params: TicketParams,
+    body: TicketStatusChange,
+    response: { status: 200, description: 'Moved; 409 from a closed ticket' },
+    handler: async (_ctx, { params, body }) => {
+      const t = await findTicket(params.id);
+      if (t.status === 'closed' && body.status !== 'closed') throw conflict('The ticket is closed; open a new one');
+      await updateTicket(db, params.id, { status: body.status });
+      return { body: { ticketId: params.id, status: body.status }, audit: { target: params.id } };
+    },
+  });
+
+  routes.add({
+    method: 'post',
+    path: '/v1/tickets/:id/messages',
+    tag: 'Service',
+    summary: 'Add an internal note, or reply to the customer (sent through the notifications outbox, once)',
+    roles: ['ops'],
+    action: 'ticket.message',
+    params: TicketParams,
+    body: TicketMessage,
+    idempotent: true,
+    response: { status: 201, description: 'Added (a reply is queued for sending)' },
+    handler: async (ctx, { params, body, principal, requestKey }) => {
+      const t = await findTicket(params.id);
+      if (t.status === 'closed') throw conflict('The ticket is closed; open a new one');
+      const key = requestKey ?? ctx.state.requestId;
+      await inTransaction(db, (tx) =>
+        addTicketMessage(tx, { ticketId: params.id, ...body, author: principal.name, key }),
+      );
+      return { status: 201, body: { ticketId: params.id, kind: body.kind, added: true }, audit: { target: params.id } };
     },
   });
 

@@ -4,10 +4,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { ErrorBoundary, LocationProvider, Route, Router } from 'preact-iso';
 import { api, setCsrfToken } from './api';
 import { Admin } from './pages/admin';
+import { Customers } from './pages/customers';
 import { Inbox } from './pages/inbox';
 import { Order, Orders, Return } from './pages/order';
 import { Case, Queue } from './pages/queue';
 import { SignIn } from './pages/sign-in';
+import { Stock } from './pages/stock';
+import { TicketPage, Tickets } from './pages/tickets';
 import { may, SessionContext, type Session } from './session';
 import './styles.css';
 
@@ -15,6 +18,9 @@ const PAGES = [
   { path: '/console/inbox', label: 'Approvals', roles: ['approver'] },
   { path: '/console/exceptions', label: 'Exceptions', roles: ['ops'] },
   { path: '/console/orders', label: 'Orders', roles: ['ops', 'storefront', 'warehouse', 'approver', 'finance'] },
+  { path: '/console/stock', label: 'Stock', roles: ['ops', 'warehouse', 'procurement', 'finance', 'storefront'] },
+  { path: '/console/customers', label: 'Customers', roles: ['ops'] },
+  { path: '/console/tickets', label: 'Tickets', roles: ['ops'] },
   { path: '/console/admin', label: 'Admin', roles: ['admin'] },
 ];
 
@@ -56,6 +62,10 @@ function App() {
             <Route path="/console/orders" component={Orders} />
             <Route path="/console/orders/:id" component={Order} />
             <Route path="/console/returns/:id" component={Return} />
+            <Route path="/console/stock" component={Stock} />
+            <Route path="/console/customers" component={Customers} />
+            <Route path="/console/tickets" component={Tickets} />
+            <Route path="/console/tickets/:id" component={TicketPage} />
             <Route path="/console/admin" component={Admin} />
             <Route default component={() => <Home pages={pages} />} />
           </Router>

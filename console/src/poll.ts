@@ -6,6 +6,12 @@ export function usePolled<T>(load: () => Promise<T>, deps: unknown[], everyMs = 
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [tick, setTick] = useState(0);
+  const key = JSON.stringify(deps);
+  const [shownFor, setShownFor] = useState(key);
+  if (shownFor !== key) {
+    setShownFor(key); // other filters: the old rows are not shown as if they were the answer
+    setData(undefined);
+  }
   useEffect(() => {
     let live = true;
     const run = () =>

@@ -31,6 +31,7 @@ import * as channelSync from './028_channel_sync';
 import * as channelSyncFailed from './029_channel_sync_failed';
 import * as marketplaceOrders from './030_marketplace_orders';
 import * as consoleSessions from './031_console_sessions';
+import * as ticketLifecycle from './032_ticket_lifecycle';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -66,6 +67,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '029_channel_sync_failed': channelSyncFailed,
   '030_marketplace_orders': marketplaceOrders,
   '031_console_sessions': consoleSessions,
+  '032_ticket_lifecycle': ticketLifecycle,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

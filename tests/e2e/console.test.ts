@@ -207,7 +207,7 @@ test('ops find orders by customer e-mail and open one; an admin creates and revo
   await page.getByLabel('Customer e-mail').fill(email);
   await page.getByRole('button', { name: 'Search' }).click();
   await page.waitForURL((u) => u.searchParams.get('email') === email);
-  await page.locator('tbody tr').nth(2).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 3); // only this customer's
   expect(await page.locator('tbody tr').count()).toBe(3);
   const csv = await page.getByRole('link', { name: 'Export these orders as CSV' }).getAttribute('href');
   expect(csv).toContain('format=csv');
@@ -229,6 +229,52 @@ test('ops find orders by customer e-mail and open one; an admin creates and revo
   await accessible(admin, 'admin');
   const key = await s.db('api_keys').where({ name: 'night shift' }).first();
   expect(key.revoked_at).not.toBeNull();
+});
+
+test('ops take a ticket, add a note and reply to the customer; the reply is one message in the outbox', async () => {
+  const email = `ticket-${Date.now()}@example.com`;
+  const sku = await stockedSku(s.db, { EAST: 2 });
+  remember((await place(s, [{ sku, quantity: 1 }], { customer: { email, name: 'Crushed Box' } })).workflowId);
+  const made = await s.call('POST', '/v1/tickets', {
+    key: s.keys.storefront,
+    body: { customerEmail: email, subject: 'Parcel damaged', body: 'The box arrived crushed.' },
+  });
+  const id = made.body.ticketId as string;
+  const page = await signedIn(s.keys.ops);
+  await page.getByRole('navigation').getByRole('link', { name: 'Tickets' }).click();
+  await page.getByRole('link', { name: 'Parcel damaged' }).first().waitFor();
+  await accessible(page, 'tickets');
+  await page.goto(`${s.url}/console/tickets/${id}`);
+  await page.getByRole('button', { name: 'Assign to me' }).click();
+  await page.getByText(/^Assigned to test ops/).waitFor();
+  await page.getByLabel('Message').fill('Photos are in the carrier claim');
+  await page.getByRole('button', { name: 'Add internal note' }).click();
+  await page.getByText('Note added').waitFor();
+  await page.getByLabel('Message').fill('We are sending a new one today.');
+  await page.getByRole('button', { name: 'Reply to the customer' }).click();
+  await page.getByText('Reply sent to the customer').waitFor();
+  await page.getByText('pending', { exact: true }).waitFor();
+  await accessible(page, 'ticket');
+  await page.goto(`${s.url}/console/customers?email=${encodeURIComponent(email)}`);
+  await page.getByRole('link', { name: 'Parcel damaged' }).waitFor(); // the customer's view lists the ticket
+  await accessible(page, 'customer');
+  const mails = await s.db('notifications').where({ subject_type: 'ticket', subject_id: id });
+  expect(mails.map((m) => [m.recipient, m.template])).toEqual([[email, 'ticket_reply']]);
+  const t = await s.db('tickets').where({ id }).first();
+  expect(t).toMatchObject({ status: 'pending', assignee: expect.stringMatching(/^test ops/) });
+});
+
+test('stock of a SKU: per warehouse, per channel, and the moves behind it', async () => {
+  const sku = await stockedSku(s.db, { EAST: 7, WEST: 2 });
+  const page = await signedIn(s.keys.warehouse);
+  await page.getByRole('navigation').getByRole('link', { name: 'Stock' }).click();
+  await page.getByLabel('SKU').fill(sku);
+  await page.getByRole('button', { name: 'Show' }).click();
+  const all = page.getByRole('row', { name: /^All 9 0 9 0$/ });
+  await all.waitFor();
+  await page.getByText(/^web: \d+$/).waitFor();
+  expect(await page.locator('h2:text("Moves, newest first") + table tbody tr').count()).toBe(2);
+  await accessible(page, 'stock');
 });
 
 test('the inbox with 1,000 pending approvals: time to render, printed', async () => {

@@ -9,9 +9,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../lib/temporal-dev-server';
 import { orderBody } from '../helpers/fixtures';
-import { eventually } from '../helpers/stack';
+import { eventually, portForLater } from '../helpers/stack';
 
 const ROOT = join(__dirname, '..', '..');
 let dataDir: string;
@@ -119,7 +118,12 @@ async function orderReserved(): Promise<{ status: string; reservations: { sku: s
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'erp-first-run-'));
   chmodSync(dataDir, 0o755); // as a project folder is: as root, the embedded Postgres runs as \`postgres\` and must reach it
-  ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), postgres: await freePort() };
+  ports = {
+    api: await portForLater(),
+    temporal: await portForLater(),
+    ui: await portForLater(),
+    postgres: await portForLater(),
+  };
 });
 
 afterAll(async () => {
@@ -166,10 +170,10 @@ test('npm start on the embedded Postgres: an order reserved, a hard kill survive
 }, 600000);
 
 test('start-up failures say what went wrong and what to do next', async () => {
-  const apiPort = await freePort(); // not the stack's: it may still be stopping
+  const apiPort = await portForLater(); // not the stack's: it may still be stopping
   const refused = npmStart(
     ['--port', `${apiPort}`],
-    freshEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await freePort()}/erp` }),
+    freshEnv({ DATABASE_URL: `postgres://postgres@127.0.0.1:${await portForLater()}/erp` }),
   );
   expect(await refused.exited).toBe(1);
   expect(refused.output()).toMatch(

@@ -91,3 +91,50 @@ test('API keys and the audit log, for admins: no key material, filters, pages', 
   expect(new Set(ids).size).toBe(ids.length);
   expect((await s.call('GET', '/v1/audit', { key: s.keys.ops })).status).toBe(403);
 });
+
+test('tickets worked to the end: listed, assigned, a note, a reply sent once through the outbox, solved, closed', async () => {
+  const email = `ticket-${randomUUID().slice(0, 8)}@example.com`;
+  const made = await s.call('POST', '/v1/tickets', {
+    key: s.keys.storefront,
+    body: { customerEmail: email, subject: 'Wrong size', body: 'I got an M instead of an L' },
+  });
+  const id = made.body.ticketId as string;
+  const listed = await s.call('GET', `/v1/tickets?email=${email}&status=open`, { key: s.keys.ops });
+  expect(listed.body.tickets.map((t: { ticketId: string }) => t.ticketId)).toEqual([id]);
+
+  expect(
+    (await s.call('PUT', `/v1/tickets/${id}/assignee`, { key: s.keys.ops, body: { assignee: 'Sam' } })).status,
+  ).toBe(200);
+  const note = { kind: 'note', body: 'Check the packing station' };
+  expect((await s.call('POST', `/v1/tickets/${id}/messages`, { key: s.keys.ops, body: note })).status).toBe(201);
+  const reply = { kind: 'reply', body: 'Sorry! An L is on its way.' };
+  const headers = { 'idempotency-key': `reply-${id}` };
+  expect((await s.call('POST', `/v1/tickets/${id}/messages`, { key: s.keys.ops, body: reply, headers })).status).toBe(
+    201,
+  );
+  expect((await s.call('POST', `/v1/tickets/${id}/messages`, { key: s.keys.ops, body: reply, headers })).status).toBe(
+    200,
+  );
+
+  const t = (await s.call('GET', `/v1/tickets/${id}`, { key: s.keys.ops })).body;
+  expect(t).toMatchObject({ assignee: 'Sam', status: 'pending' }); // a reply waits on the customer
+  expect(t.messages.map((m: { kind: string; body: string }) => [m.kind, m.body])).toEqual([
+    ['note', note.body],
+    ['reply', reply.body],
+  ]);
+  const mails = await s.db('notifications').where({ subject_type: 'ticket', subject_id: id });
+  expect(mails).toHaveLength(1);
+  expect(mails[0]).toMatchObject({ recipient: email, template: 'ticket_reply' });
+
+  for (const status of ['solved', 'closed'])
+    expect((await s.call('PUT', `/v1/tickets/${id}/status`, { key: s.keys.ops, body: { status } })).status).toBe(200);
+  expect((await s.call('POST', `/v1/tickets/${id}/messages`, { key: s.keys.ops, body: note })).status).toBe(409);
+  expect((await s.call('PUT', `/v1/tickets/${id}/status`, { key: s.keys.ops, body: { status: 'open' } })).status).toBe(
+    409,
+  );
+  expect((await s.call('PUT', `/v1/tickets/${id}/status`, { key: s.keys.ops, body: { status: 'lost' } })).status).toBe(
+    400,
+  );
+  expect((await s.call('GET', `/v1/tickets/${randomUUID()}`, { key: s.keys.ops })).status).toBe(404);
+  expect((await s.call('GET', '/v1/tickets', { key: s.keys.storefront })).status).toBe(403);
+});

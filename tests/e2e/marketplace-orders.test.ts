@@ -4,14 +4,13 @@
  * killed mid-stream and webhooks sent twice; a parcel's tracking and our cancels go back; a buyer's cancel
  * cancels here while nothing has shipped and is a case once something has.
  */
-import { createServer } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { signature } from '../../lib/fingerprint';
 import { spawnTs } from '../../scripts/drill';
 import { startSandboxMarketplace, type SandboxMarketplace } from '../../scripts/sandbox-marketplace';
 import { stockedSku, unique } from '../helpers/fixtures';
 import { getOrder, recordHistories, remember, shipAll, waitFor } from '../helpers/orders';
-import { eventually, startStack, Stack } from '../helpers/stack';
+import { eventually, portForLater, startStack, Stack } from '../helpers/stack';
 
 const SECRET = 'marketplace-secret-for-the-tests';
 process.env.SANDBOX_MARKET_KEY = SECRET; // the channel's credentialsRef names this variable
@@ -272,7 +271,7 @@ test('bad webhooks: 4xx with the reason, nothing imported', async () => {
 
 test('50 marketplace orders, each imported exactly once across an API and a worker stopped mid-stream and every webhook sent twice', async () => {
   const sku = await stockedSku(s.db, { EAST: 200 });
-  const port = await freePort();
+  const port = await portForLater();
   const apiUrl = `http://127.0.0.1:${port}`;
   const env = { API_PORT: String(port), TEMPORAL_TASK_QUEUE: s.taskQueue, LOG_LEVEL: 'silent' };
   const startApi = async () => {
@@ -326,14 +325,3 @@ test('50 marketplace orders, each imported exactly once across an API and a work
     api.kill('SIGKILL');
   }
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}

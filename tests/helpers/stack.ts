@@ -139,3 +139,20 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 150));
   }
 }
+
+/**
+ * A free port below Linux's ephemeral range (32768–60999), for a server a test starts some seconds later: a
+ * port the kernel handed out (listen on 0) may be handed again meanwhile to any of the suite's own servers.
+ */
+export async function portForLater(): Promise<number> {
+  const { createServer } = await import('node:net');
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
