@@ -38,6 +38,8 @@ async function main() {
   const { NativeConnection } = await import('@temporalio/worker');
   const { Client, Connection } = await import('@temporalio/client');
   const { createWorker } = await import('../workers/worker');
+  const { loadConfig } = await import('../lib/config');
+  const { channelSyncStart } = await import('../api/routes/channels');
   const { checkInvariants, formatInvariants } = await import('../db/invariants');
 
   console.log(`Benchmark: ${SKUS} SKUs, ${CHANNELS.length} channels at ${RATE} calls/s, a burst of ${CHANGES} changes`);
@@ -71,13 +73,10 @@ async function main() {
         })),
       ),
     );
-    for (const code of CHANNELS) {
-      await client.workflow.start('channelSync', {
-        taskQueue: 'bench-sync',
-        workflowId: `channel-sync-${code}`,
-        args: [{ channel: code }],
-      });
-    }
+    // Started as the API starts them: each round also reads the marketplace's order feed when due and
+    // delivers order updates, as in production.
+    const config = loadConfig({ ...process.env, TEMPORAL_TASK_QUEUE: 'bench-sync' });
+    for (const code of CHANNELS) await client.workflow.start('channelSync', channelSyncStart(config, { code }));
     const skus = Array.from({ length: SKUS }, (_, i) => `AV-${i}`);
     const converged = async () => {
       for (const [i, code] of CHANNELS.entries()) {

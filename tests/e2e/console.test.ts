@@ -5,6 +5,7 @@
  * address and the order ships; a storefront session sees no decision controls and its forged decision is 403;
  * CSRF and sign-out; axe-core on every page; screenshots of each page in .tmp/console-screenshots.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -275,6 +276,19 @@ test('stock of a SKU: per warehouse, per channel, and the moves behind it', asyn
   await page.getByText(/^web: \d+$/).waitFor();
   expect(await page.locator('h2:text("Moves, newest first") + table tbody tr').count()).toBe(2);
   await accessible(page, 'stock');
+});
+
+test("the console's API types are generated from this API's OpenAPI document, and current", async () => {
+  // A child process: openapi-typescript is ESM only, and jest runs CommonJS.
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, '..', '..', 'scripts', 'console-types.ts'), '--check'],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'silent' },
+    },
+  );
+  expect(out).toContain('console/src/schema.d.ts is current'); // else: npm run console:types
 });
 
 test('the inbox with 1,000 pending approvals: time to render, printed', async () => {
