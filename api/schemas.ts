@@ -636,3 +636,12 @@ export const TicketMessage = z.object({
     .openapi({ description: 'note: for colleagues only; reply: e-mailed to the customer' }),
   body: text(10000),
 });
+
+export const ReturnListQuery = z.object({
+  status: z
+    .string()
+    .regex(/^[a-z_]{1,32}$/)
+    .optional(),
+  orderId: Uuid.optional(),
+  ...ListPaging,
+});

@@ -440,3 +440,11 @@ export async function recordCreditNote(
     ...(c.scope.kind === 'return' ? { return_id: c.scope.id } : { shipment_id: c.scope.id }),
   });
 }
+
+/** Returns by status (or of one order), for lists (a page is read through db/paging.ts). */
+export function returnsMatching(db: Db, f: { status?: string; orderId?: string }) {
+  const q = db('returns').select('id', 'rma_number', 'order_id', 'status', 'resolution', 'requested_at');
+  if (f.status) q.where({ status: f.status });
+  if (f.orderId) q.where({ order_id: f.orderId });
+  return q;
+}

@@ -1,13 +1,14 @@
 /** Returns (return-to-refund) and the approvals inbox. */
 import { approvalsInbox, lastReturnDecision } from '../../db/approvals';
-import { returnRef, returnView, requestReturn, ReturnRejected } from '../../db/returns';
+import { returnRef, returnsMatching, returnView, requestReturn, ReturnRejected } from '../../db/returns';
 import { orderExists } from '../../db/sales';
 import { returnPolicy } from '../../lib/config';
 import { decideUpdate, inspectUpdate, receiveUpdate, returnProcessQuery } from '../../contracts/return-messages';
 import type { returnToRefund } from '../../workflows/return-to-refund';
 import { OrderIdKey } from '../../contracts/search-attributes';
 import type { ApiDeps } from '../deps';
-import { notFound, unprocessable } from '../errors';
+import { notFound, refuseBadCursor, unprocessable } from '../errors';
+import { pageOf } from '../../db/paging';
 import { nudgeBackorders, queryProcess, recordedProcess, startOnce, updateIdOf, updateProcess } from '../process';
 import type { Routes } from '../route';
 import {
@@ -16,6 +17,7 @@ import {
   DecisionBody,
   InspectionBody,
   ReceiptBody,
+  ReturnListQuery,
   ReturnParams,
   ReturnRequest,
   isUuid,
@@ -66,6 +68,45 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
       return {
         body: { returnId: created.returnId, workflowId: created.workflowId, status: 'requested' },
         audit: { target: created.returnId, workflowId: created.workflowId },
+      };
+    },
+  });
+
+  routes.add({
+    method: 'get',
+    path: '/v1/returns',
+    tag: 'Returns',
+    summary: 'Returns by status or order, newest first, a page at a time (the warehouse: authorised ones to receive)',
+    roles: ['warehouse', 'ops', 'approver', 'finance'],
+    query: ReturnListQuery,
+    response: { status: 200, description: 'A page of returns' },
+    handler: async (_ctx, { query }) => {
+      const page = await pageOf<{
+        id: string;
+        rma_number: string | null;
+        order_id: string;
+        status: string;
+        resolution: string;
+        requested_at: Date;
+      }>(returnsMatching(db, query), {
+        atColumn: 'requested_at',
+        idColumn: 'id',
+        cursor: query.cursor,
+        limit: query.limit,
+        at: (r) => r.requested_at,
+      }).catch(refuseBadCursor);
+      return {
+        body: {
+          returns: page.items.map((r) => ({
+            returnId: r.id,
+            rmaNumber: r.rma_number ?? undefined,
+            orderId: r.order_id,
+            status: r.status,
+            resolution: r.resolution,
+            requestedAt: r.requested_at,
+          })),
+          next: page.next,
+        },
       };
     },
   });

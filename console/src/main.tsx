@@ -6,7 +6,8 @@ import { api, setCsrfToken } from './api';
 import { Admin } from './pages/admin';
 import { Customers } from './pages/customers';
 import { Inbox } from './pages/inbox';
-import { Order, Orders, Return } from './pages/order';
+import { Order, Orders } from './pages/order';
+import { Return, Returns } from './pages/returns';
 import { Case, Queue } from './pages/queue';
 import { SignIn } from './pages/sign-in';
 import { Stock } from './pages/stock';
@@ -18,6 +19,7 @@ const PAGES = [
   { path: '/console/inbox', label: 'Approvals', roles: ['approver'] },
   { path: '/console/exceptions', label: 'Exceptions', roles: ['ops'] },
   { path: '/console/orders', label: 'Orders', roles: ['ops', 'storefront', 'warehouse', 'approver', 'finance'] },
+  { path: '/console/returns', label: 'Returns', roles: ['warehouse', 'ops', 'approver', 'finance'] },
   { path: '/console/stock', label: 'Stock', roles: ['ops', 'warehouse', 'procurement', 'finance', 'storefront'] },
   { path: '/console/customers', label: 'Customers', roles: ['ops'] },
   { path: '/console/tickets', label: 'Tickets', roles: ['ops'] },
@@ -61,6 +63,7 @@ function App() {
             <Route path="/console/exceptions/:id" component={Case} />
             <Route path="/console/orders" component={Orders} />
             <Route path="/console/orders/:id" component={Order} />
+            <Route path="/console/returns" component={Returns} />
             <Route path="/console/returns/:id" component={Return} />
             <Route path="/console/stock" component={Stock} />
             <Route path="/console/customers" component={Customers} />

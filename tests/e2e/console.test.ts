@@ -62,7 +62,7 @@ async function accessible(page: Page, name: string) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-async function refundWaitingForApproval() {
+async function authorisedReturn() {
   const sku = await stockedSku(s.db, { EAST: 2 }, 400, 'RET', 'apparel');
   const order = await deliveredOrder(s, [{ sku, quantity: 2 }]);
   const r = await s.call('POST', '/v1/returns', {
@@ -76,6 +76,11 @@ async function refundWaitingForApproval() {
     30_000,
     'authorised',
   );
+  return { returnId, sku };
+}
+
+async function refundWaitingForApproval() {
+  const { returnId, sku } = await authorisedReturn();
   await s.call('POST', `/v1/returns/${returnId}/receipt`, {
     key: s.keys.warehouse,
     body: { lines: [{ sku, quantity: 2 }] },
@@ -194,6 +199,38 @@ test('a storefront session sees no decision controls; its forged decision is 403
   const after = await fetch(`${s.url}/v1/sessions/current`, { headers: { cookie: `erp_session=${cookie.value}` } });
   expect(after.status).toBe(401); // ended on the server, not only forgotten by the browser
   await accessible(page, 'sign-in');
+});
+
+test('the warehouse finds an authorised return, receives the parcel and inspects it; it then waits for an approver', async () => {
+  const { returnId, sku } = await authorisedReturn();
+  const page = await signedIn(s.keys.warehouse);
+  await page.getByRole('navigation').getByRole('link', { name: 'Returns' }).click();
+  await page.locator(`a[href="/console/returns/${returnId}"]`).click();
+  await page.getByLabel(`Units of ${sku} in the parcel`).fill('2');
+  await accessible(page, 'return-receive');
+  await page.getByRole('button', { name: 'Record receipt' }).click();
+  await page.getByText('Receipt recorded').waitFor();
+  await page.getByLabel(`Condition of 2 × ${sku}`).selectOption('opened');
+  await page.getByRole('button', { name: 'Record inspection' }).click();
+  await page.getByText('Inspection recorded').waitFor();
+  await page.getByTestId('return-status').filter({ hasText: 'awaiting_decision' }).waitFor({ timeout: 30_000 });
+  await accessible(page, 'return-inspected');
+  const lines = await s
+    .db('return_lines')
+    .where({ return_id: returnId })
+    .select('quantity_received', 'quantity_inspected');
+  expect(lines).toEqual([{ quantity_received: 2, quantity_inspected: 2 }]);
+  const inspected = await s
+    .db('return_inspections as i')
+    .join('return_lines as l', 'l.id', 'i.return_line_id')
+    .where('l.return_id', returnId)
+    .select('i.condition');
+  expect(inspected.map((i) => i.condition)).toEqual(['opened']);
+  // Decided here so no approval is left waiting for a person after the run.
+  await s.call('POST', `/v1/returns/${returnId}/decision`, {
+    key: s.keys.approver,
+    body: { decision: 'reject', note: 'test over' },
+  });
 });
 
 test('ops find orders by customer e-mail and open one; an admin creates and revokes a key and reads it in the audit log', async () => {

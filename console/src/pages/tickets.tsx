@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, problem } from '../api';
+import { StatusFilter } from '../status-filter';
 import { when } from '../format';
 import { NotYet, usePolled } from '../poll';
 import { useSession } from '../session';
@@ -26,7 +27,7 @@ interface Ticket {
 }
 
 export function Tickets() {
-  const { query, route } = useLocation();
+  const { query } = useLocation();
   const status = (query.status as Status | undefined) ?? 'open';
   const list = usePolled(async () => {
     const { data, error } = await api.GET('/v1/tickets', { params: { query: { status, limit: 100 } } });
@@ -36,18 +37,7 @@ export function Tickets() {
   return (
     <main>
       <h1>Tickets</h1>
-      <label for="ticket-status">Status</label>
-      <select
-        id="ticket-status"
-        value={status}
-        onChange={(e) => route(`/console/tickets?status=${(e.target as HTMLSelectElement).value}`)}
-      >
-        {STATUSES.map((s) => (
-          <option key={s} value={s}>
-            {s}
-          </option>
-        ))}
-      </select>
+      <StatusFilter page="tickets" value={status} options={STATUSES} />
       {list.error && (
         <p role="alert" class="error">
           {list.error}
