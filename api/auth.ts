@@ -38,7 +38,12 @@ export function authenticate(db: Db) {
 async function keyPrincipal(db: Db, header: string): Promise<Principal> {
   const match = /^Bearer\s+(\S{1,200})$/i.exec(header);
   if (!match) throw new HttpError(401, 'unauthorized', 'Send an API key as "Authorization: Bearer <key>", or sign in');
-  const hash = hashKey(match[1]);
+  return principalOfKey(db, match[1]);
+}
+
+/** The active key's principal (its hash looked up, compared in constant time), or a 401. Sign-in uses it too. */
+export async function principalOfKey(db: Db, key: string): Promise<Principal> {
+  const hash = hashKey(key);
   const row = await activeKeyByHash(db, hash);
   if (!row || !timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) {
     throw new HttpError(401, 'unauthorized', 'Unknown or revoked API key');

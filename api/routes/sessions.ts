@@ -3,12 +3,11 @@
  * https) and a CSRF token every write must carry; signing out ends the session here. The session acts with its
  * key's roles, so the API refuses a session exactly what it refuses the key.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { activeKeyByHash, createSession, endSession, hashKey } from '../../db/access';
-import { SESSION_COOKIE, type Principal } from '../auth';
+import { createSession, endSession } from '../../db/access';
+import { principalOfKey, SESSION_COOKIE, type Principal } from '../auth';
 import type { ApiDeps } from '../deps';
-import { conflict, HttpError } from '../errors';
+import { conflict } from '../errors';
 import type { Routes } from '../route';
 
 const SignIn = z.object({ apiKey: z.string().min(1).max(200) }).openapi('SignIn');
@@ -33,11 +32,8 @@ export function sessionRoutes(routes: Routes, { db, config }: ApiDeps): void {
     body: SignIn,
     response: { status: 201, schema: Session, description: 'Signed in; the cookie is set' },
     handler: async (ctx, { body }) => {
-      const hash = hashKey(body.apiKey);
-      const key = await activeKeyByHash(db, hash);
-      if (!key || !timingSafeEqual(Buffer.from(key.key_hash, 'hex'), Buffer.from(hash, 'hex')))
-        throw new HttpError(401, 'unauthorized', 'Unknown or revoked API key');
-      const s = await createSession(db, key.id, config.SESSION_TTL_HOURS);
+      const key = await principalOfKey(db, body.apiKey);
+      const s = await createSession(db, key.keyId, config.SESSION_TTL_HOURS);
       ctx.cookies.set(SESSION_COOKIE, s.token, {
         httpOnly: true,
         sameSite: 'strict',
@@ -46,7 +42,7 @@ export function sessionRoutes(routes: Routes, { db, config }: ApiDeps): void {
         path: '/',
         overwrite: true,
       });
-      ctx.state.principal = { keyId: key.id, name: key.name, roles: key.roles } satisfies Principal; // the audit's who
+      ctx.state.principal = key; // the audit's who
       return {
         body: {
           name: key.name,
