@@ -15,6 +15,7 @@ import { exceptionRoutes } from './routes/exceptions';
 import { inventoryRoutes } from './routes/inventory';
 import { masterDataRoutes } from './routes/master-data';
 import { orderRoutes } from './routes/orders';
+import { ledgerRoutes } from './routes/ledger';
 import { purchasingRoutes } from './routes/purchasing';
 import { returnRoutes } from './routes/returns';
 import { serviceRoutes } from './routes/service';
@@ -73,6 +74,7 @@ export function buildRoutes(deps: ApiDeps): Routes {
   inventoryRoutes(routes, deps);
   returnRoutes(routes, deps);
   purchasingRoutes(routes, deps);
+  ledgerRoutes(routes, deps);
   exceptionRoutes(routes, deps);
   serviceRoutes(routes, deps);
   webhookRoutes(routes, deps);

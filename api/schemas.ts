@@ -312,22 +312,26 @@ export const UpsertReorderRules = z
   .openapi('UpsertReorderRules');
 export const ReplenishmentRunBody = z.object({}).strict();
 export const PurchaseOrderParams = z.object({ poId: z.string().max(64) });
-export const PurchaseOrdersQuery = z.object({
-  status: z
-    .enum([
-      'draft',
-      'awaiting_approval',
-      'approved',
-      'rejected',
-      'sent',
-      'partially_received',
-      'received',
-      'closed',
-      'cancelled',
-    ])
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
+export const PurchaseOrdersQuery = z
+  .object({
+    status: z
+      .enum([
+        'draft',
+        'awaiting_approval',
+        'approved',
+        'rejected',
+        'sent',
+        'partially_received',
+        'received',
+        'closed',
+        'cancelled',
+      ])
+      .optional(),
+    supplier: Code.optional(),
+    cursor: z.string().max(200).optional().openapi({ description: "the previous page's `next`" }),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .openapi('PurchaseOrdersQuery');
 export const NewPurchaseOrder = z
   .object({
     supplier: Code,
@@ -520,6 +524,11 @@ const ListPaging = {
   limit: z.coerce.number().int().min(1).max(200).default(50),
 };
 
+const CsvFormat = z
+  .enum(['json', 'csv'])
+  .optional()
+  .openapi({ description: 'csv: every match, streamed (no paging); `Accept: text/csv` does the same' });
+
 export const OrderListQuery = z
   .object({
     ref: z.string().max(64).optional().openapi({ description: "the channel's order reference, or its beginning" }),
@@ -534,10 +543,7 @@ export const OrderListQuery = z
       .optional(),
     placedFrom: z.string().datetime({ offset: true }).optional(),
     placedTo: z.string().datetime({ offset: true }).optional(),
-    format: z
-      .enum(['json', 'csv'])
-      .optional()
-      .openapi({ description: 'csv: every matching order, streamed (no paging)' }),
+    format: CsvFormat,
     ...ListPaging,
   })
   .openapi('OrderListQuery');
@@ -560,6 +566,202 @@ export const OrderList = z
     next: z.string().nullable(),
   })
   .openapi('OrderList');
+
+const AccountCode = z.string().regex(/^[0-9]{4}$/, 'an account code is four digits');
+
+export const PurchaseOrderList = z
+  .object({
+    purchaseOrders: z.array(
+      z.object({
+        poId: z.string(),
+        number: z.string(),
+        status: z.string(),
+        origin: z.string(),
+        supplier: z.string(),
+        warehouse: z.string(),
+        total: z.number(),
+        currency: z.string(),
+        createdAt: Timestamp,
+        expectedAt: Timestamp.optional(),
+      }),
+    ),
+    next: z.string().nullable(),
+  })
+  .openapi('PurchaseOrderList');
+
+const MatchLine = z.object({
+  sku: z.string(),
+  ordered: z.number(),
+  received: z.number(),
+  billable: z.number().openapi({ description: 'received and not yet billed when the bill arrived' }),
+  billed: z.number(),
+  orderPrice: z.number(),
+  billedPrice: z.number(),
+  quantityOk: z.boolean(),
+  priceOk: z.boolean(),
+  problem: z.string().optional(),
+});
+
+export const PurchaseOrderView = z
+  .object({
+    poId: z.string(),
+    number: z.string(),
+    workflowId: z.string(),
+    status: z.string(),
+    origin: z.string(),
+    supplier: z.string(),
+    supplierName: z.string(),
+    warehouse: z.string(),
+    currency: z.string(),
+    total: z.number(),
+    note: z.string().optional(),
+    supplierRef: z.string().optional(),
+    decidedBy: z.string().optional(),
+    createdAt: Timestamp,
+    sentAt: Timestamp.optional(),
+    expectedAt: Timestamp.optional(),
+    closedAt: Timestamp.optional(),
+    lines: z.array(
+      z.object({
+        sku: z.string(),
+        quantity: z.number(),
+        unitPrice: z.number(),
+        received: z.number(),
+        quarantined: z.number(),
+        billed: z.number(),
+        cancelled: z.number(),
+        explanation: z.unknown().optional(),
+      }),
+    ),
+    receipts: z.array(z.object({ receiptId: z.string(), receivedAt: Timestamp })),
+    bills: z.array(
+      z.object({
+        billId: z.string(),
+        kind: z.string(),
+        supplierInvoiceRef: z.string(),
+        status: z.string(),
+        subtotal: z.number(),
+        tax: z.number(),
+        total: z.number(),
+        match: z.array(MatchLine).optional(),
+        postedAt: Timestamp.optional(),
+        dueAt: Timestamp.optional(),
+      }),
+    ),
+    payments: z.array(
+      z.object({ billId: z.string(), amount: z.number(), bankReference: z.string(), paidAt: Timestamp }),
+    ),
+    process: z
+      .object({ live: z.boolean(), stage: z.string().optional(), waitingFor: z.unknown().optional() })
+      .passthrough(),
+  })
+  .openapi('PurchaseOrderView');
+
+const SlaCount = { slaBreached: z.number(), oldest: Timestamp };
+
+export const OperationsReport = z
+  .object({
+    windowDays: z.number(),
+    ordersByStage: z.record(z.string(), z.number()).openapi({ description: 'orders placed in the window, by status' }),
+    fulfilmentHours: z.object({ p50: z.number().nullable(), p90: z.number().nullable(), orders: z.number() }),
+    fulfilmentByDay: z.array(z.object({ day: z.string(), p50: z.number(), p90: z.number(), orders: z.number() })),
+    lateOrders: z.object({ promiseHours: z.number(), count: z.number(), oldestPlacedAt: Timestamp.nullable() }),
+    returnRateBySku: z.array(
+      z.object({ sku: z.string(), shipped: z.number(), returned: z.number(), rate: z.number().nullable() }),
+    ),
+    returnsByReason: z.array(z.object({ reason: z.string(), lines: z.number(), units: z.number() })),
+    openExceptions: z.array(z.object({ type: z.string(), open: z.number(), ...SlaCount })),
+    pendingApprovals: z.array(z.object({ kind: z.string(), pending: z.number(), ...SlaCount })),
+    stockoutRisks: z.array(
+      z.object({
+        source: z.enum(['planner', 'demand']),
+        sku: z.string(),
+        warehouse: z.string().optional(),
+        projected: z.number().optional(),
+        available: z.number().optional(),
+        dailyDemand: z.number().optional(),
+        daysOfCover: z.number().nullable(),
+        leadTimeDays: z.number().optional(),
+      }),
+    ),
+    lateSuppliers: z.array(
+      z.object({
+        purchaseOrder: z.string(),
+        supplier: z.string(),
+        expectedAt: Timestamp,
+        status: z.string(),
+        ordered: z.number(),
+        received: z.number(),
+        daysLate: z.number(),
+      }),
+    ),
+  })
+  .openapi('OperationsReport');
+
+export const JournalQuery = z
+  .object({
+    account: AccountCode.optional().openapi({ description: 'only entries that touch this account' }),
+    source: z
+      .string()
+      .regex(/^[a-z_]{1,40}$/)
+      .optional()
+      .openapi({ description: 'what posted the entry: shipment, refund, vendor_bill, …' }),
+    sourceId: z.string().max(100).optional(),
+    from: z.string().datetime({ offset: true }).optional(),
+    to: z.string().datetime({ offset: true }).optional(),
+    format: CsvFormat,
+    ...ListPaging,
+  })
+  .openapi('JournalQuery');
+
+export const JournalList = z
+  .object({
+    entries: z.array(
+      z.object({
+        entryId: z.string(),
+        postedAt: Timestamp,
+        description: z.string(),
+        source: z.string(),
+        sourceId: z.string(),
+        currency: z.string(),
+        lines: z.array(
+          z.object({ account: z.string(), accountName: z.string(), debit: z.number(), credit: z.number() }),
+        ),
+      }),
+    ),
+    next: z.string().nullable(),
+  })
+  .openapi('JournalList');
+
+export const TrialBalanceQuery = z
+  .object({
+    asOf: z
+      .string()
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: 'the balance of what was posted before this moment (default: now)' }),
+    format: CsvFormat,
+  })
+  .openapi('TrialBalanceQuery');
+
+export const TrialBalance = z
+  .object({
+    currency: z.string(),
+    asOf: Timestamp,
+    accounts: z.array(
+      z.object({
+        code: z.string(),
+        name: z.string(),
+        type: z.string(),
+        debit: z.number(),
+        credit: z.number(),
+        balance: z.number(),
+      }),
+    ),
+    totalDebit: z.number(),
+    totalCredit: z.number(),
+  })
+  .openapi('TrialBalance');
 
 export const AuditQuery = z.object({
   action: z
@@ -618,6 +820,7 @@ export const TicketListQuery = z.object({
     .optional(),
   assignee: z.string().max(200).optional(),
   email: z.string().max(254).optional(),
+  orderId: Uuid.optional(),
   ...ListPaging,
 });
 export const TicketParams = z.object({ id: Uuid });

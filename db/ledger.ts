@@ -76,10 +76,18 @@ export async function entryDebits(tx: Db | Tx, key: string): Promise<number> {
   return Number(entry?.s ?? 0);
 }
 
-/** Debits and credits of every account, in code order. */
-export async function accountTotals(db: Db | Tx) {
+/** Debits and credits of every account, in code order; with `asOf`, only what was posted before that moment. */
+export function accountTotals(db: Db | Tx, asOf?: string) {
   return db('accounts as a')
-    .leftJoin('journal_lines as l', 'l.account_code', 'a.code')
+    .leftJoin(
+      db('journal_lines as l')
+        .join('journal_entries as e', 'e.id', 'l.entry_id')
+        .modify((q) => asOf && q.where('e.posted_at', '<', asOf))
+        .select('l.account_code', 'l.debit', 'l.credit')
+        .as('l'),
+      'l.account_code',
+      'a.code',
+    )
     .groupBy('a.code', 'a.name', 'a.type')
     .orderBy('a.code')
     .select(
@@ -89,6 +97,60 @@ export async function accountTotals(db: Db | Tx) {
       db.raw('COALESCE(SUM(l.debit),0)::bigint AS debit'),
       db.raw('COALESCE(SUM(l.credit),0)::bigint AS credit'),
     );
+}
+
+export interface JournalFilter {
+  account?: string;
+  source?: string;
+  sourceId?: string;
+  from?: string;
+  to?: string;
+}
+
+/** Journal entries matching the filter (an account filter keeps the entries that touch it); the caller orders and pages. */
+export function journalEntriesMatching(db: Db, f: JournalFilter) {
+  return db('journal_entries as e')
+    .modify((q) => {
+      if (f.source) q.where('e.source_type', f.source);
+      if (f.sourceId) q.where('e.source_id', f.sourceId);
+      if (f.from) q.where('e.posted_at', '>=', f.from);
+      if (f.to) q.where('e.posted_at', '<', f.to);
+      if (f.account)
+        q.whereExists(
+          db('journal_lines as x').whereRaw('x.entry_id = e.id').where('x.account_code', f.account).select(db.raw('1')),
+        );
+    })
+    .select('e.id', 'e.posted_at', 'e.description', 'e.source_type', 'e.source_id', 'e.currency');
+}
+
+/** The lines of these entries with their account names, in entry order. */
+export async function linesOfEntries(db: Db, entryIds: (string | number)[]) {
+  return db('journal_lines as l')
+    .join('accounts as a', 'a.code', 'l.account_code')
+    .whereIn('l.entry_id', entryIds)
+    .orderBy('l.id')
+    .select('l.entry_id', 'l.account_code', 'a.name as account_name', 'l.debit', 'l.credit');
+}
+
+/** One row per journal line of the matching entries, oldest first: what an accountant imports. */
+export function journalLinesMatching(db: Db, f: JournalFilter) {
+  return journalEntriesMatching(db, f)
+    .join('journal_lines as l', 'l.entry_id', 'e.id')
+    .join('accounts as a', 'a.code', 'l.account_code')
+    .clearSelect()
+    .select(
+      'e.id as entry_id',
+      'e.posted_at',
+      'e.description',
+      'e.source_type',
+      'e.source_id',
+      'l.account_code',
+      'a.name as account_name',
+      'l.debit',
+      'l.credit',
+      'e.currency',
+    )
+    .orderBy([{ column: 'e.posted_at' }, { column: 'e.id' }, { column: 'l.id' }]);
 }
 
 // ---------------------------------------------------------------------------

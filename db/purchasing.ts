@@ -289,13 +289,15 @@ export async function orderedSkus(db: Db | Tx, poId: string): Promise<string[]> 
 }
 
 /** Purchase orders, newest first, optionally of one status. */
-export async function purchaseOrderList(db: Db | Tx, q: { status?: string; limit: number }) {
+/** Purchase orders by status and supplier code; the caller orders and pages. */
+export function purchaseOrdersMatching(db: Db | Tx, q: { status?: string; supplier?: string }) {
   return db('purchase_orders as po')
     .join('suppliers as s', 's.id', 'po.supplier_id')
     .join('warehouses as w', 'w.id', 'po.warehouse_id')
-    .modify((b) => void (q.status && b.where('po.status', q.status)))
-    .orderBy('po.created_at', 'desc')
-    .limit(q.limit)
+    .modify((b) => {
+      if (q.status) b.where('po.status', q.status);
+      if (q.supplier) b.where('s.code', q.supplier);
+    })
     .select(
       'po.id',
       'po.number',

@@ -166,6 +166,7 @@ export interface TicketFilter {
   queue?: string;
   assignee?: string;
   email?: string;
+  orderId?: string;
 }
 
 /** Tickets matching a filter (a page is read through db/paging.ts). */
@@ -175,6 +176,7 @@ export function ticketsMatching(db: Db, f: TicketFilter) {
   if (f.queue) q.where({ queue: f.queue });
   if (f.assignee) q.where({ assignee: f.assignee });
   if (f.email) q.where({ customer_email: f.email.toLowerCase() });
+  if (f.orderId) q.where({ order_id: f.orderId });
   return q;
 }
 

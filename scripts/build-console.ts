@@ -24,6 +24,8 @@ export function buildConsole(log: (line: string) => void = () => undefined): voi
   const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
   execFileSync(process.execPath, [vite, 'build', '--config', join(CONSOLE, 'vite.config.ts'), '--logLevel', 'warn'], {
     cwd: ROOT,
+    // Always the production bundle: under jest NODE_ENV is "test", and the preset would add Preact's debug tools.
+    env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }

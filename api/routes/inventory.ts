@@ -18,7 +18,7 @@ import {
   warehouseByCode,
   type Shortfall,
 } from '../../db/inventory';
-import { ACCOUNT, accountTotals, postEntry } from '../../db/ledger';
+import { ACCOUNT, postEntry } from '../../db/ledger';
 import type { ApiDeps } from '../deps';
 import { notFound, refuseBadCursor, unprocessable } from '../errors';
 import { pageOf } from '../../db/paging';
@@ -322,34 +322,6 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
           ...(await tellOrders(result.waiting, result.hurt, result.caseId)),
         },
         audit: { target: `${body.warehouse}/${body.sku}` },
-      };
-    },
-  });
-
-  routes.add({
-    method: 'get',
-    path: '/v1/ledger/trial-balance',
-    tag: 'Finance',
-    summary: 'Trial balance of every account',
-    roles: ['finance'],
-    response: { status: 200, description: 'Accounts with debits, credits and balance; the totals are equal' },
-    handler: async () => {
-      const rows = await accountTotals(db);
-      const accounts = rows.map((r) => ({
-        code: r.code,
-        name: r.name,
-        type: r.type,
-        debit: r.debit,
-        credit: r.credit,
-        balance: r.debit - r.credit,
-      }));
-      return {
-        body: {
-          currency: config.BASE_CURRENCY,
-          accounts,
-          totalDebit: accounts.reduce((s, a) => s + a.debit, 0),
-          totalCredit: accounts.reduce((s, a) => s + a.credit, 0),
-        },
       };
     },
   });

@@ -12,6 +12,7 @@ import {
 } from '../../db/sales';
 import { pageOf } from '../../db/paging';
 import { sendCsv, wantsCsv } from '../csv';
+import { ticketsMatching, ticketView } from '../../db/service';
 import {
   recordShipmentEvent,
   reportedShipment,
@@ -178,11 +179,15 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
     response: { status: 200, description: 'The order' },
     handler: async (_ctx, { params }) => {
       const order = await findOrder(params.orderId);
-      const view = await orderView(db, order.id);
-      const live = await queryProcess(temporal, order.workflow_id, processQuery, config);
+      const [view, tickets, live] = await Promise.all([
+        orderView(db, order.id),
+        ticketsMatching(db, { orderId: order.id }).orderBy('created_at', 'desc').limit(50),
+        queryProcess(temporal, order.workflow_id, processQuery, config),
+      ]);
       return {
         body: {
           ...view,
+          tickets: tickets.map(ticketView),
           process: live
             ? { stage: live.stage, waitingFor: live.waitingFor, timeline: live.timeline, live: true }
             : recordedProcess(view!.status, null, config.LIVE_VIEW_TIMEOUT_MS),

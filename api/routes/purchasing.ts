@@ -9,7 +9,7 @@ import {
   allSuppliers,
   createPurchaseOrder,
   orderedSkus,
-  purchaseOrderList,
+  purchaseOrdersMatching,
   purchaseOrderRef,
   purchaseOrderView,
   supplierPrice,
@@ -28,15 +28,18 @@ import {
 } from '../../contracts/purchase-messages';
 import type { replenishmentPlanning } from '../../workflows/replenishment-planning';
 import type { ApiDeps } from '../deps';
-import { notFound, unprocessable } from '../errors';
+import { notFound, refuseBadCursor, unprocessable } from '../errors';
+import { pageOf } from '../../db/paging';
 import { queryProcess, recordedProcess, startOnce, updateIdOf, updateProcess } from '../process';
 import type { Routes } from '../route';
 import {
   isUuid,
   NewPurchaseOrder,
   PurchaseDecisionBody,
+  PurchaseOrderList,
   PurchaseOrderParams,
   PurchaseOrdersQuery,
+  PurchaseOrderView,
   PurchaseReceiptBody,
   ReplenishmentRunBody,
   UpsertReorderRules,
@@ -300,10 +303,10 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     method: 'get',
     path: '/v1/purchase-orders',
     tag: 'Purchasing',
-    summary: 'Purchase orders, newest first',
+    summary: 'Purchase orders by status and supplier, newest first, a page at a time',
     roles: [...PO_READERS],
     query: PurchaseOrdersQuery,
-    response: { status: 200, description: 'Purchase orders' },
+    response: { status: 200, schema: PurchaseOrderList, description: 'A page of purchase orders' },
     handler: async (_ctx, { query }) => {
       type Row = {
         id: string;
@@ -317,10 +320,16 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
         supplier: string;
         warehouse: string;
       };
-      const rows: Row[] = await purchaseOrderList(db, { status: query.status, limit: query.limit });
+      const page = await pageOf<Row>(purchaseOrdersMatching(db, query), {
+        atColumn: 'po.created_at',
+        idColumn: 'po.id',
+        cursor: query.cursor,
+        limit: query.limit,
+        at: (r) => r.created_at,
+      }).catch(refuseBadCursor);
       return {
         body: {
-          purchaseOrders: rows.map((r) => ({
+          purchaseOrders: page.items.map((r) => ({
             poId: r.id,
             number: r.number,
             status: r.status,
@@ -332,6 +341,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
             createdAt: r.created_at,
             expectedAt: r.expected_at ?? undefined,
           })),
+          next: page.next,
         },
       };
     },
@@ -344,7 +354,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     summary: 'A purchase order (by id or number) with its lines, receipts, bills, payments and live process',
     roles: [...PO_READERS],
     params: PurchaseOrderParams,
-    response: { status: 200, description: 'The purchase order' },
+    response: { status: 200, schema: PurchaseOrderView, description: 'The purchase order' },
     handler: async (_ctx, { params }) => {
       const po = await findOrder(params.poId);
       const view = (await purchaseOrderView(db, po.id))!;

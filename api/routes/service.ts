@@ -24,6 +24,7 @@ import type { Routes } from '../route';
 import {
   CustomerParams,
   NewTicketBody,
+  OperationsReport,
   ReportQuery,
   TicketAssignment,
   TicketListQuery,
@@ -46,7 +47,7 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
     summary: 'Backlog by stage, fulfilment time, late orders, returns, open exceptions, approvals, stockout risks',
     roles: ['ops'],
     query: ReportQuery,
-    response: { status: 200, description: 'The report' },
+    response: { status: 200, schema: OperationsReport, description: 'The report' },
     handler: async (_ctx, { query }) => ({ body: await operationsReport(db, query) }),
   });
 

@@ -3,6 +3,7 @@
  * `npm run console:types`), sending the session cookie and, on every write, the session's CSRF token.
  */
 import createClient, { type Middleware } from 'openapi-fetch';
+import { useState } from 'preact/hooks';
 import type { paths } from './schema';
 
 let csrfToken = '';
@@ -22,4 +23,16 @@ api.use(csrf);
 export function problem(error: unknown): string {
   const e = (error as { error?: { message?: string } } | undefined)?.error;
   return e?.message ?? 'The request failed; try again';
+}
+
+/**
+ * One Idempotency-Key per thing a person means to do: a double click or a retry after a lost answer sends the
+ * same key, so the API records the receipt once. `renew` after it succeeded, for the next one.
+ * (crypto.randomUUID needs a secure context; getRandomValues works on plain http too.)
+ */
+export function useIntent() {
+  const fresh = () =>
+    Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const [key, setKey] = useState(fresh);
+  return { headers: { 'Idempotency-Key': key }, renew: () => setKey(fresh()) };
 }

@@ -1,12 +1,14 @@
 /** The operations console: sign in, then the pages the person's roles allow, each a bookmarkable URL under /console. */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ErrorBoundary, LocationProvider, Route, Router } from 'preact-iso';
+import { ErrorBoundary, lazy, LocationProvider, Route, Router } from 'preact-iso';
 import { api, setCsrfToken } from './api';
 import { Admin } from './pages/admin';
 import { Customers } from './pages/customers';
 import { Inbox } from './pages/inbox';
+import { Ledger } from './pages/ledger';
 import { Order, Orders } from './pages/order';
+import { PurchaseOrder, PurchaseOrders } from './pages/purchasing';
 import { Return, Returns } from './pages/returns';
 import { Case, Queue } from './pages/queue';
 import { SignIn } from './pages/sign-in';
@@ -15,14 +17,24 @@ import { TicketPage, Tickets } from './pages/tickets';
 import { may, SessionContext, type Session } from './session';
 import './styles.css';
 
+// The reports page carries the chart library: it is fetched when someone opens it, not on first load.
+const Reports = lazy(() => import('./pages/reports'));
+
 const PAGES = [
   { path: '/console/inbox', label: 'Approvals', roles: ['approver'] },
   { path: '/console/exceptions', label: 'Exceptions', roles: ['ops'] },
   { path: '/console/orders', label: 'Orders', roles: ['ops', 'storefront', 'warehouse', 'approver', 'finance'] },
   { path: '/console/returns', label: 'Returns', roles: ['warehouse', 'ops', 'approver', 'finance'] },
+  {
+    path: '/console/purchase-orders',
+    label: 'Purchasing',
+    roles: ['procurement', 'approver', 'finance', 'warehouse', 'ops'],
+  },
   { path: '/console/stock', label: 'Stock', roles: ['ops', 'warehouse', 'procurement', 'finance', 'storefront'] },
   { path: '/console/customers', label: 'Customers', roles: ['ops'] },
   { path: '/console/tickets', label: 'Tickets', roles: ['ops'] },
+  { path: '/console/reports', label: 'Reports', roles: ['ops'] },
+  { path: '/console/ledger', label: 'Ledger', roles: ['finance'] },
   { path: '/console/admin', label: 'Admin', roles: ['admin'] },
 ];
 
@@ -65,10 +77,14 @@ function App() {
             <Route path="/console/orders/:id" component={Order} />
             <Route path="/console/returns" component={Returns} />
             <Route path="/console/returns/:id" component={Return} />
+            <Route path="/console/purchase-orders" component={PurchaseOrders} />
+            <Route path="/console/purchase-orders/:id" component={PurchaseOrder} />
             <Route path="/console/stock" component={Stock} />
             <Route path="/console/customers" component={Customers} />
             <Route path="/console/tickets" component={Tickets} />
             <Route path="/console/tickets/:id" component={TicketPage} />
+            <Route path="/console/reports" component={Reports} />
+            <Route path="/console/ledger" component={Ledger} />
             <Route path="/console/admin" component={Admin} />
             <Route default component={() => <Home pages={pages} />} />
           </Router>

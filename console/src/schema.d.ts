@@ -1657,7 +1657,7 @@ export interface paths {
                     channel?: string;
                     placedFrom?: string;
                     placedTo?: string;
-                    /** @description csv: every matching order, streamed (no paging) */
+                    /** @description csv: every match, streamed (no paging); `Accept: text/csv` does the same */
                     format?: "json" | "csv";
                     /** @description the previous page's `next` */
                     cursor?: string;
@@ -2472,70 +2472,6 @@ export interface paths {
                 };
             };
         };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/ledger/trial-balance": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Trial balance of every account
-         * @description Roles: finance (or admin).
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Accounts with debits, credits and balance; the totals are equal */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Malformed JSON or schema violation */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Missing or unknown API key */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description The key lacks the role */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3357,13 +3293,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Purchase orders, newest first
+         * Purchase orders by status and supplier, newest first, a page at a time
          * @description Roles: procurement, approver, finance, warehouse, ops (or admin).
          */
         get: {
             parameters: {
                 query?: {
                     status?: "draft" | "awaiting_approval" | "approved" | "rejected" | "sent" | "partially_received" | "received" | "closed" | "cancelled";
+                    supplier?: string;
+                    /** @description the previous page's `next` */
+                    cursor?: string;
                     limit?: number;
                 };
                 header?: never;
@@ -3372,12 +3311,14 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Purchase orders */
+                /** @description A page of purchase orders */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["PurchaseOrderList"];
+                    };
                 };
                 /** @description Malformed JSON or schema violation */
                 400: {
@@ -3495,7 +3436,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["PurchaseOrderView"];
+                    };
                 };
                 /** @description Malformed JSON or schema violation */
                 400: {
@@ -3749,6 +3692,156 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/journal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Journal entries with their lines, newest first a page at a time, or every line as CSV (oldest first)
+         * @description Roles: finance (or admin).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description only entries that touch this account */
+                    account?: string;
+                    /** @description what posted the entry: shipment, refund, vendor_bill, … */
+                    source?: string;
+                    sourceId?: string;
+                    from?: string;
+                    to?: string;
+                    /** @description csv: every match, streamed (no paging); `Accept: text/csv` does the same */
+                    format?: "json" | "csv";
+                    /** @description the previous page's `next` */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of entries (or text/csv of every line) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JournalList"];
+                    };
+                };
+                /** @description Malformed JSON or schema violation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ledger/trial-balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trial balance of every account (now, or as of a moment), as JSON or CSV
+         * @description Roles: finance (or admin).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description the balance of what was posted before this moment (default: now) */
+                    asOf?: string;
+                    /** @description csv: every match, streamed (no paging); `Accept: text/csv` does the same */
+                    format?: "json" | "csv";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accounts with debits, credits and balance; the totals are equal */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TrialBalance"];
+                    };
+                };
+                /** @description Malformed JSON or schema violation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or unknown API key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The key lacks the role */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4067,7 +4160,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["OperationsReport"];
+                    };
                 };
                 /** @description Malformed JSON or schema violation */
                 400: {
@@ -4124,6 +4219,7 @@ export interface paths {
                     queue?: string;
                     assignee?: string;
                     email?: string;
+                    orderId?: string;
                     /** @description the previous page's `next` */
                     cursor?: string;
                     limit?: number;
@@ -5005,6 +5101,101 @@ export interface components {
                 coverDays?: number;
             }[];
         };
+        PurchaseOrderList: {
+            purchaseOrders: {
+                poId: string;
+                number: string;
+                status: string;
+                origin: string;
+                supplier: string;
+                warehouse: string;
+                total: number;
+                currency: string;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                expectedAt?: string;
+            }[];
+            next: string | null;
+        };
+        PurchaseOrderView: {
+            poId: string;
+            number: string;
+            workflowId: string;
+            status: string;
+            origin: string;
+            supplier: string;
+            supplierName: string;
+            warehouse: string;
+            currency: string;
+            total: number;
+            note?: string;
+            supplierRef?: string;
+            decidedBy?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            sentAt?: string;
+            /** Format: date-time */
+            expectedAt?: string;
+            /** Format: date-time */
+            closedAt?: string;
+            lines: {
+                sku: string;
+                quantity: number;
+                unitPrice: number;
+                received: number;
+                quarantined: number;
+                billed: number;
+                cancelled: number;
+                explanation?: unknown;
+            }[];
+            receipts: {
+                receiptId: string;
+                /** Format: date-time */
+                receivedAt: string;
+            }[];
+            bills: {
+                billId: string;
+                kind: string;
+                supplierInvoiceRef: string;
+                status: string;
+                subtotal: number;
+                tax: number;
+                total: number;
+                match?: {
+                    sku: string;
+                    ordered: number;
+                    received: number;
+                    /** @description received and not yet billed when the bill arrived */
+                    billable: number;
+                    billed: number;
+                    orderPrice: number;
+                    billedPrice: number;
+                    quantityOk: boolean;
+                    priceOk: boolean;
+                    problem?: string;
+                }[];
+                /** Format: date-time */
+                postedAt?: string;
+                /** Format: date-time */
+                dueAt?: string;
+            }[];
+            payments: {
+                billId: string;
+                amount: number;
+                bankReference: string;
+                /** Format: date-time */
+                paidAt: string;
+            }[];
+            process: {
+                live: boolean;
+                stage?: string;
+                waitingFor?: unknown;
+            } & {
+                [key: string]: unknown;
+            };
+        };
         NewPurchaseOrder: {
             supplier: string;
             warehouse: string;
@@ -5032,6 +5223,39 @@ export interface components {
             tax: number;
             /** @description integer minor units (cents) */
             total: number;
+        };
+        JournalList: {
+            entries: {
+                entryId: string;
+                /** Format: date-time */
+                postedAt: string;
+                description: string;
+                source: string;
+                sourceId: string;
+                currency: string;
+                lines: {
+                    account: string;
+                    accountName: string;
+                    debit: number;
+                    credit: number;
+                }[];
+            }[];
+            next: string | null;
+        };
+        TrialBalance: {
+            currency: string;
+            /** Format: date-time */
+            asOf: string;
+            accounts: {
+                code: string;
+                name: string;
+                type: string;
+                debit: number;
+                credit: number;
+                balance: number;
+            }[];
+            totalDebit: number;
+            totalCredit: number;
         };
         ExceptionList: {
             exceptions: {
@@ -5107,6 +5331,76 @@ export interface components {
                     waitingFor?: unknown;
                 };
             };
+        };
+        OperationsReport: {
+            windowDays: number;
+            /** @description orders placed in the window, by status */
+            ordersByStage: {
+                [key: string]: number;
+            };
+            fulfilmentHours: {
+                p50: number | null;
+                p90: number | null;
+                orders: number;
+            };
+            fulfilmentByDay: {
+                day: string;
+                p50: number;
+                p90: number;
+                orders: number;
+            }[];
+            lateOrders: {
+                promiseHours: number;
+                count: number;
+                /** Format: date-time */
+                oldestPlacedAt: string;
+            };
+            returnRateBySku: {
+                sku: string;
+                shipped: number;
+                returned: number;
+                rate: number | null;
+            }[];
+            returnsByReason: {
+                reason: string;
+                lines: number;
+                units: number;
+            }[];
+            openExceptions: {
+                type: string;
+                open: number;
+                slaBreached: number;
+                /** Format: date-time */
+                oldest: string;
+            }[];
+            pendingApprovals: {
+                kind: string;
+                pending: number;
+                slaBreached: number;
+                /** Format: date-time */
+                oldest: string;
+            }[];
+            stockoutRisks: {
+                /** @enum {string} */
+                source: "planner" | "demand";
+                sku: string;
+                warehouse?: string;
+                projected?: number;
+                available?: number;
+                dailyDemand?: number;
+                daysOfCover: number | null;
+                leadTimeDays?: number;
+            }[];
+            lateSuppliers: {
+                purchaseOrder: string;
+                supplier: string;
+                /** Format: date-time */
+                expectedAt: string;
+                status: string;
+                ordered: number;
+                received: number;
+                daysLate: number;
+            }[];
         };
     };
     responses: never;

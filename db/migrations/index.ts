@@ -32,6 +32,7 @@ import * as channelSyncFailed from './029_channel_sync_failed';
 import * as marketplaceOrders from './030_marketplace_orders';
 import * as consoleSessions from './031_console_sessions';
 import * as ticketLifecycle from './032_ticket_lifecycle';
+import * as accountingJournalReading from './033_accounting_journal_reading';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -68,6 +69,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '030_marketplace_orders': marketplaceOrders,
   '031_console_sessions': consoleSessions,
   '032_ticket_lifecycle': ticketLifecycle,
+  '033_accounting_journal_reading': accountingJournalReading,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -8,8 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { stockedSku } from '../helpers/fixtures';
+import { stockedSku, unique } from '../helpers/fixtures';
 import { deliveredOrder, place, remember, waitFor } from '../helpers/orders';
 import { eventually, startStack, Stack } from '../helpers/stack';
 
@@ -328,6 +329,19 @@ test("the console's API types are generated from this API's OpenAPI document, an
   expect(out).toContain('console/src/schema.d.ts is current'); // else: npm run console:types
 });
 
+test('first load: the JavaScript the console needs before anyone opens a chart, gzipped', async () => {
+  const html = await (await fetch(`${s.url}/console/`)).text();
+  const scripts = [...html.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+\.js)"/g)].map((m) => m[1]);
+  expect(scripts.length).toBeGreaterThan(0);
+  let gzipped = 0;
+  for (const src of scripts)
+    gzipped += gzipSync(Buffer.from(await (await fetch(`${s.url}${src}`)).arrayBuffer())).length;
+  console.log(
+    `console first load: ${scripts.length} script(s), ${(gzipped / 1024).toFixed(1)} kB of JavaScript gzipped`,
+  );
+  expect(gzipped).toBeLessThanOrEqual(250 * 1024);
+});
+
 test('the inbox with 1,000 pending approvals: time to render, printed', async () => {
   await s.db.raw(
     `INSERT INTO approvals (id, kind, subject_type, subject_id, workflow_id, amount, currency, reason, status, sla_due_at, idempotency_key)
@@ -348,4 +362,105 @@ test('the inbox with 1,000 pending approvals: time to render, printed', async ()
   } finally {
     await s.db('approvals').where({ reason: 'load test' }).delete(); // no process behind them: never leave them
   }
+});
+
+test('purchasing: an approver decides a purchase order by keyboard with its lines in view; the warehouse receives it; finance reads the match and the books', async () => {
+  const supplier = unique('CSUP');
+  await s.call('POST', '/v1/suppliers', {
+    key: s.keys.procurement,
+    body: {
+      suppliers: [
+        { code: supplier, name: 'Console Supplies', currency: 'EUR', leadTimeDays: 30, paymentTermsDays: 30 },
+      ],
+    },
+  });
+  const sku = await stockedSku(s.db, {}, 2500, 'BUY');
+  const made = await s.call('POST', '/v1/purchase-orders', {
+    key: s.keys.procurement,
+    body: { supplier, warehouse: 'EAST', lines: [{ sku, quantity: 50, unitPrice: 2500 }] }, // 1,250 EUR: over the limit
+  });
+  expect(made.status).toBe(201);
+  remember(made.body.workflowId);
+  const poId = made.body.poId as string;
+  const po = () => s.call('GET', `/v1/purchase-orders/${poId}`, { key: s.keys.procurement }).then((r) => r.body);
+  await eventually(async () => (await po()).status === 'awaiting_approval', 30_000, 'awaiting approval');
+
+  const approver = await signedIn(s.keys.approver);
+  await approver.goto(`${s.url}/console/inbox`);
+  const mine = approver.locator('li.card', { has: approver.locator(`a[href="/console/purchase-orders/${poId}"]`) });
+  await mine.waitFor();
+  await approver.locator('h1').click(); // the keys work from the page, not from a field
+  for (let i = 0; i < 200 && !(await mine.locator('article[aria-current="true"]').count()); i++)
+    await approver.keyboard.press('j');
+  await approver.keyboard.press('d');
+  await mine.getByText(`50 × ${sku} at €25.00`).waitFor(); // the lines and supplier, without leaving the inbox
+  await mine.getByText(/from Console Supplies/).waitFor();
+  await accessible(approver, 'inbox-decide');
+  await approver.keyboard.type('within budget');
+  await approver.keyboard.press('Enter');
+  await approver.getByText('Purchase order approved').waitFor();
+  await eventually(async () => (await po()).status === 'sent', 30_000, 'sent to the supplier');
+
+  const warehouse = await signedIn(s.keys.warehouse);
+  await warehouse.getByRole('navigation').getByRole('link', { name: 'Purchasing' }).click();
+  await warehouse.getByRole('link', { name: made.body.number }).click();
+  await warehouse.getByLabel(new RegExp(`^Units of ${sku} delivered`)).fill('50');
+  await accessible(warehouse, 'purchase-order-receive');
+  await warehouse.getByRole('button', { name: 'Record receipt' }).click();
+  await warehouse.getByText('Receipt recorded: 50 units').waitFor();
+  const line = await s.db('purchase_order_lines').where({ po_id: poId }).first('received_qty');
+  expect(line.received_qty).toBe(50);
+
+  const billed = await s.call('POST', `/v1/purchase-orders/${poId}/bills`, {
+    key: s.keys.finance,
+    body: {
+      supplierInvoiceRef: `INV-${supplier}`,
+      lines: [{ sku, quantity: 50, unitPrice: 2500 }],
+      tax: 0,
+      total: 125000,
+    },
+  });
+  expect(billed.status).toBe(201);
+  const finance = await signedIn(s.keys.finance);
+  await finance.goto(`${s.url}/console/purchase-orders/${poId}`);
+  const match = finance.getByRole('table', { name: `Three-way match of INV-${supplier}, line by line` });
+  await match.waitFor();
+  expect(await match.locator('tbody tr').first().innerText()).toMatch(
+    new RegExp(`^${sku}\\s+50\\s+50\\s+50\\s+✓ matches\\s+€25.00\\s+€25.00\\s+✓ matches`),
+  );
+  await accessible(finance, 'purchase-order');
+
+  await finance.getByRole('navigation').getByRole('link', { name: 'Ledger' }).click();
+  await finance.getByText(/^Totals \(balanced\)/).waitFor();
+  await accessible(finance, 'ledger');
+  const csv = await finance.getByRole('link', { name: 'Download these journal lines as CSV' }).getAttribute('href');
+  const header = await finance.evaluate((href) => fetch(href!).then((r) => r.text()), csv);
+  expect(header.split('\n')[0]).toBe(
+    'entry_id,posted_at,description,source,source_id,account,account_name,debit,credit,currency',
+  );
+});
+
+test('the operations report draws its charts (loaded on demand) with the numbers beside them', async () => {
+  const page = await signedIn(s.keys.ops);
+  const scripts: string[] = [];
+  page.on('request', (r) => r.resourceType() === 'script' && scripts.push(new URL(r.url()).pathname));
+  await page.getByRole('navigation').getByRole('link', { name: 'Reports' }).click();
+  await page.getByRole('img', { name: /^Orders by stage: / }).waitFor();
+  expect(scripts.some((p) => /\/reports-[\w-]+\.js$/.test(p))).toBe(true); // fetched when the page was opened
+  for (const title of [
+    'Orders by stage',
+    'Fulfilment hours by day',
+    'Open work and SLA breaches',
+    'Return rate by SKU',
+  ]) {
+    const canvas = page.getByRole('img', { name: new RegExp(`^${title}: `) });
+    expect(await canvas.evaluate((c: HTMLCanvasElement) => c.width > 0 && c.height > 0)).toBe(true);
+  }
+  const report = (await s.call('GET', '/v1/reports/operations', { key: s.keys.ops })).body;
+  const stages = Object.keys(report.ordersByStage);
+  await page.getByText('Orders by stage: the numbers').click();
+  expect(await page.locator('figure', { hasText: 'Orders by stage' }).locator('tbody th').allInnerTexts()).toEqual(
+    expect.arrayContaining(stages.slice(0, 1)),
+  );
+  await accessible(page, 'reports');
 });

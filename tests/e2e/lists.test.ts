@@ -1,7 +1,10 @@
-/** Lists the console and everyone else read: orders (filters, cursor paging, streamed CSV), API keys, the audit log. */
+/**
+ * Lists the console and everyone else read: orders (filters, cursor paging, streamed CSV), API keys, the audit log,
+ * tickets, the journal and trial balance (JSON and CSV), purchase orders.
+ */
 import { randomUUID } from 'node:crypto';
-import { stockedSku } from '../helpers/fixtures';
-import { place } from '../helpers/orders';
+import { stockedSku, unique } from '../helpers/fixtures';
+import { deliveredOrder, place, remember } from '../helpers/orders';
 import { startStack, Stack } from '../helpers/stack';
 
 let s: Stack;
@@ -137,4 +140,117 @@ test('tickets worked to the end: listed, assigned, a note, a reply sent once thr
   );
   expect((await s.call('GET', `/v1/tickets/${randomUUID()}`, { key: s.keys.ops })).status).toBe(404);
   expect((await s.call('GET', '/v1/tickets', { key: s.keys.storefront })).status).toBe(403);
+});
+
+test('the journal: entries with their lines by source, period and account, newest first in pages; every line as CSV', async () => {
+  const from = new Date(Date.now() - 1000).toISOString();
+  const sku = await stockedSku(s.db, { EAST: 3 });
+  const order = await deliveredOrder(s, [{ sku, quantity: 1 }]);
+  const invoiceId = order.invoices[0].invoiceId as string;
+  const mine = await s.db('journal_entries').where({ source_id: invoiceId }).orderBy('id', 'desc').select('id');
+  expect(mine.length).toBeGreaterThan(0);
+
+  const bySource = await s.call('GET', `/v1/ledger/journal?sourceId=${invoiceId}`, { key: s.keys.finance });
+  expect(bySource.status).toBe(200);
+  expect(bySource.body.entries.map((e: { entryId: string }) => e.entryId)).toEqual(mine.map((e) => String(e.id)));
+  for (const e of bySource.body.entries as { lines: { debit: number; credit: number; accountName: string }[] }[]) {
+    expect(e.lines.reduce((t, l) => t + l.debit - l.credit, 0)).toBe(0); // each entry balances as shown
+    expect(e.lines.every((l) => l.accountName.length > 0)).toBe(true);
+  }
+
+  // A closed window pages to the same entries the database holds for it: no repeats, none skipped.
+  const to = new Date().toISOString();
+  await new Promise((r) => setTimeout(r, 500));
+  const seen: string[] = [];
+  let cursor = '';
+  for (let pages = 0; pages < 500; pages++) {
+    const q = new URLSearchParams({ from, to, limit: '3', ...(cursor ? { cursor } : {}) });
+    const r = await s.call('GET', `/v1/ledger/journal?${q}`, { key: s.keys.finance });
+    seen.push(...r.body.entries.map((e: { entryId: string }) => e.entryId));
+    if (!r.body.next) break;
+    cursor = r.body.next;
+  }
+  const inWindow = await s
+    .db('journal_entries')
+    .where('posted_at', '>=', from)
+    .where('posted_at', '<', to)
+    .orderBy([
+      { column: 'posted_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .select('id');
+  expect(seen).toEqual(inWindow.map((e) => String(e.id)));
+
+  const revenue = await s.call('GET', `/v1/ledger/journal?sourceId=${invoiceId}&account=4000`, { key: s.keys.finance });
+  expect(revenue.body.entries.length).toBeGreaterThan(0);
+  expect(
+    revenue.body.entries.every((e: { lines: { account: string }[] }) => e.lines.some((l) => l.account === '4000')),
+  ).toBe(true);
+
+  const csv = await s.call('GET', `/v1/ledger/journal?sourceId=${invoiceId}&format=csv`, { key: s.keys.finance });
+  expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+  const rows = (csv.body as string).trim().split('\n');
+  expect(rows[0]).toBe('entry_id,posted_at,description,source,source_id,account,account_name,debit,credit,currency');
+  const lineCount = await s
+    .db('journal_lines')
+    .whereIn(
+      'entry_id',
+      mine.map((e) => e.id),
+    )
+    .count({ n: '*' })
+    .first();
+  expect(rows).toHaveLength(Number(lineCount!.n) + 1);
+  const debits = rows.slice(1).reduce((t, r) => t + Number(r.split(',').at(-3)), 0);
+  const credits = rows.slice(1).reduce((t, r) => t + Number(r.split(',').at(-2)), 0);
+  expect(debits).toBeCloseTo(credits, 2); // in major units: 12.34, as a spreadsheet reads it
+
+  expect((await s.call('GET', '/v1/ledger/journal?account=13', { key: s.keys.finance })).status).toBe(400);
+  expect((await s.call('GET', '/v1/ledger/journal?cursor=bm9wZQ', { key: s.keys.finance })).status).toBe(400);
+  expect((await s.call('GET', '/v1/ledger/journal', { key: s.keys.ops })).status).toBe(403);
+});
+
+test('the trial balance: balanced now, empty before the first posting, and as CSV', async () => {
+  const now = await s.call('GET', '/v1/ledger/trial-balance', { key: s.keys.finance });
+  expect(now.body.totalDebit).toBe(now.body.totalCredit);
+  const before = await s.call('GET', '/v1/ledger/trial-balance?asOf=2000-01-01T00:00:00Z', { key: s.keys.finance });
+  expect(before.body.accounts.length).toBe(now.body.accounts.length);
+  expect(before.body.accounts.every((a: { debit: number; credit: number }) => a.debit === 0 && a.credit === 0)).toBe(
+    true,
+  );
+  const csv = await s.call('GET', '/v1/ledger/trial-balance?asOf=2000-01-01T00:00:00Z', {
+    key: s.keys.finance,
+    headers: { accept: 'text/csv' },
+  });
+  expect(csv.headers.get('content-disposition')).toBe('attachment; filename="trial-balance-2000-01-01.csv"');
+  const rows = (csv.body as string).trim().split('\n');
+  expect(rows[0]).toBe('account,account_name,type,debit,credit,balance');
+  expect(rows).toHaveLength(now.body.accounts.length + 1);
+  expect((await s.call('GET', '/v1/ledger/trial-balance?asOf=yesterday', { key: s.keys.finance })).status).toBe(400);
+});
+
+test('purchase orders: by supplier, newest first, in pages', async () => {
+  const supplier = unique('LSUP');
+  await s.call('POST', '/v1/suppliers', {
+    key: s.keys.procurement,
+    body: { suppliers: [{ code: supplier, name: 'Pager', currency: 'EUR', leadTimeDays: 30, paymentTermsDays: 30 }] },
+  });
+  const sku = await stockedSku(s.db, {});
+  const made: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await s.call('POST', '/v1/purchase-orders', {
+      key: s.keys.procurement,
+      body: { supplier, warehouse: 'EAST', lines: [{ sku, quantity: 1 + i, unitPrice: 100 }] },
+    });
+    expect(r.status).toBe(201);
+    remember(r.body.workflowId);
+    made.push(r.body.poId);
+  }
+  const first = await s.call('GET', `/v1/purchase-orders?supplier=${supplier}&limit=2`, { key: s.keys.ops });
+  const second = await s.call('GET', `/v1/purchase-orders?supplier=${supplier}&limit=2&cursor=${first.body.next}`, {
+    key: s.keys.ops,
+  });
+  expect(second.body.next).toBeNull();
+  expect([...first.body.purchaseOrders, ...second.body.purchaseOrders].map((p: { poId: string }) => p.poId)).toEqual(
+    made.reverse(),
+  );
 });

@@ -1,6 +1,10 @@
-/** Approvals inbox: refunds and purchase orders waiting on a person, oldest first, with their SLA. */
-import { useState } from 'preact/hooks';
+/**
+ * Approvals inbox: refunds and purchase orders waiting on a person, oldest first, with their SLA. Keyboard:
+ * j / k move between requests, d (or Enter) opens the decision with its context, Esc closes it.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, problem } from '../api';
+import type { ReturnView } from './returns';
 import type { components } from '../schema';
 import { countdown, money, when } from '../format';
 import { usePolled } from '../poll';
@@ -11,15 +15,40 @@ type Approval = components['schemas']['ApprovalList']['approvals'][number];
 export function Inbox() {
   const { session } = useSession();
   const [said, setSaid] = useState('');
+  const [selected, setSelected] = useState(0);
+  const [openId, setOpenId] = useState<string>();
   const inbox = usePolled(async () => {
     const { data, error } = await api.GET('/v1/approvals', { params: { query: { status: 'pending', limit: 1000 } } });
     if (!data) throw new Error(problem(error));
     return data.approvals;
   }, []);
   const now = Date.now();
+  const items = inbox.data ?? [];
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement) {
+        if (e.key === 'Escape') setOpenId(undefined);
+        return;
+      }
+      if (e.altKey || e.ctrlKey || e.metaKey || items.length === 0) return;
+      if (e.key === 'j') setSelected((i) => Math.min(i + 1, items.length - 1));
+      else if (e.key === 'k') setSelected((i) => Math.max(i - 1, 0));
+      else if (e.key === 'd' && may(session, 'approver'))
+        setOpenId(items[Math.min(selected, items.length - 1)].approvalId);
+      else if (e.key === 'Escape') setOpenId(undefined);
+      else return;
+      e.preventDefault();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [items, selected]);
   return (
     <main>
       <h1>Approvals inbox</h1>
+      <p class="hint">
+        Keys: <kbd>j</kbd>/<kbd>k</kbd> next/previous, <kbd>d</kbd> decide, <kbd>Enter</kbd> approve with the note,{' '}
+        <kbd>Esc</kbd> close.
+      </p>
       <p class="status" aria-live="polite">
         {said}
       </p>
@@ -30,13 +59,16 @@ export function Inbox() {
       )}
       {inbox.data?.length === 0 && <p>Nothing is waiting for a decision.</p>}
       <ul class="cards" aria-label="Waiting approvals">
-        {inbox.data?.map((a) => (
+        {items.map((a, i) => (
           <li key={a.approvalId} class={a.slaBreached ? 'card breached' : 'card'}>
             <Item
               a={a}
               now={now}
+              selected={i === selected}
+              open={openId === a.approvalId}
+              setOpen={(o) => (setSelected(i), setOpenId(o ? a.approvalId : undefined))}
               canDecide={may(session, 'approver')}
-              onDecided={(m) => (setSaid(m), inbox.reload())}
+              onDecided={(m) => (setSaid(m), setOpenId(undefined), inbox.reload())}
             />
           </li>
         ))}
@@ -48,15 +80,26 @@ export function Inbox() {
 function Item({
   a,
   now,
+  selected,
+  open,
+  setOpen,
   canDecide,
   onDecided,
 }: {
   a: Approval;
   now: number;
+  selected: boolean;
+  open: boolean; // the form (and its context) is drawn when asked for: a long inbox stays quick
+  setOpen: (open: boolean) => void;
   canDecide: boolean;
   onDecided: (m: string) => void;
 }) {
-  const [open, setOpen] = useState(false); // the form is drawn when asked for: a long inbox stays quick
+  const article = useRef<HTMLElement>(null);
+  const noteField = useRef<HTMLInputElement>(null);
+  useEffect(() => void (open && noteField.current?.focus()), [open]); // autofocus does not apply to a form drawn later
+  useEffect(() => {
+    if (selected && !open && document.activeElement?.tagName !== 'INPUT') article.current?.focus();
+  }, [selected, open]);
   const [note, setNote] = useState('');
   const [amount, setAmount] = useState('');
   const [error, setError] = useState<string>();
@@ -79,7 +122,7 @@ function Item({
   };
   const id = `approval-${a.approvalId}`;
   return (
-    <article aria-labelledby={`${id}-title`}>
+    <article ref={article} tabIndex={-1} aria-labelledby={`${id}-title`} aria-current={selected ? 'true' : undefined}>
       <h2 id={`${id}-title`}>
         {refund ? 'Refund' : 'Purchase order'} of {money(a.amount, a.currency)}
       </h2>
@@ -100,10 +143,11 @@ function Item({
       )}
       {canDecide && open && (
         <form onSubmit={(e) => (e.preventDefault(), void decide('approve'))}>
+          <Context a={a} />
           <label for={`${id}-note`}>Note</label>
           <input
             id={`${id}-note`}
-            autoFocus
+            ref={noteField}
             value={note}
             onInput={(e) => setNote((e.target as HTMLInputElement).value)}
           />
@@ -138,4 +182,47 @@ function Item({
       )}
     </article>
   );
+}
+
+/** What the approver needs to decide: the return's lines, reasons and inspection grades, or the PO's lines and supplier. */
+function Context({ a }: { a: Approval }) {
+  const [text, setText] = useState<{ head: string; lines: string[] }>();
+  useEffect(() => {
+    void (a.kind === 'refund' ? returnContext(a.subjectId) : purchaseContext(a.subjectId)).then(setText, () =>
+      setText({ head: 'The details could not be loaded; open the link above.', lines: [] }),
+    );
+  }, [a.subjectId]);
+  if (!text) return <p>Loading the details…</p>;
+  return (
+    <div class="context">
+      <p>{text.head}</p>
+      <ul>
+        {text.lines.map((l) => (
+          <li key={l}>{l}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+async function returnContext(returnId: string) {
+  const { data, error } = await api.GET('/v1/returns/{returnId}', { params: { path: { returnId } } });
+  if (error) throw new Error(problem(error));
+  const r = data as unknown as ReturnView;
+  return {
+    head: `Return ${r.rmaNumber ?? ''} of order ${r.orderId.slice(0, 8)} · ${r.resolution}`,
+    lines: [
+      ...r.lines.map((l) => `${l.quantity} × ${l.sku}: ${l.reason} (received ${l.quantityReceived})`),
+      ...r.inspections.map((i) => `inspected ${i.quantity} × ${i.sku}: ${i.condition} → ${i.disposition}`),
+    ],
+  };
+}
+
+async function purchaseContext(poId: string) {
+  const { data, error } = await api.GET('/v1/purchase-orders/{poId}', { params: { path: { poId } } });
+  if (!data) throw new Error(problem(error));
+  return {
+    head: `${data.number} from ${data.supplierName} (${data.supplier}) to ${data.warehouse}${data.note ? ` · ${data.note}` : ''}`,
+    lines: data.lines.map((l) => `${l.quantity} × ${l.sku} at ${money(l.unitPrice, data.currency)}`),
+  };
 }

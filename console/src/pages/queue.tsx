@@ -1,8 +1,8 @@
 /** Exception queue: cases that need a person, oldest first; filters, claim, and the allowed resolutions. */
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
+import { addressBody, AddressFields, emptyAddress, type Address } from '../address';
 import { api, problem } from '../api';
-import type { components } from '../schema';
 import { countdown, when } from '../format';
 import { NotYet, usePolled } from '../poll';
 
@@ -162,8 +162,6 @@ export function Case({ id }: { id: string }) {
   );
 }
 
-type Address = components['schemas']['Address'];
-
 function Resolve({
   id,
   actions,
@@ -177,15 +175,11 @@ function Resolve({
 }) {
   const [action, setAction] = useState(actions[0]?.action ?? '');
   const [note, setNote] = useState('');
-  const [addr, setAddr] = useState<Address>(address ?? { name: '', line1: '', city: '', postalCode: '', country: '' });
+  const [addr, setAddr] = useState<Address>(address ?? emptyAddress);
   const [error, setError] = useState<string>();
   const submit = async (e: Event) => {
     e.preventDefault();
-    const { line2, region, ...rest } = addr;
-    const data =
-      action === 'correct_address'
-        ? { address: { ...rest, ...(line2 ? { line2 } : {}), ...(region ? { region } : {}) } }
-        : undefined;
+    const data = action === 'correct_address' ? { address: addressBody(addr) } : undefined;
     const r = await api.POST('/v1/exceptions/{id}/resolution', {
       params: { path: { id } },
       body: { action, note, ...(data ? { data } : {}) },
@@ -193,16 +187,6 @@ function Resolve({
     if (r.error) return setError(problem(r.error));
     onDone(`Resolved: ${action}`);
   };
-  const field = (k: keyof Address, label: string) => (
-    <>
-      <label for={`addr-${k}`}>{label}</label>
-      <input
-        id={`addr-${k}`}
-        value={addr[k] ?? ''}
-        onInput={(e) => setAddr({ ...addr, [k]: (e.target as HTMLInputElement).value })}
-      />
-    </>
-  );
   return (
     <form onSubmit={submit} aria-labelledby="resolve-title">
       <h2 id="resolve-title">Resolve</h2>
@@ -221,16 +205,7 @@ function Resolve({
           </label>
         ))}
       </fieldset>
-      {action === 'correct_address' && (
-        <fieldset>
-          <legend>Corrected address</legend>
-          {field('name', 'Name')}
-          {field('line1', 'Street and number')}
-          {field('postalCode', 'Postal code')}
-          {field('city', 'City')}
-          {field('country', 'Country (ISO code, e.g. DE)')}
-        </fieldset>
-      )}
+      {action === 'correct_address' && <AddressFields legend="Corrected address" value={addr} onChange={setAddr} />}
       <label for="resolve-note">Note</label>
       <input id="resolve-note" value={note} onInput={(e) => setNote((e.target as HTMLInputElement).value)} required />
       <button type="submit">Resolve</button>

@@ -1,7 +1,7 @@
 /** Returns: the list by status, and one return with what the warehouse does to it (receive, inspect). */
 import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { api, problem } from '../api';
+import { api, problem, useIntent } from '../api';
 import { StatusFilter } from '../status-filter';
 import { money, when } from '../format';
 import { NotYet, usePolled } from '../poll';
@@ -11,7 +11,7 @@ const STATUSES = ['authorised', 'received', 'awaiting_decision', 'refunded', 're
 type Condition = 'new' | 'opened' | 'damaged' | 'defective';
 const CONDITIONS: Condition[] = ['new', 'opened', 'damaged', 'defective'];
 
-interface ReturnView {
+export interface ReturnView {
   returnId: string;
   rmaNumber?: string;
   orderId: string;
@@ -143,14 +143,17 @@ function Receive({ v, onDone }: { v: ReturnView; onDone: (m: string) => void }) 
     Object.fromEntries(v.lines.map((l) => [l.sku, String(l.quantity - l.quantityReceived)])),
   );
   const [error, setError] = useState<string>();
+  const intent = useIntent();
   const submit = async (e: Event) => {
     e.preventDefault();
     const lines = v.lines.map((l) => ({ sku: l.sku, quantity: Number(qty[l.sku]) })).filter((l) => l.quantity > 0);
     const r = await api.POST('/v1/returns/{returnId}/receipt', {
       params: { path: { returnId: v.returnId } },
+      headers: intent.headers,
       body: { lines },
     });
     if (r.error) return setError(problem(r.error));
+    intent.renew();
     onDone('Receipt recorded');
   };
   return (
@@ -181,6 +184,7 @@ function Inspect({ v, onDone }: { v: ReturnView; onDone: (m: string) => void }) 
   const open = v.lines.filter((l) => l.quantityInspected < l.quantityReceived);
   const [cond, setCond] = useState<Record<string, Condition>>(Object.fromEntries(open.map((l) => [l.sku, 'new'])));
   const [error, setError] = useState<string>();
+  const intent = useIntent();
   const submit = async (e: Event) => {
     e.preventDefault();
     const lines = open.map((l) => ({
@@ -190,9 +194,11 @@ function Inspect({ v, onDone }: { v: ReturnView; onDone: (m: string) => void }) 
     }));
     const r = await api.POST('/v1/returns/{returnId}/inspection', {
       params: { path: { returnId: v.returnId } },
+      headers: intent.headers,
       body: { lines },
     });
     if (r.error) return setError(problem(r.error));
+    intent.renew();
     onDone('Inspection recorded');
   };
   return (
