@@ -138,6 +138,14 @@ test('ops claim an undeliverable-address case, resolve it with a corrected addre
   await page.getByRole('navigation').getByRole('link', { name: 'Exceptions' }).click();
   await page.getByRole('link', { name: 'invalid_address' }).first().waitFor();
   await accessible(page, 'exceptions');
+  await page.getByLabel('Queue').fill(held.exceptions[0].queue);
+  await page.getByLabel('Age').selectOption({ label: 'older than 3 days' });
+  await page.waitForURL((u) => u.searchParams.get('age') === '4320');
+  await page.getByText('No open cases.').waitFor(); // this case is minutes old
+  await page.getByLabel('Age').selectOption({ label: 'any age' });
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL((u) => u.searchParams.get('queue') === held.exceptions[0].queue && !u.searchParams.has('age'));
+  await page.locator(`a[href="/console/exceptions/${caseId}"]`).waitFor();
   await page.goto(`${s.url}/console/exceptions/${caseId}`);
   await page.getByRole('button', { name: 'Claim' }).click();
   await page.getByText('Claimed', { exact: true }).waitFor();

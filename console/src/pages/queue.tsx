@@ -1,54 +1,74 @@
 /** Exception queue: cases that need a person, oldest first; filters, claim, and the allowed resolutions. */
 import { useState } from 'preact/hooks';
-import { useLocation } from 'preact-iso';
 import { addressBody, AddressFields, emptyAddress, type Address } from '../address';
 import { api, problem } from '../api';
 import { countdown, when } from '../format';
+import { useListUrl } from '../pager';
 import { NotYet, usePolled } from '../poll';
 
+const AGES = [
+  { minutes: '', label: 'any age' },
+  { minutes: '60', label: 'older than 1 hour' },
+  { minutes: '240', label: 'older than 4 hours' },
+  { minutes: '1440', label: 'older than a day' },
+  { minutes: '4320', label: 'older than 3 days' },
+];
+
 export function Queue() {
-  const { query, route } = useLocation();
-  const [type, setType] = useState(query.type ?? '');
-  const breached = query.breached === 'true';
+  const { filter, go } = useListUrl('exceptions', ['type', 'queue', 'breached', 'age']);
+  const [form, setForm] = useState({ type: filter.type ?? '', queue: filter.queue ?? '' });
   const list = usePolled(async () => {
     const { data, error } = await api.GET('/v1/exceptions', {
       params: {
         query: {
           status: 'open',
-          ...(query.type ? { type: query.type } : {}),
-          ...(breached ? { slaBreached: 'true' } : {}),
+          type: filter.type,
+          queue: filter.queue,
+          ...(filter.breached === 'true' ? { slaBreached: 'true' } : {}),
+          ...(filter.age ? { minAgeMinutes: Number(filter.age) } : {}),
         },
       },
     });
     if (!data) throw new Error(problem(error));
     return data.exceptions;
-  }, [query.type, query.breached]);
+  }, [JSON.stringify(filter)]);
   const now = Date.now();
-  const filter = (e: Event) => {
-    e.preventDefault();
-    const q = new URLSearchParams({ ...(type ? { type } : {}), ...(breached ? { breached: 'true' } : {}) });
-    route(`/console/exceptions${q.size ? `?${q}` : ''}`);
-  };
+  const text = (k: 'type' | 'queue', label: string, hint: string) => (
+    <div>
+      <label for={`q-${k}`}>{label}</label>
+      <input
+        id={`q-${k}`}
+        value={form[k]}
+        placeholder={hint}
+        onInput={(e) => setForm({ ...form, [k]: (e.target as HTMLInputElement).value })}
+      />
+    </div>
+  );
   return (
     <main>
       <h1>Exception queue</h1>
-      <form class="filters" onSubmit={filter}>
-        <label for="type">Type</label>
-        <input
-          id="type"
-          value={type}
-          placeholder="e.g. invalid_address"
-          onInput={(e) => setType((e.target as HTMLInputElement).value)}
-        />
+      <form class="filters" onSubmit={(e) => (e.preventDefault(), go({ ...filter, ...form, cursor: '' }))}>
+        {text('type', 'Type', 'e.g. invalid_address')}
+        {text('queue', 'Queue', 'e.g. logistics')}
+        <div>
+          <label for="q-age">Age</label>
+          <select
+            id="q-age"
+            value={filter.age ?? ''}
+            onChange={(e) => go({ ...filter, age: (e.target as HTMLSelectElement).value })}
+          >
+            {AGES.map((a) => (
+              <option key={a.minutes} value={a.minutes}>
+                {a.label}
+              </option>
+            ))}
+          </select>
+        </div>
         <label class="inline">
           <input
             type="checkbox"
-            checked={breached}
-            onChange={(e) =>
-              route(
-                `/console/exceptions?${new URLSearchParams({ ...(query.type ? { type: query.type } : {}), ...((e.target as HTMLInputElement).checked ? { breached: 'true' } : {}) })}`,
-              )
-            }
+            checked={filter.breached === 'true'}
+            onChange={(e) => go({ ...filter, breached: (e.target as HTMLInputElement).checked ? 'true' : '' })}
           />
           SLA breached only
         </label>
