@@ -31,7 +31,24 @@ export interface WorkerOptions {
   workflowBundle?: { code: string } | { codePath: string };
   identity?: string;
   faultRate?: number; // drills: sandbox providers fail at this rate
+  capacity?: WorkerCapacity;
 }
+
+/** How much a worker takes on at once (from the environment: WORKER_*; README, "Running it fast"). */
+export interface WorkerCapacity {
+  WORKER_WORKFLOW_SLOTS: number;
+  WORKER_ACTIVITY_SLOTS: number;
+  WORKER_LOCAL_ACTIVITY_SLOTS: number;
+  WORKER_WORKFLOW_POLLERS?: number;
+  WORKER_ACTIVITY_POLLERS?: number;
+  WORKER_MAX_CACHED_WORKFLOWS?: number;
+}
+
+const DEFAULT_CAPACITY: WorkerCapacity = {
+  WORKER_WORKFLOW_SLOTS: 50,
+  WORKER_ACTIVITY_SLOTS: 50,
+  WORKER_LOCAL_ACTIVITY_SLOTS: 50,
+};
 
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
   const activities = createActivities(
@@ -50,7 +67,17 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
       ? { workflowBundle: o.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTORS } }),
     ...(o.identity ? { identity: o.identity } : {}),
-    maxConcurrentActivityTaskExecutions: 50,
-    maxConcurrentWorkflowTaskExecutions: 50,
+    ...workerCapacity(o.capacity ?? DEFAULT_CAPACITY),
   });
+}
+
+function workerCapacity(c: WorkerCapacity) {
+  return {
+    maxConcurrentWorkflowTaskExecutions: c.WORKER_WORKFLOW_SLOTS,
+    maxConcurrentActivityTaskExecutions: c.WORKER_ACTIVITY_SLOTS,
+    maxConcurrentLocalActivityExecutions: c.WORKER_LOCAL_ACTIVITY_SLOTS,
+    ...(c.WORKER_WORKFLOW_POLLERS ? { maxConcurrentWorkflowTaskPolls: c.WORKER_WORKFLOW_POLLERS } : {}),
+    ...(c.WORKER_ACTIVITY_POLLERS ? { maxConcurrentActivityTaskPolls: c.WORKER_ACTIVITY_POLLERS } : {}),
+    ...(c.WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: c.WORKER_MAX_CACHED_WORKFLOWS } : {}),
+  };
 }

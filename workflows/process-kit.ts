@@ -3,7 +3,15 @@
  * profile), its timeline, what it waits for (shown to people by its query) and waits that escalate when
  * a person does not act within an SLA. Workflow code only: deterministic, no I/O.
  */
-import { condition, proxyActivities, type ActivityInterfaceFor, type ActivityOptions } from '@temporalio/workflow';
+import {
+  condition,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TimelineStep } from '../contracts/order-types';
@@ -28,11 +36,37 @@ export const ACTIVITY_PROFILES = {
   },
 } satisfies Record<string, ActivityOptions>;
 
-/** A typed view of only the activities a process calls: `activitiesOf<'reserveStock' | 'capturePayment'>()`. */
+/**
+ * A short database step run as a local activity: in the worker that runs the process, recorded as a marker
+ * with the workflow task that asked for it, so it costs no round trip through the server. Only for steps that
+ * are one transaction on our own database and idempotent. The timeout stays under the 10 s workflow task
+ * timeout, so a local step never outlives the task it belongs to; a slow one (a lock wait) is retried with
+ * backoff, and past `localRetryThreshold` the retry waits on a durable timer instead of in memory.
+ */
+export const LOCAL_STEP = {
+  startToCloseTimeout: '8 seconds',
+  retry: BACKOFF,
+  localRetryThreshold: '10 seconds',
+} satisfies LocalActivityOptions;
+
+/**
+ * A typed view of only the activities a process calls: `activitiesOf<'reserveStock' | 'capturePayment'>()`.
+ * With `local`, those names run as local activities (LOCAL_STEP) once the process has the `patch` marker;
+ * a history recorded before the patch replays them as the activities they were then.
+ */
 export function activitiesOf<Name extends keyof Activities>(
   options: ActivityOptions = ACTIVITY_PROFILES.step,
+  localSteps?: { local: readonly Name[]; patch: string },
 ): ActivityInterfaceFor<Pick<Activities, Name>> {
-  return proxyActivities<Pick<Activities, Name>>(options);
+  const remote = proxyActivities<Pick<Activities, Name>>(options);
+  if (!localSteps) return remote;
+  const local = proxyLocalActivities<Pick<Activities, Name>>(LOCAL_STEP);
+  const isLocal = new Set<string>(localSteps.local);
+  return new Proxy(remote, {
+    get(_target, name: string) {
+      return isLocal.has(name) && patched(localSteps.patch) ? local[name as Name] : remote[name as Name];
+    },
+  });
 }
 
 /** The steps a process went through, for people (its query answers them). */

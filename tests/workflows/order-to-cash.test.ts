@@ -84,7 +84,7 @@ test('a declined payment is compensated once: reservations back, authorisation v
   h.use(happy({ authorizePayment: () => ({ approved: false, reason: 'insufficient funds' }) }));
   const handle = await h.start(orderToCash, [input()]);
   expect(await handle.result()).toEqual({ status: 'cancelled', reason: 'payment declined: insufficient funds' });
-  expect(h.calls.map((c) => c.name).slice(-2)).toEqual(['cancelOrder', 'voidAuthorization']);
+  expect(h.calls.map((c) => c.name).slice(-2)).toEqual(['voidAuthorization', 'cancelOrder']); // cancelled: nothing held
   expect(h.called('createShipments')).toEqual([]);
 });
 

@@ -4,7 +4,7 @@
  * back (cancelOrder) and what is left of the authorisation is voided. Nothing has been captured by then:
  * once a parcel left, a cancel is refused and the customer is offered a return.
  */
-import { allHandlersFinished, condition } from '@temporalio/workflow';
+import { allHandlersFinished, condition, patched } from '@temporalio/workflow';
 import type { OrderOutcome } from '../../contracts/order-types';
 import { applyEvents } from './shipment-events';
 import { act, OrderCancelled, type OrderProcess } from './state';
@@ -13,8 +13,15 @@ export async function compensate(o: OrderProcess, reason: string): Promise<Order
   o.closing = true;
   o.mark(`cancelled: ${reason}`);
   o.waits.clear();
-  await act.cancelOrder({ orderId: o.orderId, reason });
-  await act.voidAuthorization({ orderId: o.orderId });
+  // The void first: cancelOrder writes the status people read, and "cancelled" means nothing is held any more
+  // (the order's status is written by a quick local step now, so it would otherwise show before the void).
+  if (patched('void-before-cancelled')) {
+    await act.voidAuthorization({ orderId: o.orderId });
+    await act.cancelOrder({ orderId: o.orderId, reason });
+  } else {
+    await act.cancelOrder({ orderId: o.orderId, reason });
+    await act.voidAuthorization({ orderId: o.orderId });
+  }
   o.settle('cancelled');
   o.refuseQueued(`the order was cancelled (${reason})`);
   await condition(allHandlersFinished);

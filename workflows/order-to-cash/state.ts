@@ -26,7 +26,24 @@ export const act = activitiesOf<
   | 'capturePayment'
   | 'reshipShipment'
   | 'refundShipment'
->();
+>(undefined, {
+  // One transaction each on our own database: local steps. The payment provider, the address service and
+  // the rare steps (reship, refund, an address change) stay activities, retried by the server.
+  local: [
+    'setOrderStatus',
+    'reserveStock',
+    'cancelUnallocated',
+    'cancelOrder',
+    'refuseCancel',
+    'createShipments',
+    'recordShipmentProgress',
+    'recordShortPick',
+    'dispatchShipment',
+    'shipmentStatuses',
+    'invoiceShipment',
+  ],
+  patch: 'order-local-steps',
+});
 
 export const RANK: Record<string, number> = { pending: 0, picked: 1, packed: 2, shipped: 3, delivered: 4 };
 export const TERMINAL = new Set(['delivered', 'failed', 'cancelled']);
