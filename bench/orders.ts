@@ -11,16 +11,12 @@
  * measured throughput) while they flow, with POST /v1/orders p50/p99. Ends with
  * the invariant check; the figures are appended to bench/RESULTS.md.
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Client, Connection } from '@temporalio/client';
-import { findTemporalBinary, freePort, startDevServerOnFreePorts, waitForPort } from '../lib/temporal-dev-server';
-import { cpuMeter, formatCpu } from './cpu';
+import { formatCpu } from './cpu';
 import { appendResult } from './results';
+import { memoryMiB, pct, pool, startBenchStack } from './stack';
 
 const arg = (name: string, fallback: number) =>
   process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
@@ -29,103 +25,23 @@ const CONCURRENCY = arg('--concurrency', 25);
 const RATE = arg('--rate', 0); // 0: half the throughput this run measured
 const SECONDS = arg('--seconds', 60);
 const OPEN_ORDERS = arg('--open-orders', 1000); // left waiting on the warehouse at the end, for the worker's memory
+const OPEN_CACHE = arg('--open-cache', 200); // that worker's WORKER_MAX_CACHED_WORKFLOWS
 const SKUS = 20;
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] : NaN;
-};
-
-/** Peak (VmHWM) or current (VmRSS) resident memory of a process, in MiB. */
-function memoryMiB(pid: number, which: 'VmHWM' | 'VmRSS' = 'VmHWM'): number {
-  const m = new RegExp(`${which}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
-  // node --import tsx runs the TypeScript in this one process, so its pid is the worker's.
-  return spawn(process.execPath, ['--import', 'tsx', file], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) await work(items[next++]);
-    }),
-  );
-}
-
 async function main() {
-  const binary = findTemporalBinary();
-  if (!binary) throw new Error('No temporal CLI; install Go or set TEMPORAL_BINARY');
-  const tmp = mkdtempSync(join(tmpdir(), 'erp-bench-'));
-  const server = await startDevServerOnFreePorts(binary, { dbFilename: join(tmp, 'temporal.db') });
-  const dbUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  dbUrl.pathname = `/erp_bench_${Date.now()}`;
-  const env = {
-    DATABASE_URL: dbUrl.toString(),
-    TEMPORAL_ADDRESS: server.address,
-    TEMPORAL_TASK_QUEUE: 'bench',
-    LOG_LEVEL: 'warn',
-    API_PORT: String(await freePort()),
-    FULFILMENT_TIMEOUT: '1h',
-  };
-  Object.assign(process.env, env);
-  const children: ChildProcess[] = [];
-  try {
-    console.log(
-      `Benchmark: ${N} orders, ${CONCURRENCY} at a time; Temporal ${server.address}, database ${dbUrl.pathname.slice(1)}`,
-    );
-    const { ensureDatabase, migrate } = await import('../db/migrate');
-    const { createDb } = await import('../db');
-    const { createApiKey } = await import('../api/auth');
-    const { ensureChannel, ensureProduct, ensureTaxRate, ensureWarehouse, receiveOpeningStock } =
-      await import('../db/seeds/master-data');
-    await ensureDatabase(env.DATABASE_URL);
-    const db = createDb(env.DATABASE_URL, 5);
-    await migrate(db);
-    await ensureWarehouse(db, { code: 'EAST', name: 'East', priority: 10 });
-    await ensureWarehouse(db, { code: 'WEST', name: 'West', priority: 20 });
-    await ensureChannel(db, { code: 'web', name: 'Web' });
-    await ensureTaxRate(db, { country: 'DE', rateBp: 1900, name: 'DE VAT' });
+  console.log(`Benchmark: ${N} orders, ${CONCURRENCY} at a time, on a stack of its own`);
+  const stack = await startBenchStack('orders', async (db) => {
+    const { ensureProduct, receiveOpeningStock } = await import('../db/seeds/master-data');
     for (let i = 0; i < SKUS; i++) {
       await ensureProduct(db, { sku: `BENCH-${i}`, name: `Bench ${i}`, cost: 500, price: 1500 });
       await receiveOpeningStock(db, i % 2 ? 'WEST' : 'EAST', `BENCH-${i}`, N * 3);
     }
-    const storefront = (await createApiKey(db, 'bench storefront', ['storefront'])).key;
-    const warehouse = (await createApiKey(db, 'bench warehouse', ['warehouse'])).key;
-
-    // As production runs it: the workflow bundle built beforehand, not by webpack inside the worker.
-    const { buildWorkflowBundle } = await import('../scripts/build-workflows');
-    const worker = spawnTs(join(__dirname, '..', 'workers', 'main.ts'), {
-      ...env,
-      WORKFLOW_BUNDLE: await buildWorkflowBundle(join(tmp, 'workflows.js')),
-    });
-    children.push(worker);
-    const apiProcess = spawnTs(join(__dirname, '..', 'api', 'server.ts'), env);
-    children.push(apiProcess);
-    const { loadConfig } = await import('../lib/config');
-    await waitForPort('127.0.0.1', Number(env.API_PORT), 60_000);
-    const api = { url: `http://127.0.0.1:${env.API_PORT}` };
-    const cpu = cpuMeter({
-      'temporal server': server.process.pid!,
-      worker: worker.pid!,
-      api: apiProcess.pid!,
-      postgres: 'postgres',
-      'load generator + simulator': process.pid,
-    });
-    const { startSimulator } = await import('../scripts/simulator');
-    const sim = startSimulator({
-      apiUrl: api.url,
-      warehouseKey: warehouse,
-      webhookSecret: loadConfig(process.env).WEBHOOK_SECRET,
-      pace: 0,
-      failureRate: 0,
-    });
+  });
+  const { db, worker } = stack;
+  let invariantsGreen = false;
+  try {
+    const cpu = stack.meterCpu();
+    const sim = stack.startSimulator();
 
     // Orders: 1-2 lines; every 5th spans both warehouses (a split shipment).
     const body = (i: number, prefix = 'B') => ({
@@ -147,9 +63,9 @@ async function main() {
     const bodies = Array.from({ length: N }, (_, i) => body(i));
     const post = async (b: object) => {
       const t = performance.now();
-      const res = await fetch(`${api.url}/v1/orders`, {
+      const res = await fetch(`${stack.apiUrl}/v1/orders`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${storefront}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${stack.keys.storefront}`, 'content-type': 'application/json' },
         body: JSON.stringify(b),
       });
       const ms = performance.now() - t;
@@ -208,19 +124,17 @@ async function main() {
       .groupBy('o.id', 'o.placed_at')
       .select(db.raw('EXTRACT(EPOCH FROM (MAX(i.issued_at) - o.placed_at)) * 1000 AS ms'));
     const toInvoice = invoiced.map((r: { ms: string }) => Number(r.ms));
-    const steps = await countSteps(server.address, 'order-web-B1');
+    const steps = await countSteps(stack.temporalAddress, 'order-web-B1');
     // The ceiling runs as many no-op activities as the order has steps, local or not: the same work done the
     // plain way, so moving steps into the worker shows as a gain instead of lowering the bar.
     const activitiesPerOrder = steps.remote + steps.local;
     const workerPeak = memoryMiB(worker.pid!);
 
     // The ceiling: the same number of do-nothing activities per workflow, same server, same concurrency.
-    const ceilingWorker = spawnTs(join(__dirname, 'ceiling-worker.ts'), {
-      ...env,
+    stack.spawn(join(__dirname, 'ceiling-worker.ts'), {
       TEMPORAL_TASK_QUEUE: 'bench-ceiling',
     });
-    children.push(ceilingWorker);
-    const connection = await Connection.connect({ address: server.address });
+    const connection = await Connection.connect({ address: stack.temporalAddress });
     const client = new Client({ connection });
     const ceilingStart = Date.now();
     bar.start(N, 0, { phase: 'ceiling   ' });
@@ -240,7 +154,11 @@ async function main() {
     const ceilingElapsed = (Date.now() - ceilingStart) / 1000;
     await connection.close();
 
-    // Many orders open at once, all waiting on the warehouse (no simulator now): what the worker holds for them.
+    // Many orders open at once, all waiting on the warehouse (no simulator now): what a worker holds for them.
+    // A fresh worker, so its memory is what the open orders cost, not the peak of the run before; its cache
+    // keeps OPEN_CACHE processes in memory (the rest replay from history when the warehouse next reports).
+    await stack.stopWorker(worker);
+    const openWorker = stack.startWorker({ WORKER_MAX_CACHED_WORKFLOWS: String(OPEN_CACHE) });
     bar.start(OPEN_ORDERS, 0, { phase: 'open      ' });
     await pool(
       Array.from({ length: OPEN_ORDERS }, (_, i) => body(i, 'WAIT')),
@@ -261,7 +179,7 @@ async function main() {
     }
     bar.stop();
     await new Promise((r) => setTimeout(r, 2000));
-    const workerOpen = memoryMiB(worker.pid!, 'VmRSS');
+    const workerOpen = memoryMiB(openWorker.pid!, 'VmRSS');
 
     const { checkInvariants, formatInvariants } = await import('../db/invariants');
     const invariants = await checkInvariants(db);
@@ -272,28 +190,17 @@ async function main() {
   placed -> invoiced  p50 / p99      ${pct(toInvoice, 50).toFixed(0)} ms / ${pct(toInvoice, 99).toFixed(0)} ms
   POST /v1/orders     p50 / p99      ${pct(postLatency, 50).toFixed(1)} ms / ${pct(postLatency, 99).toFixed(1)} ms   (closed loop, ${CONCURRENCY} at a time)
   worker peak memory (VmHWM)         ${workerPeak.toFixed(0)} MiB while the orders ran
-  worker memory (VmRSS)              ${workerOpen.toFixed(0)} MiB with ${OPEN_ORDERS} open orders waiting on the warehouse
+  worker memory (VmRSS)              ${workerOpen.toFixed(0)} MiB with ${OPEN_ORDERS} open orders waiting on the warehouse (a fresh worker, cache ${OPEN_CACHE})
   ceiling: no-op workflows/second    ${ceiling.toFixed(1)}   (${activitiesPerOrder} empty activities each)
   ratio orders / ceiling             ${(throughput / ceiling).toFixed(2)}
   CPU while the orders ran           ${formatCpu(cpuUsed, elapsed)}
   open loop at ${rate} orders/s for ${SECONDS} s: POST /v1/orders p50 / p99 ${pct(openLatency, 50).toFixed(1)} ms / ${pct(openLatency, 99).toFixed(1)} ms`;
     console.log(`\n${figures}\n\nInvariants:\n${formatInvariants(invariants)}`);
-    appendResult(
-      'bench:orders',
-      figures,
-      invariants.every((r) => r.ok),
-    );
-    await db.destroy();
-    if (invariants.some((r) => !r.ok)) {
-      process.exitCode = 1;
-      console.log(`Database kept for inspection: ${env.DATABASE_URL}`);
-    } else {
-      await (await import('../db/migrate')).dropDatabase(env.DATABASE_URL);
-    }
+    invariantsGreen = invariants.every((r) => r.ok);
+    appendResult('bench:orders', figures, invariantsGreen);
+    if (!invariantsGreen) process.exitCode = 1;
   } finally {
-    for (const c of children) c.kill('SIGINT');
-    await server.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    await stack.stop(!invariantsGreen);
   }
 }
 
