@@ -26,6 +26,9 @@ const RATE = arg('--rate', 0); // 0: half the throughput this run measured
 const SECONDS = arg('--seconds', 60);
 const OPEN_ORDERS = arg('--open-orders', 1000); // left waiting on the warehouse at the end, for the worker's memory
 const OPEN_CACHE = arg('--open-cache', 200); // that worker's WORKER_MAX_CACHED_WORKFLOWS
+const OPEN_HEAP = arg('--open-heap', 0); // that worker's V8 old-space limit in MiB (0: Node's default)
+const WORKERS = arg('--workers', 1); // scale-out: workers on one task queue
+const APIS = arg('--apis', 1); // scale-out: API processes, the storefront's orders round robin over them
 const SKUS = 20;
 
 async function main() {
@@ -34,12 +37,16 @@ async function main() {
     const { ensureProduct, receiveOpeningStock } = await import('../db/seeds/master-data');
     for (let i = 0; i < SKUS; i++) {
       await ensureProduct(db, { sku: `BENCH-${i}`, name: `Bench ${i}`, cost: 500, price: 1500 });
-      await receiveOpeningStock(db, i % 2 ? 'WEST' : 'EAST', `BENCH-${i}`, N * 3);
+      await receiveOpeningStock(db, i % 2 ? 'WEST' : 'EAST', `BENCH-${i}`, (N + OPEN_ORDERS) * 3);
     }
   });
   const { db, worker } = stack;
   let invariantsGreen = false;
   try {
+    for (let i = 1; i < WORKERS; i++) stack.startWorker();
+    const apiUrls = [stack.apiUrl];
+    for (let i = 1; i < APIS; i++) apiUrls.push(await stack.startApi());
+    let posted = 0;
     const cpu = stack.meterCpu();
     const sim = stack.startSimulator();
 
@@ -63,7 +70,7 @@ async function main() {
     const bodies = Array.from({ length: N }, (_, i) => body(i));
     const post = async (b: object) => {
       const t = performance.now();
-      const res = await fetch(`${stack.apiUrl}/v1/orders`, {
+      const res = await fetch(`${apiUrls[posted++ % apiUrls.length]}/v1/orders`, {
         method: 'POST',
         headers: { authorization: `Bearer ${stack.keys.storefront}`, 'content-type': 'application/json' },
         body: JSON.stringify(b),
@@ -157,46 +164,55 @@ async function main() {
     // Many orders open at once, all waiting on the warehouse (no simulator now): what a worker holds for them.
     // A fresh worker, so its memory is what the open orders cost, not the peak of the run before; its cache
     // keeps OPEN_CACHE processes in memory (the rest replay from history when the warehouse next reports).
-    await stack.stopWorker(worker);
-    const openWorker = stack.startWorker({ WORKER_MAX_CACHED_WORKFLOWS: String(OPEN_CACHE) });
-    bar.start(OPEN_ORDERS, 0, { phase: 'open      ' });
-    await pool(
-      Array.from({ length: OPEN_ORDERS }, (_, i) => body(i, 'WAIT')),
-      CONCURRENCY,
-      async (b) => void (await post(b), bar.increment()),
-    );
-    bar.update(0, { phase: 'waiting   ' });
-    for (let waiting = 0; waiting < OPEN_ORDERS;) {
-      waiting = Number(
-        (await db('sales_orders')
-          .where('status', 'fulfilling')
-          .where('external_ref', 'like', 'WAIT%')
-          .count({ n: '*' })
-          .first())!.n,
+    // Measured with one worker only: with several, the others would take the open orders too.
+    const measureOpen = async () => {
+      await stack.stopWorker(worker);
+      const openWorker = stack.startWorker({
+        WORKER_MAX_CACHED_WORKFLOWS: String(OPEN_CACHE),
+        ...(OPEN_HEAP ? { NODE_OPTIONS: `--max-old-space-size=${OPEN_HEAP}` } : {}),
+      });
+      bar.start(OPEN_ORDERS, 0, { phase: 'open      ' });
+      await pool(
+        Array.from({ length: OPEN_ORDERS }, (_, i) => body(i, 'WAIT')),
+        CONCURRENCY,
+        async (b) => void (await post(b), bar.increment()),
       );
-      bar.update(waiting);
-      if (waiting < OPEN_ORDERS) await new Promise((r) => setTimeout(r, 250));
-    }
-    bar.stop();
-    await new Promise((r) => setTimeout(r, 2000));
-    const workerOpen = memoryMiB(openWorker.pid!, 'VmRSS');
+      bar.update(0, { phase: 'waiting   ' });
+      for (let waiting = 0; waiting < OPEN_ORDERS;) {
+        waiting = Number(
+          (await db('sales_orders')
+            .whereIn('status', ['fulfilling', 'backordered'])
+            .where('external_ref', 'like', 'WAIT%')
+            .count({ n: '*' })
+            .first())!.n,
+        );
+        bar.update(waiting);
+        if (waiting < OPEN_ORDERS) await new Promise((r) => setTimeout(r, 250));
+      }
+      bar.stop();
+      await new Promise((r) => setTimeout(r, 2000));
+      return memoryMiB(openWorker.pid!, 'VmRSS');
+    };
+    const workerOpen = OPEN_ORDERS > 0 && WORKERS === 1 ? await measureOpen() : NaN;
 
     const { checkInvariants, formatInvariants } = await import('../db/invariants');
     const invariants = await checkInvariants(db);
+    const duplicates = await (await import('../scripts/drill')).duplicatedEffects(db);
     const throughput = N / elapsed;
     const ceiling = N / ceilingElapsed;
-    const figures = `Results (${N} orders, concurrency ${CONCURRENCY}; a single-shipment order takes ${activitiesPerOrder} steps: ${steps.remote} activities, ${steps.local} local)
+    const figures = `Results (${N} orders, concurrency ${CONCURRENCY}, ${WORKERS} worker(s), ${APIS} API process(es); a single-shipment order takes ${activitiesPerOrder} steps: ${steps.remote} activities, ${steps.local} local)
   orders completed per second        ${throughput.toFixed(1)}   (${elapsed.toFixed(1)} s in all)
   placed -> invoiced  p50 / p99      ${pct(toInvoice, 50).toFixed(0)} ms / ${pct(toInvoice, 99).toFixed(0)} ms
   POST /v1/orders     p50 / p99      ${pct(postLatency, 50).toFixed(1)} ms / ${pct(postLatency, 99).toFixed(1)} ms   (closed loop, ${CONCURRENCY} at a time)
   worker peak memory (VmHWM)         ${workerPeak.toFixed(0)} MiB while the orders ran
-  worker memory (VmRSS)              ${workerOpen.toFixed(0)} MiB with ${OPEN_ORDERS} open orders waiting on the warehouse (a fresh worker, cache ${OPEN_CACHE})
+  worker memory (VmRSS)              ${Number.isNaN(workerOpen) ? 'not measured (--open-orders 0, or several workers)' : `${workerOpen.toFixed(0)} MiB with ${OPEN_ORDERS} open orders waiting on the warehouse (a fresh worker, cache ${OPEN_CACHE}${OPEN_HEAP ? `, heap ${OPEN_HEAP} MiB` : ''})`}
   ceiling: no-op workflows/second    ${ceiling.toFixed(1)}   (${activitiesPerOrder} empty activities each)
   ratio orders / ceiling             ${(throughput / ceiling).toFixed(2)}
   CPU while the orders ran           ${formatCpu(cpuUsed, elapsed)}
-  open loop at ${rate} orders/s for ${SECONDS} s: POST /v1/orders p50 / p99 ${pct(openLatency, 50).toFixed(1)} ms / ${pct(openLatency, 99).toFixed(1)} ms`;
+  open loop at ${rate} orders/s for ${SECONDS} s: POST /v1/orders p50 / p99 ${pct(openLatency, 50).toFixed(1)} ms / ${pct(openLatency, 99).toFixed(1)} ms
+  duplicated effects                 ${duplicates.length ? duplicates.join('; ') : 'none'}`;
     console.log(`\n${figures}\n\nInvariants:\n${formatInvariants(invariants)}`);
-    invariantsGreen = invariants.every((r) => r.ok);
+    invariantsGreen = invariants.every((r) => r.ok) && duplicates.length === 0;
     appendResult('bench:orders', figures, invariantsGreen);
     if (!invariantsGreen) process.exitCode = 1;
   } finally {

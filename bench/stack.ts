@@ -32,6 +32,8 @@ export async function pool<T>(items: T[], width: number, work: (item: T) => Prom
   );
 }
 
+const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+
 function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
   // node --import tsx runs the TypeScript in this one process, so its pid is the worker's.
   return spawn(process.execPath, ['--import', 'tsx', file], {
@@ -51,6 +53,8 @@ export interface BenchStack {
   startWorker(extra?: Record<string, string>): ChildProcess;
   /** Any TypeScript file as a process of the stack, with the stack's environment and these extras. */
   spawn(file: string, extra?: Record<string, string>): ChildProcess;
+  /** Another API process on a port of its own (scale-out); answers its URL once it listens. */
+  startApi(): Promise<string>;
   stopWorker(w: ChildProcess): Promise<void>;
   /** Starts counting CPU seconds per process; the function answers what each used since. */
   meterCpu(): () => Record<string, number>;
@@ -105,12 +109,22 @@ export async function startBenchStack(
     children.push(child);
     return child;
   };
-  const startWorker = (extra: Record<string, string> = {}) =>
-    spawnInStack(join(__dirname, '..', 'workers', 'main.ts'), { WORKFLOW_BUNDLE: bundle, ...extra });
+  // Every worker and API process, so the CPU meter counts all of them.
+  const workers: ChildProcess[] = [];
+  const apis: ChildProcess[] = [];
+  const startWorker = (extra: Record<string, string> = {}) => {
+    const w = spawnInStack(join(__dirname, '..', 'workers', 'main.ts'), { WORKFLOW_BUNDLE: bundle, ...extra });
+    workers.push(w);
+    return w;
+  };
+  const startApi = async (port?: number) => {
+    const p = port ?? (await freePort());
+    apis.push(spawnInStack(join(__dirname, '..', 'api', 'server.ts'), { API_PORT: String(p) }));
+    await waitForPort('127.0.0.1', p, 60_000);
+    return `http://127.0.0.1:${p}`;
+  };
   const worker = startWorker();
-  const apiProcess = spawnInStack(join(__dirname, '..', 'api', 'server.ts'));
-  await waitForPort('127.0.0.1', Number(env.API_PORT), 60_000);
-  const apiUrl = `http://127.0.0.1:${env.API_PORT}`;
+  const apiUrl = await startApi(Number(env.API_PORT));
   const { loadConfig } = await import('../lib/config');
   return {
     env,
@@ -121,6 +135,7 @@ export async function startBenchStack(
     worker,
     startWorker,
     spawn: spawnInStack,
+    startApi: () => startApi(),
     stopWorker: async (w) => {
       const exited = new Promise((r) => w.once('exit', r));
       w.kill('SIGINT');
@@ -129,8 +144,8 @@ export async function startBenchStack(
     meterCpu: () =>
       cpuMeter({
         'temporal server': server.process.pid!,
-        worker: worker.pid!,
-        api: apiProcess.pid!,
+        ...Object.fromEntries(workers.filter(running).map((w, i) => [`worker${i ? ` ${i + 1}` : ''}`, w.pid!])),
+        ...Object.fromEntries(apis.filter(running).map((a, i) => [`api${i ? ` ${i + 1}` : ''}`, a.pid!])),
         postgres: 'postgres',
         'load generator + simulator': process.pid,
       }),

@@ -497,13 +497,21 @@ async function inspect(
     String(e.summary),
   );
   const duplicates: string[] = [];
-  const dup = async (what: string, sql: string) => {
-    for (const r of await rows(sql)) duplicates.push(`${what}: ${JSON.stringify(r)}`);
-  };
   if (purchases.length > sizes.purchases)
     duplicates.push(`more purchase orders than requested: ${purchases.length} for ${sizes.purchases}`);
   if (returns.length > sizes.returns)
     duplicates.push(`more returns than requested: ${returns.length} for ${sizes.returns}`);
+  duplicates.push(...(await duplicatedEffects(db)));
+  return { completed, stuck, failed, duplicates };
+}
+
+/** Effects that happened more than once in the data (or differ from the provider's side): each found, described. */
+export async function duplicatedEffects(db: Db): Promise<string[]> {
+  const duplicates: string[] = [];
+  const dup = async (what: string, sql: string) => {
+    for (const r of (await db.raw(sql)).rows as Record<string, unknown>[])
+      duplicates.push(`${what}: ${JSON.stringify(r)}`);
+  };
   await dup(
     'more than one order per storefront reference',
     `SELECT external_ref, COUNT(*) AS n FROM sales_orders GROUP BY external_ref HAVING COUNT(*) > 1`,
@@ -552,7 +560,7 @@ async function inspect(
     'mails sent differ from notifications marked sent',
     `SELECT m, n FROM (SELECT (SELECT COUNT(*) FROM sandbox_mailbox) AS m, (SELECT COUNT(*) FROM notifications WHERE status = 'sent') AS n) x WHERE m < n`,
   );
-  return { completed, stuck, failed, duplicates };
+  return duplicates;
 }
 
 function postgresCluster(): string | undefined {
