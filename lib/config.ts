@@ -54,7 +54,7 @@ const schema = z.object({
   MARKETPLACE_POLL_SECONDS: z.coerce.number().positive().max(3600).default(30), // a marketplace's order feed is read this often (webhooks are faster)
   SANDBOX_FAULT_RATE: z.coerce.number().min(0).max(1).default(0), // drills only: sandbox provider calls time out or answer slowly at this rate
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  // The worker's capacity (README, "Running it fast"): concurrent workflow tasks, activities and local steps,
+  // The worker's capacity (README, Configuration and Benchmarks): concurrent workflow tasks, activities and local steps,
   // pollers, how many processes it keeps in memory between tasks (the rest replay when they next move), and
   // a prebuilt workflow bundle (`npm run build:workflows`) so a production worker does not run webpack at start.
   WORKER_WORKFLOW_SLOTS: z.coerce.number().int().min(2).max(1000).default(50),

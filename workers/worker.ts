@@ -34,7 +34,7 @@ export interface WorkerOptions {
   capacity?: WorkerCapacity;
 }
 
-/** How much a worker takes on at once (from the environment: WORKER_*; README, "Running it fast"). */
+/** How much a worker takes on at once (from the environment: WORKER_*; README, Configuration). */
 export interface WorkerCapacity {
   WORKER_WORKFLOW_SLOTS: number;
   WORKER_ACTIVITY_SLOTS: number;
