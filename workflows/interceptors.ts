@@ -18,6 +18,7 @@ import {
   patched,
   workflowInfo,
   type ActivityInput,
+  type LocalActivityInput,
   type Next,
   type WorkflowInterceptorsFactory,
   type WorkflowOutboundCallsInterceptor,
@@ -28,43 +29,54 @@ const ANSWERS_TO_A_CALLER = new Set(['AddressLocked', 'PurchaseRefused', 'Return
 const CASE_PATCH = 'activity-failed-case';
 
 function failedForGood(err: unknown): ApplicationFailure | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  // An activity's failure arrives wrapped in ActivityFailure; a local activity's arrives as the failure itself.
+  const cause = err instanceof ActivityFailure ? err.cause : err;
   if (!(cause instanceof ApplicationFailure) || !cause.nonRetryable || ANSWERS_TO_A_CALLER.has(cause.type ?? ''))
     return undefined;
   return cause;
 }
 
 class ActivityFailureCases implements WorkflowOutboundCallsInterceptor {
-  async scheduleActivity(
-    input: ActivityInput,
-    next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>,
-  ): Promise<unknown> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await next(input);
-      } catch (err) {
-        const cause = failedForGood(err);
-        const { workflowId, workflowType } = workflowInfo();
-        // A case's own steps failing cannot open another case; histories from before this existed replay unchanged.
-        if (!cause || workflowType === 'exceptionCase' || !patched(CASE_PATCH)) throw err;
-        const c = await openCase({
-          type: 'activity_failed',
-          key: `activity_failed:${workflowId}:${input.seq}:${attempt}`,
-          subjectType: 'workflow',
-          subjectId: workflowId,
-          summary: `${input.activityType} failed for good in ${workflowType} ${workflowId}: ${cause.message}`,
-          details: {
-            activityType: input.activityType,
-            failureType: cause.type ?? null,
-            message: cause.message,
-            attempt,
-          },
-        });
-        await condition(() => c.outcome() !== undefined);
-        const o = c.outcome()!;
-        if (o.outcome === 'resolved' && o.resolution.action === 'retry') continue;
-        throw err;
-      }
+  scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>) {
+    return untilDecided(input, () => next(input));
+  }
+
+  // Local steps (order-to-cash's database steps) fail for good the same way and get the same case.
+  scheduleLocalActivity(
+    input: LocalActivityInput,
+    next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>,
+  ) {
+    return untilDecided(input, () => next(input));
+  }
+}
+
+/** Runs the step; when it fails for good, opens a case and waits: `retry` runs it again, anything else fails. */
+async function untilDecided(input: { seq: number; activityType: string }, run: () => Promise<unknown>) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      const cause = failedForGood(err);
+      const { workflowId, workflowType } = workflowInfo();
+      // A case's own steps failing cannot open another case; histories from before this existed replay unchanged.
+      if (!cause || workflowType === 'exceptionCase' || !patched(CASE_PATCH)) throw err;
+      const c = await openCase({
+        type: 'activity_failed',
+        key: `activity_failed:${workflowId}:${input.seq}:${attempt}`,
+        subjectType: 'workflow',
+        subjectId: workflowId,
+        summary: `${input.activityType} failed for good in ${workflowType} ${workflowId}: ${cause.message}`,
+        details: {
+          activityType: input.activityType,
+          failureType: cause.type ?? null,
+          message: cause.message,
+          attempt,
+        },
+      });
+      await condition(() => c.outcome() !== undefined);
+      const o = c.outcome()!;
+      if (o.outcome === 'resolved' && o.resolution.action === 'retry') continue;
+      throw err;
     }
   }
 }

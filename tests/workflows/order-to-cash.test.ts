@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { orderToCash } from '../../workflows/order-to-cash';
 import {
   cancelUpdate,
@@ -317,4 +318,32 @@ test("a report for another order's shipment is refused with the reason, and the 
   await expect(report(handle, 'S-1', 'stopped')).rejects.toThrow(WorkflowUpdateFailedError);
   await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'test over' }] });
   expect(await handle.result()).toMatchObject({ status: 'cancelled' });
+});
+
+test('a local step that fails for good opens an activity_failed case like an activity does; retry there completes the order', async () => {
+  let invoiced = 0;
+  h.use(
+    happy({
+      ...caseStubs(['retry', 'give_up']),
+      invoiceShipment: () => {
+        if (++invoiced === 1) throw ApplicationFailure.nonRetryable('tax rate missing for XX', 'TaxRateMissing');
+        return { number: 'INV-1', invoiceId: 'inv-1' };
+      },
+    }),
+  );
+  const handle = await h.start(orderToCash, [input()]);
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
+  const shipped = report(handle, 'S-1', 'shipped', { carrier: 'DHL', trackingNumber: 'T1' });
+  await h.resolveCase('activity_failed', 'retry');
+  expect(h.called('openCase').find((c) => c.type === 'activity_failed')).toMatchObject({
+    summary: expect.stringContaining('invoiceShipment failed for good'),
+  });
+  expect(await shipped).toMatchObject({ applied: true, shipmentStatus: 'shipped' });
+  await report(handle, 'S-1', 'delivered');
+  expect(await handle.result()).toEqual({ status: 'completed' });
+  expect(invoiced).toBe(2);
+  expect(h.called('capturePayment')).toHaveLength(1);
 });
