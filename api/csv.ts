@@ -8,6 +8,9 @@ import { stringify } from 'csv-stringify';
 import type { Knex } from 'knex';
 import type { Context } from 'koa';
 
+/** Money in a CSV is in major units (12.34), as a spreadsheet reads it; the API's JSON keeps minor units. */
+export const major = (minor: number) => minor / 100;
+
 export const wantsCsv = (ctx: Context, format?: string) =>
   format === 'csv' || (format === undefined && ctx.accepts('json', 'text/csv') === 'text/csv');
 

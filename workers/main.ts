@@ -27,7 +27,6 @@ export async function runWorker(): Promise<void> {
     // A prebuilt bundle when given (production); otherwise bundled here, which costs seconds and memory at start.
     workflowBundle: c.WORKFLOW_BUNDLE ? { codePath: c.WORKFLOW_BUNDLE } : await bundleWorkflows(),
     faultRate: c.SANDBOX_FAULT_RATE,
-    capacity: c,
   });
   logger.info({ taskQueue: c.TEMPORAL_TASK_QUEUE, temporal: c.TEMPORAL_ADDRESS }, 'worker started');
   // Worker.run() installs SIGINT/SIGTERM handlers that drain in-flight tasks before it resolves.

@@ -5,6 +5,7 @@
 import { bundleWorkflowCode, NativeConnection, Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, sandboxDeps } from '../activities';
 import type { Db } from '../db';
+import { config } from '../lib/config';
 import type { PaymentProvider } from '../activities/payments/provider';
 import type { Mailer } from '../activities/notifications/mailer';
 
@@ -44,12 +45,6 @@ export interface WorkerCapacity {
   WORKER_MAX_CACHED_WORKFLOWS?: number;
 }
 
-const DEFAULT_CAPACITY: WorkerCapacity = {
-  WORKER_WORKFLOW_SLOTS: 50,
-  WORKER_ACTIVITY_SLOTS: 50,
-  WORKER_LOCAL_ACTIVITY_SLOTS: 50,
-};
-
 export async function createWorker(o: WorkerOptions): Promise<Worker> {
   const activities = createActivities(
     sandboxDeps(
@@ -67,7 +62,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
       ? { workflowBundle: o.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTORS } }),
     ...(o.identity ? { identity: o.identity } : {}),
-    ...workerCapacity(o.capacity ?? DEFAULT_CAPACITY),
+    ...workerCapacity(o.capacity ?? config()), // the WORKER_* settings, validated with the rest
   });
 }
 

@@ -1,13 +1,11 @@
 /** The books, read-only: the journal (entries with their lines) and the trial balance, as JSON or streamed CSV. */
 import { accountTotals, journalEntriesMatching, journalLinesMatching, linesOfEntries } from '../../db/ledger';
 import { pageOf } from '../../db/paging';
-import { sendCsv, wantsCsv } from '../csv';
+import { major, sendCsv, wantsCsv } from '../csv';
 import type { ApiDeps } from '../deps';
 import { refuseBadCursor } from '../errors';
 import type { Routes } from '../route';
 import { JournalList, JournalQuery, TrialBalance, TrialBalanceQuery } from '../schemas';
-
-const major = (minor: number) => minor / 100;
 
 const JOURNAL_CSV = [
   { key: 'entry_id', header: 'entry_id' },

@@ -11,7 +11,7 @@ import {
   OrderRejected,
 } from '../../db/sales';
 import { pageOf } from '../../db/paging';
-import { sendCsv, wantsCsv } from '../csv';
+import { major, sendCsv, wantsCsv } from '../csv';
 import { ticketsMatching, ticketView } from '../../db/service';
 import {
   recordShipmentEvent,
@@ -141,7 +141,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
     handler: async (ctx, { query }) => {
       const matching = ordersMatching(db, query);
       if (wantsCsv(ctx, query.format)) {
-        sendCsv(ctx, 'orders.csv', matching, ORDER_CSV, (o: OrderRow) => ({ ...o, total: o.total / 100 }));
+        sendCsv(ctx, 'orders.csv', matching, ORDER_CSV, (o: OrderRow) => ({ ...o, total: major(o.total) }));
         return { body: undefined };
       }
       const page = await pageOf<OrderRow>(matching, {

@@ -1,4 +1,5 @@
 /** A postal address form (a corrected address on a case, a changed one on an order), and its value for the API. */
+import { fieldsOf } from './field';
 import type { components } from './schema';
 
 export type Address = components['schemas']['Address'];
@@ -20,16 +21,7 @@ export function AddressFields({
   value: Address;
   onChange: (a: Address) => void;
 }) {
-  const field = (k: keyof Address, label: string) => (
-    <>
-      <label for={`addr-${k}`}>{label}</label>
-      <input
-        id={`addr-${k}`}
-        value={value[k] ?? ''}
-        onInput={(e) => onChange({ ...value, [k]: (e.target as HTMLInputElement).value })}
-      />
-    </>
-  );
+  const field = fieldsOf(value, onChange, 'addr');
   return (
     <fieldset>
       <legend>{legend}</legend>

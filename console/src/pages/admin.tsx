@@ -1,8 +1,9 @@
 /** Admin: API keys (list, create, revoke) and the audit log with filters, a page at a time. */
 import { useState } from 'preact/hooks';
-import { useLocation } from 'preact-iso';
 import { api, problem } from '../api';
+import { fieldsOf } from '../field';
 import { when } from '../format';
+import { Pager, useListUrl } from '../pager';
 import { usePolled } from '../poll';
 
 const ROLES = ['storefront', 'warehouse', 'approver', 'ops', 'procurement', 'finance', 'admin'] as const;
@@ -110,30 +111,19 @@ function Keys() {
 }
 
 function Audit() {
-  const { query, route } = useLocation();
-  const [action, setAction] = useState(query.action ?? '');
-  const filter = Object.fromEntries(Object.entries(query).filter(([k, v]) => ['action', 'cursor'].includes(k) && v));
+  const { filter, go } = useListUrl('admin', ['action']);
+  const [form, setForm] = useState({ action: filter.action ?? '' });
   const log = usePolled(async () => {
     const { data, error } = await api.GET('/v1/audit', { params: { query: { ...filter, limit: 50 } } });
     if (!data) throw new Error(problem(error));
     return data;
   }, [JSON.stringify(filter)]);
+  const field = fieldsOf(form, setForm, 'audit');
   return (
     <section aria-labelledby="audit-title">
       <h2 id="audit-title">Audit log</h2>
-      <form
-        class="filters"
-        onSubmit={(e) => (e.preventDefault(), route(`/console/admin?${new URLSearchParams(action ? { action } : {})}`))}
-      >
-        <div>
-          <label for="audit-action">Action</label>
-          <input
-            id="audit-action"
-            value={action}
-            placeholder="e.g. return.decide"
-            onInput={(e) => setAction((e.target as HTMLInputElement).value)}
-          />
-        </div>
+      <form class="filters" onSubmit={(e) => (e.preventDefault(), go(form))}>
+        {field('action', 'Action', { placeholder: 'e.g. return.decide' })}
         <button type="submit">Filter</button>
       </form>
       {log.error && (
@@ -164,14 +154,7 @@ function Audit() {
           ))}
         </tbody>
       </table>
-      {log.data?.next && (
-        <button
-          class="secondary"
-          onClick={() => route(`/console/admin?${new URLSearchParams({ ...filter, cursor: log.data!.next! })}`)}
-        >
-          Older
-        </button>
-      )}
+      <Pager filter={filter} go={go} next={log.data?.next} />
     </section>
   );
 }

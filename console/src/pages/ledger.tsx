@@ -4,6 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api, problem } from '../api';
+import { fieldsOf } from '../field';
 import { money, when } from '../format';
 import { Pager, useListUrl } from '../pager';
 import { usePolled } from '../poll';
@@ -42,17 +43,7 @@ export function Ledger() {
   }, [JSON.stringify(filter)]);
   const csv = (path: string, q: Record<string, string | undefined>) =>
     `${path}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(q).filter(([, v]) => v) as [string, string][]), format: 'csv' })}`;
-  const field = (k: keyof typeof form, label: string, type = 'text') => (
-    <div>
-      <label for={`l-${k}`}>{label}</label>
-      <input
-        id={`l-${k}`}
-        type={type}
-        value={form[k]}
-        onInput={(e) => setForm({ ...form, [k]: (e.target as HTMLInputElement).value })}
-      />
-    </div>
-  );
+  const field = fieldsOf(form, setForm, 'l');
   const b = balance.data;
   return (
     <main>
@@ -60,9 +51,9 @@ export function Ledger() {
       <form class="filters" onSubmit={(e) => (e.preventDefault(), go(form))}>
         {field('account', 'Account (e.g. 1300)')}
         {field('source', 'Source (e.g. shipment)')}
-        {field('from', 'Posted from', 'date')}
-        {field('to', 'Posted before', 'date')}
-        {field('asOf', 'Trial balance as of', 'date')}
+        {field('from', 'Posted from', { type: 'date' })}
+        {field('to', 'Posted before', { type: 'date' })}
+        {field('asOf', 'Trial balance as of', { type: 'date' })}
         <button type="submit">Show</button>
       </form>
       {[balance.error, journal.error].filter(Boolean).map((e) => (

@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { addressBody, AddressFields, type Address } from '../address';
 import { api, problem } from '../api';
+import { fieldsOf } from '../field';
 import { may, useSession } from '../session';
 import { money, when } from '../format';
 import { NotYet, usePolled } from '../poll';
@@ -61,16 +62,7 @@ export function Orders() {
     e.preventDefault();
     go(form);
   };
-  const input = (k: keyof typeof form, label: string) => (
-    <div>
-      <label for={`f-${k}`}>{label}</label>
-      <input
-        id={`f-${k}`}
-        value={form[k]}
-        onInput={(e) => setForm({ ...form, [k]: (e.target as HTMLInputElement).value })}
-      />
-    </div>
-  );
+  const input = fieldsOf(form, setForm, 'f');
   const csv = `/v1/orders?${new URLSearchParams({ ...filter, format: 'csv' })}`;
   return (
     <main>

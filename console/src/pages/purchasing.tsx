@@ -3,13 +3,14 @@
  * its three-way match, line by line) and payments. The warehouse records goods received from here.
  */
 import { useState } from 'preact/hooks';
-import { api, problem, useIntent } from '../api';
+import { api, problem } from '../api';
 import { money, when } from '../format';
 import { Pager, useListUrl } from '../pager';
 import { NotYet, usePolled } from '../poll';
 import type { components } from '../schema';
 import { may, useSession } from '../session';
 import { StatusFilter } from '../status-filter';
+import { UnitsReceived } from '../units-received';
 
 type PurchaseOrderView = components['schemas']['PurchaseOrderView'];
 type Bill = PurchaseOrderView['bills'][number];
@@ -222,50 +223,24 @@ function BillMatch({ bill, currency }: { bill: Bill; currency: string }) {
   );
 }
 
-/** Goods arrived: how many of each line are in the delivery (0 for what is not). */
+/** Goods arrived: how many of each open line are in the delivery. */
 function Receive({ po, onDone }: { po: PurchaseOrderView; onDone: (m: string) => void }) {
   const open = po.lines.filter((l) => l.received + l.cancelled < l.quantity);
-  const [counts, setCounts] = useState<Record<string, string>>({});
-  const [error, setError] = useState<string>();
-  const intent = useIntent();
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const lines = open.map((l) => ({ sku: l.sku, quantity: Number(counts[l.sku] ?? 0) })).filter((l) => l.quantity > 0);
-    if (lines.some((l) => !Number.isInteger(l.quantity))) return setError('Count whole units');
-    if (lines.length === 0) return setError('Enter the units that arrived');
-    const r = await api.POST('/v1/purchase-orders/{poId}/receipts', {
-      params: { path: { poId: po.poId } },
-      headers: intent.headers,
-      body: { lines },
-    });
-    if (r.error) return setError(problem(r.error));
-    intent.renew();
-    setCounts({});
-    setError(undefined);
-    onDone(`Receipt recorded: ${lines.reduce((s, l) => s + l.quantity, 0)} units`);
-  };
   return (
-    <form onSubmit={submit}>
-      <h2>Receive goods</h2>
-      {open.map((l) => (
-        <div key={l.sku}>
-          <label for={`receive-${l.sku}`}>
-            Units of {l.sku} delivered ({l.quantity - l.received - l.cancelled} outstanding)
-          </label>
-          <input
-            id={`receive-${l.sku}`}
-            inputMode="numeric"
-            value={counts[l.sku] ?? ''}
-            onInput={(e) => setCounts({ ...counts, [l.sku]: (e.target as HTMLInputElement).value })}
-          />
-        </div>
-      ))}
-      <button type="submit">Record receipt</button>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-    </form>
+    <UnitsReceived
+      title="Receive goods"
+      lines={open.map((l) => ({
+        sku: l.sku,
+        label: `Units of ${l.sku} delivered (${l.quantity - l.received - l.cancelled} outstanding)`,
+      }))}
+      send={(lines, headers) =>
+        api.POST('/v1/purchase-orders/{poId}/receipts', {
+          params: { path: { poId: po.poId } },
+          headers,
+          body: { lines },
+        })
+      }
+      done={(units) => onDone(`Receipt recorded: ${units} units`)}
+    />
   );
 }

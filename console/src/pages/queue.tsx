@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { addressBody, AddressFields, emptyAddress, type Address } from '../address';
 import { api, problem } from '../api';
+import { fieldsOf } from '../field';
 import { countdown, when } from '../format';
 import { useListUrl } from '../pager';
 import { NotYet, usePolled } from '../poll';
@@ -33,23 +34,13 @@ export function Queue() {
     return data.exceptions;
   }, [JSON.stringify(filter)]);
   const now = Date.now();
-  const text = (k: 'type' | 'queue', label: string, hint: string) => (
-    <div>
-      <label for={`q-${k}`}>{label}</label>
-      <input
-        id={`q-${k}`}
-        value={form[k]}
-        placeholder={hint}
-        onInput={(e) => setForm({ ...form, [k]: (e.target as HTMLInputElement).value })}
-      />
-    </div>
-  );
+  const text = fieldsOf(form, setForm, 'q');
   return (
     <main>
       <h1>Exception queue</h1>
       <form class="filters" onSubmit={(e) => (e.preventDefault(), go({ ...filter, ...form, cursor: '' }))}>
-        {text('type', 'Type', 'e.g. invalid_address')}
-        {text('queue', 'Queue', 'e.g. logistics')}
+        {text('type', 'Type', { placeholder: 'e.g. invalid_address' })}
+        {text('queue', 'Queue', { placeholder: 'e.g. logistics' })}
         <div>
           <label for="q-age">Age</label>
           <select

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, problem, useIntent } from '../api';
 import { StatusFilter } from '../status-filter';
+import { UnitsReceived } from '../units-received';
 import { money, when } from '../format';
 import { NotYet, usePolled } from '../poll';
 import { may, useSession } from '../session';
@@ -139,44 +140,20 @@ export function Return({ id }: { id: string }) {
 }
 
 function Receive({ v, onDone }: { v: ReturnView; onDone: (m: string) => void }) {
-  const [qty, setQty] = useState<Record<string, string>>(
-    Object.fromEntries(v.lines.map((l) => [l.sku, String(l.quantity - l.quantityReceived)])),
-  );
-  const [error, setError] = useState<string>();
-  const intent = useIntent();
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const lines = v.lines.map((l) => ({ sku: l.sku, quantity: Number(qty[l.sku]) })).filter((l) => l.quantity > 0);
-    const r = await api.POST('/v1/returns/{returnId}/receipt', {
-      params: { path: { returnId: v.returnId } },
-      headers: intent.headers,
-      body: { lines },
-    });
-    if (r.error) return setError(problem(r.error));
-    intent.renew();
-    onDone('Receipt recorded');
-  };
   return (
-    <form onSubmit={submit} aria-labelledby="receive-title">
-      <h2 id="receive-title">Receive</h2>
-      {v.lines.map((l) => (
-        <div key={l.sku}>
-          <label for={`recv-${l.sku}`}>Units of {l.sku} in the parcel</label>
-          <input
-            id={`recv-${l.sku}`}
-            inputMode="numeric"
-            value={qty[l.sku]}
-            onInput={(e) => setQty({ ...qty, [l.sku]: (e.target as HTMLInputElement).value })}
-          />
-        </div>
-      ))}
-      <button type="submit">Record receipt</button>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-    </form>
+    <UnitsReceived
+      title="Receive"
+      lines={v.lines.map((l) => ({ sku: l.sku, label: `Units of ${l.sku} in the parcel` }))}
+      initial={Object.fromEntries(v.lines.map((l) => [l.sku, String(l.quantity - l.quantityReceived)]))}
+      send={(lines, headers) =>
+        api.POST('/v1/returns/{returnId}/receipt', {
+          params: { path: { returnId: v.returnId } },
+          headers,
+          body: { lines },
+        })
+      }
+      done={() => onDone('Receipt recorded')}
+    />
   );
 }
 
