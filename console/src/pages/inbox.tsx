@@ -15,7 +15,7 @@ type Approval = components['schemas']['ApprovalList']['approvals'][number];
 export function Inbox() {
   const { session } = useSession();
   const [said, setSaid] = useState('');
-  const [selected, setSelected] = useState(0);
+  const [selectedId, setSelectedId] = useState<string>(); // by id: the list changes under the person as others decide
   const [openId, setOpenId] = useState<string>();
   const inbox = usePolled(async () => {
     const { data, error } = await api.GET('/v1/approvals', { params: { query: { status: 'pending', limit: 1000 } } });
@@ -24,24 +24,37 @@ export function Inbox() {
   }, []);
   const now = Date.now();
   const items = inbox.data ?? [];
+  const selectedAt = (list: Approval[], id: string | undefined) =>
+    Math.max(
+      0,
+      list.findIndex((a) => a.approvalId === id),
+    );
+  const selected = selectedAt(items, selectedId);
+  // The listener reads the latest list and selection from here: a key pressed right after the last one (before
+  // an effect could re-register a listener) must act on what the screen shows, not on what it showed before.
+  const latest = useRef({ items, selectedId });
+  latest.current = { items, selectedId };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement) {
         if (e.key === 'Escape') setOpenId(undefined);
         return;
       }
+      const { items, selectedId } = latest.current;
       if (e.altKey || e.ctrlKey || e.metaKey || items.length === 0) return;
-      if (e.key === 'j') setSelected((i) => Math.min(i + 1, items.length - 1));
-      else if (e.key === 'k') setSelected((i) => Math.max(i - 1, 0));
-      else if (e.key === 'd' && may(session, 'approver'))
-        setOpenId(items[Math.min(selected, items.length - 1)].approvalId);
+      const at = selectedAt(items, selectedId);
+      const move = (to: number) =>
+        setSelectedId((latest.current.selectedId = items[Math.max(0, Math.min(to, items.length - 1))].approvalId));
+      if (e.key === 'j') move(at + 1);
+      else if (e.key === 'k') move(at - 1);
+      else if (e.key === 'd' && may(session, 'approver')) setOpenId(items[at].approvalId);
       else if (e.key === 'Escape') setOpenId(undefined);
       else return;
       e.preventDefault();
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [items, selected]);
+  }, []);
   return (
     <main>
       <h1>Approvals inbox</h1>
@@ -66,7 +79,7 @@ export function Inbox() {
               now={now}
               selected={i === selected}
               open={openId === a.approvalId}
-              setOpen={(o) => (setSelected(i), setOpenId(o ? a.approvalId : undefined))}
+              setOpen={(o) => (setSelectedId(a.approvalId), setOpenId(o ? a.approvalId : undefined))}
               canDecide={may(session, 'approver')}
               onDecided={(m) => (setSaid(m), setOpenId(undefined), inbox.reload())}
             />
