@@ -139,7 +139,9 @@ async function runPlatform(temporalUi: string | undefined) {
   say(
     `Postgres ${where.host}${where.pathname}: ${applied.length ? `applied ${applied.length} migration(s)` : 'schema up to date'}`,
   );
-  const { keys } = await seedDemo(db(), say);
+  const { readLocalKeys } = await import('./local-keys');
+  const known = readLocalKeys()?.keys ?? {};
+  const { keys } = await seedDemo(db(), say, (role) => !known[role]);
   stops.unshift({ what: 'the database pool', stop: closeDb }); // after the worker (unshifted below), before Temporal and Postgres
 
   const { NativeConnection } = await import('@temporalio/worker');

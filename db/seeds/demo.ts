@@ -101,9 +101,15 @@ async function seedPurchasing(db: Db): Promise<void> {
   }
 }
 
+/**
+ * `needsKey(role)`: whether the caller has no key of its own for the role (npm start: none in this checkout's
+ * key file). Such a role gets a fresh key even when the database already has one from another checkout or a
+ * deleted .data folder: keys are shown only once, so the old one cannot be handed over.
+ */
 export async function seedDemo(
   db: Db,
   log: (line: string) => void = console.log,
+  needsKey: (role: Role) => boolean = () => false,
 ): Promise<{ keys: { role: Role; key: string }[] }> {
   await ensureWarehouse(db, { code: 'EAST', name: 'East fulfilment centre', priority: 10, country: 'DE' });
   await ensureWarehouse(db, { code: 'WEST', name: 'West fulfilment centre', priority: 20, country: 'FR' });
@@ -162,7 +168,7 @@ export async function seedDemo(
   const keys: { role: Role; key: string }[] = [];
   for (const role of ROLES) {
     const name = `demo ${role}`;
-    if (await db('api_keys').where({ name }).first('id')) continue;
+    if (!needsKey(role) && (await db('api_keys').where({ name }).first('id'))) continue;
     const { key } = await createApiKey(db, name, [role]);
     keys.push({ role, key });
   }
