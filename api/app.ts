@@ -22,6 +22,7 @@ import { serviceRoutes } from './routes/service';
 import { sessionRoutes } from './routes/sessions';
 import { systemRoutes } from './routes/system';
 import { webhookRoutes } from './routes/webhooks';
+import { Lookups } from './lookups';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -64,8 +65,9 @@ function audit(deps: ApiDeps) {
 }
 
 /** Every endpoint, declared once (the app serves them; the role matrix and the audit check read them). */
-export function buildRoutes(deps: ApiDeps): Routes {
-  const routes = new Routes(deps.db, deps.config.RATE_LIMIT_PER_MINUTE);
+export function buildRoutes(given: ApiDeps): Routes {
+  const deps = { ...given, lookups: given.lookups ?? new Lookups(given.db) };
+  const routes = new Routes(deps.db, deps.lookups, deps.config.RATE_LIMIT_PER_MINUTE);
   systemRoutes(routes, deps);
   sessionRoutes(routes, deps);
   masterDataRoutes(routes, deps);

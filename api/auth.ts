@@ -1,14 +1,16 @@
 /**
  * API keys. A key is shown once at creation; only its SHA-256 hash is stored.
- * Lookup is by hash (an index hit), and the found hash is compared in constant
- * time. Revocation takes effect on the next request: nothing is cached.
+ * Lookup is by hash (an index hit, or the process's cache of active keys, which
+ * every write to api_keys empties: api/lookups.ts), and the found hash is
+ * compared in constant time. Revocation takes effect on the next request.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Role } from '../contracts/roles';
 import type { Db } from '../db';
-import { activeKeyByHash, activeSessionByHash, hashKey } from '../db/access';
+import { activeSessionByHash, hashKey } from '../db/access';
 import { HttpError } from './errors';
+import type { Lookups } from './lookups';
 
 export type { Role };
 
@@ -25,26 +27,26 @@ const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
 
 export { bootstrapAdminKey, createApiKey, hashKey, newKey } from '../db/access';
 
-export function authenticate(db: Db) {
+export function authenticate(db: Db, lookups: Lookups) {
   return async (ctx: Context, next: Next) => {
     const header = ctx.get('authorization');
     const cookie = ctx.cookies.get(SESSION_COOKIE);
     if (!header && cookie) ctx.state.principal = await sessionPrincipal(db, ctx, cookie);
-    else ctx.state.principal = await keyPrincipal(db, header);
+    else ctx.state.principal = await keyPrincipal(lookups, header);
     await next();
   };
 }
 
-async function keyPrincipal(db: Db, header: string): Promise<Principal> {
+async function keyPrincipal(lookups: Lookups, header: string): Promise<Principal> {
   const match = /^Bearer\s+(\S{1,200})$/i.exec(header);
   if (!match) throw new HttpError(401, 'unauthorized', 'Send an API key as "Authorization: Bearer <key>", or sign in');
-  return principalOfKey(db, match[1]);
+  return principalOfKey(lookups, match[1]);
 }
 
 /** The active key's principal (its hash looked up, compared in constant time), or a 401. Sign-in uses it too. */
-export async function principalOfKey(db: Db, key: string): Promise<Principal> {
+export async function principalOfKey(lookups: Pick<Lookups, 'keyByHash'>, key: string): Promise<Principal> {
   const hash = hashKey(key);
-  const row = await activeKeyByHash(db, hash);
+  const row = await lookups.keyByHash(hash);
   if (!row || !timingSafeEqual(Buffer.from(row.key_hash, 'hex'), Buffer.from(hash, 'hex'))) {
     throw new HttpError(401, 'unauthorized', 'Unknown or revoked API key');
   }

@@ -22,6 +22,7 @@ import { authenticate, Principal, requireRole, Role } from './auth';
 import { fingerprint } from '../lib/fingerprint';
 import { badRequest, conflict, fromZod, HttpError, tooManyRequests } from './errors';
 import { refuseUnsafeText } from './text';
+import type { Lookups } from './lookups';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 extendZodWithOpenApi(z);
@@ -77,6 +78,7 @@ export class Routes {
 
   constructor(
     private db: Db,
+    private lookups: Lookups,
     rateLimitPerMinute = 6000,
   ) {
     this.limiter = new RateLimiterMemory({ points: rateLimitPerMinute, duration: 60 });
@@ -100,7 +102,7 @@ export class Routes {
       hasBody: spec.body !== undefined,
       hasParams: spec.params !== undefined,
     });
-    const checkKey = authenticate(this.db);
+    const checkKey = authenticate(this.db, this.lookups);
     this.router[spec.method](spec.path, async (ctx) => {
       if (spec.roles !== 'public') await checkKey(ctx, async () => undefined);
       const principal = ctx.state.principal as Principal;

@@ -6,6 +6,7 @@ import { config, Config } from '../lib/config';
 import { logger } from '../lib/logger';
 import { createApp, listen } from './app';
 import { bootstrapAdminKey } from './auth';
+import { Lookups } from './lookups';
 
 /** `sharesDb`: the caller (npm start) runs a worker on the same pool and closes it itself, after the worker. */
 export async function startApi(
@@ -19,7 +20,8 @@ export async function startApi(
   });
   const temporal = new Client({ connection, namespace: c.TEMPORAL_NAMESPACE });
   await bootstrapAdminKey(db(), c.ERP_ADMIN_API_KEY);
-  const app = createApp({ db: db(), temporal, config: c });
+  const lookups = await new Lookups(db(), c.DATABASE_URL).start();
+  const app = createApp({ db: db(), temporal, config: c, lookups });
   const server = await listen(app, c.API_PORT, c.API_HOST);
   const addr = server.address();
   const url = `http://${c.API_HOST}:${typeof addr === 'object' && addr ? addr.port : c.API_PORT}`;
@@ -29,6 +31,7 @@ export async function startApi(
     stop: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
+      await lookups.stop();
       if (!o.sharesDb) await closeDb();
     },
   };

@@ -25,8 +25,13 @@ const CONCURRENCY = arg('--concurrency', 25);
 const RATE = arg('--rate', 0); // 0: half the throughput this run measured
 const SECONDS = arg('--seconds', 60);
 const OPEN_ORDERS = arg('--open-orders', 1000); // left waiting on the warehouse at the end, for the worker's memory
-const OPEN_CACHE = arg('--open-cache', 200); // that worker's WORKER_MAX_CACHED_WORKFLOWS
-const OPEN_HEAP = arg('--open-heap', 0); // that worker's V8 old-space limit in MiB (0: Node's default)
+const OPEN_CACHE = arg('--open-cache', 50); // that worker's WORKER_MAX_CACHED_WORKFLOWS
+const OPEN_HEAP = arg('--open-heap', 128); // that worker's V8 old-space limit in MiB (0: Node's default)
+const OPEN_SEMI = arg('--open-semi', 1); // and its young-generation semi-space in MiB (0: Node's default, 16)
+const openNodeOptions = [
+  OPEN_HEAP ? `--max-old-space-size=${OPEN_HEAP}` : '',
+  OPEN_SEMI ? `--max-semi-space-size=${OPEN_SEMI}` : '',
+].filter(Boolean);
 const WORKERS = arg('--workers', 1); // scale-out: workers on one task queue
 const APIS = arg('--apis', 1); // scale-out: API processes, the storefront's orders round robin over them
 const SKUS = 20;
@@ -169,7 +174,7 @@ async function main() {
       await stack.stopWorker(worker);
       const openWorker = stack.startWorker({
         WORKER_MAX_CACHED_WORKFLOWS: String(OPEN_CACHE),
-        ...(OPEN_HEAP ? { NODE_OPTIONS: `--max-old-space-size=${OPEN_HEAP}` } : {}),
+        ...(openNodeOptions.length ? { NODE_OPTIONS: openNodeOptions.join(' ') } : {}),
       });
       bar.start(OPEN_ORDERS, 0, { phase: 'open      ' });
       await pool(
@@ -205,7 +210,7 @@ async function main() {
   placed -> invoiced  p50 / p99      ${pct(toInvoice, 50).toFixed(0)} ms / ${pct(toInvoice, 99).toFixed(0)} ms
   POST /v1/orders     p50 / p99      ${pct(postLatency, 50).toFixed(1)} ms / ${pct(postLatency, 99).toFixed(1)} ms   (closed loop, ${CONCURRENCY} at a time)
   worker peak memory (VmHWM)         ${workerPeak.toFixed(0)} MiB while the orders ran
-  worker memory (VmRSS)              ${Number.isNaN(workerOpen) ? 'not measured (--open-orders 0, or several workers)' : `${workerOpen.toFixed(0)} MiB with ${OPEN_ORDERS} open orders waiting on the warehouse (a fresh worker, cache ${OPEN_CACHE}${OPEN_HEAP ? `, heap ${OPEN_HEAP} MiB` : ''})`}
+  worker memory (VmRSS)              ${Number.isNaN(workerOpen) ? 'not measured (--open-orders 0, or several workers)' : `${workerOpen.toFixed(0)} MiB with ${OPEN_ORDERS} open orders waiting on the warehouse (a fresh worker, cache ${OPEN_CACHE}${openNodeOptions.length ? `, NODE_OPTIONS=${openNodeOptions.join(' ')}` : ''})`}
   ceiling: no-op workflows/second    ${ceiling.toFixed(1)}   (${activitiesPerOrder} empty activities each)
   ratio orders / ceiling             ${(throughput / ceiling).toFixed(2)}
   CPU while the orders ran           ${formatCpu(cpuUsed, elapsed)}

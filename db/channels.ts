@@ -4,9 +4,8 @@
  * and shows at most its cap. Reservation takes the same numbers under row locks, so a channel can never
  * take more than it may promise. Also the availability change feed (`availability_changes`).
  */
-import type { Db, Tx } from './index';
-import { componentsOfKits, kitsContaining, productKindsBySku, productSkus } from './catalog';
-import { incomingByDate } from './purchasing';
+import { preparedRows, type Db, type Tx } from './index';
+import { kitsContaining, productSkus } from './catalog';
 import type { ChannelKind } from '../contracts/channels';
 
 export interface ChannelConnection {
@@ -192,43 +191,69 @@ export interface SkuAvailability {
 /**
  * What a channel may promise of each SKU now, and what is coming on open purchase orders by expected day.
  * A kit is as available as its scarcest component allows. Unknown SKUs are left out (the caller says so).
+ * One statement (storefronts ask on every product page): the products, a kit's components, each stocked
+ * product's pool in the channel's warehouses, and the incoming by day; the buffer and cap apply in `promise`.
  */
 export async function availabilityOf(db: Db | Tx, channel: ChannelRules, skus: string[]): Promise<SkuAvailability[]> {
-  const products = await productKindsBySku(db, skus);
-  const kits = products.filter((p) => p.kind === 'kit');
-  const components = kits.length
-    ? await componentsOfKits(
-        db,
-        kits.map((k) => k.id),
-      )
-    : [];
-  const stockedIds = [
-    ...new Set([
-      ...products.filter((p) => p.kind !== 'kit').map((p) => p.id),
-      ...components.map((c) => c.component_product_id as number),
-    ]),
-  ];
-  const pools = await channelPools(db, channel, stockedIds);
-  const may = (id: number) => promise(pools.get(id) ?? 0, channel);
-  const incoming = await incomingByDate(db, stockedIds, channel.warehouseIds);
-  const bySku = new Map(products.map((p) => [p.sku, p]));
+  const rows = await preparedRows<{
+    sku: string;
+    kind: string;
+    parts: { quantity: number; pool: number }[] | null;
+    incoming: { date: string; quantity: number }[] | null;
+  }>(db, 'availability_of', AVAILABILITY_SQL, [skus, channel.warehouseIds]);
+  const bySku = new Map(rows.map((r) => [r.sku, r]));
   return skus.flatMap((sku) => {
     const p = bySku.get(sku);
     if (!p) return [];
-    if (p.kind !== 'kit') {
-      return [
-        {
-          sku,
-          available: may(p.id),
-          incoming: incoming.filter((i) => i.product_id === p.id).map(({ date, quantity }) => ({ date, quantity })),
-        },
-      ];
-    }
-    const parts = components.filter((c) => c.kit_product_id === p.id);
-    const available = Math.min(...parts.map((c) => Math.floor(may(c.component_product_id) / c.quantity)));
-    return [{ sku, available: Number.isFinite(available) ? available : 0, incoming: [] }];
+    const available = Math.min(...(p.parts ?? []).map((c) => Math.floor(promise(c.pool, channel) / c.quantity)));
+    return [
+      {
+        sku,
+        available: Number.isFinite(available) ? available : 0,
+        incoming: p.kind === 'kit' ? [] : (p.incoming ?? []),
+      },
+    ];
   });
 }
+
+// A stocked product is its own single part; a kit's parts are its components (a kit without any: 0 available).
+const AVAILABILITY_SQL = `
+WITH asked AS (SELECT id, sku, kind FROM products WHERE sku = ANY($1::text[])),
+parts AS (
+  SELECT a.id AS asked_id, a.id AS product_id, 1 AS quantity FROM asked a WHERE a.kind <> 'kit'
+  UNION ALL
+  SELECT k.kit_product_id, k.component_product_id, k.quantity
+    FROM kit_components k JOIN asked a ON a.id = k.kit_product_id AND a.kind = 'kit'
+),
+pools AS (
+  SELECT q.product_id, SUM(GREATEST(q.on_hand - q.reserved, 0))::int AS pool
+    FROM quants q JOIN locations l ON l.id = q.location_id
+   WHERE l.type = 'stock' AND q.product_id IN (SELECT product_id FROM parts)
+     AND ($2::int[] IS NULL OR l.warehouse_id = ANY($2::int[]))
+   GROUP BY q.product_id
+),
+incoming AS (
+  SELECT product_id, json_agg(json_build_object('date', day, 'quantity', quantity) ORDER BY day) AS incoming
+    FROM (
+      SELECT l.product_id, to_char(po.expected_at::date, 'YYYY-MM-DD') AS day,
+             SUM(GREATEST(l.quantity - l.received_qty - l.cancelled_qty, 0))::int AS quantity
+        FROM purchase_order_lines l JOIN purchase_orders po ON po.id = l.po_id
+       WHERE po.status IN ('approved', 'sent', 'partially_received') AND po.expected_at IS NOT NULL
+         AND l.product_id IN (SELECT id FROM asked WHERE kind <> 'kit')
+         AND ($2::int[] IS NULL OR po.warehouse_id = ANY($2::int[]))
+       GROUP BY l.product_id, po.expected_at::date
+      HAVING SUM(GREATEST(l.quantity - l.received_qty - l.cancelled_qty, 0)) > 0
+    ) by_day
+   GROUP BY product_id
+)
+SELECT a.sku, a.kind, pa.parts, i.incoming
+  FROM asked a
+  LEFT JOIN LATERAL (
+    SELECT json_agg(json_build_object('quantity', p.quantity, 'pool', COALESCE(pl.pool, 0))) AS parts
+      FROM parts p LEFT JOIN pools pl ON pl.product_id = p.product_id
+     WHERE p.asked_id = a.id
+  ) pa ON true
+  LEFT JOIN incoming i ON i.product_id = a.id`;
 
 /**
  * The SKUs whose level changed, with the newest change of each: the products changed, and the kits built from

@@ -18,7 +18,14 @@ export function createDb(url: string, poolMax = 10): Db {
   return knex({
     client: 'pg',
     connection: url,
-    pool: { min: 0, max: poolMax },
+    pool: {
+      min: 0,
+      max: poolMax,
+      // Named statements (preparedRows, the hot reads) keep one generic plan instead of re-planning every run;
+      // knex's own queries are unnamed, always planned for their values, and not affected.
+      afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) =>
+        conn.query('SET plan_cache_mode = force_generic_plan', (err) => done(err, conn)),
+    },
     acquireConnectionTimeout: 15000,
   });
 }
@@ -57,4 +64,23 @@ export async function inTransaction<T>(database: Db, work: (tx: Tx) => Promise<T
 /** True when the error is Postgres' unique-violation, the signal that an idempotent write already happened. */
 export function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string }).code === '23505';
+}
+
+/**
+ * A hot read as a named prepared statement: each pooled connection parses and plans it once, then only runs it
+ * (the availability read spent 2.7 ms planning for 0.8 ms running). `$1…$n` are its parameters. Inside a
+ * transaction it runs on the transaction's connection, unprepared (knex gives no handle on that connection).
+ */
+export async function preparedRows<R>(database: Db | Tx, name: string, text: string, values: unknown[]): Promise<R[]> {
+  if (database.isTransaction) {
+    const bindings: unknown[] = [];
+    const sql = text.replace(/\$(\d+)/g, (_, n: string) => (bindings.push(values[Number(n) - 1]), '?'));
+    return ((await database.raw(sql, bindings as Knex.RawBinding[])) as { rows: R[] }).rows;
+  }
+  const connection = (await database.client.acquireConnection()) as pg.Client;
+  try {
+    return (await connection.query<R & pg.QueryResultRow>({ name, text, values })).rows;
+  } finally {
+    await database.client.releaseConnection(connection);
+  }
 }

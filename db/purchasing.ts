@@ -619,25 +619,3 @@ export async function sandboxBankTransfer(
 export async function poOfBill(db: Db | Tx, billId: string): Promise<string | undefined> {
   return (await db('vendor_bills').where({ id: billId }).first('po_id'))?.po_id;
 }
-
-/** Units on open purchase orders per product and expected day, for the warehouses given (null: all). */
-export async function incomingByDate(
-  db: Db | Tx,
-  productIds: number[],
-  warehouseIds: number[] | null,
-): Promise<{ product_id: number; date: string; quantity: number }[]> {
-  return db('purchase_order_lines as l')
-    .join('purchase_orders as po', 'po.id', 'l.po_id')
-    .whereIn('po.status', ['approved', 'sent', 'partially_received'])
-    .whereNotNull('po.expected_at')
-    .whereIn('l.product_id', productIds)
-    .modify((q) => (warehouseIds ? q.whereIn('po.warehouse_id', warehouseIds) : q))
-    .groupBy('l.product_id', db.raw('po.expected_at::date'))
-    .havingRaw('SUM(GREATEST(l.quantity - l.received_qty - l.cancelled_qty, 0)) > 0')
-    .orderBy([{ column: 'l.product_id' }, { column: 'date' }])
-    .select(
-      'l.product_id',
-      db.raw(`to_char(po.expected_at::date, 'YYYY-MM-DD') AS date`),
-      db.raw('SUM(GREATEST(l.quantity - l.received_qty - l.cancelled_qty, 0))::int AS quantity'),
-    );
-}

@@ -5,14 +5,13 @@ import {
   allChannels,
   availabilityOf,
   changesSince,
-  channelByCode,
   syncStatus,
   upsertChannels,
   type ChannelRules,
 } from '../../db/channels';
 import { warehousesAndLocations } from '../../db/inventory';
 import { untoldUpdates } from '../../db/marketplace';
-import type { ApiDeps } from '../deps';
+import type { RouteDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
 import type { Routes } from '../route';
 import { AvailabilityChangesQuery, AvailabilityQuery, ChannelCode, PlaceHold, Uuid, UpsertChannels } from '../schemas';
@@ -46,7 +45,7 @@ export function channelSyncStart(config: Config, c: { code: string }) {
   };
 }
 
-export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps): void {
+export function channelRoutes(routes: Routes, { db, temporal, config, lookups }: RouteDeps): void {
   const view = async (c: ChannelRules) => {
     const codes = new Map((await warehouseCodes()).map((w) => [w.id, w.code]));
     return {
@@ -73,7 +72,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
   };
   const warehouseCodes = async () => (await warehousesAndLocations(db))[0] as { id: number; code: string }[];
   const channelOrThrow = async (code: string) => {
-    const c = await channelByCode(db, code);
+    const c = await lookups.channel(code);
     if (!c) throw notFound(`Channel ${code}`);
     return c;
   };
@@ -102,6 +101,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
           })),
         ),
       );
+      lookups.changed('channels'); // this process at once; the others when Postgres tells them
       // Every channel with a connection is kept told by its own sync process (started once, ends when disconnected).
       for (const c of body.channels.filter((x) => x.connection)) {
         await startOnce<typeof channelSync>(temporal, 'channelSync', channelSyncStart(config, c), true);
@@ -193,7 +193,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config }: ApiDeps)
     idempotent: true,
     response: { status: 201, description: 'Held until expiresAt; 409 with what is short, nothing held' },
     handler: async (_ctx, { body }) => {
-      const channel = await channelByCode(db, body.channel);
+      const channel = await lookups.channel(body.channel);
       if (!channel)
         throw unprocessable(`Unknown channel ${body.channel}`, [
           { path: 'channel', message: 'not a configured sales channel' },

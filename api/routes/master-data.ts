@@ -14,7 +14,7 @@ import { auditMatching, listApiKeys, revokeApiKey } from '../../db/access';
 import { warehousesAndLocations } from '../../db/inventory';
 import { setCost } from '../../db/valuation';
 import { createApiKey, Role } from '../auth';
-import type { ApiDeps } from '../deps';
+import type { RouteDeps } from '../deps';
 import { notFound, refuseBadCursor, unprocessable } from '../errors';
 import type { Routes } from '../route';
 import { ApiKeyList, AuditList, AuditQuery, CreateKey, KeyCreated, ListQuery, Sku, UpsertProducts } from '../schemas';
@@ -36,7 +36,7 @@ type AuditRow = {
   workflow_id: string | null;
 };
 
-export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void {
+export function masterDataRoutes(routes: Routes, { db, config, lookups }: RouteDeps): void {
   routes.add({
     method: 'post',
     path: '/v1/api-keys',
@@ -122,6 +122,7 @@ export function masterDataRoutes(routes: Routes, { db, config }: ApiDeps): void 
     response: { status: 200, description: 'Revoked' },
     handler: async (_ctx, { params }) => {
       const n = await revokeApiKey(db, params.id);
+      lookups.changed('api_keys'); // this process at once; the others when Postgres tells them (milliseconds)
       if (n === 0) throw notFound(`Active API key ${params.id}`);
       return { body: { id: params.id, revoked: true }, audit: { target: params.id } };
     },

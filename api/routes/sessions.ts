@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { createSession, endSession } from '../../db/access';
 import { principalOfKey, SESSION_COOKIE, type Principal } from '../auth';
-import type { ApiDeps } from '../deps';
+import type { RouteDeps } from '../deps';
 import { conflict } from '../errors';
 import type { Routes } from '../route';
 
@@ -21,7 +21,7 @@ const Session = z
   })
   .openapi('Session');
 
-export function sessionRoutes(routes: Routes, { db, config }: ApiDeps): void {
+export function sessionRoutes(routes: Routes, { db, config, lookups }: RouteDeps): void {
   routes.add({
     method: 'post',
     path: '/v1/sessions',
@@ -32,7 +32,7 @@ export function sessionRoutes(routes: Routes, { db, config }: ApiDeps): void {
     body: SignIn,
     response: { status: 201, schema: Session, description: 'Signed in; the cookie is set' },
     handler: async (ctx, { body }) => {
-      const key = await principalOfKey(db, body.apiKey);
+      const key = await principalOfKey(lookups, body.apiKey);
       const s = await createSession(db, key.keyId, config.SESSION_TTL_HOURS);
       ctx.cookies.set(SESSION_COOKIE, s.token, {
         httpOnly: true,

@@ -33,6 +33,7 @@ import * as marketplaceOrders from './030_marketplace_orders';
 import * as consoleSessions from './031_console_sessions';
 import * as ticketLifecycle from './032_ticket_lifecycle';
 import * as accountingJournalReading from './033_accounting_journal_reading';
+import * as accessChangeNotices from './034_access_change_notices';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -70,6 +71,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '031_console_sessions': consoleSessions,
   '032_ticket_lifecycle': ticketLifecycle,
   '033_accounting_journal_reading': accountingJournalReading,
+  '034_access_change_notices': accessChangeNotices,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -399,3 +399,35 @@ test('a revoked key stops working at once, and keys never reach the logs', async
   );
   expect(JSON.stringify(audit)).not.toContain(created.body.key);
 });
+
+test('cached keys: a revocation written by anyone (psql included) reaches every API process; with the notices lost nothing is cached', async () => {
+  const { Lookups } = await import('../../api/lookups');
+  const { createApiKey, hashKey } = await import('../../api/auth');
+  // A second API process's cache, on its own listening connection.
+  const other = await new Lookups(s.db, url.toString()).start();
+  try {
+    expect(other.listening).toBe(true);
+    const first = await createApiKey(s.db, 'cached one', ['ops']);
+    expect((await s.call('GET', '/v1/exceptions', { key: first.key })).status).toBe(200);
+    expect((await other.keyByHash(hashKey(first.key)))?.id).toBe(first.id); // now cached in both
+    await s.db('api_keys').where({ id: first.id }).update({ revoked_at: s.db.fn.now() }); // not through the API
+    await eventually(async () => (await other.keyByHash(hashKey(first.key))) === undefined, 2000, 'other process');
+    await eventually(
+      async () => (await s.call('GET', '/v1/exceptions', { key: first.key })).status === 401,
+      2000,
+      'this process',
+    );
+
+    // The listening connection dies (a Postgres restart, a network cut): from then on every lookup reads the table.
+    const second = await createApiKey(s.db, 'cached two', ['ops']);
+    expect((await other.keyByHash(hashKey(second.key)))?.id).toBe(second.id);
+    await s.db.raw(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE application_name = 'erp-api-change-notices' AND datname = current_database()`);
+    await eventually(async () => !other.listening, 2000, 'the lost connection noticed');
+    await s.db('api_keys').where({ id: second.id }).update({ revoked_at: s.db.fn.now() });
+    expect(await other.keyByHash(hashKey(second.key))).toBeUndefined(); // at once: no stale copy survived
+    await eventually(async () => other.listening, 5000, 'listening again'); // it reconnects by itself
+  } finally {
+    await other.stop();
+  }
+});

@@ -11,6 +11,7 @@ import { installRuntime } from '../../lib/temporal-runtime';
 import { createDb, Db } from '../../db';
 import { loadConfig, Config } from '../../lib/config';
 import { createApp, listen } from '../../api/app';
+import { Lookups } from '../../api/lookups';
 import { createApiKey, Role } from '../../api/auth';
 import { createWorker } from '../../workers/worker';
 import type { PaymentProvider } from '../../activities/payments/provider';
@@ -74,7 +75,8 @@ export async function startStack(
     worker = undefined;
   };
   await startWorker();
-  const app = createApp({ db, temporal: client, config });
+  const lookups = await new Lookups(db, config.DATABASE_URL).start();
+  const app = createApp({ db, temporal: client, config, lookups });
   const server = await listen(app, 0, '127.0.0.1');
   const addr = server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -114,6 +116,7 @@ export async function startStack(
       await stopWorker();
       await native.close();
       await connection.close();
+      await lookups.stop();
       await db.destroy();
     },
   };
