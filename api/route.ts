@@ -53,6 +53,13 @@ export interface RouteSpec<B extends z.ZodType, P extends z.ZodType, Q extends z
   params?: P;
   query?: Q;
   response: { status: number; schema?: z.ZodType; description: string };
+  /** Other successful answers (an Idempotency-Key repeat's 200 is added by itself). */
+  also?: readonly { status: number; description: string }[];
+  /** Error statuses beyond those the declaration implies (see `errorStatuses`): what the handler refuses with. */
+  errors?: readonly ErrorStatus[];
+  /** A signed body: documented as the request body, parsed by the handler once the signature over it holds. */
+  signedBody?: z.ZodType;
+  operationId?: string; // default: from the audit action, or the method and path (`operationIdOf`)
   idempotent?: boolean; // honours the Idempotency-Key header
   handler: (
     ctx: Context,
@@ -86,7 +93,14 @@ export class Routes {
     this.registry.registerComponent('securitySchemes', 'apiKey', {
       type: 'http',
       scheme: 'bearer',
-      description: 'API key with roles',
+      description: 'An API key (`Authorization: Bearer erp_…`); its roles decide what it may call',
+    });
+    this.registry.registerComponent('securitySchemes', 'session', {
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'erp_session',
+      description:
+        'A console session from POST /v1/sessions (httpOnly cookie); every write also needs its X-CSRF-Token header',
     });
   }
 
@@ -203,11 +217,21 @@ export class Routes {
     );
   }
 
+  private readonly operationIds = new Set<string>();
+
   private document(spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType>): void {
     const asObject = (s?: z.ZodType) => (s instanceof z.ZodObject ? s : undefined);
+    const operationId = spec.operationId ?? operationIdOf(spec);
+    if (this.operationIds.has(operationId)) throw new Error(`Two routes with operationId ${operationId}`);
+    this.operationIds.add(operationId);
+    const headers = z.object({
+      ...(spec.idempotent ? { 'Idempotency-Key': IdempotencyKeyHeader } : {}),
+      ...(spec.signedBody ? { 'x-signature': SignatureHeader } : {}),
+    });
     this.registry.registerPath({
       method: spec.method,
       path: spec.path.replace(/:(\w+)/g, '{$1}'),
+      operationId,
       tags: [spec.tag],
       summary: spec.summary,
       description:
@@ -216,26 +240,107 @@ export class Routes {
           : spec.roles === 'any'
             ? 'Any role.'
             : `Roles: ${spec.roles.join(', ')} (or admin).`,
-      security: spec.roles === 'public' ? [] : [{ apiKey: [] }],
+      security: spec.roles === 'public' ? [] : [{ apiKey: [] }, { session: [] }],
       request: {
         params: asObject(spec.params),
         query: asObject(spec.query),
-        body: spec.body ? { content: { 'application/json': { schema: spec.body } } } : undefined,
+        headers: Object.keys(headers.shape).length ? headers : undefined,
+        body:
+          (spec.body ?? spec.signedBody)
+            ? { content: { 'application/json': { schema: (spec.body ?? spec.signedBody)! } }, required: true }
+            : undefined,
       },
       responses: {
         [spec.response.status]: {
           description: spec.response.description,
           ...(spec.response.schema ? { content: { 'application/json': { schema: spec.response.schema } } } : {}),
         },
-        400: {
-          description: 'Malformed JSON or schema violation',
-          content: { 'application/json': { schema: ErrorBody } },
-        },
-        401: { description: 'Missing or unknown API key', content: { 'application/json': { schema: ErrorBody } } },
-        403: { description: 'The key lacks the role', content: { 'application/json': { schema: ErrorBody } } },
+        ...(spec.idempotent && spec.response.status !== 200
+          ? { 200: { description: 'A repeat with the same Idempotency-Key: the first result, nothing done again' } }
+          : {}),
+        ...Object.fromEntries((spec.also ?? []).map((a) => [a.status, { description: a.description }])),
+        ...Object.fromEntries(
+          errorStatuses(spec).map((status) => [
+            status,
+            { description: ERROR_MEANING[status], content: { 'application/json': { schema: ErrorBody } } },
+          ]),
+        ),
       },
     });
   }
+}
+
+const SignatureHeader = z.string().openapi({
+  description:
+    "`sha256=` and the hex HMAC-SHA256 of the raw request body with the shared webhook secret; the body's " +
+    '`sentAt` must be within the replay window (WEBHOOK_TOLERANCE_SECONDS), and each `eventId` is applied once.',
+  example: 'sha256=5d41402abc4b2a76b9719d911017c592ae8f3e9c3f1f6b5f0a0c1d2e3f4a5b6c',
+});
+
+const IdempotencyKeyHeader = z
+  .string()
+  .openapi({
+    description:
+      'Makes a retry safe: 1-200 visible ASCII characters, a UUID is ideal. A repeat of the same request answers ' +
+      'its first result; the same key with a different request is a 409 with nothing done.',
+    example: '2f9c6c1e-8a53-4c1e-9d0a-5b1f3f7a9e11',
+  })
+  .optional();
+
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 503;
+
+const ERROR_MEANING: Record<ErrorStatus, string> = {
+  400: 'Malformed JSON, a schema violation, or text a database cannot hold; details name each field',
+  401: 'Missing, unknown or revoked API key (or an ended session); a webhook with a bad signature',
+  403: 'The key lacks the role, or a console write without its X-CSRF-Token',
+  404: 'What the path names does not exist',
+  405: 'The path does not take that method',
+  409: 'Conflicts with the current state (details say which), or an Idempotency-Key reused for another request',
+  413: 'The request body is larger than the limit',
+  415: 'The body is not application/json',
+  422: 'Well-formed but refused by a business rule; details list each problem',
+  429: 'Too many requests for this key; retry after the Retry-After header',
+  503: 'The database or the process engine is unavailable; retry shortly',
+};
+
+/**
+ * Every error status a route can answer, from what it declares: input can be malformed (400), a key can be
+ * missing (401) or over budget (429), a role or a session's CSRF token can be wrong (403), a path can name
+ * nothing (404), a body can be too big or not JSON (413, 415), a repeated Idempotency-Key can conflict (409),
+ * a dependency can be down (503); plus what the handler itself refuses with (`errors`).
+ */
+export function errorStatuses(
+  spec: Pick<
+    RouteSpec<z.ZodType, z.ZodType, z.ZodType>,
+    'roles' | 'method' | 'body' | 'params' | 'query' | 'idempotent' | 'errors' | 'raw'
+  >,
+): ErrorStatus[] {
+  const s = new Set<ErrorStatus>([400, 503, ...(spec.errors ?? [])]);
+  if (spec.roles !== 'public') [401, 429].forEach((x) => s.add(x as ErrorStatus));
+  if (spec.roles !== 'public' && (spec.roles !== 'any' || spec.method !== 'get')) s.add(403);
+  if (spec.params) s.add(404);
+  if (spec.body || spec.method !== 'get') [413, 415].forEach((x) => s.add(x as ErrorStatus));
+  if (spec.idempotent) s.add(409);
+  return [...s].sort((a, b) => a - b);
+}
+
+/**
+ * A stable name per operation for generated clients: the audit action read as a verb phrase
+ * (`order.cancel` -> `cancelOrder`), else the method and the path (`GET /v1/orders/:orderId` -> `getOrdersByOrderId`).
+ */
+export function operationIdOf(
+  spec: Pick<RouteSpec<z.ZodType, z.ZodType, z.ZodType>, 'action' | 'method' | 'path'>,
+): string {
+  const pascal = (w: string) => w.replace(/(^|[-_.\s])(\w)/g, (_m, _s, c: string) => c.toUpperCase());
+  if (spec.action) {
+    const [noun, verb] = spec.action.split('.');
+    return `${verb.replace(/_(\w)/g, (_m, c: string) => c.toUpperCase())}${pascal(noun)}`;
+  }
+  const parts = spec.path
+    .split('/')
+    .filter((p) => p && p !== 'v1')
+    .map((p) => (p.startsWith(':') ? `By${pascal(p.slice(1))}` : pascal(p.replace(/\.json$/, ''))));
+  return `${spec.method}${parts.join('')}`;
 }
 
 export function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.infer<S> {

@@ -4,12 +4,15 @@
  * one warehouse with a cap), the API in this process, then reads of 1,000 random SKUs per call over real
  * HTTP, round robin over the channels. Prints p50/p95/p99 and the invariants. Target: p99 ≤ 50 ms.
  */
+import { cliFlags } from '../lib/cli';
 import { Presets, SingleBar } from 'cli-progress';
 
-const arg = (name: string, fallback: number) =>
-  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
-const SKUS = arg('--skus', 10_000);
-const READS = arg('--reads', 300);
+const flags = cliFlags('npm run bench:availability -- [flags]', {
+  skus: { type: 'number', default: 10_000, help: 'SKUs in the catalogue' },
+  reads: { type: 'number', default: 300, help: 'reads of 1,000 SKUs each' },
+});
+const SKUS = flags.skus;
+const READS = flags.reads;
 const PER_READ = 1000;
 
 async function main() {

@@ -9,17 +9,21 @@
  *    a raw conditional `UPDATE quants … WHERE on_hand - reserved >= q` loop on the same Postgres.
  * Prints the figures and CPU seconds per process, checks the invariants, appends to bench/RESULTS.md.
  */
+import { cliFlags } from '../lib/cli';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Db } from '../db';
 import { formatCpu } from './cpu';
 import { appendResult } from './results';
 import { pool, startBenchStack } from './stack';
 
-const arg = (name: string, fallback: number) =>
-  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
-const N = arg('--orders', 1000);
-const UNITS = arg('--units', 100);
-const CONCURRENCY = arg('--concurrency', 100);
+const flags = cliFlags('npm run bench:hot-sku -- [flags]', {
+  orders: { type: 'number', default: 1000, help: 'orders in the flash sale' },
+  units: { type: 'number', default: 100, help: 'units of the hot SKU' },
+  concurrency: { type: 'number', default: 100, help: 'orders placed at once' },
+});
+const N = flags.orders;
+const UNITS = flags.units;
+const CONCURRENCY = flags.concurrency;
 
 const bar = new SingleBar(
   { format: '{phase} [{bar}] {value}/{total}', noTTYOutput: true, notTTYSchedule: 5000 },

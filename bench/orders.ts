@@ -11,6 +11,7 @@
  * measured throughput) while they flow, with POST /v1/orders p50/p99. Ends with
  * the invariant check; the figures are appended to bench/RESULTS.md.
  */
+import { cliFlags } from '../lib/cli';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Client, Connection } from '@temporalio/client';
@@ -18,22 +19,32 @@ import { formatCpu } from './cpu';
 import { appendResult } from './results';
 import { memoryMiB, pct, pool, startBenchStack } from './stack';
 
-const arg = (name: string, fallback: number) =>
-  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
-const N = arg('--orders', 500);
-const CONCURRENCY = arg('--concurrency', 25);
-const RATE = arg('--rate', 0); // 0: half the throughput this run measured
-const SECONDS = arg('--seconds', 60);
-const OPEN_ORDERS = arg('--open-orders', 1000); // left waiting on the warehouse at the end, for the worker's memory
-const OPEN_CACHE = arg('--open-cache', 50); // that worker's WORKER_MAX_CACHED_WORKFLOWS
-const OPEN_HEAP = arg('--open-heap', 128); // that worker's V8 old-space limit in MiB (0: Node's default)
-const OPEN_SEMI = arg('--open-semi', 1); // and its young-generation semi-space in MiB (0: Node's default, 16)
+const flags = cliFlags('npm run bench:orders -- [flags]', {
+  orders: { type: 'number', default: 500, help: 'orders through the whole flow' },
+  concurrency: { type: 'number', default: 25, help: 'orders placed at once (closed loop)' },
+  rate: { type: 'number', default: 0, help: 'open loop: orders per second (0: half the measured throughput)' },
+  seconds: { type: 'number', default: 60, help: 'open loop: seconds' },
+  'open-orders': { type: 'number', default: 1000, help: "left waiting on the warehouse, for the worker's memory" },
+  'open-cache': { type: 'number', default: 50, help: "that worker's WORKER_MAX_CACHED_WORKFLOWS" },
+  'open-heap': { type: 'number', default: 128, help: "that worker's V8 old space in MiB (0: Node's default)" },
+  'open-semi': { type: 'number', default: 1, help: "and its young generation's semi-space in MiB (0: Node's)" },
+  workers: { type: 'number', default: 1, help: 'scale-out: workers on one task queue' },
+  apis: { type: 'number', default: 1, help: 'scale-out: API processes, orders round robin over them' },
+});
+const N = flags.orders;
+const CONCURRENCY = flags.concurrency;
+const RATE = flags.rate; // 0: half the throughput this run measured
+const SECONDS = flags.seconds;
+const OPEN_ORDERS = flags['open-orders']; // left waiting on the warehouse at the end, for the worker's memory
+const OPEN_CACHE = flags['open-cache']; // that worker's WORKER_MAX_CACHED_WORKFLOWS
+const OPEN_HEAP = flags['open-heap']; // that worker's V8 old-space limit in MiB (0: Node's default)
+const OPEN_SEMI = flags['open-semi']; // and its young-generation semi-space in MiB (0: Node's default, 16)
 const openNodeOptions = [
   OPEN_HEAP ? `--max-old-space-size=${OPEN_HEAP}` : '',
   OPEN_SEMI ? `--max-semi-space-size=${OPEN_SEMI}` : '',
 ].filter(Boolean);
-const WORKERS = arg('--workers', 1); // scale-out: workers on one task queue
-const APIS = arg('--apis', 1); // scale-out: API processes, the storefront's orders round robin over them
+const WORKERS = flags.workers; // scale-out: workers on one task queue
+const APIS = flags.apis; // scale-out: API processes, the storefront's orders round robin over them
 const SKUS = 20;
 
 async function main() {

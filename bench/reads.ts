@@ -4,16 +4,20 @@
  * then while orders flow through the whole stack. Prints both with p99, the CPU seconds of each process and the
  * invariants; appends to bench/RESULTS.md.
  */
+import { cliFlags } from '../lib/cli';
 import autocannon from 'autocannon';
 import { formatCpu } from './cpu';
 import { appendResult } from './results';
 import { pool, startBenchStack, type BenchStack } from './stack';
 
-const arg = (name: string, fallback: number) =>
-  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
-const SECONDS = arg('--seconds', 10);
-const CONCURRENCY = arg('--concurrency', 64);
-const ORDERS = arg('--orders', 300);
+const flags = cliFlags('npm run bench:reads -- [flags]', {
+  seconds: { type: 'number', default: 10, help: 'seconds of reads, idle and then with orders' },
+  concurrency: { type: 'number', default: 64, help: 'keep-alive connections reading at once' },
+  orders: { type: 'number', default: 300, help: 'orders placed during the second half' },
+});
+const SECONDS = flags.seconds;
+const CONCURRENCY = flags.concurrency;
+const ORDERS = flags.orders;
 const SKUS = 200;
 
 /**

@@ -4,12 +4,15 @@
  * report with EXPLAIN (ANALYZE, BUFFERS) on each of its queries and prints the
  * plans and timings: the evidence that its indexes keep it fast at that size.
  */
+import { cliFlags } from '../lib/cli';
 import type { Knex } from 'knex';
 import type { Db } from '../db';
 
-const arg = (name: string, fallback: number) =>
-  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
-const N = arg('--orders', 1_000_000);
+const flags = cliFlags('npm run bench:report -- [flags]', {
+  orders: { type: 'number', default: 1_000_000, help: 'orders in the generated database' },
+  keep: { type: 'boolean', help: 'keep the database afterwards' },
+});
+const N = flags.orders;
 
 async function main() {
   const { createDb } = await import('../db');
@@ -91,7 +94,7 @@ async function main() {
     );
   } finally {
     await db.destroy();
-    if (!process.argv.includes('--keep')) await dropDatabase(url.toString());
+    if (!flags.keep) await dropDatabase(url.toString());
   }
 }
 

@@ -6,16 +6,20 @@
  * every listing equals its channel's availability, the push calls and levels sent per change (coalescing),
  * and the invariants. Target: convergence within 5 s of the burst at the sandbox's default rate limit.
  */
+import { cliFlags } from '../lib/cli';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 
-const arg = (name: string, fallback: number) =>
-  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
-const SKUS = arg('--skus', 10_000);
-const CHANGES = arg('--changes', 5_000);
-const RATE = arg('--rate', 20);
+const flags = cliFlags('npm run bench:sync -- [flags]', {
+  skus: { type: 'number', default: 10_000, help: 'SKUs in the catalogue' },
+  changes: { type: 'number', default: 5_000, help: 'stock changes in the burst' },
+  rate: { type: 'number', default: 20, help: "each channel's push rate limit per second" },
+});
+const SKUS = flags.skus;
+const CHANGES = flags.changes;
+const RATE = flags.rate;
 const CHANNELS = ['web', 'market', 'shop'];
 
 async function main() {

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { cliFlags } from '../lib/cli';
 import { bundleWorkflows } from '../workers/worker';
 
 export async function buildWorkflowBundle(out = join(__dirname, '..', 'dist', 'workflow-bundle.js')): Promise<string> {
@@ -15,7 +16,8 @@ export async function buildWorkflowBundle(out = join(__dirname, '..', 'dist', 'w
 }
 
 if (require.main === module) {
-  buildWorkflowBundle(process.argv[2] ? resolve(process.argv[2]) : undefined)
+  const out = cliFlags('npm run build:workflows -- [out.js]', {}, { positionals: 'out.js' }).positionals[0];
+  buildWorkflowBundle(out ? resolve(out) : undefined)
     .then((out) => console.log(`Workflow bundle written to ${out}; start workers with WORKFLOW_BUNDLE=${out}`))
     .catch((err) => {
       console.error(`Could not bundle the workflows: ${err.message}`);

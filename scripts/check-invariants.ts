@@ -6,12 +6,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { findOrphans } from '../activities/exceptions/orphans';
 import { createDb } from '../db';
+import { cliFlags } from '../lib/cli';
 import { checkInvariants, formatInvariants, orphanInvariants, type InvariantResult } from '../db/invariants';
 
-const arg = (name: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
+const flags = cliFlags('npm run check:invariants -- [flags]', {
+  'database-url': { type: 'string', help: 'the database to check (default DATABASE_URL)' },
+  'temporal-address': { type: 'string', help: 'Temporal, for the process invariants (default TEMPORAL_ADDRESS)' },
+});
 
 async function processInvariants(
   db: ReturnType<typeof createDb>,
@@ -31,12 +32,12 @@ async function processInvariants(
 (async () => {
   const { config } = await import('../lib/config');
   const c = config();
-  const db = createDb(arg('--database-url') ?? c.DATABASE_URL, 1);
+  const db = createDb(flags['database-url'] ?? c.DATABASE_URL, 1);
   try {
     const results = await checkInvariants(db);
     const processes = await processInvariants(
       db,
-      arg('--temporal-address') ?? c.TEMPORAL_ADDRESS,
+      flags['temporal-address'] ?? c.TEMPORAL_ADDRESS,
       c.TEMPORAL_NAMESPACE,
     );
     if (typeof processes !== 'string') results.push(...processes);

@@ -6,9 +6,12 @@
  */
 import { SingleBar, Presets } from 'cli-progress';
 import { randomUUID } from 'node:crypto';
+import { cliFlags } from '../lib/cli';
 import { keyFor, readLocalKeys } from './local-keys';
 
-const count = Number(process.argv[process.argv.indexOf('--orders') + 1]) || 40;
+const count = cliFlags('npm run demo -- [flags]', {
+  orders: { type: 'number', default: 40, help: 'orders to place' },
+}).orders;
 const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)];
 const CITIES = [
   { city: 'Berlin', postalCode: '10115', country: 'DE' },

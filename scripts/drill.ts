@@ -9,6 +9,7 @@
  * injected, processes completed, stuck, failed, duplicated effects found in
  * the data, and the invariant check. The test suite runs two of them small.
  */
+import { cliFlags } from '../lib/cli';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -582,14 +583,14 @@ export function formatReport(r: DrillReport): string {
 }
 
 if (require.main === module) {
-  const arg = (name: string, fallback: string) =>
-    process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : fallback;
-  const only = arg('--only', DRILLS.join(',')).split(',') as DrillName[];
-  const sizes = {
-    orders: Number(arg('--orders', '60')),
-    returns: Number(arg('--returns', '20')),
-    purchases: Number(arg('--purchases', '20')),
-  };
+  const flags = cliFlags('npm run drill -- [flags]', {
+    only: { type: 'string', default: DRILLS.join(','), help: 'the drills to run, comma separated' },
+    orders: { type: 'number', default: 60, help: 'orders in each drill' },
+    returns: { type: 'number', default: 20, help: 'returns in each drill' },
+    purchases: { type: 'number', default: 20, help: 'purchase orders in each drill' },
+  });
+  const only = flags.only.split(',') as DrillName[];
+  const sizes = { orders: flags.orders, returns: flags.returns, purchases: flags.purchases };
   (async () => {
     const reports: DrillReport[] = [];
     for (const d of only) {

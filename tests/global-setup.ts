@@ -39,10 +39,14 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_ADDRESS = server.address;
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
   process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'warn';
+  const statusLog = join(tmp, `statuses-${process.pid}.jsonl`); // every answer the tests' APIs gave (helpers/statuses.ts)
+  writeFileSync(statusLog, '');
+  process.env.TEST_STATUS_LOG = statusLog;
   (globalThis as Record<string, unknown>).__ERP_TEST__ = {
     server,
     url: url.toString(),
-    files: [bundlePath, ...['', '-shm', '-wal'].map((x) => `${dbFile}${x}`)],
+    statusLog,
+    files: [bundlePath, statusLog, ...['', '-shm', '-wal'].map((x) => `${dbFile}${x}`)],
   };
   process.stderr.write(
     `\nTest stack: temporal ${server.address} (${binary}), postgres ${url.pathname.slice(1)}, ready in ${Date.now() - started} ms\n`,

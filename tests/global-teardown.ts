@@ -7,16 +7,20 @@ import { findOrphans } from '../activities/exceptions/orphans';
 import { dropDatabase } from '../db/migrate';
 import type { DevServer } from '../lib/temporal-dev-server';
 import { auditCoverage } from './helpers/audit-coverage';
+import { undocumentedStatuses } from './helpers/statuses';
+import { apiDocument } from '../scripts/openapi';
 
 export default async function globalTeardown(globalConfig: {
   testPathPattern?: string;
   testNamePattern?: string;
 }): Promise<void> {
-  const { server, url, files } = (globalThis as Record<string, unknown>).__ERP_TEST__ as {
+  const { server, url, files, statusLog } = (globalThis as Record<string, unknown>).__ERP_TEST__ as {
     server: DevServer;
     url: string;
     files: string[];
+    statusLog: string;
   };
+  const undocumented = undocumentedStatuses(statusLog, (await apiDocument()) as never);
   const db = createDb(url, 1);
   const results = await checkInvariants(db);
   const connection = await Connection.connect({ address: server.address });
@@ -33,6 +37,11 @@ export default async function globalTeardown(globalConfig: {
     `Audit: ${audit.writeActions - audit.missing.length} of ${audit.writeActions} state-changing actions audited by this run${audit.missing.length ? ` (not called: ${audit.missing.join(', ')})` : ''}; ` +
       `${audit.incomplete.length} incomplete and ${audit.duplicated.length} duplicated audit rows\n`,
   );
+  process.stderr.write(
+    `OpenAPI: ${undocumented.length ? `statuses answered but not documented: ${undocumented.join('; ')}` : 'every status the tests met is documented'}\n`,
+  );
+  if (undocumented.length)
+    throw new Error(`the OpenAPI document misses statuses the API answered: ${undocumented.join('; ')}`);
   if (fullRun && !auditOk) throw new Error(`audit coverage failed: ${JSON.stringify(audit)} (database kept: ${url})`);
   const broken = results.filter((r) => !r.ok);
   if (broken.length) throw new Error(`${broken.length} invariant(s) broken after the test run (database kept: ${url})`);

@@ -80,6 +80,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
   routes.add({
     method: 'post',
     path: '/v1/channels',
+    errors: [422],
     tag: 'Channels',
     summary: 'Create or update channels in bulk, all or nothing',
     roles: ['admin', 'ops'],
@@ -134,6 +135,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
   routes.add({
     method: 'get',
     path: '/v1/availability',
+    errors: [404, 422],
     tag: 'Channels',
     summary: 'What a channel may promise of each SKU now (after its buffer and cap), and what is incoming by day',
     roles: 'any',
@@ -157,6 +159,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
   routes.add({
     method: 'get',
     path: '/v1/availability/changes',
+    errors: [404],
     tag: 'Channels',
     summary: 'The SKUs whose availability in a channel may have moved since a cursor, with their number now',
     roles: 'any',
@@ -185,6 +188,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
   routes.add({
     method: 'post',
     path: '/v1/holds',
+    errors: [409, 422],
     tag: 'Channels',
     summary: 'Hold units for a shopper at checkout, all or nothing, within what the channel may promise',
     roles: ['storefront'],
@@ -247,6 +251,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
   routes.add({
     method: 'delete',
     path: '/v1/holds/:holdId',
+    errors: [409],
     tag: 'Channels',
     summary: 'Release a checkout hold at once (the shopper left)',
     roles: ['storefront'],

@@ -139,6 +139,7 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
   routes.add({
     method: 'post',
     path: '/v1/exceptions/:id/claim',
+    errors: [409],
     tag: 'Exceptions',
     summary: 'Take a case (so two people do not work it twice)',
     roles: ['ops'],
@@ -160,6 +161,7 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
   routes.add({
     method: 'post',
     path: '/v1/exceptions/:id/resolution',
+    errors: [409, 422],
     tag: 'Exceptions',
     summary: 'Resolve a case with one of its allowed actions; the waiting process continues accordingly',
     roles: ['ops'],

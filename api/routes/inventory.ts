@@ -111,6 +111,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
   routes.add({
     method: 'post',
     path: '/v1/inventory/adjustments',
+    errors: [422],
     tag: 'Inventory',
     summary:
       'Record a cycle count, always; the difference is booked as a gain or loss, and orders it no longer covers re-plan',
@@ -208,6 +209,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
   routes.add({
     method: 'post',
     path: '/v1/inventory/moves',
+    errors: [422],
     tag: 'Inventory',
     summary:
       "Move units between a warehouse's locations: damaged out of sellable stock (quarantine, repair, scrap, back to the supplier), repaired or released back in",

@@ -191,6 +191,7 @@ export function masterDataRoutes(routes: Routes, { db, config, lookups }: RouteD
   routes.add({
     method: 'post',
     path: '/v1/products',
+    errors: [422],
     tag: 'Master data',
     summary: 'Create or update products in bulk, all or nothing',
     roles: ['admin', 'procurement'],

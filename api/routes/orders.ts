@@ -86,6 +86,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   routes.add({
     method: 'post',
     path: '/v1/orders',
+    errors: [409, 422],
     tag: 'Orders',
     summary: 'Place an order (starts its order-to-cash process)',
     roles: ['storefront'],
@@ -96,6 +97,9 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
       schema: OrderCreated,
       description: 'Created; a repeat of the same channel and externalRef answers 200 with the same ids',
     },
+    also: [
+      { status: 200, description: 'A repeat of the same channel and externalRef: the same ids, nothing started again' },
+    ],
     handler: async (_ctx, { body }) => {
       let recorded;
       try {
@@ -199,6 +203,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   routes.add({
     method: 'post',
     path: '/v1/orders/:orderId/cancel',
+    errors: [409, 422],
     tag: 'Orders',
     summary: 'Cancel an order that has not shipped',
     roles: ['storefront', 'ops'],
@@ -223,6 +228,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   routes.add({
     method: 'put',
     path: '/v1/orders/:orderId/shipping-address',
+    errors: [409, 422],
     tag: 'Orders',
     summary: 'Change the shipping address before anything ships',
     roles: ['storefront', 'ops'],
@@ -240,6 +246,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   routes.add({
     method: 'post',
     path: '/v1/orders/:orderId/review',
+    errors: [409, 422],
     tag: 'Orders',
     summary: 'Decide an order held for payment (fraud) review',
     roles: ['ops'],
@@ -260,6 +267,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
   routes.add({
     method: 'post',
     path: '/v1/shipments/:shipmentId/events',
+    errors: [409, 422],
     tag: 'Shipments',
     summary: 'Report warehouse or carrier progress of a shipment',
     roles: ['warehouse'],
@@ -271,6 +279,12 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
       description:
         'Applied by the order process (shipment status and order stage after it); 202 queued when the process is busy waiting on a person (it applies the report when it gets there); 409 with the reason when refused',
     },
+    also: [
+      {
+        status: 202,
+        description: 'Queued: the process applies the report when it is free (it is waiting on a person)',
+      },
+    ],
     handler: async (_ctx, { params, body }) => {
       const r = await reportShipmentEvent(deps, { shipmentId: params.shipmentId, ...body }, 'api');
       return {

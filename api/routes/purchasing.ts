@@ -96,6 +96,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
   routes.add({
     method: 'post',
     path: '/v1/suppliers',
+    errors: [422],
     tag: 'Purchasing',
     summary: 'Create or update suppliers in bulk, all or nothing',
     roles: ['procurement'],
@@ -170,6 +171,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
   routes.add({
     method: 'post',
     path: '/v1/supplier-prices',
+    errors: [422],
     tag: 'Purchasing',
     summary: 'Supplier prices per SKU (price, MOQ, pack size, lead time) in bulk, all or nothing',
     roles: ['procurement'],
@@ -217,6 +219,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
   routes.add({
     method: 'post',
     path: '/v1/reorder-rules',
+    errors: [422],
     tag: 'Purchasing',
     summary: 'Reorder rules per SKU and warehouse in bulk, all or nothing',
     roles: ['procurement'],
@@ -266,6 +269,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
   routes.add({
     method: 'post',
     path: '/v1/replenishment/runs',
+    errors: [404, 422],
     tag: 'Purchasing',
     summary: 'Plan now: proposals, stockout risks and the draft purchase orders created',
     roles: ['procurement'],
@@ -373,6 +377,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
   routes.add({
     method: 'post',
     path: '/v1/purchase-orders',
+    errors: [422],
     tag: 'Purchasing',
     summary: 'A manual purchase order (prices default to the supplier price list)',
     roles: ['procurement'],
@@ -445,6 +450,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
   routes.add({
     method: 'post',
     path: '/v1/purchase-orders/:poId/decision',
+    errors: [409, 422],
     tag: 'Purchasing',
     summary: 'Approve or reject a purchase order waiting for approval',
     roles: ['approver'],
@@ -465,6 +471,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
   routes.add({
     method: 'post',
     path: '/v1/purchase-orders/:poId/receipts',
+    errors: [409, 422],
     tag: 'Purchasing',
     summary: 'Goods arrived (partial receipts allowed); answers what went into stock and what is held',
     roles: ['warehouse'],
@@ -500,6 +507,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
   routes.add({
     method: 'post',
     path: '/v1/purchase-orders/:poId/bills',
+    errors: [409, 422],
     tag: 'Purchasing',
     summary: 'A vendor bill (or, with creditNoteFor, a supplier credit note): three-way matched on arrival',
     roles: ['finance'],

@@ -33,6 +33,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
   routes.add({
     method: 'post',
     path: '/v1/returns',
+    errors: [404, 422],
     tag: 'Returns',
     summary: 'Request a return (starts its return-to-refund process)',
     roles: ['storefront', 'ops'],
@@ -135,6 +136,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
   routes.add({
     method: 'post',
     path: '/v1/returns/:returnId/receipt',
+    errors: [409, 422],
     tag: 'Returns',
     summary: 'Record what physically arrived (partial receipts allowed)',
     roles: ['warehouse'],
@@ -159,6 +161,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
   routes.add({
     method: 'post',
     path: '/v1/returns/:returnId/inspection',
+    errors: [409, 422],
     tag: 'Returns',
     summary: 'Grade received units; answers the disposition chosen per line',
     roles: ['warehouse'],
@@ -184,6 +187,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
   routes.add({
     method: 'post',
     path: '/v1/returns/:returnId/decision',
+    errors: [409, 422],
     tag: 'Returns',
     summary: 'Approve, reject or partially approve a refund',
     roles: ['approver'],

@@ -121,6 +121,7 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
   routes.add({
     method: 'put',
     path: '/v1/tickets/:id/status',
+    errors: [409],
     tag: 'Service',
     summary: 'Move a ticket: open, pending (on the customer), solved, closed',
     roles: ['ops'],
@@ -139,6 +140,7 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
   routes.add({
     method: 'post',
     path: '/v1/tickets/:id/messages',
+    errors: [409],
     tag: 'Service',
     summary: 'Add an internal note, or reply to the customer (sent through the notifications outbox, once)',
     roles: ['ops'],

@@ -25,6 +25,7 @@ export function sessionRoutes(routes: Routes, { db, config, lookups }: RouteDeps
   routes.add({
     method: 'post',
     path: '/v1/sessions',
+    errors: [401],
     tag: 'Sessions',
     summary: 'Sign in to the console with an API key: sets the session cookie, answers the CSRF token',
     roles: 'public',
@@ -80,6 +81,7 @@ export function sessionRoutes(routes: Routes, { db, config, lookups }: RouteDeps
   routes.add({
     method: 'delete',
     path: '/v1/sessions/current',
+    errors: [409],
     tag: 'Sessions',
     summary: 'Sign out: the session ends here, and its cookie is cleared',
     roles: 'any',

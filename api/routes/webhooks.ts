@@ -46,6 +46,8 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
   routes.add({
     method: 'post',
     path: '/v1/webhooks/carriers',
+    errors: [401, 404],
+    signedBody: CarrierWebhook,
     tag: 'Webhooks',
     summary: 'Carrier tracking events (signed)',
     roles: 'public',
@@ -77,6 +79,8 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
   routes.add({
     method: 'post',
     path: '/v1/webhooks/marketplace/:channel',
+    errors: [401],
+    signedBody: MarketplaceWebhook,
     tag: 'Webhooks',
     summary:
       "A marketplace's order events (signed with the channel's secret): an order placed or cancelled by its buyer",
@@ -118,6 +122,8 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
   routes.add({
     method: 'post',
     path: '/v1/webhooks/payments',
+    errors: [401, 404],
+    signedBody: PaymentWebhook,
     tag: 'Webhooks',
     summary: 'Payment provider events (signed): fraud review outcomes',
     roles: 'public',

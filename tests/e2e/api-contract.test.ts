@@ -315,7 +315,23 @@ test('system endpoints: health, readiness, metrics, OpenAPI and docs', async () 
   const metrics = await s.call('GET', '/metrics', { key: null });
   expect(metrics.body).toMatch(/erp_http_requests_total\{method="GET",route="\/healthz",status="200"\}/);
   const doc = (await s.call('GET', '/openapi.json', { key: null })).body;
-  expect(doc.openapi).toBe('3.0.3');
+  expect(doc.openapi).toBe('3.1.0');
+  const operations = Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, any>));
+  const ids = operations.map((o) => o.operationId);
+  expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+  expect(new Set(ids).size).toBe(ids.length);
+  const post = doc.paths['/v1/orders'].post;
+  expect(post.operationId).toBe('placeOrder');
+  expect(Object.keys(post.responses)).toEqual(
+    expect.arrayContaining(['201', '400', '401', '403', '409', '413', '422', '429', '503']),
+  );
+  const carrier = doc.paths['/v1/webhooks/carriers'].post;
+  expect(carrier.parameters).toEqual(
+    expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'x-signature', required: true })]),
+  );
+  expect(carrier.requestBody.content['application/json'].schema).toBeTruthy();
+  const idempotent = doc.paths['/v1/returns'].post.parameters.find((p: any) => p.name === 'Idempotency-Key');
+  expect(idempotent).toMatchObject({ in: 'header', required: false });
   expect(Object.keys(doc.paths)).toEqual(
     expect.arrayContaining([
       '/v1/orders',

@@ -12,6 +12,7 @@ import { createDb, Db } from '../../db';
 import { loadConfig, Config } from '../../lib/config';
 import { createApp, listen } from '../../api/app';
 import { Lookups } from '../../api/lookups';
+import { logStatuses } from './statuses';
 import { createApiKey, Role } from '../../api/auth';
 import { createWorker } from '../../workers/worker';
 import type { PaymentProvider } from '../../activities/payments/provider';
@@ -77,6 +78,7 @@ export async function startStack(
   await startWorker();
   const lookups = await new Lookups(db, config.DATABASE_URL).start();
   const app = createApp({ db, temporal: client, config, lookups });
+  logStatuses(app);
   const server = await listen(app, 0, '127.0.0.1');
   const addr = server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;

@@ -1,0 +1,38 @@
+/**
+ * The OpenAPI document promises which statuses each operation can answer. Every API a test starts logs each
+ * answer (operation and status) to TEST_STATUS_LOG; after a full run the teardown checks that each status any
+ * test met is documented for that operation, so the document cannot fall behind the code.
+ */
+import { appendFileSync, readFileSync } from 'node:fs';
+import type Koa from 'koa';
+import type { Context, Next } from 'koa';
+
+/** Outermost middleware: it sees the final status, after the error middleware shaped it. */
+export function logStatuses(app: Koa): void {
+  const file = process.env.TEST_STATUS_LOG;
+  if (!file) return;
+  app.middleware.unshift(async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } finally {
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute;
+      if (route)
+        appendFileSync(file, `${JSON.stringify({ method: ctx.method.toLowerCase(), route, status: ctx.status })}\n`);
+    }
+  });
+}
+
+/** Statuses met that the document does not list for their operation, as `GET /v1/x: 409`. */
+export function undocumentedStatuses(
+  file: string,
+  doc: { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> },
+): string[] {
+  const missing = new Set<string>();
+  for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    const { method, route, status } = JSON.parse(line) as { method: string; route: string; status: number };
+    if (method === 'head' || method === 'options') continue;
+    const op = doc.paths[route.replace(/:(\w+)/g, '{$1}')]?.[method];
+    if (op && !op.responses[String(status)]) missing.add(`${method.toUpperCase()} ${route}: ${status}`);
+  }
+  return [...missing].sort();
+}
