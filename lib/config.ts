@@ -63,6 +63,9 @@ const schema = z.object({
   WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).max(100).optional(),
   WORKER_ACTIVITY_POLLERS: z.coerce.number().int().min(1).max(100).optional(),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
+  // On SIGTERM the worker stops polling and lets running activities finish for this long (a container's stop
+  // grace period should be longer), then cancels them; their retries run elsewhere.
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(20),
   WORKFLOW_BUNDLE: z.string().optional(),
   // Process timings. Production values are days; tests and demos use seconds.
   RISK_REVIEW_TIMEOUT: duration.default('48h'),

@@ -121,8 +121,10 @@ if (require.main === module) {
       console.log(`  events sent ${sim.stats.events}, delivered ${sim.stats.delivered}, failed ${sim.stats.failed}`),
     10000,
   );
-  process.once('SIGINT', () => {
+  const stop = () => {
     clearInterval(timer);
     void sim.stop().then(() => process.exit(0));
-  });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop); // docker compose stop
 }

@@ -63,6 +63,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
       : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTORS } }),
     ...(o.identity ? { identity: o.identity } : {}),
     ...workerCapacity(o.capacity ?? config()), // the WORKER_* settings, validated with the rest
+    shutdownGraceTime: `${config().WORKER_SHUTDOWN_GRACE_SECONDS} seconds`,
   });
 }
 
