@@ -35,3 +35,19 @@ export const channelSyncPending = new client.Gauge({
   labelNames: ['channel'],
   registers: [registry],
 });
+
+// What waits on people and on delivery (db/reports.ts workGauges), read at scrape time.
+const gauge = (name: string, help: string, labelNames: string[] = []) =>
+  new client.Gauge({ name, help, labelNames, registers: [registry] });
+export const work = {
+  casesOpen: gauge('erp_exception_cases_open', 'Open exception cases, by type', ['type']),
+  casesBreached: gauge('erp_exception_cases_breached', 'Open exception cases past their SLA, by type', ['type']),
+  approvalsPending: gauge('erp_approvals_pending', 'Approvals waiting for a person, by kind', ['kind']),
+  approvalOldest: gauge(
+    'erp_approvals_oldest_age_seconds',
+    'How long the oldest pending approval has waited, by kind',
+    ['kind'],
+  ),
+  outboxPending: gauge('erp_outbox_pending', 'Notifications queued and not sent yet'),
+  outboxOldest: gauge('erp_outbox_oldest_age_seconds', 'How long the oldest unsent notification has waited'),
+};

@@ -125,7 +125,7 @@ export async function startBenchStack(
   };
   const worker = startWorker();
   const apiUrl = await startApi(Number(env.API_PORT));
-  const { loadConfig } = await import('../lib/config');
+  const { loadConfig, webhookSecrets } = await import('../lib/config');
   return {
     env,
     db,
@@ -154,7 +154,7 @@ export async function startBenchStack(
       return startSimulator({
         apiUrl,
         warehouseKey: keys.warehouse,
-        webhookSecret: loadConfig(process.env).WEBHOOK_SECRET,
+        webhookSecret: webhookSecrets(loadConfig(process.env), 'carrier')[0],
         pace: 0,
         failureRate: 0,
       });

@@ -170,3 +170,36 @@ export async function operationsReport(db: Db, o: ReportOptions) {
     ),
   };
 }
+
+/**
+ * What waits on people and on delivery, for the /metrics gauges (read at scrape time, one statement each):
+ * open exception cases by type with how many are past their SLA, pending approvals by kind with the age of
+ * the oldest, and notifications not sent yet with the age of the oldest.
+ */
+export async function workGauges(db: Db) {
+  const [cases, approvals, outbox] = await Promise.all([
+    db('exceptions')
+      .where('status', 'open')
+      .groupBy('type')
+      .select(
+        'type',
+        db.raw('COUNT(*)::int AS open'),
+        db.raw('COUNT(*) FILTER (WHERE sla_due_at < now())::int AS breached'),
+      ) as Promise<{ type: string; open: number; breached: number }[]>,
+    db('approvals')
+      .where('status', 'pending')
+      .groupBy('kind')
+      .select(
+        'kind',
+        db.raw('COUNT(*)::int AS pending'),
+        db.raw('EXTRACT(EPOCH FROM now() - MIN(requested_at))::float AS oldest_seconds'),
+      ) as Promise<{ kind: string; pending: number; oldest_seconds: number }[]>,
+    db('notifications')
+      .where('status', 'pending')
+      .first(
+        db.raw('COUNT(*)::int AS pending'),
+        db.raw('COALESCE(EXTRACT(EPOCH FROM now() - MIN(created_at)), 0)::float AS oldest_seconds'),
+      ) as Promise<{ pending: number; oldest_seconds: number }>,
+  ]);
+  return { cases, approvals, outbox };
+}

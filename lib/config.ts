@@ -19,6 +19,16 @@ const duration = z.string().refine((v) => {
   }
 }, 'must be a duration such as "30s", "15m", "48h" or "7d"');
 
+/**
+ * Webhook secrets, comma separated, each 16+ characters: the first signs what we send, any of them verifies
+ * what we receive, so a secret is rotated without downtime (add the new one first, give it to the sender,
+ * then drop the old one).
+ */
+const secretList = z
+  .string()
+  .transform((v) => v.split(',').map((x) => x.trim()))
+  .refine((xs) => xs.length > 0 && xs.every((x) => x.length >= 16), 'each secret must be at least 16 characters');
+
 const schema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/erp'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
@@ -37,6 +47,9 @@ const schema = z.object({
   ERP_ADMIN_API_KEY: z.string().min(16, 'ERP_ADMIN_API_KEY must be at least 16 characters').optional(),
   WEBHOOK_SECRET: z.string().min(16).default('sandbox-webhook-secret-change-me'),
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
+  // Each provider its own secrets (default: WEBHOOK_SECRET), so one leaked secret does not open the others.
+  CARRIER_WEBHOOK_SECRETS: secretList.optional(),
+  PAYMENT_WEBHOOK_SECRETS: secretList.optional(),
   BASE_CURRENCY: z
     .string()
     .regex(/^[A-Z]{3}$/)
@@ -65,6 +78,8 @@ const schema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
   // On SIGTERM the worker stops polling and lets running activities finish for this long (a container's stop
   // grace period should be longer), then cancels them; their retries run elsewhere.
+  // The worker's own metrics (Temporal runtime telemetry) in Prometheus format on this port; unset: off.
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(20),
   WORKFLOW_BUNDLE: z.string().optional(),
   // Process timings. Production values are days; tests and demos use seconds.
@@ -156,6 +171,17 @@ export function purchasePolicy(c: Config): PurchasePolicy {
  * least 16 characters). Secrets never sit in the database; undefined when this server was not given it.
  */
 export function channelSecret(credentialsRef: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const secret = /^[A-Z][A-Z0-9_]{0,99}$/.test(credentialsRef) ? env[credentialsRef] : undefined;
-  return secret && secret.length >= 16 ? secret : undefined;
+  return channelSecrets(credentialsRef, env)?.[0];
+}
+
+/** All of a channel's secrets (comma separated, for rotation: the first signs, any verifies). */
+export function channelSecrets(credentialsRef: string, env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  const value = /^[A-Z][A-Z0-9_]{0,99}$/.test(credentialsRef) ? env[credentialsRef] : undefined;
+  const parsed = value === undefined ? undefined : secretList.safeParse(value);
+  return parsed?.success ? parsed.data : undefined;
+}
+
+/** The secrets a provider's webhooks are verified with: its own, else the shared WEBHOOK_SECRET. */
+export function webhookSecrets(c: Config, provider: 'carrier' | 'payment'): string[] {
+  return (provider === 'carrier' ? c.CARRIER_WEBHOOK_SECRETS : c.PAYMENT_WEBHOOK_SECRETS) ?? [c.WEBHOOK_SECRET];
 }

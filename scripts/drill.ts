@@ -169,11 +169,11 @@ export async function runDrill(
     const deadline = Date.now() + 10 * 60 * 1000;
     const call = client(() => apiUrl, deadline);
     const { startSimulator } = await import('./simulator');
-    const { loadConfig } = await import('../lib/config');
+    const { loadConfig, webhookSecrets } = await import('../lib/config');
     sim = startSimulator({
       apiUrl,
       warehouseKey: keys.warehouse,
-      webhookSecret: loadConfig(env).WEBHOOK_SECRET,
+      webhookSecret: webhookSecrets(loadConfig(env), 'carrier')[0],
       pace: 0,
       failureRate: 0,
       log: () => undefined,

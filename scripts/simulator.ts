@@ -7,6 +7,7 @@
  *   npm run simulate            (uses the keys `npm start` saved)
  */
 import { randomUUID } from 'node:crypto';
+import { config, webhookSecrets } from '../lib/config';
 import { signature } from '../lib/fingerprint';
 import { keyFor } from './local-keys';
 
@@ -112,7 +113,7 @@ if (require.main === module) {
   const sim = startSimulator({
     apiUrl,
     warehouseKey: key,
-    webhookSecret: process.env.WEBHOOK_SECRET ?? 'sandbox-webhook-secret-change-me',
+    webhookSecret: webhookSecrets(config(), 'carrier')[0], // the first signs; the API accepts any of them
     log: console.log,
   });
   console.log(`Simulating the warehouse and carriers against ${apiUrl}. Ctrl-C to stop.`);

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../lib/config';
+import { loadConfig, webhookSecrets } from '../lib/config';
 import { startEmbeddedPostgres } from './start/embedded-postgres';
 import { describe, StartError } from './start/errors';
 import { listening, requireFree } from './start/ports';
@@ -184,7 +184,7 @@ async function runPlatform(temporalUi: string | undefined) {
     simulator = startSimulator({
       apiUrl: api.url,
       warehouseKey: keyFor('warehouse').key,
-      webhookSecret: c.WEBHOOK_SECRET,
+      webhookSecret: webhookSecrets(c, 'carrier')[0],
       log: say,
     });
     stops.unshift({ what: 'the simulator', stop: simulator.stop });

@@ -10,7 +10,7 @@ import { bundleWorkflows, createWorker } from './worker';
 
 export async function runWorker(): Promise<void> {
   const c = config();
-  installRuntime(c.LOG_LEVEL);
+  installRuntime(c.LOG_LEVEL, { metricsPort: c.WORKER_METRICS_PORT });
   const connection = await NativeConnection.connect({ address: c.TEMPORAL_ADDRESS }).catch((err) => {
     throw new Error(
       `Cannot reach Temporal at ${c.TEMPORAL_ADDRESS} (${err.message}). Start it with \`npm start\` or set TEMPORAL_ADDRESS.`,

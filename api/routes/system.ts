@@ -5,7 +5,8 @@ import { openApiDocument } from '../openapi';
 import { z } from 'zod';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import type { ApiDeps } from '../deps';
-import { channelSyncLag, channelSyncPending, registry } from '../metrics';
+import { channelSyncLag, channelSyncPending, registry, work } from '../metrics';
+import { workGauges } from '../../db/reports';
 import { allChannels, syncStatus } from '../../db/channels';
 import type { Routes } from '../route';
 import { workersPolling } from '../process';
@@ -78,12 +79,28 @@ export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     raw: true,
     response: { status: 200, description: 'Prometheus text format' },
     handler: async (ctx) => {
-      await measureChannels();
+      await Promise.all([measureChannels(), measureWork()]);
       ctx.type = registry.contentType;
       ctx.body = await registry.metrics();
       return { body: undefined };
     },
   });
+
+  /** Cases, approvals and the outbox, read at scrape time; a type or kind with nothing waiting reads 0. */
+  async function measureWork() {
+    const { cases, approvals, outbox } = await workGauges(db);
+    for (const g of Object.values(work)) g.reset();
+    for (const c of cases) {
+      work.casesOpen.set({ type: c.type }, c.open);
+      work.casesBreached.set({ type: c.type }, c.breached);
+    }
+    for (const a of approvals) {
+      work.approvalsPending.set({ kind: a.kind }, a.pending);
+      work.approvalOldest.set({ kind: a.kind }, Math.round(a.oldest_seconds));
+    }
+    work.outboxPending.set(outbox.pending);
+    work.outboxOldest.set(Math.round(outbox.oldest_seconds));
+  }
 
   /** Each connected channel's sync lag and backlog, read at scrape time. */
   async function measureChannels() {

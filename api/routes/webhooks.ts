@@ -9,7 +9,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { marketplaceOrderSignal } from '../../contracts/channels';
 import { channelByCode } from '../../db/channels';
-import { channelSecret } from '../../lib/config';
+import { channelSecrets, webhookSecrets } from '../../lib/config';
 import type { channelSync } from '../../workflows/channel-sync';
 import { channelSyncStart } from './channels';
 import { reviewUpdate } from '../../contracts/order-messages';
@@ -23,11 +23,20 @@ import { parse, Routes } from '../route';
 import { CarrierWebhook, ChannelCode, MarketplaceWebhook, PaymentWebhook } from '../schemas';
 import { reportShipmentEvent } from './orders';
 
-function verified<S extends z.ZodType>(ctx: Context, secret: string, toleranceSeconds: number, schema: S): z.infer<S> {
+/** Any of the secrets may have signed it (rotation); each comparison takes constant time. */
+function verified<S extends z.ZodType>(
+  ctx: Context,
+  secrets: string[],
+  toleranceSeconds: number,
+  schema: S,
+): z.infer<S> {
   const raw = (ctx.request as { rawBody?: string }).rawBody ?? '';
   const given = Buffer.from(ctx.get('x-signature'));
-  const expected = Buffer.from(signature(secret, raw));
-  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+  const matches = (secret: string) => {
+    const expected = Buffer.from(signature(secret, raw));
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  if (!secrets.some(matches))
     throw new HttpError(401, 'invalid_signature', 'Missing or bad x-signature (HMAC-SHA256 of the raw body)');
   const body = parse(schema, ctx.request.body, 'webhook body');
   const age = Math.abs(Date.now() - Date.parse((body as { sentAt: string }).sentAt)) / 1000;
@@ -54,7 +63,7 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
     action: 'webhook.carrier',
     response: { status: 200, description: 'Applied, or recognised as a repeat' },
     handler: async (ctx) => {
-      const e = verified(ctx, config.WEBHOOK_SECRET, config.WEBHOOK_TOLERANCE_SECONDS, CarrierWebhook);
+      const e = verified(ctx, webhookSecrets(config, 'carrier'), config.WEBHOOK_TOLERANCE_SECONDS, CarrierWebhook);
       const shipment = e.shipmentId ? { id: e.shipmentId } : await shipmentByTracking(db, e.trackingNumber!); // the schema requires one of the two
       if (!shipment) throw new HttpError(404, 'not_found', 'No shipment with that id or tracking number');
       if (!(await recordWebhookEvent(db, 'carrier', e.eventId, e)))
@@ -97,14 +106,14 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
       if (!channel?.connection || channel.kind !== 'marketplace')
         throw new HttpError(404, 'not_found', `No connected marketplace channel ${params.channel}`);
       const ref = channel.connection.credentialsRef;
-      const secret = channelSecret(ref);
-      if (!secret)
+      const secrets = channelSecrets(ref);
+      if (!secrets)
         throw new HttpError(
           503,
           'dependency_unavailable',
           `This server was not given the secret ${ref} of channel ${channel.code}: set the environment variable ${ref} (16+ characters, shared with the marketplace) and restart the API`,
         );
-      const e = verified(ctx, secret, config.WEBHOOK_TOLERANCE_SECONDS, MarketplaceWebhook);
+      const e = verified(ctx, secrets, config.WEBHOOK_TOLERANCE_SECONDS, MarketplaceWebhook);
       const start = channelSyncStart(config, channel);
       await temporal.workflow.signalWithStart<typeof channelSync, [{ orderId: string }]>('channelSync', {
         ...start,
@@ -130,7 +139,7 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
     action: 'webhook.payment',
     response: { status: 200, description: 'Applied, or recognised as a repeat' },
     handler: async (ctx) => {
-      const e = verified(ctx, config.WEBHOOK_SECRET, config.WEBHOOK_TOLERANCE_SECONDS, PaymentWebhook);
+      const e = verified(ctx, webhookSecrets(config, 'payment'), config.WEBHOOK_TOLERANCE_SECONDS, PaymentWebhook);
       const order = await findOrderRef(db, e.orderId);
       if (!order) throw new HttpError(404, 'not_found', `Order ${e.orderId} not found`);
       if (!(await recordWebhookEvent(db, 'payment', e.eventId, e)))

@@ -11,6 +11,7 @@ import { cellsOf, MATRIX_PATH, renderRoleMatrix } from '../../api/role-matrix';
 import { createDb } from '../../db';
 import { dropDatabase, ensureDatabase, migrate } from '../../db/migrate';
 import { ROLES } from '../../contracts/roles';
+import { signature } from '../../lib/fingerprint';
 import { createLogger } from '../../lib/logger';
 import { eventually, startStack, Stack } from '../helpers/stack';
 
@@ -429,5 +430,48 @@ test('cached keys: a revocation written by anyone (psql included) reaches every 
     await eventually(async () => other.listening, 5000, 'listening again'); // it reconnects by itself
   } finally {
     await other.stop();
+  }
+});
+
+test("webhook secrets per provider, rotatable: any listed secret verifies, another provider's never does", async () => {
+  const carrier = ['carrier-new-secret-0123456789', 'carrier-old-secret-0123456789'];
+  const payment = ['payment-only-secret-0123456789'];
+  const r = await startStack({
+    DATABASE_URL: url.toString(),
+    CARRIER_WEBHOOK_SECRETS: carrier.join(','),
+    PAYMENT_WEBHOOK_SECRETS: payment.join(','),
+  });
+  try {
+    const send = (path: string, secret: string, body: object) => {
+      const raw = JSON.stringify(body);
+      return r.call('POST', path, {
+        key: null,
+        raw,
+        headers: { 'content-type': 'application/json', 'x-signature': signature(secret, raw) },
+      });
+    };
+    const tracking = {
+      eventId: `evt-${Date.now()}`,
+      sentAt: new Date().toISOString(),
+      trackingNumber: 'NO-SUCH-PARCEL',
+      type: 'delivered',
+    };
+    // Past the signature, the parcel is unknown (404): the signature was accepted.
+    for (const secret of carrier) expect((await send('/v1/webhooks/carriers', secret, tracking)).status).toBe(404);
+    for (const secret of [...payment, r.config.WEBHOOK_SECRET]) {
+      const refused = await send('/v1/webhooks/carriers', secret, tracking);
+      expect(refused.status).toBe(401);
+      expect(refused.body.error.code).toBe('invalid_signature');
+    }
+    const review = {
+      eventId: `evt-p-${Date.now()}`,
+      sentAt: new Date().toISOString(),
+      type: 'review.approved',
+      orderId: NOWHERE.orderId,
+    };
+    expect((await send('/v1/webhooks/payments', carrier[0], review)).status).toBe(401);
+    expect((await send('/v1/webhooks/payments', payment[0], review)).status).toBe(404); // verified; no such order
+  } finally {
+    await r.stop();
   }
 });
