@@ -848,3 +848,19 @@ export const ReturnListQuery = z.object({
   orderId: Uuid.optional(),
   ...ListPaging,
 });
+
+export const ShipmentList = z
+  .object({
+    shipments: z.array(
+      z.object({
+        shipmentId: z.string(),
+        orderId: z.string(),
+        warehouse: z.string(),
+        status: z.string(),
+        carrier: z.string().optional(),
+        trackingNumber: z.string().optional(),
+        createdAt: Timestamp,
+      }),
+    ),
+  })
+  .openapi('ShipmentList');

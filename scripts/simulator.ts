@@ -7,6 +7,8 @@
  *   npm run simulate            (uses the keys `npm start` saved)
  */
 import { randomUUID } from 'node:crypto';
+import createClient from 'openapi-fetch';
+import type { paths } from '../console/src/schema';
 import { config, webhookSecrets } from '../lib/config';
 import { signature } from '../lib/fingerprint';
 import { keyFor } from './local-keys';
@@ -37,7 +39,8 @@ export function startSimulator(o: SimulatorOptions): {
   const dueAt = new Map<string, number>(); // shipment → when its next step happens
   const stats = { events: 0, delivered: 0, failed: 0 };
   let running = true;
-  const headers = { authorization: `Bearer ${o.warehouseKey}`, 'content-type': 'application/json' };
+  // The API's own typed client: paths, parameters and bodies are checked against its OpenAPI document.
+  const api = createClient<paths>({ baseUrl: o.apiUrl, headers: { authorization: `Bearer ${o.warehouseKey}` } });
 
   async function step(s: { shipmentId: string; status: string; trackingNumber?: string }) {
     const type = NEXT[s.status];
@@ -52,11 +55,12 @@ export function startSimulator(o: SimulatorOptions): {
         trackingNumber: s.trackingNumber,
         note: failed ? 'parcel lost in transit' : undefined,
       });
-      const signed = signature(o.webhookSecret, raw);
-      await fetch(`${o.apiUrl}/v1/webhooks/carriers`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-signature': signed },
-        body: raw,
+      // The carrier signs the exact bytes it sends, so the client sends them as they are.
+      await api.POST('/v1/webhooks/carriers', {
+        params: { header: { 'x-signature': signature(o.webhookSecret, raw) } },
+        body: JSON.parse(raw),
+        bodySerializer: () => raw,
+        headers: { authorization: null }, // a carrier has no API key; the signature is its credential
       });
       stats[failed ? 'failed' : 'delivered']++;
     } else {
@@ -65,11 +69,7 @@ export function startSimulator(o: SimulatorOptions): {
         type === 'shipped'
           ? { type, carrier, trackingNumber: `${carrier}${Math.floor(Math.random() * 1e10)}` }
           : { type };
-      await fetch(`${o.apiUrl}/v1/shipments/${s.shipmentId}/events`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(body),
-      });
+      await api.POST('/v1/shipments/{shipmentId}/events', { params: { path: { shipmentId: s.shipmentId } }, body });
     }
     stats.events++;
   }
@@ -77,13 +77,12 @@ export function startSimulator(o: SimulatorOptions): {
   const loop = (async () => {
     while (running) {
       try {
-        const res = await fetch(`${o.apiUrl}/v1/shipments?status=pending,picked,packed,shipped&limit=500`, { headers });
-        if (res.ok) {
-          const { shipments } = (await res.json()) as {
-            shipments: { shipmentId: string; status: string; trackingNumber?: string }[];
-          };
+        const { data } = await api.GET('/v1/shipments', {
+          params: { query: { status: 'pending,picked,packed,shipped', limit: 500 } },
+        });
+        if (data) {
           const now = Date.now();
-          const due = shipments.filter((s) => {
+          const due = data.shipments.filter((s) => {
             const key = `${s.shipmentId}:${s.status}`;
             if (!dueAt.has(key))
               dueAt.set(key, now + pace * (1000 + Math.random() * (s.status === 'shipped' ? 4000 : 2000)));

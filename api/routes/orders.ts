@@ -48,6 +48,7 @@ import {
   ShipmentEventBody,
   ShipmentListQuery,
   isUuid,
+  ShipmentList,
 } from '../schemas';
 import { shippedAfterCancelWorkflowId } from '../../contracts/workflow-ids';
 
@@ -302,7 +303,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
     summary: 'Shipments to work, oldest first (the warehouse pick list)',
     roles: ['warehouse', 'ops'],
     query: ShipmentListQuery,
-    response: { status: 200, description: 'Shipments in the given statuses' },
+    response: { status: 200, schema: ShipmentList, description: 'Shipments in the given statuses' },
     handler: async (_ctx, { query }) => {
       const rows = await shipmentsToWork(db, {
         statuses: query.status.split(','),

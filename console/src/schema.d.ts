@@ -1424,6 +1424,18 @@ export interface components {
                 quantity: number;
             }[];
         };
+        ShipmentList: {
+            shipments: {
+                shipmentId: string;
+                orderId: string;
+                warehouse: string;
+                status: string;
+                carrier?: string;
+                trackingNumber?: string;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+        };
         ReturnRequest: {
             /** Format: uuid */
             orderId: string;
@@ -4333,7 +4345,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ShipmentList"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
