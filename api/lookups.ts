@@ -97,7 +97,7 @@ export class Lookups {
       this.changed();
       if (this.stopped) return;
       logger.warn({ err: err?.message }, 'lost the change notices; reading keys and channels from the database');
-      setTimeout(() => void this.listen().catch(() => undefined), RECONNECT_MS).unref();
+      this.listenSoon();
     };
     client.on('notification', (n) => this.changed(n.payload));
     client.on('error', lost);
@@ -107,11 +107,15 @@ export class Lookups {
       await client.query('LISTEN erp_changes');
     } catch (err) {
       await client.end().catch(() => undefined);
-      if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), RECONNECT_MS).unref();
+      if (!this.stopped) this.listenSoon();
       throw err;
     }
     if (this.stopped) return void (await client.end());
     this.changed(); // anything read before now may predate a change we were not told of
     this.listener = client;
+  }
+
+  private listenSoon(): void {
+    setTimeout(() => void this.listen().catch(() => undefined), RECONNECT_MS).unref();
   }
 }

@@ -167,14 +167,10 @@ export function purchasePolicy(c: Config): PurchasePolicy {
 }
 
 /**
- * A channel's secret, named by its connection's `credentialsRef`: the environment variable of that name (at
- * least 16 characters). Secrets never sit in the database; undefined when this server was not given it.
+ * A channel's secrets, named by its connection's `credentialsRef`: the environment variable of that name,
+ * comma separated for rotation (the first signs, any verifies; 16+ characters each). Secrets never sit in the
+ * database; undefined when this server was not given them.
  */
-export function channelSecret(credentialsRef: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return channelSecrets(credentialsRef, env)?.[0];
-}
-
-/** All of a channel's secrets (comma separated, for rotation: the first signs, any verifies). */
 export function channelSecrets(credentialsRef: string, env: NodeJS.ProcessEnv = process.env): string[] | undefined {
   const value = /^[A-Z][A-Z0-9_]{0,99}$/.test(credentialsRef) ? env[credentialsRef] : undefined;
   const parsed = value === undefined ? undefined : secretList.safeParse(value);
