@@ -18,6 +18,7 @@ import { refundActivities } from './payments/refund';
 import { returnActivities } from './returns';
 import { salesActivities } from './sales';
 import { shippingActivities } from './shipping';
+import { webhookActivities } from './webhooks';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...purchasingActivities(deps),
     ...planningActivities(deps),
     ...channelActivities(deps),
+    ...webhookActivities(deps),
   };
 }
 

@@ -22,6 +22,7 @@ import { serviceRoutes } from './routes/service';
 import { sessionRoutes } from './routes/sessions';
 import { systemRoutes } from './routes/system';
 import { webhookRoutes } from './routes/webhooks';
+import { webhookSubscriptionRoutes } from './routes/webhook-subscriptions';
 import { Lookups } from './lookups';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -80,6 +81,7 @@ export function buildRoutes(given: ApiDeps): Routes {
   exceptionRoutes(routes, deps);
   serviceRoutes(routes, deps);
   webhookRoutes(routes, deps);
+  webhookSubscriptionRoutes(routes, deps);
   return routes;
 }
 

@@ -3,6 +3,7 @@ import { CHANNEL_KINDS } from '../contracts/channels';
 import { z } from 'zod';
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { ROLES } from '../contracts/roles';
+import { EVENT_FILTERS, EVENT_TYPES } from '../contracts/events';
 
 extendZodWithOpenApi(z);
 
@@ -864,3 +865,78 @@ export const ShipmentList = z
     ),
   })
   .openapi('ShipmentList');
+
+// Outbound webhooks.
+const EventFilter = z
+  .string()
+  .refine((v) => EVENT_FILTERS.includes(v), {
+    message: `an event type (${EVENT_TYPES.slice(0, 3).join(', ')}, …), a subject's every event (order.*) or *`,
+  })
+  .openapi({ description: 'An event type, `order.*` (every event of a subject) or `*`', example: 'order.shipped' });
+export const NewWebhookSubscription = z
+  .object({
+    url: z.string().max(2000).url().openapi({
+      description: 'Where events are POSTed (public addresses only, unless an operator allowed a network)',
+    }),
+    eventTypes: z.array(EventFilter).min(1).max(EVENT_FILTERS.length),
+    description: text(500).optional(),
+  })
+  .strict()
+  .openapi('NewWebhookSubscription');
+export const WebhookSubscriptionParams = z.object({ id: Uuid });
+export const WebhookSubscription = z
+  .object({
+    subscriptionId: z.string(),
+    url: z.string(),
+    eventTypes: z.array(z.string()),
+    description: z.string().optional(),
+    createdBy: z.string().optional(),
+    createdAt: Timestamp,
+    pending: z.number().int(),
+    dead: z.number().int(),
+  })
+  .openapi('WebhookSubscription');
+export const CreatedWebhookSubscription = WebhookSubscription.extend({
+  secret: z.string().openapi({
+    description: 'The signing secret (whsec_…), shown this once: verify webhook-signature with it (Standard Webhooks)',
+  }),
+}).openapi('CreatedWebhookSubscription');
+export const WebhookSubscriptionList = z
+  .object({ subscriptions: z.array(WebhookSubscription) })
+  .openapi('WebhookSubscriptionList');
+export const DeliveryListQuery = z.object({
+  status: z.enum(['pending', 'delivered', 'dead', 'cancelled']).optional(),
+  ...ListPaging,
+});
+export const WebhookDeliveryList = z
+  .object({
+    deliveries: z.array(
+      z.object({
+        deliveryId: z.string(),
+        eventId: z.string().openapi({ description: 'The webhook-id the receiver saw' }),
+        type: z.string(),
+        subject: z.string(),
+        status: z.enum(['pending', 'delivered', 'dead', 'cancelled']),
+        attempts: z.number().int(),
+        nextAttemptAt: Timestamp.optional(),
+        lastStatusCode: z.number().int().optional(),
+        lastError: z.string().optional(),
+        deliveredAt: Timestamp.optional(),
+        createdAt: Timestamp,
+      }),
+    ),
+    next: z.string().nullable(),
+  })
+  .openapi('WebhookDeliveryList');
+export const Redelivery = z
+  .object({
+    deliveryIds: z
+      .array(z.string().regex(/^\d{1,18}$/, 'a delivery id'))
+      .min(1)
+      .max(1000)
+      .optional()
+      .openapi({ description: 'Only these dead deliveries; omitted: every dead delivery of the subscription' }),
+  })
+  .strict()
+  .openapi('Redelivery');
+export const RedeliveryResult = z.object({ redelivered: z.number().int() }).openapi('RedeliveryResult');

@@ -9,3 +9,4 @@ export const caseWorkflowId = (exceptionId: string) => `exception-${exceptionId}
 export const shippedAfterCancelWorkflowId = (shipmentId: string) => `shipped-after-cancel-${shipmentId}`;
 export const holdWorkflowId = (holdId: string) => `hold-${holdId}`;
 export const channelSyncWorkflowId = (channel: string) => `channel-sync-${channel}`;
+export const webhookDispatchWorkflowId = (taskQueue: string) => `webhook-dispatch-${taskQueue}`;

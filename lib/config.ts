@@ -4,12 +4,14 @@
  * variable stops the process with a message instead of surfacing as odd behaviour.
  */
 import { join } from 'node:path';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { OrderTimings } from '../contracts/order-types';
 import type { ReturnPolicy } from '../contracts/return-types';
 import type { PurchasePolicy } from '../contracts/purchase-types';
+import type { DispatchPolicy } from '../contracts/events';
 
 const duration = z.string().refine((v) => {
   try {
@@ -28,6 +30,40 @@ const secretList = z
   .string()
   .transform((v) => v.split(',').map((x) => x.trim()))
   .refine((xs) => xs.length > 0 && xs.every((x) => x.length >= 16), 'each secret must be at least 16 characters');
+
+/** CIDRs, comma separated (`10.1.0.0/16,127.0.0.1/32`); empty: none. */
+const cidrList = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (xs) =>
+      xs.every((x) => {
+        const [net, prefix, ...rest] = x.split('/');
+        const family = isIP(net);
+        const bits = prefix === undefined ? 0 : Number(prefix);
+        return (
+          family > 0 && rest.length === 0 && Number.isInteger(bits) && bits >= 0 && bits <= (family === 6 ? 128 : 32)
+        );
+      }),
+    'each entry must be a network such as 10.0.0.0/8 or fd00::/8',
+  );
+
+/** Seconds, comma separated, each positive (`5,300,1800`). */
+const secondsList = (byDefault: string) =>
+  z
+    .string()
+    .default(byDefault)
+    .transform((v) => v.split(',').map((x) => Number(x.trim())))
+    .refine(
+      (xs) => xs.length > 0 && xs.every((x) => Number.isFinite(x) && x > 0),
+      'a list of positive seconds such as 5,300,1800',
+    );
 
 const schema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/erp'),
@@ -66,6 +102,12 @@ const schema = z.object({
     .default(12), // a console sign-in lasts this long
   MARKETPLACE_POLL_SECONDS: z.coerce.number().positive().max(3600).default(30), // a marketplace's order feed is read this often (webhooks are faster)
   SANDBOX_FAULT_RATE: z.coerce.number().min(0).max(1).default(0), // drills only: sandbox provider calls time out or answer slowly at this rate
+  // Outbound webhooks: the waits between attempts (the last repeats), how long a delivery is retried before it
+  // is dead (3 days), one attempt's limit, and the private networks a subscriber may name (none: public only).
+  WEBHOOK_RETRY_SECONDS: secondsList('5,300,1800,7200,18000,36000'),
+  WEBHOOK_GIVE_UP_AFTER: duration.default('3d'),
+  WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
+  WEBHOOK_ALLOWED_NETWORKS: cidrList,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The worker's capacity (README, Configuration and Benchmarks): concurrent workflow tasks, activities and local steps,
   // pollers, how many processes it keeps in memory between tasks (the rest replay when they next move), and
@@ -180,4 +222,14 @@ export function channelSecrets(credentialsRef: string, env: NodeJS.ProcessEnv = 
 /** The secrets a provider's webhooks are verified with: its own, else the shared WEBHOOK_SECRET. */
 export function webhookSecrets(c: Config, provider: 'carrier' | 'payment'): string[] {
   return (provider === 'carrier' ? c.CARRIER_WEBHOOK_SECRETS : c.PAYMENT_WEBHOOK_SECRETS) ?? [c.WEBHOOK_SECRET];
+}
+
+/** How the webhook dispatcher retries and where it may send. */
+export function dispatchPolicy(c: Config): DispatchPolicy {
+  return {
+    retrySeconds: c.WEBHOOK_RETRY_SECONDS,
+    giveUpAfterSeconds: msToNumber(c.WEBHOOK_GIVE_UP_AFTER as Duration) / 1000,
+    timeoutSeconds: c.WEBHOOK_TIMEOUT_SECONDS,
+    allowedNetworks: c.WEBHOOK_ALLOWED_NETWORKS,
+  };
 }

@@ -5,6 +5,9 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { OrderToCashInput } from '../contracts/order-types';
+import type { WebhookDispatchInput } from '../contracts/events';
+import { webhookDispatchWorkflowId } from '../contracts/workflow-ids';
+import { dispatchPolicy, type Config } from './config';
 import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../contracts/search-attributes';
 
 /**
@@ -47,4 +50,19 @@ export async function startOrderToCash(
       { key: OrderStageKey, value: 'received' },
     ],
   });
+}
+
+/** The webhook dispatcher of this installation's task queue: started once, it ends with the last subscription. */
+export async function startWebhookDispatch(temporal: Client, config: Config): Promise<void> {
+  const input: WebhookDispatchInput = { policy: dispatchPolicy(config) };
+  await startOnce(
+    temporal,
+    'webhookDispatch',
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowId: webhookDispatchWorkflowId(config.TEMPORAL_TASK_QUEUE),
+      args: [input],
+    },
+    true,
+  );
 }

@@ -6,6 +6,7 @@ import { logger } from '../lib/logger';
 import { closeDb, db } from '../db';
 import { installRuntime } from '../lib/temporal-runtime';
 import { ensureSchedules } from './schedules';
+import { startWebhookDispatch } from '../lib/start-process';
 import { bundleWorkflows, createWorker } from './worker';
 
 export async function runWorker(): Promise<void> {
@@ -17,7 +18,11 @@ export async function runWorker(): Promise<void> {
     );
   });
   const clientConnection = await Connection.connect({ address: c.TEMPORAL_ADDRESS });
-  await ensureSchedules(new Client({ connection: clientConnection, namespace: c.TEMPORAL_NAMESPACE }), c);
+  const client = new Client({ connection: clientConnection, namespace: c.TEMPORAL_NAMESPACE });
+  await ensureSchedules(client, c);
+  // The webhook dispatcher runs while there are subscriptions; started here too so an upgrade that brings
+  // new events (or a dispatcher that ended) picks up what is pending without waiting for an API call.
+  await startWebhookDispatch(client, c);
   await clientConnection.close();
   const worker = await createWorker({
     connection,

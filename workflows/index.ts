@@ -11,3 +11,4 @@ export { replenishmentPlanning } from './replenishment-planning';
 export { shippedAfterCancel } from './shipped-after-cancel';
 export { checkoutHold } from './checkout-hold';
 export { channelSync } from './channel-sync';
+export { webhookDispatch } from './webhook-dispatch';

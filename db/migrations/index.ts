@@ -34,6 +34,7 @@ import * as consoleSessions from './031_console_sessions';
 import * as ticketLifecycle from './032_ticket_lifecycle';
 import * as accountingJournalReading from './033_accounting_journal_reading';
 import * as accessChangeNotices from './034_access_change_notices';
+import * as webhooks from './035_webhooks';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -72,6 +73,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '032_ticket_lifecycle': ticketLifecycle,
   '033_accounting_journal_reading': accountingJournalReading,
   '034_access_change_notices': accessChangeNotices,
+  '035_webhooks': webhooks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
