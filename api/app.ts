@@ -24,6 +24,7 @@ import { systemRoutes } from './routes/system';
 import { webhookRoutes } from './routes/webhooks';
 import { webhookSubscriptionRoutes } from './routes/webhook-subscriptions';
 import { Lookups } from './lookups';
+import { inRequestSpan } from '../lib/tracing';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -32,6 +33,16 @@ async function requestId(ctx: Context, next: Next) {
   ctx.state.requestId = REQUEST_ID.test(given) ? given : randomUUID();
   ctx.set('x-request-id', ctx.state.requestId);
   await next();
+}
+
+/** The request's trace span (lib/tracing.ts; a no-op while tracing is off), with its request id. */
+function traced(ctx: Context, next: Next) {
+  return inRequestSpan(
+    ctx.method,
+    { 'erp.request_id': ctx.state.requestId, 'url.path': ctx.path },
+    () => next(),
+    () => ({ route: (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched', status: ctx.status }),
+  );
 }
 
 function measure(ctx: Context, next: Next) {
@@ -90,6 +101,7 @@ export function createApp(deps: ApiDeps): Koa {
   app.proxy = true;
   const routes = buildRoutes(deps);
   app.use(requestId);
+  app.use(traced);
   app.use(errorMiddleware);
   app.use(measure);
   app.use(consolePages());

@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { closeDb, db } from '../db';
 import { config, Config } from '../lib/config';
 import { logger } from '../lib/logger';
+import { clientTracing, startTracing } from '../lib/tracing';
 import { createApp, listen } from './app';
 import { bootstrapAdminKey } from './auth';
 import { Lookups } from './lookups';
@@ -18,7 +19,8 @@ export async function startApi(
       `Cannot reach Temporal at ${c.TEMPORAL_ADDRESS} (${err.message}). Start it with \`npm start\` or set TEMPORAL_ADDRESS.`,
     );
   });
-  const temporal = new Client({ connection, namespace: c.TEMPORAL_NAMESPACE });
+  startTracing('erp-api', undefined, c);
+  const temporal = new Client({ connection, namespace: c.TEMPORAL_NAMESPACE, interceptors: clientTracing() });
   await bootstrapAdminKey(db(), c.ERP_ADMIN_API_KEY);
   const lookups = await new Lookups(db(), c.DATABASE_URL).start();
   const app = createApp({ db: db(), temporal, config: c, lookups });

@@ -5,6 +5,7 @@
 import knex, { Knex } from 'knex';
 import pg from 'pg';
 import { config } from '../lib/config';
+import { traceQueries } from '../lib/tracing';
 
 // Postgres BIGINT (money in minor units, counts) comes back as a string by default;
 // our amounts stay far below 2^53, so numbers are safe and simpler to work with.
@@ -15,7 +16,7 @@ export type Db = Knex;
 export type Tx = Knex.Transaction;
 
 export function createDb(url: string, poolMax = 10): Db {
-  return knex({
+  const k = knex({
     client: 'pg',
     connection: url,
     pool: {
@@ -28,6 +29,8 @@ export function createDb(url: string, poolMax = 10): Db {
     },
     acquireConnectionTimeout: 15000,
   });
+  traceQueries(k); // a span per statement while a trace is active (lib/tracing.ts)
+  return k;
 }
 
 let shared: Db | undefined;

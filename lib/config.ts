@@ -108,6 +108,10 @@ const schema = z.object({
   WEBHOOK_GIVE_UP_AFTER: duration.default('3d'),
   WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
   WEBHOOK_ALLOWED_NETWORKS: cidrList,
+  // Traces (lib/tracing.ts): OTLP/HTTP to this collector when set (the exporter also reads the other standard
+  // OTEL_EXPORTER_OTLP_* variables); off when unset. OTEL_SERVICE_NAME overrides erp-api / erp-worker.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The worker's capacity (README, Configuration and Benchmarks): concurrent workflow tasks, activities and local steps,
   // pollers, how many processes it keeps in memory between tasks (the rest replay when they next move), and

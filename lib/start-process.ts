@@ -38,11 +38,13 @@ export async function startOrderToCash(
   taskQueue: string,
   workflowId: string,
   input: OrderToCashInput,
+  requestId?: string, // the API request that placed it: kept in the memo, so the Temporal UI leads back to the request log
 ): Promise<void> {
   await startOnce(temporal, 'orderToCash', {
     taskQueue,
     workflowId,
     args: [input],
+    ...(requestId ? { memo: { requestId } } : {}),
     typedSearchAttributes: [
       { key: OrderIdKey, value: input.orderId },
       { key: ChannelKey, value: input.channel },

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { config } from '../lib/config';
 import { logger } from '../lib/logger';
+import { clientTracing, startTracing } from '../lib/tracing';
 import { closeDb, db } from '../db';
 import { installRuntime } from '../lib/temporal-runtime';
 import { ensureSchedules } from './schedules';
@@ -12,13 +13,18 @@ import { bundleWorkflows, createWorker } from './worker';
 export async function runWorker(): Promise<void> {
   const c = config();
   installRuntime(c.LOG_LEVEL, { metricsPort: c.WORKER_METRICS_PORT });
+  startTracing('erp-worker', undefined, c);
   const connection = await NativeConnection.connect({ address: c.TEMPORAL_ADDRESS }).catch((err) => {
     throw new Error(
       `Cannot reach Temporal at ${c.TEMPORAL_ADDRESS} (${err.message}). Start it with \`npm start\` or set TEMPORAL_ADDRESS.`,
     );
   });
   const clientConnection = await Connection.connect({ address: c.TEMPORAL_ADDRESS });
-  const client = new Client({ connection: clientConnection, namespace: c.TEMPORAL_NAMESPACE });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: c.TEMPORAL_NAMESPACE,
+    interceptors: clientTracing(),
+  });
   await ensureSchedules(client, c);
   // The webhook dispatcher runs while there are subscriptions; started here too so an upgrade that brings
   // new events (or a dispatcher that ended) picks up what is pending without waiting for an API call.

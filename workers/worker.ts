@@ -6,6 +6,7 @@ import { bundleWorkflowCode, NativeConnection, Worker, WorkflowBundleWithSourceM
 import { createActivities, sandboxDeps } from '../activities';
 import type { Db } from '../db';
 import { config } from '../lib/config';
+import { workerTracing } from '../lib/tracing';
 import type { PaymentProvider } from '../activities/payments/provider';
 import type { Mailer } from '../activities/notifications/mailer';
 
@@ -53,14 +54,19 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
       o.faultRate,
     ),
   );
+  const tracing = workerTracing();
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     activities,
+    // Traces (lib/tracing.ts): each activity runs in a span under the trace its process carries.
     ...(o.workflowBundle
-      ? { workflowBundle: o.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: WORKFLOW_INTERCEPTORS } }),
+      ? { workflowBundle: o.workflowBundle, interceptors: { activity: tracing.activityInterceptors } }
+      : {
+          workflowsPath: WORKFLOWS_PATH,
+          interceptors: { workflowModules: WORKFLOW_INTERCEPTORS, activity: tracing.activityInterceptors },
+        }),
     ...(o.identity ? { identity: o.identity } : {}),
     ...workerCapacity(o.capacity ?? config()), // the WORKER_* settings, validated with the rest
     shutdownGraceTime: `${config().WORKER_SHUTDOWN_GRACE_SECONDS} seconds`,

@@ -24,6 +24,7 @@ import {
   type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import { openCase } from './cases';
+import { traceContextInterceptors } from './trace-context';
 
 const ANSWERS_TO_A_CALLER = new Set(['AddressLocked', 'PurchaseRefused', 'ReturnRefused']);
 const CASE_PATCH = 'activity-failed-case';
@@ -81,4 +82,7 @@ async function untilDecided(input: { seq: number; activityType: string }, run: (
   }
 }
 
-export const interceptors: WorkflowInterceptorsFactory = () => ({ outbound: [new ActivityFailureCases()] });
+export const interceptors: WorkflowInterceptorsFactory = () => {
+  const trace = traceContextInterceptors(); // outermost: the case a failure opens carries the trace too
+  return { inbound: trace.inbound, outbound: [...(trace.outbound ?? []), new ActivityFailureCases()] };
+};

@@ -101,7 +101,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
     also: [
       { status: 200, description: 'A repeat of the same channel and externalRef: the same ids, nothing started again' },
     ],
-    handler: async (_ctx, { body }) => {
+    handler: async (ctx, { body }) => {
       let recorded;
       try {
         recorded = await recordOrder(db, body, config.BASE_CURRENCY);
@@ -122,7 +122,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
         payment: body.payment,
         timings: orderTimings(config),
       };
-      await startOrderToCash(temporal, config.TEMPORAL_TASK_QUEUE, recorded.workflowId, input);
+      await startOrderToCash(temporal, config.TEMPORAL_TASK_QUEUE, recorded.workflowId, input, ctx.state.requestId);
       if (recorded.created) ordersPlaced.inc({ channel: body.channel });
       const status = await orderStatus(db, recorded.orderId);
       return {

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { installRuntime } from '../../lib/temporal-runtime';
+import { clientTracing } from '../../lib/tracing';
 import { createDb, Db } from '../../db';
 import { loadConfig, Config } from '../../lib/config';
 import { createApp, listen } from '../../api/app';
@@ -55,7 +56,7 @@ export async function startStack(
   const config = loadConfig({ ...process.env, ...TEST_TIMINGS, TEMPORAL_TASK_QUEUE: taskQueue, ...env });
   const db = createDb(config.DATABASE_URL, 10);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection });
+  const client = new Client({ connection, interceptors: clientTracing() });
   const native = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
