@@ -23,6 +23,8 @@ import { sessionRoutes } from './routes/sessions';
 import { systemRoutes } from './routes/system';
 import { webhookRoutes } from './routes/webhooks';
 import { webhookSubscriptionRoutes } from './routes/webhook-subscriptions';
+import { landedCostRoutes } from './routes/landed-costs';
+import { marginRoutes } from './routes/margins';
 import { Lookups } from './lookups';
 import { inRequestSpan } from '../lib/tracing';
 
@@ -93,6 +95,8 @@ export function buildRoutes(given: ApiDeps): Routes {
   serviceRoutes(routes, deps);
   webhookRoutes(routes, deps);
   webhookSubscriptionRoutes(routes, deps);
+  landedCostRoutes(routes, deps);
+  marginRoutes(routes, deps);
   return routes;
 }
 

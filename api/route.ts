@@ -4,6 +4,7 @@
  * the audit row, replays Idempotency-Key repeats and feeds /openapi.json.
  */
 import { createHash } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import Router from '@koa/router';
 import type {} from '@koa/bodyparser'; // adds request.body and request.rawBody to Koa's types
 import type { Context } from 'koa';
@@ -66,6 +67,27 @@ export interface RouteSpec<B extends z.ZodType, P extends z.ZodType, Q extends z
     input: { body: z.infer<B>; params: z.infer<P>; query: z.infer<Q>; principal: Principal; requestKey?: string },
   ) => Promise<Result>;
   raw?: boolean; // the handler writes ctx.body itself (documents, metrics)
+}
+
+/**
+ * The test suite's contract self-check (off in production): with TEST_STATUS_LOG set, every success answer is
+ * checked, as it goes over the wire (JSON), against the response schema its route documents; a mismatch is
+ * logged beside the statuses and fails the run's teardown (tests/helpers/statuses.ts).
+ */
+const CONTRACT_LOG = process.env.TEST_STATUS_LOG;
+function checkAnswer(
+  spec: { method: string; path: string; response: RouteSpec<never, never, never>['response'] },
+  status: number,
+  body: unknown,
+): void {
+  if (!spec.response.schema || status !== spec.response.status) return;
+  const r = spec.response.schema.safeParse(JSON.parse(JSON.stringify(body ?? null)));
+  if (r.success) return;
+  const problems = r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+  appendFileSync(
+    CONTRACT_LOG!,
+    `${JSON.stringify({ method: spec.method, route: spec.path, status, mismatch: problems })}\n`,
+  );
 }
 
 export class Routes {
@@ -149,6 +171,7 @@ export class Routes {
       if (spec.raw) return;
       ctx.status = result.status ?? spec.response.status;
       ctx.body = result.body;
+      if (CONTRACT_LOG) checkAnswer(spec, ctx.status, result.body);
       if (spec.action) {
         ctx.state.audit = { action: spec.action, target: result.audit?.target, workflowId: result.audit?.workflowId };
         // The first result, for repeats of the same request.

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { ROLES } from '../contracts/roles';
 import { EVENT_FILTERS, EVENT_TYPES } from '../contracts/events';
+import { ALLOCATION_METHODS, LANDED_COST_KINDS } from '../db/migrations/036_landed_costs';
 
 extendZodWithOpenApi(z);
 
@@ -32,6 +33,30 @@ export const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as
 export const Uuid = z.string().uuid();
 /** Path ids that are not UUIDs can never exist: they answer 404 without a query. */
 export const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+/** A moment in an answer: a Date serializes to its ISO string. */
+const Timestamp = z.union([z.string(), z.date()]).openapi({ type: 'string', format: 'date-time' });
+/** Where a process stands: live from its query, or, when the live view did not answer in time, the recorded status. */
+export const ProcessView = z
+  .object({
+    stage: z.string(),
+    waitingFor: z.string().nullable().openapi({ description: 'what the process waits for; null: nothing' }),
+    timeline: z.array(z.object({ step: z.string(), at: Timestamp })),
+    live: z.boolean().openapi({ description: 'false: the live view did not answer; stage is the recorded status' }),
+    note: z.string().optional().openapi({ description: 'why the live view is missing (when live is false)' }),
+  })
+  .openapi('ProcessView');
+
+export const Health = z.object({ status: z.literal('ok') }).openapi('Health');
+export const Readiness = z
+  .object({
+    status: z.literal('ready'),
+    checks: z.object({
+      postgres: z.string().openapi({ description: 'ok, or unreachable' }),
+      temporal: z.string().openapi({ description: 'ok, or unreachable' }),
+      workers: z.string().openapi({ description: 'how many workers poll the task queue (none: processes wait)' }),
+    }),
+  })
+  .openapi('Readiness');
 
 export const Address = z
   .object({
@@ -79,6 +104,12 @@ export const ReviewDecision = z.object({
   decision: z.enum(['release', 'cancel']),
   note: z.string().max(1000).optional(),
 });
+export const OrderCancellation = z
+  .object({ orderId: z.string(), status: z.literal('cancelling') })
+  .openapi('OrderCancellation');
+export const OrderReviewDecision = z
+  .object({ orderId: z.string(), decision: z.enum(['release', 'cancel']) })
+  .openapi('OrderReviewDecision');
 
 export const ShipmentEventBody = z
   .object({
@@ -96,6 +127,21 @@ export const ShipmentEventBody = z
   .refine((e) => !e.lines || e.type === 'picked', { message: 'lines go with a picked report only', path: ['lines'] })
   .openapi('ShipmentEvent');
 
+export const ShipmentEventResult = z
+  .object({
+    shipmentId: z.string(),
+    accepted: z.boolean(),
+    applied: z.boolean(),
+    queued: z.boolean().optional().openapi({ description: 'true (with 202): the process applies it when it is free' }),
+    reason: z.string().optional(),
+    shipmentStatus: z
+      .string()
+      .openapi({ description: 'after the report; shipped_after_cancel for a cancelled parcel' }),
+    orderStage: z.string(),
+    workflowId: z.string(),
+  })
+  .openapi('ShipmentEventResult');
+
 export const ShipmentListQuery = z.object({
   status: z
     .string()
@@ -109,6 +155,10 @@ export const ShipmentListQuery = z.object({
 
 export const CreateKey = z.object({ name: line(100), roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length) });
 export const KeyCreated = z.object({ id: Uuid, key: z.string(), name: z.string(), roles: z.array(z.string()) });
+export const KeyRevoked = z.object({ id: z.string(), revoked: z.boolean() }).openapi('KeyRevoked');
+export const SessionEnded = z
+  .object({ ended: z.boolean().openapi({ description: 'false when the session had already ended' }) })
+  .openapi('SessionEnded');
 
 export const ProductInput = z
   .object({
@@ -120,6 +170,13 @@ export const ProductInput = z
     price: Money.optional(),
     kind: z.enum(['stocked', 'kit']).optional(),
     category: z.string().trim().min(1).max(50).optional(),
+    weightGrams: z
+      .number()
+      .int()
+      .positive()
+      .max(10_000_000)
+      .optional()
+      .openapi({ description: 'Shipping weight of one unit; landed costs can be allocated by it' }),
     components: z
       .array(z.object({ sku: Sku, quantity: Quantity }))
       .max(50)
@@ -131,6 +188,44 @@ export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().max(64).optional(),
 });
+/** What a bulk create-or-update wrote (all rows, or none). */
+export const UpsertResult = z.object({ written: z.number().int() }).openapi('UpsertResult');
+export const Product = z
+  .object({
+    sku: z.string(),
+    name: z.string(),
+    unit: z.string(),
+    barcode: z.string().optional(),
+    cost: z.number().int(),
+    price: z.number().int().optional(),
+    kind: z.enum(['stocked', 'kit']),
+    category: z.string().optional(),
+    active: z.boolean(),
+    components: z
+      .array(z.object({ sku: z.string(), quantity: z.number().int() }))
+      .optional()
+      .openapi({ description: "a kit's components; absent for a stocked product" }),
+  })
+  .openapi('Product');
+export const ProductList = z
+  .object({
+    products: z.array(Product),
+    nextCursor: z.string().nullable().openapi({ description: 'pass as `cursor` for the next page; null on the last' }),
+  })
+  .openapi('ProductList');
+export const WarehouseList = z
+  .object({
+    warehouses: z.array(
+      z.object({
+        code: z.string(),
+        name: z.string(),
+        priority: z.number().int().openapi({ description: 'lower ships first' }),
+        country: z.string().optional(),
+        locations: z.array(z.object({ code: z.string(), name: z.string(), type: z.string() })),
+      }),
+    ),
+  })
+  .openapi('WarehouseList');
 
 export const StockMoveBody = z
   .object({
@@ -149,6 +244,68 @@ export const Adjustment = z.object({
   countedQuantity: z.number().int().nonnegative().max(10_000_000),
   reason: text(500),
 });
+
+const StockFigures = {
+  onHand: z.number().int(),
+  reserved: z.number().int(),
+  available: z.number().int(),
+  incoming: z.number().int().openapi({ description: 'on approved or sent purchase orders, not yet received' }),
+};
+export const StockPosition = z
+  .object({
+    sku: z.string(),
+    warehouses: z.array(z.object({ warehouse: z.string(), ...StockFigures })),
+    total: z.object(StockFigures),
+  })
+  .openapi('StockPosition');
+export const StockMoveList = z
+  .object({
+    sku: z.string(),
+    moves: z.array(
+      z.object({
+        at: Timestamp,
+        from: z.string(),
+        to: z.string(),
+        quantity: z.number().int(),
+        unitCost: z.number().int(),
+        state: z.string(),
+        cause: z.object({ type: z.string(), id: z.string() }),
+      }),
+    ),
+    next: z.string().nullable(),
+  })
+  .openapi('StockMoveList');
+/** What a change on the shelf did to orders: backorders nudged, orders that lost their reservation re-planned. */
+const StockChangeEffects = {
+  ordersNotified: z.number().int().openapi({ description: 'backordered orders told stock arrived' }),
+  ordersReplanned: z.array(z.object({ orderId: z.string(), externalRef: z.string(), units: z.number().int() })),
+  shortfallCaseId: z
+    .string()
+    .optional()
+    .openapi({ description: 'the stock_shortfall case, when reserved units were touched' }),
+};
+export const StockAdjustment = z
+  .object({
+    adjustmentId: z.string(),
+    warehouse: z.string(),
+    sku: z.string(),
+    previousQuantity: z.number().int(),
+    countedQuantity: z.number().int(),
+    difference: z.number().int(),
+    ...StockChangeEffects,
+  })
+  .openapi('StockAdjustment');
+export const StockTransfer = z
+  .object({
+    moveId: z.string(),
+    warehouse: z.string(),
+    sku: z.string(),
+    from: z.string(),
+    to: z.string(),
+    quantity: z.number().int(),
+    ...StockChangeEffects,
+  })
+  .openapi('StockTransfer');
 
 export const CarrierWebhook = z
   .object({
@@ -175,6 +332,14 @@ export const PaymentWebhook = z.object({
   type: z.enum(['review.approved', 'review.rejected']),
   orderId: Uuid,
 });
+export const WebhookReceipt = z
+  .object({
+    eventId: z.string(),
+    duplicate: z.boolean().openapi({ description: 'true: this event id was applied before; nothing done again' }),
+    applied: z.boolean().optional().openapi({ description: 'whether the process took it (absent on a duplicate)' }),
+  })
+  .openapi('WebhookReceipt');
+export const WebhookAccepted = z.object({ eventId: z.string(), accepted: z.boolean() }).openapi('WebhookAccepted');
 
 export const ReturnRequest = z
   .object({
@@ -236,7 +401,103 @@ export const NewTicketBody = z.object({
   subject: text(300),
   body: text(10000),
 });
+export const TicketStatus = z.enum(['open', 'pending', 'solved', 'closed']);
+/** A ticket as triaged: its category, queue and priority, and why (the triage explained). */
+export const Ticket = z
+  .object({
+    ticketId: z.string(),
+    customerEmail: z.string(),
+    orderId: z.string().optional(),
+    subject: z.string(),
+    category: z.string(),
+    queue: z.string(),
+    priority: z.string().openapi({ description: 'low, normal, high or urgent' }),
+    priorityPoints: z.number().int(),
+    why: z.object({
+      category: z.string(),
+      order: z.string().openapi({ description: 'how the order was linked, or that none was found' }),
+      priority: z.array(z.string()).openapi({ description: 'each priority rule that applied, with its points' }),
+    }),
+    suggestedAnswer: z.string().optional(),
+    status: TicketStatus,
+    assignee: z.string().optional(),
+    createdAt: Timestamp,
+  })
+  .openapi('Ticket');
 export const CustomerParams = z.object({ email: z.string().email().max(254) });
+export const CustomerOverview = z
+  .object({
+    customer: z.object({ email: z.string(), name: z.string(), since: Timestamp }),
+    orders: z.array(
+      z.object({
+        orderId: z.string(),
+        externalRef: z.string(),
+        channel: z.string(),
+        stage: z.string(),
+        total: z.number().int(),
+        currency: z.string(),
+        placedAt: Timestamp,
+      }),
+    ),
+    shipments: z.array(
+      z.object({
+        shipmentId: z.string(),
+        orderId: z.string(),
+        warehouse: z.string(),
+        status: z.string(),
+        carrier: z.string().optional(),
+        trackingNumber: z.string().optional(),
+        shippedAt: Timestamp.optional(),
+        deliveredAt: Timestamp.optional(),
+      }),
+    ),
+    returns: z.array(
+      z.object({
+        returnId: z.string(),
+        orderId: z.string(),
+        rmaNumber: z.string().optional(),
+        stage: z.string(),
+        resolution: z.string(),
+        refundAmount: z.number().int().optional(),
+        requestedAt: Timestamp,
+      }),
+    ),
+    refunds: z.array(
+      z.object({
+        orderId: z.string(),
+        amount: z.number().int(),
+        currency: z.string(),
+        status: z.string(),
+        returnId: z.string().optional(),
+        at: Timestamp,
+      }),
+    ),
+    creditNotes: z.array(
+      z.object({
+        creditNoteId: z.string(),
+        number: z.string(),
+        orderId: z.string(),
+        returnId: z.string().optional(),
+        shipmentId: z.string().optional(),
+        total: z.number().int(),
+        issuedAt: Timestamp,
+      }),
+    ),
+    tickets: z.array(Ticket).openapi({ description: 'open and pending ones' }),
+    exceptions: z.array(
+      z.object({
+        exceptionId: z.string(),
+        type: z.string(),
+        severity: z.string(),
+        queue: z.string(),
+        summary: z.string(),
+        subjectType: z.string(),
+        subjectId: z.string(),
+        openedAt: Timestamp,
+      }),
+    ),
+  })
+  .openapi('CustomerOverview');
 
 export const ReportQuery = z.object({
   windowDays: z.coerce.number().int().min(1).max(366).default(30),
@@ -453,9 +714,81 @@ export const PlaceHold = z.object({
     .max(86_400)
     .openapi({ description: 'how long the units are held: 10 s to a day' }),
 });
+export const Channel = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    kind: z.enum(CHANNEL_KINDS),
+    warehouses: z
+      .union([z.array(z.string()), z.literal('all')])
+      .openapi({ description: 'the codes of the warehouses that serve it, or all' }),
+    bufferUnits: z.number().int(),
+    bufferPct: z.number(),
+    cap: z.number().int().nullable(),
+    connection: z
+      .object({
+        endpoint: z.string(),
+        credentialsRef: z.string(),
+        ratePerSecond: z.number(),
+        pollSeconds: z.number().optional(),
+      })
+      .nullable(),
+    sync: z
+      .object({
+        cursor: z.number().int().openapi({ description: 'the change feed, pushed up to here' }),
+        pending: z.number().int().openapi({ description: 'SKUs with a change not told yet' }),
+        lagSeconds: z.number().openapi({ description: 'age of the oldest change not told yet' }),
+        lastError: z.string().nullable(),
+        lastPushedAt: Timestamp.nullable(),
+        pushedItems: z.number().int(),
+        pushCalls: z.number().int(),
+        orders: z
+          .object({
+            feedCursor: z.number().int(),
+            polledAt: Timestamp.nullable(),
+            untoldUpdates: z.number().int().openapi({ description: 'order updates the marketplace was not told yet' }),
+          })
+          .optional()
+          .openapi({ description: "a marketplace's order feed" }),
+      })
+      .optional()
+      .openapi({ description: 'where its sync stands (a connected channel only)' }),
+  })
+  .openapi('Channel');
+export const ChannelList = z.object({ channels: z.array(Channel) }).openapi('ChannelList');
+export const Availability = z
+  .object({
+    channel: z.string(),
+    items: z.array(
+      z.object({
+        sku: z.string(),
+        available: z.number().int().openapi({ description: 'what the channel may promise now' }),
+        incoming: z
+          .array(z.object({ date: z.string().openapi({ format: 'date' }), quantity: z.number().int() }))
+          .openapi({ description: 'expected on open purchase orders, by day (none for a kit)' }),
+      }),
+    ),
+  })
+  .openapi('Availability');
+export const AvailabilityChanges = z
+  .object({
+    channel: z.string(),
+    changes: z.array(z.object({ sku: z.string(), available: z.number().int(), seq: z.number().int() })),
+    next: z.number().int().openapi({ description: 'pass as `after` for the next changes' }),
+  })
+  .openapi('AvailabilityChanges');
+export const Hold = z
+  .object({
+    holdId: z.string(),
+    channel: z.string(),
+    status: z.string().openapi({ description: 'active, released, expired or consumed' }),
+    expiresAt: Timestamp,
+    orderId: z.string().optional().openapi({ description: 'the order that claimed it' }),
+    lines: z.array(z.object({ sku: z.string(), quantity: z.number().int() })),
+  })
+  .openapi('Hold');
 
 // Answers the console reads, declared so its client is typed from this document.
-const Timestamp = z.union([z.string(), z.date()]).openapi({ type: 'string', format: 'date-time' });
 
 export const ApprovalList = z
   .object({
@@ -519,6 +852,10 @@ export const ExceptionCase = ExceptionSummary.extend({
     process: z.object({ workflowId: z.string(), stage: z.string(), waitingFor: z.unknown() }).optional(),
   }),
 }).openapi('ExceptionCase');
+export const ExceptionClaim = z.object({ exceptionId: z.string(), claimedBy: z.string() }).openapi('ExceptionClaim');
+export const ExceptionResolution = z
+  .object({ exceptionId: z.string(), action: z.string(), accepted: z.boolean() })
+  .openapi('ExceptionResolution');
 
 const ListPaging = {
   cursor: z.string().max(200).optional().openapi({ description: "the previous page's `next`" }),
@@ -567,6 +904,112 @@ export const OrderList = z
     next: z.string().nullable(),
   })
   .openapi('OrderList');
+
+export const Order = z
+  .object({
+    orderId: z.string(),
+    workflowId: z.string(),
+    channel: z.string(),
+    externalRef: z.string(),
+    status: z.string(),
+    currency: z.string(),
+    customer: z.object({ email: z.string(), name: z.string() }),
+    shippingAddress: Address,
+    backorderPolicy: z.enum(['ship_available', 'wait', 'cancel']),
+    totals: z.object({
+      subtotal: z.number().int(),
+      shipping: z.number().int(),
+      tax: z.number().int(),
+      total: z.number().int(),
+    }),
+    cancelReason: z.string().optional(),
+    placedAt: Timestamp,
+    lines: z.array(
+      z.object({
+        lineNo: z.number().int(),
+        sku: z.string(),
+        name: z.string(),
+        quantity: z.number().int(),
+        unitPrice: z.number().int(),
+        net: z.number().int(),
+        tax: z.number().int(),
+        quantityShipped: z.number().int(),
+        quantityCancelled: z.number().int(),
+      }),
+    ),
+    reservations: z.array(
+      z.object({
+        sku: z.string(),
+        warehouse: z.string(),
+        quantity: z.number().int(),
+        state: z.string(),
+        shipmentId: z.string().nullable(),
+      }),
+    ),
+    shipments: z.array(
+      z.object({
+        shipmentId: z.string(),
+        warehouse: z.string(),
+        status: z.string(),
+        wave: z.number().int(),
+        carrier: z.string().optional(),
+        trackingNumber: z.string().optional(),
+        shippedAt: Timestamp.optional(),
+        deliveredAt: Timestamp.optional(),
+        lines: z.array(z.object({ sku: z.string(), quantity: z.number().int() })),
+      }),
+    ),
+    payments: z.array(
+      z.object({
+        kind: z.string(),
+        amount: z.number().int(),
+        currency: z.string(),
+        status: z.string(),
+        providerRef: z.string().nullable(),
+        invoiceId: z.string().optional(),
+        returnId: z.string().optional(),
+        failureReason: z.string().optional(),
+        at: Timestamp,
+      }),
+    ),
+    invoices: z.array(
+      z.object({
+        invoiceId: z.string(),
+        number: z.string(),
+        subtotal: z.number().int(),
+        shipping: z.number().int(),
+        tax: z.number().int(),
+        total: z.number().int(),
+        status: z.string(),
+        issuedAt: Timestamp,
+      }),
+    ),
+    returns: z.array(
+      z.object({
+        returnId: z.string(),
+        rmaNumber: z.string().optional(),
+        status: z.string(),
+        resolution: z.string(),
+        refundAmount: z.number().int().optional(),
+        requestedAt: Timestamp,
+      }),
+    ),
+    exceptions: z
+      .array(
+        z.object({
+          exceptionId: z.string(),
+          type: z.string(),
+          severity: z.string(),
+          queue: z.string(),
+          summary: z.string(),
+          openedAt: Timestamp,
+        }),
+      )
+      .openapi({ description: 'open cases about the order' }),
+    tickets: z.array(Ticket).openapi({ description: 'the newest 50' }),
+    process: ProcessView,
+  })
+  .openapi('Order');
 
 const AccountCode = z.string().regex(/^[0-9]{4}$/, 'an account code is four digits');
 
@@ -657,6 +1100,148 @@ export const PurchaseOrderView = z
       .passthrough(),
   })
   .openapi('PurchaseOrderView');
+
+export const SupplierList = z
+  .object({
+    suppliers: z.array(
+      z.object({
+        code: z.string(),
+        name: z.string(),
+        currency: z.string(),
+        email: z.string().optional(),
+        leadTimeDays: z.number().int(),
+        paymentTermsDays: z.number().int(),
+        active: z.boolean(),
+        prices: z.array(
+          z.object({
+            sku: z.string(),
+            unitPrice: z.number().int(),
+            moq: z.number().int(),
+            packSize: z.number().int(),
+            leadTimeDays: z.number().int(),
+          }),
+        ),
+      }),
+    ),
+  })
+  .openapi('SupplierList');
+
+/** Why the planner proposed what it did for one SKU and warehouse (activities/purchasing/planning.ts). */
+const ReplenishmentExplanation = z.object({
+  abcClass: z.enum(['A', 'B', 'C']),
+  onHand: z.number(),
+  reserved: z.number(),
+  backordered: z.number(),
+  incoming: z.number(),
+  projected: z.number(),
+  forecast: z.object({
+    recent: z.number(),
+    prior: z.number(),
+    trendPerDay: z.number(),
+    ratePerDay: z.number(),
+    sigma: z.number(),
+  }),
+  leadTimeDays: z.number(),
+  serviceLevel: z.number().nullable(),
+  z: z.number().nullable(),
+  safetyStock: z.number(),
+  reorderPoint: z.number(),
+  orderUpTo: z.number(),
+  shortfall: z.number(),
+  moq: z.number(),
+  packSize: z.number(),
+  quantity: z.number(),
+  daysOfCover: z.number().nullable(),
+  stockoutRisk: z.boolean(),
+  reason: z.string(),
+});
+
+export const ReplenishmentRun = z
+  .object({
+    runId: z.string(),
+    trigger: z.string(),
+    plannedAt: Timestamp,
+    rules: z.number().int().openapi({ description: 'reorder rules planned' }),
+    proposals: z.array(
+      z.object({
+        sku: z.string(),
+        warehouse: z.string(),
+        decision: z.enum(['proposed', 'covered', 'above_reorder_point', 'no_supplier']),
+        quantity: z.number().int(),
+        supplier: z.string().optional(),
+        unitPrice: z.number().int().optional(),
+        poNumber: z.string().optional(),
+        explanation: ReplenishmentExplanation,
+      }),
+    ),
+    stockoutRisks: z.array(
+      z.object({
+        sku: z.string(),
+        warehouse: z.string(),
+        projected: z.number(),
+        daysOfCover: z.number().nullable(),
+        leadTimeDays: z.number(),
+      }),
+    ),
+    purchaseOrders: z.array(
+      z.object({
+        poId: z.string(),
+        number: z.string(),
+        supplier: z.string(),
+        warehouse: z.string(),
+        total: z.number().int(),
+        currency: z.string(),
+        lines: z.array(z.object({ sku: z.string(), quantity: z.number().int(), unitPrice: z.number().int() })),
+      }),
+    ),
+  })
+  .openapi('ReplenishmentRun');
+
+export const PurchaseOrderCreated = z
+  .object({
+    poId: z.string(),
+    number: z.string(),
+    workflowId: z.string(),
+    total: z.number().int(),
+    currency: z.string(),
+  })
+  .openapi('PurchaseOrderCreated');
+export const PurchaseOrderDecision = z
+  .object({ poId: z.string(), number: z.string(), decision: z.enum(['approve', 'reject']) })
+  .openapi('PurchaseOrderDecision');
+export const PurchaseReceipt = z
+  .object({
+    poId: z.string(),
+    number: z.string(),
+    receiptId: z.string(),
+    lines: z.array(
+      z.object({
+        sku: z.string(),
+        intoStock: z.number().int(),
+        quarantined: z.number().int().openapi({ description: 'beyond the tolerance: held for a person' }),
+        unitCost: z.number().int(),
+      }),
+    ),
+    received: z.number().int().openapi({ description: 'units received on the whole order so far' }),
+    ordered: z.number().int(),
+    quarantined: z.number().int(),
+    ordersWaiting: z.array(z.string()).openapi({ description: 'processes of backordered orders told stock arrived' }),
+  })
+  .openapi('PurchaseReceipt');
+export const VendorBillResult = z
+  .object({
+    poId: z.string(),
+    number: z.string(),
+    billId: z.string(),
+    kind: z.enum(['bill', 'credit_note']),
+    status: z.string().openapi({ description: 'matched, mismatch, …' }),
+    matched: z.boolean(),
+    posted: z.boolean().openapi({ description: 'on the books as payable (matched, or accepted by a person)' }),
+    lines: z.array(MatchLine),
+    billedUnits: z.number().int().openapi({ description: 'units billed on the whole order so far' }),
+    repeat: z.boolean().optional().openapi({ description: 'this document was already recorded; nothing changed' }),
+  })
+  .openapi('VendorBillResult');
 
 const SlaCount = { slaBreached: z.number(), oldest: Timestamp };
 
@@ -812,7 +1397,6 @@ export const ApiKeyList = z
   })
   .openapi('ApiKeyList');
 
-export const TicketStatus = z.enum(['open', 'pending', 'solved', 'closed']);
 export const TicketListQuery = z.object({
   status: TicketStatus.optional(),
   queue: z
@@ -840,6 +1424,28 @@ export const TicketMessage = z.object({
     .openapi({ description: 'note: for colleagues only; reply: e-mailed to the customer' }),
   body: text(10000),
 });
+export const TicketList = z.object({ tickets: z.array(Ticket), next: z.string().nullable() }).openapi('TicketList');
+export const TicketDetail = Ticket.extend({
+  body: z.string(),
+  messages: z.array(
+    z.object({
+      kind: z.enum(['note', 'reply']),
+      author: z.string(),
+      body: z.string(),
+      createdAt: Timestamp,
+      notificationId: z.string().nullable().openapi({ description: 'a reply: its message in the outbox' }),
+    }),
+  ),
+}).openapi('TicketDetail');
+export const TicketAssigned = z
+  .object({ ticketId: z.string(), assignee: z.string().nullable() })
+  .openapi('TicketAssigned');
+export const TicketStatusChanged = z
+  .object({ ticketId: z.string(), status: TicketStatus })
+  .openapi('TicketStatusChanged');
+export const TicketMessageAdded = z
+  .object({ ticketId: z.string(), kind: z.enum(['note', 'reply']), added: z.boolean() })
+  .openapi('TicketMessageAdded');
 
 export const ReturnListQuery = z.object({
   status: z
@@ -849,6 +1455,107 @@ export const ReturnListQuery = z.object({
   orderId: Uuid.optional(),
   ...ListPaging,
 });
+export const ReturnCreated = z
+  .object({ returnId: z.string(), workflowId: z.string(), status: z.string() })
+  .openapi('ReturnCreated');
+export const ReturnList = z
+  .object({
+    returns: z.array(
+      z.object({
+        returnId: z.string(),
+        rmaNumber: z.string().optional(),
+        orderId: z.string(),
+        status: z.string(),
+        resolution: z.string(),
+        requestedAt: Timestamp,
+      }),
+    ),
+    next: z.string().nullable(),
+  })
+  .openapi('ReturnList');
+export const ReturnView = z
+  .object({
+    returnId: z.string(),
+    rmaNumber: z.string().optional(),
+    orderId: z.string(),
+    workflowId: z.string(),
+    status: z.string(),
+    resolution: z.string(),
+    note: z.string().optional(),
+    outcomeReason: z.string().optional(),
+    label: z.object({ carrier: z.string().nullable(), trackingNumber: z.string() }).optional(),
+    refundAmount: z.number().int().optional(),
+    replacementOrderId: z.string().optional(),
+    requestedAt: Timestamp,
+    lines: z.array(
+      z.object({
+        sku: z.string(),
+        quantity: z.number().int(),
+        reason: z.string(),
+        quantityReceived: z.number().int(),
+        quantityInspected: z.number().int(),
+      }),
+    ),
+    inspections: z.array(
+      z.object({ sku: z.string(), quantity: z.number().int(), condition: z.string(), disposition: z.string() }),
+    ),
+    creditNote: z
+      .object({
+        creditNoteId: z.string(),
+        number: z.string(),
+        net: z.number().int(),
+        tax: z.number().int(),
+        total: z.number().int(),
+        issuedAt: Timestamp,
+      })
+      .optional(),
+    refunds: z.array(
+      z.object({ amount: z.number().int(), status: z.string(), providerRef: z.string().optional(), at: Timestamp }),
+    ),
+    approvals: z.array(
+      z.object({
+        approvalId: z.string(),
+        status: z.string(),
+        amount: z.number().int(),
+        reason: z.string(),
+        priority: z.string(),
+        slaDueAt: Timestamp,
+        escalatedAt: Timestamp.optional(),
+        decision: z.string().optional(),
+        decidedAmount: z.number().int().optional(),
+        decidedBy: z.string().optional(),
+      }),
+    ),
+    process: ProcessView,
+  })
+  .openapi('ReturnView');
+export const ReturnReceipt = z
+  .object({
+    returnId: z.string(),
+    received: z.number().int().openapi({ description: 'units received so far' }),
+    expected: z.number().int(),
+  })
+  .openapi('ReturnReceipt');
+export const ReturnInspection = z
+  .object({
+    returnId: z.string(),
+    lines: z.array(
+      z.object({
+        sku: z.string(),
+        quantity: z.number().int(),
+        condition: z.enum(['new', 'opened', 'damaged', 'defective']),
+        disposition: z.enum(['restock', 'repair', 'quarantine', 'scrap']),
+      }),
+    ),
+  })
+  .openapi('ReturnInspection');
+export const ReturnDecision = z
+  .object({
+    returnId: z.string(),
+    decision: z.enum(['approve', 'reject', 'partial']),
+    repeat: z.boolean().openapi({ description: 'true: this decision was already taken; nothing done again' }),
+  })
+  .openapi('ReturnDecision');
 
 export const ShipmentList = z
   .object({
@@ -940,3 +1647,94 @@ export const Redelivery = z
   .strict()
   .openapi('Redelivery');
 export const RedeliveryResult = z.object({ redelivered: z.number().int() }).openapi('RedeliveryResult');
+
+// Landed costs.
+export const LandedCostBody = z
+  .object({
+    kind: z.enum(LANDED_COST_KINDS),
+    method: z.enum(ALLOCATION_METHODS).openapi({
+      description: "How it is spread over the order's received products: by their value, units or weight",
+    }),
+    amount: Money.refine((v) => v > 0, 'must be more than 0'),
+    currency: Currency,
+    billRef: line(100).openapi({ description: "The carrier's, customs' or insurer's bill number" }),
+    billedBy: line(200).openapi({ description: 'Who billed it (carrier, customs broker, insurer)' }),
+  })
+  .strict()
+  .openapi('LandedCostBody');
+export const LandedCost = z
+  .object({
+    landedCostId: z.string(),
+    poId: z.string(),
+    kind: z.enum(LANDED_COST_KINDS),
+    method: z.enum(ALLOCATION_METHODS),
+    amount: z.number().int(),
+    currency: z.string(),
+    billRef: z.string(),
+    billedBy: z.string(),
+    recordedAt: Timestamp,
+    allocations: z.array(
+      z.object({
+        sku: z.string(),
+        receivedUnits: z.number().int(),
+        onHandUnits: z.number().int().openapi({ description: 'Of those, still on hand when it was booked' }),
+        amount: z.number().int(),
+        toInventory: z.number().int(),
+        toCostOfGoodsSold: z.number().int(),
+        rounding: z
+          .number()
+          .int()
+          .openapi({ description: 'To inventory adjustment: what whole minor units of cost cannot hold' }),
+        costBefore: z.number().int(),
+        costAfter: z.number().int(),
+      }),
+    ),
+  })
+  .openapi('LandedCost');
+export const LandedCostList = z.object({ landedCosts: z.array(LandedCost) }).openapi('LandedCostList');
+
+// Margins.
+const Moment = z
+  .string()
+  .refine((v) => /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(v) && !Number.isNaN(Date.parse(v)), {
+    message: 'a date (2026-11-01) or a moment (2026-11-01T00:00:00Z)',
+  });
+export const MarginQuery = z
+  .object({
+    by: z.enum(['order', 'sku', 'channel']).default('order'),
+    from: Moment.optional().openapi({ description: 'Start, inclusive (default: 30 days before `to`)' }),
+    to: Moment.optional().openapi({ description: 'End, exclusive (default: now)' }),
+    format: z.enum(['json', 'csv']).optional(),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    message: 'from must be before to',
+    path: ['from'],
+  });
+const MarginFigures = {
+  revenue: z.number().int().openapi({ description: 'Goods and shipping invoiced, net of tax (minor units)' }),
+  refunds: z.number().int(),
+  costOfGoods: z.number().int(),
+  landedCosts: z.number().int(),
+  fees: z.number().int(),
+  commission: z.number().int(),
+  shippingCost: z.number().int(),
+  margin: z.number().int(),
+  marginPct: z.number().nullable(),
+};
+export const MarginReport = z
+  .object({
+    by: z.enum(['order', 'sku', 'channel']),
+    from: Timestamp,
+    to: Timestamp,
+    currency: z.string(),
+    rows: z.array(
+      z.object({
+        key: z.string().nullable().openapi({
+          description: 'The order id, SKU or channel; null: what the journal cannot attribute in this view',
+        }),
+        ...MarginFigures,
+      }),
+    ),
+    totals: z.object(MarginFigures),
+  })
+  .openapi('MarginReport');

@@ -57,6 +57,7 @@ export interface ProductFields {
   price?: number;
   kind?: 'stocked' | 'kit';
   category?: string;
+  weightGrams?: number; // landed costs allocated by weight use it
 }
 
 /** Creates the product or updates its master data (its cost is set apart, see db/valuation.ts); answers its id. */
@@ -71,6 +72,7 @@ export async function upsertProduct(tx: Tx, p: ProductFields): Promise<number> {
       price: p.price,
       kind: p.kind ?? 'stocked',
       category: p.category,
+      weight_grams: p.weightGrams ?? null,
     })
     .onConflict('sku')
     .merge({
@@ -80,6 +82,7 @@ export async function upsertProduct(tx: Tx, p: ProductFields): Promise<number> {
       price: p.price ?? null,
       kind: p.kind ?? 'stocked',
       category: p.category ?? null,
+      weight_grams: p.weightGrams ?? null,
       updated_at: tx.fn.now(),
     })
     .returning('id');

@@ -2,7 +2,20 @@
 import type { Db, Tx } from './index';
 
 export type AccountCode =
-  '1000' | '1100' | '1200' | '1300' | '2000' | '2050' | '2100' | '3000' | '4000' | '4100' | '5000' | '5100' | '5200';
+  | '1000'
+  | '1100'
+  | '1200'
+  | '1300'
+  | '2000'
+  | '2050'
+  | '2060'
+  | '2100'
+  | '3000'
+  | '4000'
+  | '4100'
+  | '5000'
+  | '5100'
+  | '5200';
 
 /** The chart of accounts by name (the rows are seeded by the accounting migrations): postings say what they book. */
 export const ACCOUNT = {
@@ -12,6 +25,7 @@ export const ACCOUNT = {
   inventory: '1300',
   payables: '2000',
   goodsReceivedNotInvoiced: '2050',
+  landedCostsPayable: '2060',
   taxPayable: '2100',
   openingEquity: '3000',
   revenue: '4000',

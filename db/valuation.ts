@@ -24,7 +24,7 @@ export async function lockCosts(tx: Tx, productIds: number[]): Promise<Map<numbe
   return new Map(rows.map((r: { id: number; cost: number }) => [r.id, Number(r.cost)]));
 }
 
-async function onHandEverywhere(tx: Tx, productId: number): Promise<number> {
+export async function onHandEverywhere(tx: Tx, productId: number): Promise<number> {
   const row = await tx('quants as q')
     .join('locations as l', 'l.id', 'q.location_id')
     .where({ 'q.product_id': productId, 'l.internal': true })

@@ -35,6 +35,19 @@ export function shareOf(
   return roundHalfEven(amount * (alreadyParts + part), whole) - alreadyTaken;
 }
 
+/** Splits `amount` over parts in proportion to their weights; the parts add up to it exactly. */
+export function splitByWeight(amount: number, weights: number[]): number[] {
+  const whole = weights.reduce((s, w) => s + w, 0);
+  let taken = 0;
+  let parts = 0;
+  return weights.map((w) => {
+    const share = shareOf(amount, w, whole, taken, parts);
+    taken += share;
+    parts += w;
+    return share;
+  });
+}
+
 /** Minor units as a human reads them: 439776, EUR → "4397.76 EUR" (two-decimal currencies). */
 export function formatMoney(minor: number, currency: string): string {
   const sign = minor < 0 ? '-' : '';

@@ -2,10 +2,13 @@
  * `npm run demo [-- --orders 40]`: places a varied batch of orders through the
  * API (both channels, kits, split shipments, backorder policies, and the
  * sandbox tokens that decline, hold for review or time out), with a progress
- * bar, runs the replenishment planner once, then says where to watch them.
+ * bar, runs the replenishment planner once, then says where to watch them. It talks to the API through the
+ * client typed from our OpenAPI document, as an integrator would.
  */
 import { SingleBar, Presets } from 'cli-progress';
 import { randomUUID } from 'node:crypto';
+import createClient from 'openapi-fetch';
+import type { paths } from '../console/src/schema';
 import { cliFlags } from '../lib/cli';
 import { keyFor, readLocalKeys } from './local-keys';
 
@@ -39,15 +42,14 @@ function token(i: number) {
 
 async function main() {
   const { apiUrl, key } = keyFor('storefront');
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const api = createClient<paths>({ baseUrl: apiUrl, headers: { authorization: `Bearer ${key}` } });
   const products: { sku: string; price?: number }[] = [];
-  let cursor: string | null = null;
+  let cursor: string | undefined;
   do {
-    const res = await fetch(`${apiUrl}/v1/products?limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers });
-    if (!res.ok) throw new Error(`GET /v1/products answered ${res.status}; is \`npm start\` running?`);
-    const page = (await res.json()) as { products: { sku: string; price?: number }[]; nextCursor: string | null };
-    products.push(...page.products);
-    cursor = page.nextCursor;
+    const { data, response } = await api.GET('/v1/products', { params: { query: { limit: 500, cursor } } });
+    if (!data) throw new Error(`GET /v1/products answered ${response.status}; is \`npm start\` running?`);
+    products.push(...data.products);
+    cursor = data.nextCursor ?? undefined;
   } while (cursor);
 
   const bar = new SingleBar(
@@ -68,21 +70,24 @@ async function main() {
       };
     });
     const unique = [...new Map(lines.map((l) => [l.sku, l])).values()];
-    const body = {
-      channel: i % 3 === 0 ? 'marketplace' : 'web',
-      externalRef: `DEMO-${randomUUID().slice(0, 8)}`,
-      currency: 'EUR',
-      customer: { email: `${name.split(' ')[0].toLowerCase()}@example.com`, name },
-      shippingAddress: { name, line1: `${1 + (i % 90)} Demo Street`, ...place },
-      lines: unique,
-      shippingPrice: 495,
-      payment: { method: 'card', token: token(i) },
-      backorderPolicy: pick(['ship_available', 'ship_available', 'wait', 'cancel']),
-    };
-    const res = await fetch(`${apiUrl}/v1/orders`, { method: 'POST', headers, body: JSON.stringify(body) });
-    const outcome = res.ok ? 'placed' : `HTTP ${res.status}`;
+    const channel = i % 3 === 0 ? 'marketplace' : 'web';
+    const externalRef = `DEMO-${randomUUID().slice(0, 8)}`;
+    const { response } = await api.POST('/v1/orders', {
+      body: {
+        channel,
+        externalRef,
+        currency: 'EUR',
+        customer: { email: `${name.split(' ')[0].toLowerCase()}@example.com`, name },
+        shippingAddress: { name, line1: `${1 + (i % 90)} Demo Street`, ...place },
+        lines: unique,
+        shippingPrice: 495,
+        payment: { method: 'card', token: token(i) },
+        backorderPolicy: pick(['ship_available', 'ship_available', 'wait', 'cancel'] as const),
+      },
+    });
+    const outcome = response.ok ? 'placed' : `HTTP ${response.status}`;
     outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-    bar.increment(1, { outcome: `${body.channel} ${body.externalRef} ${outcome}` });
+    bar.increment(1, { outcome: `${channel} ${externalRef} ${outcome}` });
   }
   bar.stop();
   await planPurchases();
@@ -99,18 +104,9 @@ Watch them:
 /** The replenishment planner over the demo's reorder rules: what it proposes now, and the purchase orders it drafted. */
 async function planPurchases() {
   const { apiUrl, key } = keyFor('procurement');
-  const res = await fetch(`${apiUrl}/v1/replenishment/runs`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: '{}',
-  });
-  if (!res.ok) return console.log(`\nReplenishment run: HTTP ${res.status} ${await res.text()}`);
-  const plan = (await res.json()) as {
-    rules: number;
-    proposals: unknown[];
-    stockoutRisks: unknown[];
-    purchaseOrders: { number: string; supplier: string; warehouse: string; total: number; lines: unknown[] }[];
-  };
+  const api = createClient<paths>({ baseUrl: apiUrl, headers: { authorization: `Bearer ${key}` } });
+  const { data: plan, error, response } = await api.POST('/v1/replenishment/runs', { body: {} });
+  if (!plan) return console.log(`\nReplenishment run: HTTP ${response.status} ${JSON.stringify(error)}`);
   console.log(
     `\nReplenishment run over ${plan.rules} reorder rules: ${plan.proposals.length} proposal(s), ${plan.stockoutRisks.length} stockout risk(s).`,
   );

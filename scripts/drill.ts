@@ -11,9 +11,9 @@
  */
 import { cliFlags } from '../lib/cli';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import type { Db } from '../db';
 import { DevServer, findTemporalBinary, freePort, startDevServer } from '../lib/temporal-dev-server';
@@ -48,12 +48,34 @@ export interface DrillReport {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROOT = join(__dirname, '..');
 
-/** A child process running one of our TypeScript entry points (node --import tsx), so its pid is the process itself. */
-export function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, file)], {
+/**
+ * A child process running one of our TypeScript entry points (node --import tsx), so its pid is the process
+ * itself; with `logFile`, what it writes (pino JSON) goes there, for a drill that fails to show why.
+ */
+export function spawnTs(file: string, env: NodeJS.ProcessEnv, logFile?: string): ChildProcess {
+  const out = logFile ? openSync(logFile, 'a') : 'ignore';
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, file)], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'ignore'],
+    stdio: ['ignore', out, out],
   });
+  if (typeof out === 'number') closeSync(out); // the child holds its own copy
+  return child;
+}
+
+/** The warnings and errors the drill's processes logged, newest last (what to read when a drill fails). */
+function troubleIn(dir: string, max = 20): string[] {
+  const lines: string[] = [];
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.log'))) {
+    for (const l of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      try {
+        const j = JSON.parse(l) as { level?: number; time?: number; msg?: string };
+        if ((j.level ?? 0) >= 40) lines.push(`${new Date(j.time ?? 0).toISOString()} ${f} ${l.slice(0, 400)}`);
+      } catch {
+        if (l.trim()) lines.push(`${f} ${l.slice(0, 400)}`);
+      }
+    }
+  }
+  return lines.sort().slice(-max);
 }
 const killHard = (c: ChildProcess | undefined) => void (c && c.exitCode === null && c.kill('SIGKILL'));
 
@@ -135,7 +157,7 @@ export async function runDrill(
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_TASK_QUEUE: taskQueue,
     API_PORT: String(apiPort),
-    LOG_LEVEL: 'fatal',
+    LOG_LEVEL: 'warn', // kept in the drill's directory; shown when the drill fails
     FULFILMENT_TIMEOUT: '1h',
     SUPPLIER_DAY: '1s',
     SUPPLIER_LATE_GRACE: '1h',
@@ -146,8 +168,9 @@ export async function runDrill(
   };
   const faults: string[] = [];
   const children = new Set<ChildProcess>();
+  let spawned = 0;
   const spawnChild = (file: string) => {
-    const c = spawnTs(file, env);
+    const c = spawnTs(file, env, join(tmp, `${basename(file, '.ts')}-${++spawned}.log`));
     children.add(c);
     c.once('exit', () => children.delete(c));
     return c;
@@ -157,6 +180,7 @@ export async function runDrill(
   await ensureDatabase(env.DATABASE_URL!);
   const db = createDb(env.DATABASE_URL!, 5);
   let sim: { stop(): Promise<void> } | undefined;
+  let keepLogs = false;
   try {
     await migrate(db);
     const keys = await seed(db);
@@ -279,7 +303,12 @@ export async function runDrill(
     if (!report.invariantsOk) log(formatInvariants(invariants));
     if (report.invariantsOk && report.completed === total && !report.duplicates.length)
       await dropDatabase(env.DATABASE_URL!).catch(() => undefined);
-    else log(`database kept for inspection: ${env.DATABASE_URL}`);
+    else {
+      keepLogs = true;
+      log(`database kept for inspection: ${env.DATABASE_URL}`);
+      log(`the processes' logs are kept in ${tmp}; their last warnings and errors:`);
+      for (const l of troubleIn(tmp)) log(`  ${l}`);
+    }
     return report;
   } finally {
     await sim?.stop();
@@ -288,7 +317,7 @@ export async function runDrill(
     for (const c of children) killHard(c);
     await db.destroy();
     await server.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    if (!keepLogs) rmSync(tmp, { recursive: true, force: true });
   }
 }
 

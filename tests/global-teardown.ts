@@ -7,7 +7,7 @@ import { findOrphans } from '../activities/exceptions/orphans';
 import { dropDatabase } from '../db/migrate';
 import type { DevServer } from '../lib/temporal-dev-server';
 import { auditCoverage } from './helpers/audit-coverage';
-import { undocumentedStatuses } from './helpers/statuses';
+import { answersUnlikeTheirSchema, undocumentedStatuses } from './helpers/statuses';
 import { apiDocument } from '../scripts/openapi';
 
 export default async function globalTeardown(globalConfig: {
@@ -21,6 +21,7 @@ export default async function globalTeardown(globalConfig: {
     statusLog: string;
   };
   const undocumented = undocumentedStatuses(statusLog, (await apiDocument()) as never);
+  const unlike = answersUnlikeTheirSchema(statusLog);
   const db = createDb(url, 1);
   const results = await checkInvariants(db);
   const connection = await Connection.connect({ address: server.address });
@@ -40,8 +41,12 @@ export default async function globalTeardown(globalConfig: {
   process.stderr.write(
     `OpenAPI: ${undocumented.length ? `statuses answered but not documented: ${undocumented.join('; ')}` : 'every status the tests met is documented'}\n`,
   );
+  process.stderr.write(
+    `OpenAPI: ${unlike.length ? `answers unlike their documented schema: ${unlike.join('; ')}` : 'every answer the tests met matches its documented schema'}\n`,
+  );
   if (undocumented.length)
     throw new Error(`the OpenAPI document misses statuses the API answered: ${undocumented.join('; ')}`);
+  if (unlike.length) throw new Error(`answers unlike their documented response schema: ${unlike.join('; ')}`);
   if (fullRun && !auditOk) throw new Error(`audit coverage failed: ${JSON.stringify(audit)} (database kept: ${url})`);
   const broken = results.filter((r) => !r.ok);
   if (broken.length) throw new Error(`${broken.length} invariant(s) broken after the test run (database kept: ${url})`);

@@ -14,7 +14,20 @@ import { untoldUpdates } from '../../db/marketplace';
 import type { RouteDeps } from '../deps';
 import { notFound, unprocessable } from '../errors';
 import type { Routes } from '../route';
-import { AvailabilityChangesQuery, AvailabilityQuery, ChannelCode, PlaceHold, Uuid, UpsertChannels } from '../schemas';
+import {
+  Availability,
+  AvailabilityChanges,
+  AvailabilityChangesQuery,
+  AvailabilityQuery,
+  Channel,
+  ChannelCode,
+  ChannelList,
+  Hold,
+  PlaceHold,
+  Uuid,
+  UpsertChannels,
+  UpsertResult,
+} from '../schemas';
 import { productKindsBySku } from '../../db/catalog';
 import { endHold, holdById, holdLines, placeHold } from '../../db/holds';
 import { channelSyncWorkflowId, holdWorkflowId } from '../../contracts/workflow-ids';
@@ -87,7 +100,11 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
     action: 'channel.upsert',
     body: UpsertChannels,
     idempotent: true,
-    response: { status: 200, description: 'Every channel written; on any rejected row nothing is written' },
+    response: {
+      status: 200,
+      schema: UpsertResult,
+      description: 'Every channel written; on any rejected row nothing is written',
+    },
     handler: async (_ctx, { body }) => {
       const warehouses = new Map((await warehouseCodes()).map((w) => [w.code, w.id]));
       const problems = checkChannels(body.channels, warehouses);
@@ -117,7 +134,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
     tag: 'Channels',
     summary: 'Every channel with its warehouses, buffer and cap',
     roles: 'any',
-    response: { status: 200, description: 'Channels by code' },
+    response: { status: 200, schema: ChannelList, description: 'Channels by code' },
     handler: async () => ({ body: { channels: await Promise.all((await allChannels(db)).map(view)) } }),
   });
 
@@ -128,7 +145,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
     summary: 'One channel',
     roles: 'any',
     params: z.object({ code: ChannelCode }),
-    response: { status: 200, description: 'The channel' },
+    response: { status: 200, schema: Channel, description: 'The channel' },
     handler: async (_ctx, { params }) => ({ body: await view(await channelOrThrow(params.code)) }),
   });
 
@@ -140,7 +157,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
     summary: 'What a channel may promise of each SKU now (after its buffer and cap), and what is incoming by day',
     roles: 'any',
     query: AvailabilityQuery,
-    response: { status: 200, description: 'One item per SKU asked, in the order asked' },
+    response: { status: 200, schema: Availability, description: 'One item per SKU asked, in the order asked' },
     handler: async (_ctx, { query }) => {
       const channel = await channelOrThrow(query.channel);
       const skus = [...new Set(Array.isArray(query.sku) ? query.sku : [query.sku])];
@@ -164,7 +181,11 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
     summary: 'The SKUs whose availability in a channel may have moved since a cursor, with their number now',
     roles: 'any',
     query: AvailabilityChangesQuery,
-    response: { status: 200, description: 'Changes oldest first, one per SKU, and the cursor to ask from next' },
+    response: {
+      status: 200,
+      schema: AvailabilityChanges,
+      description: 'Changes oldest first, one per SKU, and the cursor to ask from next',
+    },
     handler: async (_ctx, { query }) => {
       const channel = await channelOrThrow(query.channel);
       const { changes, next } = await changesSince(db, channel, query.after, query.limit);
@@ -195,7 +216,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
     action: 'hold.place',
     body: PlaceHold,
     idempotent: true,
-    response: { status: 201, description: 'Held until expiresAt; 409 with what is short, nothing held' },
+    response: { status: 201, schema: Hold, description: 'Held until expiresAt; 409 with what is short, nothing held' },
     handler: async (_ctx, { body }) => {
       const channel = await lookups.channel(body.channel);
       if (!channel)
@@ -244,7 +265,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
     summary: 'One checkout hold',
     roles: ['storefront', 'ops'],
     params: z.object({ holdId: Uuid }),
-    response: { status: 200, description: 'The hold, its lines and status' },
+    response: { status: 200, schema: Hold, description: 'The hold, its lines and status' },
     handler: async (_ctx, { params }) => ({ body: await holdView(params.holdId) }),
   });
 
@@ -257,7 +278,7 @@ export function channelRoutes(routes: Routes, { db, temporal, config, lookups }:
     roles: ['storefront'],
     action: 'hold.release',
     params: z.object({ holdId: Uuid }),
-    response: { status: 200, description: 'Released; 409 when the hold already ended' },
+    response: { status: 200, schema: Hold, description: 'Released; 409 when the hold already ended' },
     handler: async (_ctx, { params }) => {
       const before = await holdView(params.holdId);
       const released = await inTransaction(db, (tx) => endHold(tx, params.holdId, 'released'));

@@ -20,8 +20,10 @@ import { queryProcess, updateProcess } from '../process';
 import type { Routes } from '../route';
 import {
   ExceptionCase,
+  ExceptionClaim,
   ExceptionList,
   ExceptionParams,
+  ExceptionResolution,
   ExceptionResolutionBody,
   ExceptionsQuery,
   isUuid,
@@ -145,7 +147,7 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
     roles: ['ops'],
     action: 'exception.claim',
     params: ExceptionParams,
-    response: { status: 200, description: 'Claimed' },
+    response: { status: 200, schema: ExceptionClaim, description: 'Claimed' },
     handler: async (_ctx, { params, principal }) => {
       const e = await findException(params.id);
       if (e.status !== 'open') throw conflict(`The case is already ${e.status}`);
@@ -168,7 +170,7 @@ export function exceptionRoutes(routes: Routes, { db, temporal, config }: ApiDep
     action: 'exception.resolve',
     params: ExceptionParams,
     body: ExceptionResolutionBody,
-    response: { status: 200, description: 'Resolved; 409 lists the allowed actions' },
+    response: { status: 200, schema: ExceptionResolution, description: 'Resolved; 409 lists the allowed actions' },
     handler: async (_ctx, { params, body, principal }) => {
       const e = await findException(params.id);
       const allowed = e.actions as { action: string; effect: string }[];

@@ -24,7 +24,15 @@ import { notFound, refuseBadCursor, unprocessable } from '../errors';
 import { pageOf } from '../../db/paging';
 import { nudgeBackorders, replan } from '../process';
 import type { Routes } from '../route';
-import { Adjustment, Sku, StockMoveBody } from '../schemas';
+import {
+  Adjustment,
+  Sku,
+  StockAdjustment,
+  StockMoveBody,
+  StockMoveList,
+  StockPosition,
+  StockTransfer,
+} from '../schemas';
 
 type MoveRow = {
   id: string;
@@ -60,7 +68,11 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
     summary: 'Stock of one SKU per warehouse',
     roles: 'any',
     params: z.object({ sku: Sku }),
-    response: { status: 200, description: 'On hand, reserved, available and incoming per warehouse and in total' },
+    response: {
+      status: 200,
+      schema: StockPosition,
+      description: 'On hand, reserved, available and incoming per warehouse and in total',
+    },
     handler: async (_ctx, { params }) => {
       const product = await productBySku(db, params.sku);
       if (!product) throw notFound(`Product ${params.sku}`);
@@ -79,7 +91,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
       cursor: z.string().max(200).optional(),
       limit: z.coerce.number().int().min(1).max(200).default(50),
     }),
-    response: { status: 200, description: 'A page of moves' },
+    response: { status: 200, schema: StockMoveList, description: 'A page of moves' },
     handler: async (_ctx, { params, query }) => {
       const product = await productBySku(db, params.sku);
       if (!product) throw notFound(`Product ${params.sku}`);
@@ -119,7 +131,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
     action: 'inventory.adjust',
     body: Adjustment,
     idempotent: true,
-    response: { status: 201, description: 'The adjustment' },
+    response: { status: 201, schema: StockAdjustment, description: 'The adjustment' },
     handler: async (_ctx, { body }) => {
       const result = await inTransaction(db, async (tx) => {
         const product = await lockProductBySku(tx, body.sku); // valued at the average, which a receipt may not change meanwhile
@@ -219,6 +231,7 @@ export function inventoryRoutes(routes: Routes, { db, temporal, config }: ApiDep
     idempotent: true,
     response: {
       status: 201,
+      schema: StockTransfer,
       description:
         'The move, with the orders it made re-plan and the stock_shortfall case when reserved units were touched',
     },

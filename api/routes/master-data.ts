@@ -17,7 +17,21 @@ import { createApiKey, Role } from '../auth';
 import type { RouteDeps } from '../deps';
 import { notFound, refuseBadCursor, unprocessable } from '../errors';
 import type { Routes } from '../route';
-import { ApiKeyList, AuditList, AuditQuery, CreateKey, KeyCreated, ListQuery, Sku, UpsertProducts } from '../schemas';
+import {
+  ApiKeyList,
+  AuditList,
+  AuditQuery,
+  CreateKey,
+  KeyCreated,
+  KeyRevoked,
+  ListQuery,
+  Product,
+  ProductList,
+  Sku,
+  UpsertProducts,
+  UpsertResult,
+  WarehouseList,
+} from '../schemas';
 import { pageOf } from '../../db/paging';
 
 type ProductIn = z.infer<typeof UpsertProducts>['products'][number];
@@ -119,7 +133,7 @@ export function masterDataRoutes(routes: Routes, { db, config, lookups }: RouteD
     roles: ['admin'],
     action: 'api_key.revoke',
     params: z.object({ id: z.string().uuid() }),
-    response: { status: 200, description: 'Revoked' },
+    response: { status: 200, schema: KeyRevoked, description: 'Revoked' },
     handler: async (_ctx, { params }) => {
       const n = await revokeApiKey(db, params.id);
       lookups.changed('api_keys'); // this process at once; the others when Postgres tells them (milliseconds)
@@ -134,7 +148,7 @@ export function masterDataRoutes(routes: Routes, { db, config, lookups }: RouteD
     tag: 'Master data',
     summary: 'Warehouses with their locations',
     roles: 'any',
-    response: { status: 200, description: 'Warehouses by priority' },
+    response: { status: 200, schema: WarehouseList, description: 'Warehouses by priority' },
     handler: async () => {
       const [warehouses, locations] = await warehousesAndLocations(db);
       return {
@@ -160,7 +174,7 @@ export function masterDataRoutes(routes: Routes, { db, config, lookups }: RouteD
     summary: 'Products, by SKU, in pages',
     roles: 'any',
     query: ListQuery,
-    response: { status: 200, description: 'A page of products and the cursor of the next one' },
+    response: { status: 200, schema: ProductList, description: 'A page of products and the cursor of the next one' },
     handler: async (_ctx, { query }) => {
       const rows = await productsAfter(db, query.cursor, query.limit + 1);
       const page = rows.slice(0, query.limit);
@@ -180,7 +194,7 @@ export function masterDataRoutes(routes: Routes, { db, config, lookups }: RouteD
     summary: 'One product',
     roles: 'any',
     params: z.object({ sku: Sku }),
-    response: { status: 200, description: 'The product' },
+    response: { status: 200, schema: Product, description: 'The product' },
     handler: async (_ctx, { params }) => {
       const row = await productRow(db, params.sku);
       if (!row) throw notFound(`Product ${params.sku}`);
@@ -200,6 +214,7 @@ export function masterDataRoutes(routes: Routes, { db, config, lookups }: RouteD
     idempotent: true,
     response: {
       status: 200,
+      schema: UpsertResult,
       description: 'Every product written; on any rejected row nothing is written and each bad row is listed',
     },
     handler: async (_ctx, { body }) => {

@@ -39,13 +39,17 @@ import type { Routes } from '../route';
 import {
   Address,
   CancelOrder,
+  Order,
+  OrderCancellation,
   OrderCreated,
   OrderList,
   OrderListQuery,
   OrderParams,
+  OrderReviewDecision,
   PlaceOrder,
   ReviewDecision,
   ShipmentEventBody,
+  ShipmentEventResult,
   ShipmentListQuery,
   isUuid,
   ShipmentList,
@@ -181,7 +185,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
     summary: 'An order with its records and its live process state',
     roles: ['storefront', 'ops', 'warehouse', 'approver', 'finance'],
     params: OrderParams,
-    response: { status: 200, description: 'The order' },
+    response: { status: 200, schema: Order, description: 'The order' },
     handler: async (_ctx, { params }) => {
       const order = await findOrder(params.orderId);
       const [view, tickets, live] = await Promise.all([
@@ -213,6 +217,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
     body: CancelOrder,
     response: {
       status: 202,
+      schema: OrderCancellation,
       description:
         'Accepted. Nothing being picked: cancelled, stock released, payment voided. A parcel being picked: the order waits in cancel_requested until the warehouse stops it (cancelled) or ships it (the cancel is refused; see the process timeline)',
     },
@@ -254,7 +259,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
     action: 'order.review',
     params: OrderParams,
     body: ReviewDecision,
-    response: { status: 200, description: 'The decision reached the process' },
+    response: { status: 200, schema: OrderReviewDecision, description: 'The decision reached the process' },
     handler: async (_ctx, { params, body }) => {
       const order = await findOrder(params.orderId);
       const r = await updateProcess(temporal, order.workflow_id, reviewUpdate, body);
@@ -277,6 +282,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
     body: ShipmentEventBody,
     response: {
       status: 200,
+      schema: ShipmentEventResult,
       description:
         'Applied by the order process (shipment status and order stage after it); 202 queued when the process is busy waiting on a person (it applies the report when it gets there); 409 with the reason when refused',
     },

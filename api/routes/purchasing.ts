@@ -36,16 +36,23 @@ import {
   isUuid,
   NewPurchaseOrder,
   PurchaseDecisionBody,
+  PurchaseOrderCreated,
+  PurchaseOrderDecision,
   PurchaseOrderList,
   PurchaseOrderParams,
   PurchaseOrdersQuery,
   PurchaseOrderView,
+  PurchaseReceipt,
   PurchaseReceiptBody,
+  ReplenishmentRun,
   ReplenishmentRunBody,
+  SupplierList,
   UpsertReorderRules,
+  UpsertResult,
   UpsertSupplierPrices,
   UpsertSuppliers,
   VendorBillBody,
+  VendorBillResult,
 } from '../schemas';
 
 type Problem = { index: number; message: string };
@@ -103,7 +110,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     action: 'supplier.upsert',
     body: UpsertSuppliers,
     idempotent: true,
-    response: { status: 200, description: 'Every supplier written' },
+    response: { status: 200, schema: UpsertResult, description: 'Every supplier written' },
     handler: async (_ctx, { body }) => {
       rejectIf(
         rowProblems(
@@ -140,7 +147,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     tag: 'Purchasing',
     summary: 'Suppliers with their prices',
     roles: [...PO_READERS],
-    response: { status: 200, description: 'Suppliers' },
+    response: { status: 200, schema: SupplierList, description: 'Suppliers' },
     handler: async () => {
       const [suppliers, prices] = await Promise.all([allSuppliers(db), allSupplierPrices(db)]);
       return {
@@ -178,7 +185,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     action: 'supplier_price.upsert',
     body: UpsertSupplierPrices,
     idempotent: true,
-    response: { status: 200, description: 'Every price written' },
+    response: { status: 200, schema: UpsertResult, description: 'Every price written' },
     handler: async (_ctx, { body }) => {
       const suppliers = await idsOf(
         'suppliers',
@@ -226,7 +233,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     action: 'reorder_rule.upsert',
     body: UpsertReorderRules,
     idempotent: true,
-    response: { status: 200, description: 'Every rule written' },
+    response: { status: 200, schema: UpsertResult, description: 'Every rule written' },
     handler: async (_ctx, { body }) => {
       const products = await idsOf(
         'products',
@@ -276,7 +283,11 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     action: 'replenishment.run',
     body: ReplenishmentRunBody,
     idempotent: true,
-    response: { status: 201, description: 'The run; each purchase order is already in its procure-to-pay process' },
+    response: {
+      status: 201,
+      schema: ReplenishmentRun,
+      description: 'The run; each purchase order is already in its procure-to-pay process',
+    },
     handler: async () => {
       const runId = randomUUID();
       const plan = await temporal.workflow.execute<typeof replenishmentPlanning>('replenishmentPlanning', {
@@ -384,7 +395,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     action: 'purchase_order.create',
     body: NewPurchaseOrder,
     idempotent: true,
-    response: { status: 201, description: 'The purchase order and its process' },
+    response: { status: 201, schema: PurchaseOrderCreated, description: 'The purchase order and its process' },
     handler: async (_ctx, { body, requestKey }) => {
       const created = await inTransaction(db, async (tx) => {
         const supplier = await activeSupplierByCode(tx, body.supplier);
@@ -457,7 +468,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     action: 'purchase_order.decide',
     params: PurchaseOrderParams,
     body: PurchaseDecisionBody,
-    response: { status: 200, description: 'The decision reached the process' },
+    response: { status: 200, schema: PurchaseOrderDecision, description: 'The decision reached the process' },
     handler: async (_ctx, { params, body, principal }) => {
       const po = await findOrder(params.poId);
       await updateProcess(temporal, po.workflow_id, purchaseDecisionUpdate, { ...body, decidedBy: principal.name });
@@ -479,7 +490,11 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     params: PurchaseOrderParams,
     body: PurchaseReceiptBody,
     idempotent: true,
-    response: { status: 201, description: 'The receipt: per line into stock, held in quarantine, and the unit cost' },
+    response: {
+      status: 201,
+      schema: PurchaseReceipt,
+      description: 'The receipt: per line into stock, held in quarantine, and the unit cost',
+    },
     handler: async (ctx, { params, body }) => {
       const po = await findOrder(params.poId);
       if (body.warehouse) {
@@ -515,7 +530,11 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     params: PurchaseOrderParams,
     body: VendorBillBody,
     idempotent: true,
-    response: { status: 201, description: 'The bill and its match, line by line; a mismatch is an exception case' },
+    response: {
+      status: 201,
+      schema: VendorBillResult,
+      description: 'The bill and its match, line by line; a mismatch is an exception case',
+    },
     handler: async (ctx, { params, body }) => {
       const po = await findOrder(params.poId);
       await onlyOrderedSkus(po, body.lines);

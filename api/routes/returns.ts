@@ -17,9 +17,15 @@ import {
   DecisionBody,
   InspectionBody,
   ReceiptBody,
+  ReturnCreated,
+  ReturnDecision,
+  ReturnInspection,
+  ReturnList,
   ReturnListQuery,
   ReturnParams,
+  ReturnReceipt,
   ReturnRequest,
+  ReturnView,
   isUuid,
 } from '../schemas';
 
@@ -42,6 +48,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     idempotent: true,
     response: {
       status: 201,
+      schema: ReturnCreated,
       description: 'The return and its process; 422 when outside the window or more than shipped',
     },
     handler: async (_ctx, { body, requestKey }) => {
@@ -80,7 +87,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     summary: 'Returns by status or order, newest first, a page at a time (the warehouse: authorised ones to receive)',
     roles: ['warehouse', 'ops', 'approver', 'finance'],
     query: ReturnListQuery,
-    response: { status: 200, description: 'A page of returns' },
+    response: { status: 200, schema: ReturnList, description: 'A page of returns' },
     handler: async (_ctx, { query }) => {
       const page = await pageOf<{
         id: string;
@@ -119,7 +126,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     summary: 'A return with its receipts, inspections, credit note, refunds and live process',
     roles: ['storefront', 'ops', 'warehouse', 'approver', 'finance'],
     params: ReturnParams,
-    response: { status: 200, description: 'The return' },
+    response: { status: 200, schema: ReturnView, description: 'The return' },
     handler: async (_ctx, { params }) => {
       const r = await findReturn(params.returnId);
       const view = (await returnView(db, r.id))!;
@@ -144,7 +151,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     params: ReturnParams,
     body: ReceiptBody,
     idempotent: true,
-    response: { status: 200, description: 'Units received so far' },
+    response: { status: 200, schema: ReturnReceipt, description: 'Units received so far' },
     handler: async (ctx, { params, body }) => {
       const r = await findReturn(params.returnId);
       const totals = await updateProcess(
@@ -169,7 +176,7 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     params: ReturnParams,
     body: InspectionBody,
     idempotent: true,
-    response: { status: 200, description: 'restock | repair | quarantine | scrap per line' },
+    response: { status: 200, schema: ReturnInspection, description: 'restock | repair | quarantine | scrap per line' },
     handler: async (ctx, { params, body }) => {
       const r = await findReturn(params.returnId);
       const result = await updateProcess(
@@ -194,7 +201,11 @@ export function returnRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     action: 'return.decide',
     params: ReturnParams,
     body: DecisionBody,
-    response: { status: 200, description: 'The decision reached the process (a repeat of it is harmless)' },
+    response: {
+      status: 200,
+      schema: ReturnDecision,
+      description: 'The decision reached the process (a repeat of it is harmless)',
+    },
     handler: async (_ctx, { params, body, principal }) => {
       const r = await findReturn(params.returnId);
       const decided = await lastReturnDecision(db, r.id);

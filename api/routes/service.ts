@@ -22,15 +22,22 @@ import type { ApiDeps } from '../deps';
 import { conflict, notFound, refuseBadCursor } from '../errors';
 import type { Routes } from '../route';
 import {
+  CustomerOverview,
   CustomerParams,
   NewTicketBody,
   OperationsReport,
   ReportQuery,
+  Ticket,
+  TicketAssigned,
   TicketAssignment,
+  TicketDetail,
+  TicketList,
   TicketListQuery,
   TicketMessage,
+  TicketMessageAdded,
   TicketParams,
   TicketStatusChange,
+  TicketStatusChanged,
 } from '../schemas';
 
 export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
@@ -60,7 +67,7 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
     action: 'ticket.create',
     body: NewTicketBody,
     idempotent: true,
-    response: { status: 201, description: 'The triaged ticket' },
+    response: { status: 201, schema: Ticket, description: 'The triaged ticket' },
     handler: async (_ctx, { body }) => {
       const ticket = await triageTicket(db, body);
       return { body: ticket, audit: { target: String(ticket.ticketId) } };
@@ -74,7 +81,7 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
     summary: 'Tickets by status, queue, assignee or customer, newest first, a page at a time',
     roles: ['ops'],
     query: TicketListQuery,
-    response: { status: 200, description: 'A page of tickets' },
+    response: { status: 200, schema: TicketList, description: 'A page of tickets' },
     handler: async (_ctx, { query }) => {
       const page = await pageOf<TicketRow & { id: string; created_at: Date }>(ticketsMatching(db, query), {
         atColumn: 'created_at',
@@ -94,7 +101,7 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
     summary: 'A ticket with its triage and its conversation (internal notes and replies)',
     roles: ['ops'],
     params: TicketParams,
-    response: { status: 200, description: 'The ticket' },
+    response: { status: 200, schema: TicketDetail, description: 'The ticket' },
     handler: async (_ctx, { params }) => {
       const t = await findTicket(params.id);
       return { body: { ...ticketView(t), body: t.body, messages: await ticketMessages(db, params.id) } };
@@ -110,7 +117,7 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
     action: 'ticket.assign',
     params: TicketParams,
     body: TicketAssignment,
-    response: { status: 200, description: 'Assigned' },
+    response: { status: 200, schema: TicketAssigned, description: 'Assigned' },
     handler: async (_ctx, { params, body }) => {
       await findTicket(params.id);
       await updateTicket(db, params.id, { assignee: body.assignee });
@@ -128,7 +135,7 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
     action: 'ticket.status',
     params: TicketParams,
     body: TicketStatusChange,
-    response: { status: 200, description: 'Moved; 409 from a closed ticket' },
+    response: { status: 200, schema: TicketStatusChanged, description: 'Moved; 409 from a closed ticket' },
     handler: async (_ctx, { params, body }) => {
       const t = await findTicket(params.id);
       if (t.status === 'closed' && body.status !== 'closed') throw conflict('The ticket is closed; open a new one');
@@ -148,7 +155,7 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
     params: TicketParams,
     body: TicketMessage,
     idempotent: true,
-    response: { status: 201, description: 'Added (a reply is queued for sending)' },
+    response: { status: 201, schema: TicketMessageAdded, description: 'Added (a reply is queued for sending)' },
     handler: async (ctx, { params, body, principal, requestKey }) => {
       const t = await findTicket(params.id);
       if (t.status === 'closed') throw conflict('The ticket is closed; open a new one');
@@ -167,7 +174,7 @@ export function serviceRoutes(routes: Routes, { db }: ApiDeps): void {
     summary: 'Everything about one customer: orders, shipments, returns, refunds, tickets, open exceptions',
     roles: ['ops'],
     params: CustomerParams,
-    response: { status: 200, description: 'The overview' },
+    response: { status: 200, schema: CustomerOverview, description: 'The overview' },
     handler: async (_ctx, { params }) => {
       const customer = await customerByEmail(db, params.email.toLowerCase());
       if (!customer) throw notFound(`Customer ${params.email}`);

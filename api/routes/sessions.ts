@@ -9,6 +9,7 @@ import { principalOfKey, SESSION_COOKIE, type Principal } from '../auth';
 import type { RouteDeps } from '../deps';
 import { conflict } from '../errors';
 import type { Routes } from '../route';
+import { SessionEnded } from '../schemas';
 
 const SignIn = z.object({ apiKey: z.string().min(1).max(200) }).openapi('SignIn');
 const Session = z
@@ -86,7 +87,11 @@ export function sessionRoutes(routes: Routes, { db, config, lookups }: RouteDeps
     summary: 'Sign out: the session ends here, and its cookie is cleared',
     roles: 'any',
     action: 'session.end',
-    response: { status: 200, description: 'Ended; 409 when the caller used an API key, not a session' },
+    response: {
+      status: 200,
+      schema: SessionEnded,
+      description: 'Ended; 409 when the caller used an API key, not a session',
+    },
     handler: async (ctx) => {
       const p = ctx.state.principal as Principal;
       if (!p.session) throw conflict('This call came with an API key, not a session: there is nothing to sign out of');

@@ -10,6 +10,7 @@ import { workGauges } from '../../db/reports';
 import { allChannels, syncStatus } from '../../db/channels';
 import type { Routes } from '../route';
 import { workersPolling } from '../process';
+import { Health, Readiness } from '../schemas';
 
 const DOCS_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>ERP process platform API</title>
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head><body><div id="ui"></div>
@@ -27,7 +28,7 @@ export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     tag: 'System',
     summary: 'The process is up',
     roles: 'public',
-    response: { status: 200, description: 'ok' },
+    response: { status: 200, schema: Health, description: 'ok' },
     handler: async () => ({ body: { status: 'ok' } }),
   });
 
@@ -39,6 +40,7 @@ export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     roles: 'public',
     response: {
       status: 200,
+      schema: Readiness,
       description:
         'ready (the API can take requests; `checks.workers` says whether processes move); 503 names what is not',
     },

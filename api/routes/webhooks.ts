@@ -20,7 +20,14 @@ import { shipmentByTracking } from '../../db/shipping';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../errors';
 import { parse, Routes } from '../route';
-import { CarrierWebhook, ChannelCode, MarketplaceWebhook, PaymentWebhook } from '../schemas';
+import {
+  CarrierWebhook,
+  ChannelCode,
+  MarketplaceWebhook,
+  PaymentWebhook,
+  WebhookAccepted,
+  WebhookReceipt,
+} from '../schemas';
 import { reportShipmentEvent } from './orders';
 
 /** Any of the secrets may have signed it (rotation); each comparison takes constant time. */
@@ -61,7 +68,7 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
     summary: 'Carrier tracking events (signed)',
     roles: 'public',
     action: 'webhook.carrier',
-    response: { status: 200, description: 'Applied, or recognised as a repeat' },
+    response: { status: 200, schema: WebhookReceipt, description: 'Applied, or recognised as a repeat' },
     handler: async (ctx) => {
       const e = verified(ctx, webhookSecrets(config, 'carrier'), config.WEBHOOK_TOLERANCE_SECONDS, CarrierWebhook);
       const shipment = e.shipmentId ? { id: e.shipmentId } : await shipmentByTracking(db, e.trackingNumber!); // the schema requires one of the two
@@ -98,6 +105,7 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
     params: z.object({ channel: ChannelCode }),
     response: {
       status: 202,
+      schema: WebhookAccepted,
       description:
         "Taken: the channel's sync process imports the order (once, keyed by the marketplace's order id) or applies the buyer's cancel; a repeat is harmless",
     },
@@ -137,7 +145,7 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
     summary: 'Payment provider events (signed): fraud review outcomes',
     roles: 'public',
     action: 'webhook.payment',
-    response: { status: 200, description: 'Applied, or recognised as a repeat' },
+    response: { status: 200, schema: WebhookReceipt, description: 'Applied, or recognised as a repeat' },
     handler: async (ctx) => {
       const e = verified(ctx, webhookSecrets(config, 'payment'), config.WEBHOOK_TOLERANCE_SECONDS, PaymentWebhook);
       const order = await findOrderRef(db, e.orderId);

@@ -1368,6 +1368,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/purchase-orders/{poId}/landed-costs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The landed costs booked on a purchase order, each with its allocation
+         * @description Roles: finance, procurement (or admin).
+         */
+        get: operations["getPurchaseOrdersByPoIdLandedCosts"];
+        put?: never;
+        /**
+         * Book freight, duty or insurance onto the goods received: units on hand cost more, units sold add to cost of goods sold
+         * @description Roles: finance, procurement (or admin).
+         */
+        post: operations["landedCostPurchaseOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/margins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revenue, cost of goods, landed costs, refunds and margin by order, SKU or channel for a period, from the journal (JSON or CSV)
+         * @description Roles: finance, ops (or admin).
+         */
+        get: operations["getReportsMargins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1377,6 +1421,22 @@ export interface components {
                 code: string;
                 message: string;
                 details: unknown[];
+            };
+        };
+        Health: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        Readiness: {
+            /** @enum {string} */
+            status: "ready";
+            checks: {
+                /** @description ok, or unreachable */
+                postgres: string;
+                /** @description ok, or unreachable */
+                temporal: string;
+                /** @description how many workers poll the task queue (none: processes wait) */
+                workers: string;
             };
         };
         Session: {
@@ -1390,6 +1450,10 @@ export interface components {
         };
         SignIn: {
             apiKey: string;
+        };
+        SessionEnded: {
+            /** @description false when the session had already ended */
+            ended: boolean;
         };
         ApiKeyList: {
             keys: {
@@ -1420,6 +1484,49 @@ export interface components {
             }[];
             next: string | null;
         };
+        KeyRevoked: {
+            id: string;
+            revoked: boolean;
+        };
+        WarehouseList: {
+            warehouses: {
+                code: string;
+                name: string;
+                /** @description lower ships first */
+                priority: number;
+                country?: string;
+                locations: {
+                    code: string;
+                    name: string;
+                    type: string;
+                }[];
+            }[];
+        };
+        ProductList: {
+            products: components["schemas"]["Product"][];
+            /** @description pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        Product: {
+            sku: string;
+            name: string;
+            unit: string;
+            barcode?: string;
+            cost: number;
+            price?: number;
+            /** @enum {string} */
+            kind: "stocked" | "kit";
+            category?: string;
+            active: boolean;
+            /** @description a kit's components; absent for a stocked product */
+            components?: {
+                sku: string;
+                quantity: number;
+            }[];
+        };
+        UpsertResult: {
+            written: number;
+        };
         ProductInput: {
             /** @example TSHIRT-BLK-M */
             sku: string;
@@ -1433,8 +1540,90 @@ export interface components {
             /** @enum {string} */
             kind?: "stocked" | "kit";
             category?: string;
+            /** @description Shipping weight of one unit; landed costs can be allocated by it */
+            weightGrams?: number;
             components?: {
                 /** @example TSHIRT-BLK-M */
+                sku: string;
+                quantity: number;
+            }[];
+        };
+        ChannelList: {
+            channels: components["schemas"]["Channel"][];
+        };
+        Channel: {
+            code: string;
+            name: string;
+            /** @enum {string} */
+            kind: "webshop" | "marketplace" | "pos";
+            /** @description the codes of the warehouses that serve it, or all */
+            warehouses: string[] | "all";
+            bufferUnits: number;
+            bufferPct: number;
+            cap: number | null;
+            connection: {
+                endpoint: string;
+                credentialsRef: string;
+                ratePerSecond: number;
+                pollSeconds?: number;
+            } | null;
+            /** @description where its sync stands (a connected channel only) */
+            sync?: {
+                /** @description the change feed, pushed up to here */
+                cursor: number;
+                /** @description SKUs with a change not told yet */
+                pending: number;
+                /** @description age of the oldest change not told yet */
+                lagSeconds: number;
+                lastError: string | null;
+                /** Format: date-time */
+                lastPushedAt: string;
+                pushedItems: number;
+                pushCalls: number;
+                /** @description a marketplace's order feed */
+                orders?: {
+                    feedCursor: number;
+                    /** Format: date-time */
+                    polledAt: string;
+                    /** @description order updates the marketplace was not told yet */
+                    untoldUpdates: number;
+                };
+            };
+        };
+        Availability: {
+            channel: string;
+            items: {
+                sku: string;
+                /** @description what the channel may promise now */
+                available: number;
+                /** @description expected on open purchase orders, by day (none for a kit) */
+                incoming: {
+                    /** Format: date */
+                    date: string;
+                    quantity: number;
+                }[];
+            }[];
+        };
+        AvailabilityChanges: {
+            channel: string;
+            changes: {
+                sku: string;
+                available: number;
+                seq: number;
+            }[];
+            /** @description pass as `after` for the next changes */
+            next: number;
+        };
+        Hold: {
+            holdId: string;
+            channel: string;
+            /** @description active, released, expired or consumed */
+            status: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description the order that claimed it */
+            orderId?: string;
+            lines: {
                 sku: string;
                 quantity: number;
             }[];
@@ -1500,6 +1689,169 @@ export interface components {
             }[];
             next: string | null;
         };
+        Order: {
+            orderId: string;
+            workflowId: string;
+            channel: string;
+            externalRef: string;
+            status: string;
+            currency: string;
+            customer: {
+                email: string;
+                name: string;
+            };
+            shippingAddress: components["schemas"]["Address"];
+            /** @enum {string} */
+            backorderPolicy: "ship_available" | "wait" | "cancel";
+            totals: {
+                subtotal: number;
+                shipping: number;
+                tax: number;
+                total: number;
+            };
+            cancelReason?: string;
+            /** Format: date-time */
+            placedAt: string;
+            lines: {
+                lineNo: number;
+                sku: string;
+                name: string;
+                quantity: number;
+                unitPrice: number;
+                net: number;
+                tax: number;
+                quantityShipped: number;
+                quantityCancelled: number;
+            }[];
+            reservations: {
+                sku: string;
+                warehouse: string;
+                quantity: number;
+                state: string;
+                shipmentId: string | null;
+            }[];
+            shipments: {
+                shipmentId: string;
+                warehouse: string;
+                status: string;
+                wave: number;
+                carrier?: string;
+                trackingNumber?: string;
+                /** Format: date-time */
+                shippedAt?: string;
+                /** Format: date-time */
+                deliveredAt?: string;
+                lines: {
+                    sku: string;
+                    quantity: number;
+                }[];
+            }[];
+            payments: {
+                kind: string;
+                amount: number;
+                currency: string;
+                status: string;
+                providerRef: string | null;
+                invoiceId?: string;
+                returnId?: string;
+                failureReason?: string;
+                /** Format: date-time */
+                at: string;
+            }[];
+            invoices: {
+                invoiceId: string;
+                number: string;
+                subtotal: number;
+                shipping: number;
+                tax: number;
+                total: number;
+                status: string;
+                /** Format: date-time */
+                issuedAt: string;
+            }[];
+            returns: {
+                returnId: string;
+                rmaNumber?: string;
+                status: string;
+                resolution: string;
+                refundAmount?: number;
+                /** Format: date-time */
+                requestedAt: string;
+            }[];
+            /** @description open cases about the order */
+            exceptions: {
+                exceptionId: string;
+                type: string;
+                severity: string;
+                queue: string;
+                summary: string;
+                /** Format: date-time */
+                openedAt: string;
+            }[];
+            /** @description the newest 50 */
+            tickets: components["schemas"]["Ticket"][];
+            process: components["schemas"]["ProcessView"];
+        };
+        Ticket: {
+            ticketId: string;
+            customerEmail: string;
+            orderId?: string;
+            subject: string;
+            category: string;
+            queue: string;
+            /** @description low, normal, high or urgent */
+            priority: string;
+            priorityPoints: number;
+            why: {
+                category: string;
+                /** @description how the order was linked, or that none was found */
+                order: string;
+                /** @description each priority rule that applied, with its points */
+                priority: string[];
+            };
+            suggestedAnswer?: string;
+            /** @enum {string} */
+            status: "open" | "pending" | "solved" | "closed";
+            assignee?: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ProcessView: {
+            stage: string;
+            /** @description what the process waits for; null: nothing */
+            waitingFor: string | null;
+            timeline: {
+                step: string;
+                /** Format: date-time */
+                at: string;
+            }[];
+            /** @description false: the live view did not answer; stage is the recorded status */
+            live: boolean;
+            /** @description why the live view is missing (when live is false) */
+            note?: string;
+        };
+        OrderCancellation: {
+            orderId: string;
+            /** @enum {string} */
+            status: "cancelling";
+        };
+        OrderReviewDecision: {
+            orderId: string;
+            /** @enum {string} */
+            decision: "release" | "cancel";
+        };
+        ShipmentEventResult: {
+            shipmentId: string;
+            accepted: boolean;
+            applied: boolean;
+            /** @description true (with 202): the process applies it when it is free */
+            queued?: boolean;
+            reason?: string;
+            /** @description after the report; shipped_after_cancel for a cancelled parcel */
+            shipmentStatus: string;
+            orderStage: string;
+            workflowId: string;
+        };
         ShipmentEvent: {
             /** @enum {string} */
             type: "picked" | "packed" | "shipped" | "delivered" | "failed" | "stopped";
@@ -1524,6 +1876,80 @@ export interface components {
                 createdAt: string;
             }[];
         };
+        StockPosition: {
+            sku: string;
+            warehouses: {
+                warehouse: string;
+                onHand: number;
+                reserved: number;
+                available: number;
+                /** @description on approved or sent purchase orders, not yet received */
+                incoming: number;
+            }[];
+            total: {
+                onHand: number;
+                reserved: number;
+                available: number;
+                /** @description on approved or sent purchase orders, not yet received */
+                incoming: number;
+            };
+        };
+        StockMoveList: {
+            sku: string;
+            moves: {
+                /** Format: date-time */
+                at: string;
+                from: string;
+                to: string;
+                quantity: number;
+                unitCost: number;
+                state: string;
+                cause: {
+                    type: string;
+                    id: string;
+                };
+            }[];
+            next: string | null;
+        };
+        StockAdjustment: {
+            adjustmentId: string;
+            warehouse: string;
+            sku: string;
+            previousQuantity: number;
+            countedQuantity: number;
+            difference: number;
+            /** @description backordered orders told stock arrived */
+            ordersNotified: number;
+            ordersReplanned: {
+                orderId: string;
+                externalRef: string;
+                units: number;
+            }[];
+            /** @description the stock_shortfall case, when reserved units were touched */
+            shortfallCaseId?: string;
+        };
+        StockTransfer: {
+            moveId: string;
+            warehouse: string;
+            sku: string;
+            from: string;
+            to: string;
+            quantity: number;
+            /** @description backordered orders told stock arrived */
+            ordersNotified: number;
+            ordersReplanned: {
+                orderId: string;
+                externalRef: string;
+                units: number;
+            }[];
+            /** @description the stock_shortfall case, when reserved units were touched */
+            shortfallCaseId?: string;
+        };
+        ReturnCreated: {
+            returnId: string;
+            workflowId: string;
+            status: string;
+        };
         ReturnRequest: {
             /** Format: uuid */
             orderId: string;
@@ -1536,6 +1962,104 @@ export interface components {
             /** @enum {string} */
             resolution: "refund" | "replacement";
             note?: string;
+        };
+        ReturnList: {
+            returns: {
+                returnId: string;
+                rmaNumber?: string;
+                orderId: string;
+                status: string;
+                resolution: string;
+                /** Format: date-time */
+                requestedAt: string;
+            }[];
+            next: string | null;
+        };
+        ReturnView: {
+            returnId: string;
+            rmaNumber?: string;
+            orderId: string;
+            workflowId: string;
+            status: string;
+            resolution: string;
+            note?: string;
+            outcomeReason?: string;
+            label?: {
+                carrier: string | null;
+                trackingNumber: string;
+            };
+            refundAmount?: number;
+            replacementOrderId?: string;
+            /** Format: date-time */
+            requestedAt: string;
+            lines: {
+                sku: string;
+                quantity: number;
+                reason: string;
+                quantityReceived: number;
+                quantityInspected: number;
+            }[];
+            inspections: {
+                sku: string;
+                quantity: number;
+                condition: string;
+                disposition: string;
+            }[];
+            creditNote?: {
+                creditNoteId: string;
+                number: string;
+                net: number;
+                tax: number;
+                total: number;
+                /** Format: date-time */
+                issuedAt: string;
+            };
+            refunds: {
+                amount: number;
+                status: string;
+                providerRef?: string;
+                /** Format: date-time */
+                at: string;
+            }[];
+            approvals: {
+                approvalId: string;
+                status: string;
+                amount: number;
+                reason: string;
+                priority: string;
+                /** Format: date-time */
+                slaDueAt: string;
+                /** Format: date-time */
+                escalatedAt?: string;
+                decision?: string;
+                decidedAmount?: number;
+                decidedBy?: string;
+            }[];
+            process: components["schemas"]["ProcessView"];
+        };
+        ReturnReceipt: {
+            returnId: string;
+            /** @description units received so far */
+            received: number;
+            expected: number;
+        };
+        ReturnInspection: {
+            returnId: string;
+            lines: {
+                sku: string;
+                quantity: number;
+                /** @enum {string} */
+                condition: "new" | "opened" | "damaged" | "defective";
+                /** @enum {string} */
+                disposition: "restock" | "repair" | "quarantine" | "scrap";
+            }[];
+        };
+        ReturnDecision: {
+            returnId: string;
+            /** @enum {string} */
+            decision: "approve" | "reject" | "partial";
+            /** @description true: this decision was already taken; nothing done again */
+            repeat: boolean;
         };
         ApprovalList: {
             approvals: {
@@ -1573,6 +2097,24 @@ export interface components {
                 active?: boolean;
             }[];
         };
+        SupplierList: {
+            suppliers: {
+                code: string;
+                name: string;
+                currency: string;
+                email?: string;
+                leadTimeDays: number;
+                paymentTermsDays: number;
+                active: boolean;
+                prices: {
+                    sku: string;
+                    unitPrice: number;
+                    moq: number;
+                    packSize: number;
+                    leadTimeDays: number;
+                }[];
+            }[];
+        };
         UpsertSupplierPrices: {
             prices: {
                 supplier: string;
@@ -1597,6 +2139,73 @@ export interface components {
                 safetyStock?: number;
                 serviceLevel?: number;
                 coverDays?: number;
+            }[];
+        };
+        ReplenishmentRun: {
+            runId: string;
+            trigger: string;
+            /** Format: date-time */
+            plannedAt: string;
+            /** @description reorder rules planned */
+            rules: number;
+            proposals: {
+                sku: string;
+                warehouse: string;
+                /** @enum {string} */
+                decision: "proposed" | "covered" | "above_reorder_point" | "no_supplier";
+                quantity: number;
+                supplier?: string;
+                unitPrice?: number;
+                poNumber?: string;
+                explanation: {
+                    /** @enum {string} */
+                    abcClass: "A" | "B" | "C";
+                    onHand: number;
+                    reserved: number;
+                    backordered: number;
+                    incoming: number;
+                    projected: number;
+                    forecast: {
+                        recent: number;
+                        prior: number;
+                        trendPerDay: number;
+                        ratePerDay: number;
+                        sigma: number;
+                    };
+                    leadTimeDays: number;
+                    serviceLevel: number | null;
+                    z: number | null;
+                    safetyStock: number;
+                    reorderPoint: number;
+                    orderUpTo: number;
+                    shortfall: number;
+                    moq: number;
+                    packSize: number;
+                    quantity: number;
+                    daysOfCover: number | null;
+                    stockoutRisk: boolean;
+                    reason: string;
+                };
+            }[];
+            stockoutRisks: {
+                sku: string;
+                warehouse: string;
+                projected: number;
+                daysOfCover: number | null;
+                leadTimeDays: number;
+            }[];
+            purchaseOrders: {
+                poId: string;
+                number: string;
+                supplier: string;
+                warehouse: string;
+                total: number;
+                currency: string;
+                lines: {
+                    sku: string;
+                    quantity: number;
+                    unitPrice: number;
+                }[];
             }[];
         };
         PurchaseOrderList: {
@@ -1694,6 +2303,13 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        PurchaseOrderCreated: {
+            poId: string;
+            number: string;
+            workflowId: string;
+            total: number;
+            currency: string;
+        };
         NewPurchaseOrder: {
             supplier: string;
             warehouse: string;
@@ -1705,6 +2321,59 @@ export interface components {
                 /** @description integer minor units (cents) */
                 unitPrice?: number;
             }[];
+        };
+        PurchaseOrderDecision: {
+            poId: string;
+            number: string;
+            /** @enum {string} */
+            decision: "approve" | "reject";
+        };
+        PurchaseReceipt: {
+            poId: string;
+            number: string;
+            receiptId: string;
+            lines: {
+                sku: string;
+                intoStock: number;
+                /** @description beyond the tolerance: held for a person */
+                quarantined: number;
+                unitCost: number;
+            }[];
+            /** @description units received on the whole order so far */
+            received: number;
+            ordered: number;
+            quarantined: number;
+            /** @description processes of backordered orders told stock arrived */
+            ordersWaiting: string[];
+        };
+        VendorBillResult: {
+            poId: string;
+            number: string;
+            billId: string;
+            /** @enum {string} */
+            kind: "bill" | "credit_note";
+            /** @description matched, mismatch, … */
+            status: string;
+            matched: boolean;
+            /** @description on the books as payable (matched, or accepted by a person) */
+            posted: boolean;
+            lines: {
+                sku: string;
+                ordered: number;
+                received: number;
+                /** @description received and not yet billed when the bill arrived */
+                billable: number;
+                billed: number;
+                orderPrice: number;
+                billedPrice: number;
+                quantityOk: boolean;
+                priceOk: boolean;
+                problem?: string;
+            }[];
+            /** @description units billed on the whole order so far */
+            billedUnits: number;
+            /** @description this document was already recorded; nothing changed */
+            repeat?: boolean;
         };
         VendorBill: {
             supplierInvoiceRef: string;
@@ -1830,6 +2499,15 @@ export interface components {
                 };
             };
         };
+        ExceptionClaim: {
+            exceptionId: string;
+            claimedBy: string;
+        };
+        ExceptionResolution: {
+            exceptionId: string;
+            action: string;
+            accepted: boolean;
+        };
         OperationsReport: {
             windowDays: number;
             /** @description orders placed in the window, by status */
@@ -1900,6 +2578,121 @@ export interface components {
                 daysLate: number;
             }[];
         };
+        TicketList: {
+            tickets: components["schemas"]["Ticket"][];
+            next: string | null;
+        };
+        TicketDetail: components["schemas"]["Ticket"] & {
+            body: string;
+            messages: {
+                /** @enum {string} */
+                kind: "note" | "reply";
+                author: string;
+                body: string;
+                /** Format: date-time */
+                createdAt: string;
+                /** @description a reply: its message in the outbox */
+                notificationId: string | null;
+            }[];
+        };
+        TicketAssigned: {
+            ticketId: string;
+            assignee: string | null;
+        };
+        TicketStatusChanged: {
+            ticketId: string;
+            /** @enum {string} */
+            status: "open" | "pending" | "solved" | "closed";
+        };
+        TicketMessageAdded: {
+            ticketId: string;
+            /** @enum {string} */
+            kind: "note" | "reply";
+            added: boolean;
+        };
+        CustomerOverview: {
+            customer: {
+                email: string;
+                name: string;
+                /** Format: date-time */
+                since: string;
+            };
+            orders: {
+                orderId: string;
+                externalRef: string;
+                channel: string;
+                stage: string;
+                total: number;
+                currency: string;
+                /** Format: date-time */
+                placedAt: string;
+            }[];
+            shipments: {
+                shipmentId: string;
+                orderId: string;
+                warehouse: string;
+                status: string;
+                carrier?: string;
+                trackingNumber?: string;
+                /** Format: date-time */
+                shippedAt?: string;
+                /** Format: date-time */
+                deliveredAt?: string;
+            }[];
+            returns: {
+                returnId: string;
+                orderId: string;
+                rmaNumber?: string;
+                stage: string;
+                resolution: string;
+                refundAmount?: number;
+                /** Format: date-time */
+                requestedAt: string;
+            }[];
+            refunds: {
+                orderId: string;
+                amount: number;
+                currency: string;
+                status: string;
+                returnId?: string;
+                /** Format: date-time */
+                at: string;
+            }[];
+            creditNotes: {
+                creditNoteId: string;
+                number: string;
+                orderId: string;
+                returnId?: string;
+                shipmentId?: string;
+                total: number;
+                /** Format: date-time */
+                issuedAt: string;
+            }[];
+            /** @description open and pending ones */
+            tickets: components["schemas"]["Ticket"][];
+            exceptions: {
+                exceptionId: string;
+                type: string;
+                severity: string;
+                queue: string;
+                summary: string;
+                subjectType: string;
+                subjectId: string;
+                /** Format: date-time */
+                openedAt: string;
+            }[];
+        };
+        WebhookReceipt: {
+            eventId: string;
+            /** @description true: this event id was applied before; nothing done again */
+            duplicate: boolean;
+            /** @description whether the process took it (absent on a duplicate) */
+            applied?: boolean;
+        };
+        WebhookAccepted: {
+            eventId: string;
+            accepted: boolean;
+        };
         CreatedWebhookSubscription: components["schemas"]["WebhookSubscription"] & {
             /** @description The signing secret (whsec_…), shown this once: verify webhook-signature with it (Standard Webhooks) */
             secret: string;
@@ -1955,6 +2748,87 @@ export interface components {
             /** @description Only these dead deliveries; omitted: every dead delivery of the subscription */
             deliveryIds?: string[];
         };
+        LandedCost: {
+            landedCostId: string;
+            poId: string;
+            /** @enum {string} */
+            kind: "freight" | "duty" | "insurance";
+            /** @enum {string} */
+            method: "value" | "quantity" | "weight";
+            amount: number;
+            currency: string;
+            billRef: string;
+            billedBy: string;
+            /** Format: date-time */
+            recordedAt: string;
+            allocations: {
+                sku: string;
+                receivedUnits: number;
+                /** @description Of those, still on hand when it was booked */
+                onHandUnits: number;
+                amount: number;
+                toInventory: number;
+                toCostOfGoodsSold: number;
+                /** @description To inventory adjustment: what whole minor units of cost cannot hold */
+                rounding: number;
+                costBefore: number;
+                costAfter: number;
+            }[];
+        };
+        LandedCostBody: {
+            /** @enum {string} */
+            kind: "freight" | "duty" | "insurance";
+            /**
+             * @description How it is spread over the order's received products: by their value, units or weight
+             * @enum {string}
+             */
+            method: "value" | "quantity" | "weight";
+            /** @description integer minor units (cents) */
+            amount: number;
+            currency: string;
+            /** @description The carrier's, customs' or insurer's bill number */
+            billRef: string;
+            /** @description Who billed it (carrier, customs broker, insurer) */
+            billedBy: string;
+        };
+        LandedCostList: {
+            landedCosts: components["schemas"]["LandedCost"][];
+        };
+        MarginReport: {
+            /** @enum {string} */
+            by: "order" | "sku" | "channel";
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            currency: string;
+            rows: {
+                /** @description The order id, SKU or channel; null: what the journal cannot attribute in this view */
+                key: string | null;
+                /** @description Goods and shipping invoiced, net of tax (minor units) */
+                revenue: number;
+                refunds: number;
+                costOfGoods: number;
+                landedCosts: number;
+                fees: number;
+                commission: number;
+                shippingCost: number;
+                margin: number;
+                marginPct: number | null;
+            }[];
+            totals: {
+                /** @description Goods and shipping invoiced, net of tax (minor units) */
+                revenue: number;
+                refunds: number;
+                costOfGoods: number;
+                landedCosts: number;
+                fees: number;
+                commission: number;
+                shippingCost: number;
+                margin: number;
+                marginPct: number | null;
+            };
+        };
     };
     responses: never;
     parameters: never;
@@ -1978,7 +2852,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -2014,7 +2890,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -2330,7 +3208,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SessionEnded"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -2676,7 +3556,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["KeyRevoked"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -2766,7 +3648,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WarehouseList"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -2823,7 +3707,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ProductList"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -2886,7 +3772,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UpsertResult"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -2987,7 +3875,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -3050,7 +3940,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ChannelList"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -3145,7 +4037,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UpsertResult"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -3246,7 +4140,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Channel"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -3313,7 +4209,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Availability"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -3389,7 +4287,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AvailabilityChanges"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -3475,7 +4375,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -3576,7 +4478,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -3650,7 +4554,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -3941,7 +4847,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -4021,7 +4929,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OrderCancellation"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -4255,7 +5165,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["OrderReviewDecision"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -4369,7 +5281,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ShipmentEventResult"];
+                };
             };
             /** @description Queued: the process applies the report when it is free (it is waiting on a person) */
             202: {
@@ -4555,7 +5469,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StockPosition"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -4623,7 +5539,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StockMoveList"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -4706,7 +5624,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StockAdjustment"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -4829,7 +5749,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["StockTransfer"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -4934,7 +5856,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReturnList"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -5011,7 +5935,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReturnCreated"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -5121,7 +6047,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReturnView"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -5208,7 +6136,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReturnReceipt"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -5333,7 +6263,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReturnInspection"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -5453,7 +6385,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReturnDecision"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -5629,7 +6563,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["SupplierList"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -5699,7 +6635,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UpsertResult"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -5805,7 +6743,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UpsertResult"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -5911,7 +6851,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UpsertResult"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -6024,7 +6966,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReplenishmentRun"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -6217,7 +7161,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PurchaseOrderCreated"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -6402,7 +7348,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PurchaseOrderDecision"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -6533,7 +7481,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PurchaseReceipt"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -6657,7 +7607,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["VendorBillResult"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -7063,7 +8015,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExceptionClaim"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -7174,7 +8128,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ExceptionResolution"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -7360,7 +8316,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TicketList"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -7444,7 +8402,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -7536,7 +8496,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -7617,7 +8579,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TicketAssigned"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -7716,7 +8680,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TicketStatusChanged"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -7838,7 +8804,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TicketMessageAdded"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -7939,7 +8907,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CustomerOverview"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -8029,7 +8999,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -8117,7 +9089,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebhookAccepted"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -8204,7 +9178,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["WebhookReceipt"];
+                };
             };
             /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
             400: {
@@ -8776,6 +9752,280 @@ export interface operations {
             };
             /** @description The body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database or the process engine is unavailable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPurchaseOrdersByPoIdLandedCosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                poId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LandedCostList"];
+                };
+            };
+            /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key (or an ended session); a webhook with a bad signature */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the role, or a console write without its X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the path names does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database or the process engine is unavailable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    landedCostPurchaseOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: 1-200 visible ASCII characters, a UUID is ideal. A repeat of the same request answers its first result; the same key with a different request is a 409 with nothing done. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                poId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LandedCostBody"];
+            };
+        };
+        responses: {
+            /** @description This bill was booked before with the same amount: the booking as it was */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Booked, with its allocation per SKU and the new average costs */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LandedCost"];
+                };
+            };
+            /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key (or an ended session); a webhook with a bad signature */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the role, or a console write without its X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the path names does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (details say which), or an Idempotency-Key reused for another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule; details list each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database or the process engine is unavailable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getReportsMargins: {
+        parameters: {
+            query?: {
+                by?: "order" | "sku" | "channel";
+                /** @description Start, inclusive (default: 30 days before `to`) */
+                from?: string;
+                /** @description End, exclusive (default: now) */
+                to?: string;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rows by revenue, and their totals, which equal the ledger for the period (or text/csv of the rows) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarginReport"];
+                };
+            };
+            /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key (or an ended session); a webhook with a bad signature */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the role, or a console write without its X-CSRF-Token */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -35,6 +35,7 @@ import * as ticketLifecycle from './032_ticket_lifecycle';
 import * as accountingJournalReading from './033_accounting_journal_reading';
 import * as accessChangeNotices from './034_access_change_notices';
 import * as webhooks from './035_webhooks';
+import * as landedCosts from './036_landed_costs';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -74,6 +75,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '033_accounting_journal_reading': accountingJournalReading,
   '034_access_change_notices': accessChangeNotices,
   '035_webhooks': webhooks,
+  '036_landed_costs': landedCosts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
