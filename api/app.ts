@@ -25,6 +25,7 @@ import { webhookRoutes } from './routes/webhooks';
 import { webhookSubscriptionRoutes } from './routes/webhook-subscriptions';
 import { landedCostRoutes } from './routes/landed-costs';
 import { marginRoutes } from './routes/margins';
+import { codecCors, codecRoutes } from './routes/codec';
 import { Lookups } from './lookups';
 import { inRequestSpan } from '../lib/tracing';
 
@@ -97,6 +98,7 @@ export function buildRoutes(given: ApiDeps): Routes {
   webhookSubscriptionRoutes(routes, deps);
   landedCostRoutes(routes, deps);
   marginRoutes(routes, deps);
+  codecRoutes(routes, deps);
   return routes;
 }
 
@@ -106,6 +108,7 @@ export function createApp(deps: ApiDeps): Koa {
   const routes = buildRoutes(deps);
   app.use(requestId);
   app.use(traced);
+  app.use(codecCors(deps.config.CODEC_CORS_ORIGINS));
   app.use(errorMiddleware);
   app.use(measure);
   app.use(consolePages());

@@ -1738,3 +1738,12 @@ export const MarginReport = z
     totals: z.object(MarginFigures),
   })
   .openapi('MarginReport');
+
+// The payload codec endpoint (Temporal's codec server protocol).
+const WirePayload = z
+  .object({
+    metadata: z.record(z.string().max(200), z.string().max(10_000)).optional(),
+    data: z.string().max(4_000_000).optional(),
+  })
+  .openapi({ description: 'A Temporal payload in its JSON form: metadata values and data in base64' });
+export const CodecBody = z.object({ payloads: z.array(WirePayload).max(1000) }).openapi('CodecPayloads');

@@ -5,6 +5,7 @@ import { closeDb, db } from '../db';
 import { config, Config } from '../lib/config';
 import { logger } from '../lib/logger';
 import { clientTracing, startTracing } from '../lib/tracing';
+import { dataConverter } from '../lib/payload-codec';
 import { createApp, listen } from './app';
 import { bootstrapAdminKey } from './auth';
 import { Lookups } from './lookups';
@@ -20,7 +21,12 @@ export async function startApi(
     );
   });
   startTracing('erp-api', undefined, c);
-  const temporal = new Client({ connection, namespace: c.TEMPORAL_NAMESPACE, interceptors: clientTracing() });
+  const temporal = new Client({
+    connection,
+    namespace: c.TEMPORAL_NAMESPACE,
+    interceptors: clientTracing(),
+    dataConverter: dataConverter(c),
+  });
   await bootstrapAdminKey(db(), c.ERP_ADMIN_API_KEY);
   const lookups = await new Lookups(db(), c.DATABASE_URL).start();
   const app = createApp({ db: db(), temporal, config: c, lookups });

@@ -40,6 +40,7 @@ export interface OrderToCashInput {
   channel: string;
   externalRef: string;
   customerEmail: string;
+  customerId?: string; // the CustomerId search attribute (the e-mail stays in the encrypted input only)
   backorderPolicy: BackorderPolicy;
   // A provider token, never card data; it is single-use at a real provider.
   payment: { method: string; token: string };

@@ -378,7 +378,16 @@ export async function returnForReplacement(db: Db | Tx, returnId: string) {
     .join('channels as ch', 'ch.id', 'o.channel_id')
     .join('customers as c', 'c.id', 'o.customer_id')
     .where('r.id', returnId)
-    .first('r.id', 'r.rma_number', 'ch.code as channel', 'o.external_ref', 'o.shipping_address', 'c.email', 'c.name');
+    .first(
+      'r.id',
+      'r.rma_number',
+      'ch.code as channel',
+      'o.external_ref',
+      'o.shipping_address',
+      'c.email',
+      'c.name',
+      'c.id as customer_id',
+    );
 }
 
 export async function recordReplacementOrder(db: Db, returnId: string, orderId: string): Promise<void> {

@@ -58,7 +58,7 @@ export async function recordOrder(
   db: Db,
   o: NewOrder,
   baseCurrency: string,
-): Promise<{ orderId: string; workflowId: string; created: boolean }> {
+): Promise<{ orderId: string; workflowId: string; created: boolean; customerId: number }> {
   const workflowId = orderWorkflowId(o.channel, o.externalRef);
   const channel = await db('channels').where({ code: o.channel }).first('id');
   if (!channel)
@@ -66,14 +66,14 @@ export async function recordOrder(
       { path: 'channel', message: 'not a configured sales channel' },
     ]);
   const requestHash = fingerprint(o);
-  const repeatOf = (found: { id: string; request_hash: string | null }) => {
+  const repeatOf = (found: { id: string; request_hash: string | null; customer_id: number }) => {
     // Orders placed before fingerprints were kept have none: they answer as repeats, as they always did.
     if (found.request_hash && found.request_hash !== requestHash) throw new OrderConflict(o.channel, o.externalRef);
-    return { orderId: found.id, workflowId, created: false };
+    return { orderId: found.id, workflowId, created: false, customerId: found.customer_id };
   };
   const existing = await db('sales_orders')
     .where({ channel_id: channel.id, external_ref: o.externalRef })
-    .first('id', 'request_hash');
+    .first('id', 'request_hash', 'customer_id');
   if (existing) return repeatOf(existing);
 
   if (o.currency !== baseCurrency)
@@ -147,7 +147,7 @@ export async function recordOrder(
     }
     await tx('sales_order_lines').insert(lines.map((l) => ({ ...l, order_id: orderId })));
     if (o.holdId) await claimHold(tx, o.holdId, orderId, channel.id);
-    return { orderId, workflowId, created: true };
+    return { orderId, workflowId, created: true, customerId: customer.id };
   });
 }
 
@@ -376,10 +376,10 @@ export async function findOrderByExternalRef(
   db: Db | Tx,
   channelId: number,
   externalRef: string,
-): Promise<{ id: string; workflow_id: string; status: string } | undefined> {
+): Promise<{ id: string; workflow_id: string; status: string; customer_id: number } | undefined> {
   return db('sales_orders')
     .where({ channel_id: channelId, external_ref: externalRef })
-    .first('id', 'workflow_id', 'status');
+    .first('id', 'workflow_id', 'status', 'customer_id');
 }
 
 export async function orderStatus(db: Db | Tx, orderId: string): Promise<string> {

@@ -65,6 +65,24 @@ const secondsList = (byDefault: string) =>
       'a list of positive seconds such as 5,300,1800',
     );
 
+/** `id:base64key,…`: 32-byte AES keys for the payload codec; the first encrypts, any decrypts. */
+const payloadKeys = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)
+      .map((pair) => {
+        const [id, b64] = pair.split(':');
+        return { id, key: Buffer.from(b64 ?? '', 'base64') };
+      }),
+  )
+  .refine(
+    (ks) => ks.length > 0 && ks.every((k) => /^[A-Za-z0-9_-]{1,40}$/.test(k.id) && k.key.length === 32),
+    'a list of id:key pairs, each key 32 bytes in base64 (make one with: openssl rand -base64 32)',
+  );
+
 const schema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/erp'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
@@ -108,6 +126,18 @@ const schema = z.object({
   WEBHOOK_GIVE_UP_AFTER: duration.default('3d'),
   WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
   WEBHOOK_ALLOWED_NETWORKS: cidrList,
+  // Payload encryption (lib/payload-codec.ts): unset, payloads are in clear in Temporal (npm start sets one).
+  PAYLOAD_KEYS: payloadKeys.optional(),
+  // Browser origins allowed to call the codec endpoint (the Temporal UI), comma separated.
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .default('http://127.0.0.1:8233,http://localhost:8233')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
   // Traces (lib/tracing.ts): OTLP/HTTP to this collector when set (the exporter also reads the other standard
   // OTEL_EXPORTER_OTLP_* variables); off when unset. OTEL_SERVICE_NAME overrides erp-api / erp-worker.
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),

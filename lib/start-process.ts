@@ -8,7 +8,7 @@ import type { OrderToCashInput } from '../contracts/order-types';
 import type { WebhookDispatchInput } from '../contracts/events';
 import { webhookDispatchWorkflowId } from '../contracts/workflow-ids';
 import { dispatchPolicy, type Config } from './config';
-import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../contracts/search-attributes';
+import { ChannelKey, CustomerIdKey, OrderIdKey, OrderStageKey } from '../contracts/search-attributes';
 
 /**
  * Starts the process of a record once, whatever the number of calls: a running one is kept, a finished
@@ -48,7 +48,7 @@ export async function startOrderToCash(
     typedSearchAttributes: [
       { key: OrderIdKey, value: input.orderId },
       { key: ChannelKey, value: input.channel },
-      { key: CustomerEmailKey, value: input.customerEmail },
+      ...(input.customerId ? [{ key: CustomerIdKey, value: input.customerId }] : []),
       { key: OrderStageKey, value: 'received' },
     ],
   });

@@ -7,6 +7,8 @@ import { Client, Connection } from '@temporalio/client';
 import { findOrphans } from '../activities/exceptions/orphans';
 import { createDb } from '../db';
 import { cliFlags } from '../lib/cli';
+import { dataConverter } from '../lib/payload-codec';
+import { loadConfig } from '../lib/config';
 import { checkInvariants, formatInvariants, orphanInvariants, type InvariantResult } from '../db/invariants';
 
 const flags = cliFlags('npm run check:invariants -- [flags]', {
@@ -23,7 +25,12 @@ async function processInvariants(
   if (connection instanceof Error)
     return `not checked: Temporal at ${address} did not answer (${connection.message}); pass --temporal-address or set TEMPORAL_ADDRESS`;
   try {
-    return orphanInvariants(await findOrphans(db, new Client({ connection, namespace })));
+    return orphanInvariants(
+      await findOrphans(
+        db,
+        new Client({ connection, namespace, dataConverter: dataConverter(loadConfig(process.env)) }),
+      ),
+    );
   } finally {
     await connection.close();
   }

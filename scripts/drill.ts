@@ -10,6 +10,8 @@
  * the data, and the invariant check. The test suite runs two of them small.
  */
 import { cliFlags } from '../lib/cli';
+import { dataConverter } from '../lib/payload-codec';
+import { loadConfig } from '../lib/config';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,7 +96,7 @@ async function orphansIn(db: Db, address: string) {
   const { findOrphans } = await import('../activities/exceptions/orphans');
   const connection = await Connection.connect({ address });
   try {
-    return await findOrphans(db, new Client({ connection }));
+    return await findOrphans(db, new Client({ connection, dataConverter: dataConverter(loadConfig(process.env)) }));
   } finally {
     await connection.close();
   }
@@ -193,7 +195,7 @@ export async function runDrill(
     const deadline = Date.now() + 10 * 60 * 1000;
     const call = client(() => apiUrl, deadline);
     const { startSimulator } = await import('./simulator');
-    const { loadConfig, webhookSecrets } = await import('../lib/config');
+    const { webhookSecrets } = await import('../lib/config');
     sim = startSimulator({
       apiUrl,
       warehouseKey: keys.warehouse,

@@ -8,10 +8,11 @@
  * embedded Postgres running; the next start finds them and reuses them, saying so.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, webhookSecrets } from '../lib/config';
+import { newPayloadKey } from '../lib/payload-codec';
 import { startEmbeddedPostgres } from './start/embedded-postgres';
 import { describe, StartError } from './start/errors';
 import { listening, requireFree } from './start/ports';
@@ -103,6 +104,13 @@ async function checkDatabase(url: string): Promise<void> {
   }
 }
 
+/** This installation's payload key (.data/payload-keys), made on the first start. */
+function localPayloadKey(dataDir: string): string {
+  const file = join(dataDir, 'payload-keys');
+  if (!existsSync(file)) writeFileSync(file, newPayloadKey(`local-${Date.now().toString(36)}`), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
 async function main() {
   if (flags.help) return console.log(HELP);
   const early = loadConfig();
@@ -125,6 +133,8 @@ async function main() {
   process.env.RISK_REVIEW_TIMEOUT ??= '10m';
   process.env.BACKORDER_WAIT_TIMEOUT ??= '15m';
   process.env.BACKORDER_RECHECK_INTERVAL ??= '1m';
+  // Payloads are encrypted in Temporal from the first run: a key is made once and kept with the data.
+  process.env.PAYLOAD_KEYS ??= localPayloadKey(early.ERP_DATA_DIR);
   await runPlatform(temporal.ui);
 }
 
@@ -168,7 +178,10 @@ async function runPlatform(temporalUi: string | undefined) {
   });
   const { Client, Connection } = await import('@temporalio/client');
   const clientConnection = await Connection.connect({ address: c.TEMPORAL_ADDRESS });
-  await (await import('../workers/schedules')).ensureSchedules(new Client({ connection: clientConnection }), c);
+  const { dataConverter } = await import('../lib/payload-codec');
+  await (
+    await import('../workers/schedules')
+  ).ensureSchedules(new Client({ connection: clientConnection, dataConverter: dataConverter(c) }), c);
   await clientConnection.close();
 
   (await import('./build-console')).buildConsole(say);

@@ -12,6 +12,9 @@ import { bundleWorkflows } from '../workers/worker';
 import { seedBase } from './helpers/fixtures';
 import { buildConsole } from '../scripts/build-console';
 
+/** The suite's payload key (also read by the replay test for fixtures recorded with it). */
+export const TEST_PAYLOAD_KEYS = 'test-1:dGVzdC1rZXktZm9yLXRoZS1wYXlsb2FkLWNvZGVjMzI=';
+
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();
   const binary = findTemporalBinary({ log: (l) => process.stderr.write(`${l}\n`) });
@@ -38,6 +41,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.DATABASE_URL = url.toString();
   process.env.TEMPORAL_ADDRESS = server.address;
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
+  // Every process of the suite encrypts its payloads (lib/payload-codec.ts) with this fixed test key, so
+  // histories recorded as replay fixtures stay readable by later runs. Not a secret: a test key.
+  process.env.PAYLOAD_KEYS ??= TEST_PAYLOAD_KEYS;
   process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'warn';
   const statusLog = join(tmp, `statuses-${process.pid}.jsonl`); // every answer the tests' APIs gave (helpers/statuses.ts)
   writeFileSync(statusLog, '');

@@ -9,6 +9,8 @@ import type { DevServer } from '../lib/temporal-dev-server';
 import { auditCoverage } from './helpers/audit-coverage';
 import { answersUnlikeTheirSchema, undocumentedStatuses } from './helpers/statuses';
 import { apiDocument } from '../scripts/openapi';
+import { dataConverter } from '../lib/payload-codec';
+import { loadConfig } from '../lib/config';
 
 export default async function globalTeardown(globalConfig: {
   testPathPattern?: string;
@@ -25,7 +27,11 @@ export default async function globalTeardown(globalConfig: {
   const db = createDb(url, 1);
   const results = await checkInvariants(db);
   const connection = await Connection.connect({ address: server.address });
-  results.push(...orphanInvariants(await findOrphans(db, new Client({ connection }))));
+  results.push(
+    ...orphanInvariants(
+      await findOrphans(db, new Client({ connection, dataConverter: dataConverter(loadConfig(process.env)) })),
+    ),
+  );
   await connection.close();
   const audit = await auditCoverage(db);
   await db.destroy();

@@ -4,6 +4,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { config } from '../lib/config';
 import { logger } from '../lib/logger';
 import { clientTracing, startTracing } from '../lib/tracing';
+import { dataConverter } from '../lib/payload-codec';
 import { closeDb, db } from '../db';
 import { installRuntime } from '../lib/temporal-runtime';
 import { ensureSchedules } from './schedules';
@@ -24,6 +25,7 @@ export async function runWorker(): Promise<void> {
     connection: clientConnection,
     namespace: c.TEMPORAL_NAMESPACE,
     interceptors: clientTracing(),
+    dataConverter: dataConverter(c),
   });
   await ensureSchedules(client, c);
   // The webhook dispatcher runs while there are subscriptions; started here too so an upgrade that brings

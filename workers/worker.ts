@@ -7,6 +7,8 @@ import { createActivities, sandboxDeps } from '../activities';
 import type { Db } from '../db';
 import { config } from '../lib/config';
 import { workerTracing } from '../lib/tracing';
+import { dataConverter } from '../lib/payload-codec';
+import type { DataConverter } from '@temporalio/common';
 import type { PaymentProvider } from '../activities/payments/provider';
 import type { Mailer } from '../activities/notifications/mailer';
 
@@ -34,6 +36,7 @@ export interface WorkerOptions {
   identity?: string;
   faultRate?: number; // drills: sandbox providers fail at this rate
   capacity?: WorkerCapacity;
+  dataConverter?: DataConverter; // default: the payload codec of PAYLOAD_KEYS (lib/payload-codec.ts)
 }
 
 /** How much a worker takes on at once (from the environment: WORKER_*; README, Configuration). */
@@ -60,6 +63,7 @@ export async function createWorker(o: WorkerOptions): Promise<Worker> {
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     activities,
+    dataConverter: o.dataConverter ?? dataConverter(config()),
     // Traces (lib/tracing.ts): each activity runs in a span under the trace its process carries.
     ...(o.workflowBundle
       ? { workflowBundle: o.workflowBundle, interceptors: { activity: tracing.activityInterceptors } }

@@ -143,14 +143,14 @@ export function orderExchange(db: Db) {
   async function importOrder(
     channel: ChannelRules,
     mo: MarketplaceOrder,
-    here: { id: string; workflow_id: string } | undefined,
+    here: { id: string; workflow_id: string; customer_id: number } | undefined,
     x: OrderExchange,
     r: ExchangeResult,
   ) {
     try {
       // Already here: only its process is made sure of (the buyer may have edited the order there since).
       const recorded = here
-        ? { orderId: here.id, workflowId: here.workflow_id }
+        ? { orderId: here.id, workflowId: here.workflow_id, customerId: here.customer_id }
         : await recordOrder(
             db,
             {
@@ -171,6 +171,7 @@ export function orderExchange(db: Db) {
         channel: channel.code,
         externalRef: mo.orderId,
         customerEmail: mo.buyer.email.toLowerCase(),
+        customerId: String(recorded.customerId),
         backorderPolicy: 'ship_available',
         payment: { method: 'marketplace', token: `marketplace:${channel.code}:${mo.orderId}` },
         timings: x.timings,

@@ -324,6 +324,7 @@ export function returnActivities({ db }: ActivityDeps) {
         channel: r.channel,
         externalRef,
         customerEmail: r.email,
+        customerId: String(r.customer_id),
         backorderPolicy: 'cancel',
         payment: { method: 'replacement', token: 'tok_approve' },
       };

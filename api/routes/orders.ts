@@ -122,6 +122,7 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
         channel: body.channel,
         externalRef: body.externalRef,
         customerEmail: body.customer.email.toLowerCase(),
+        customerId: String(recorded.customerId),
         backorderPolicy: body.backorderPolicy ?? 'ship_available',
         payment: body.payment,
         timings: orderTimings(config),

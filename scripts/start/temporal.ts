@@ -6,7 +6,13 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTemporalBinary, startDevServer } from '../../lib/temporal-dev-server';
-import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../contracts/search-attributes';
+import {
+  ChannelKey,
+  CustomerEmailKey,
+  CustomerIdKey,
+  OrderIdKey,
+  OrderStageKey,
+} from '../../contracts/search-attributes';
 import { describe, StartError } from './errors';
 import { listening, requireFree } from './ports';
 
@@ -114,7 +120,7 @@ async function downloadDevServer(
         ui: true,
         uiPort: o.uiPort,
         dbFilename,
-        searchAttributes: [OrderIdKey, ChannelKey, CustomerEmailKey, OrderStageKey],
+        searchAttributes: [OrderIdKey, ChannelKey, CustomerEmailKey, CustomerIdKey, OrderStageKey],
         extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'],
       },
     });

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { installRuntime } from '../../lib/temporal-runtime';
+import { dataConverter } from '../../lib/payload-codec';
+import { loadConfig } from '../../lib/config';
 
 const dir = join(__dirname, '..', 'fixtures', 'histories');
 const files = readdirSync(dir)
@@ -31,7 +33,11 @@ test('every recorded history replays against the current code', async () => {
   const failures: string[] = [];
   let replayed = 0;
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } },
+    // Histories recorded since payloads are encrypted need the suite's key; older ones are in clear and pass through.
+    {
+      workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+      dataConverter: dataConverter(loadConfig(process.env)),
+    },
     histories,
   )) {
     replayed++;

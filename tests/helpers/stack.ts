@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { installRuntime } from '../../lib/temporal-runtime';
 import { clientTracing } from '../../lib/tracing';
+import { dataConverter } from '../../lib/payload-codec';
 import { createDb, Db } from '../../db';
 import { loadConfig, Config } from '../../lib/config';
 import { createApp, listen } from '../../api/app';
@@ -56,7 +57,7 @@ export async function startStack(
   const config = loadConfig({ ...process.env, ...TEST_TIMINGS, TEMPORAL_TASK_QUEUE: taskQueue, ...env });
   const db = createDb(config.DATABASE_URL, 10);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, interceptors: clientTracing() });
+  const client = new Client({ connection, interceptors: clientTracing(), dataConverter: dataConverter(config) });
   const native = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -68,6 +69,7 @@ export async function startStack(
       db,
       ...providers(db),
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+      dataConverter: dataConverter(config),
     });
     running = worker.run();
   };

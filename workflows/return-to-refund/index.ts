@@ -6,10 +6,18 @@
  *        approver with an SLA that escalates) ─► credit note + refund (refund.ts)
  *     or ─► replacement order (a child order-to-cash at zero price; no stock → refund if the approver agrees)
  */
-import { executeChild } from '@temporalio/workflow';
+import { executeChild, patched } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { ReturnInput } from '../../contracts/return-types';
-import { ChannelKey, CustomerEmailKey, OrderIdKey, OrderStageKey } from '../../contracts/search-attributes';
+import {
+  ChannelKey,
+  CustomerEmailKey,
+  CustomerIdKey,
+  OrderIdKey,
+  OrderStageKey,
+} from '../../contracts/search-attributes';
+
+const CUSTOMER_ID_PATCH = 'customer-id-search-attribute';
 import { orderWorkflowId, returnWorkflowId } from '../../contracts/workflow-ids';
 import { orderToCash } from '../order-to-cash';
 import { listen } from './handlers';
@@ -78,7 +86,10 @@ async function replace(r: ReturnProcess): Promise<ReturnOutcome> {
     typedSearchAttributes: [
       { key: OrderIdKey, value: replacement.orderId },
       { key: ChannelKey, value: replacement.channel },
-      { key: CustomerEmailKey, value: replacement.customerEmail },
+      // The customer id instead of the e-mail once this runs the new code (a search attribute is not encrypted).
+      patched(CUSTOMER_ID_PATCH) && replacement.customerId
+        ? { key: CustomerIdKey, value: replacement.customerId }
+        : { key: CustomerEmailKey, value: replacement.customerEmail },
       { key: OrderStageKey, value: 'received' },
     ],
   });
