@@ -127,7 +127,7 @@ const schema = z.object({
   WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
   WEBHOOK_ALLOWED_NETWORKS: cidrList,
   // Payload encryption (lib/payload-codec.ts): unset, payloads are in clear in Temporal (npm start sets one).
-  PAYLOAD_KEYS: payloadKeys.optional(),
+  PAYLOAD_KEYS: z.preprocess((v) => (v === '' ? undefined : v), payloadKeys.optional()), // '' as unset (compose)
   // Browser origins allowed to call the codec endpoint (the Temporal UI), comma separated.
   CODEC_CORS_ORIGINS: z
     .string()

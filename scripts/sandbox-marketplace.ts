@@ -23,6 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { signature } from '../lib/fingerprint';
+import { cliFlags } from '../lib/cli';
 
 export interface Faults {
   down: boolean;
@@ -64,7 +65,7 @@ export interface SandboxMarketplace {
 
 /** `ratePerSecond`: calls of PUT /listings allowed per second (a token bucket as deep as one second). */
 export async function startSandboxMarketplace(
-  o: { port?: number; ratePerSecond?: number; webhook?: { url: string; secret: string } } = {},
+  o: { port?: number; host?: string; ratePerSecond?: number; webhook?: { url: string; secret: string } } = {},
 ): Promise<SandboxMarketplace> {
   const rate = o.ratePerSecond ?? 20;
   const listings = new Map<string, { quantity: number; seq: number }>();
@@ -144,10 +145,11 @@ export async function startSandboxMarketplace(
         res.end(JSON.stringify({ error: (err as Error).message }));
       }),
   );
-  await new Promise<void>((resolve) => server.listen(o.port ?? 0, '127.0.0.1', () => resolve()));
+  const host = o.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, host, () => resolve()));
   const addr = server.address();
   return {
-    url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${typeof addr === 'object' && addr ? addr.port : 0}`,
     listings,
     faults,
     stats,
@@ -298,4 +300,85 @@ function orderBook(
     handle,
     subscribe: (url: string, secret: string) => void (webhook = { url, secret }),
   };
+}
+
+/**
+ * Connects the demo `marketplace` channel to a sandbox marketplace at `marketUrl` (as the seller's API sees
+ * it): its sync pushes every level there and takes its orders. The shared secret is the environment variable
+ * named by `credentialsRef` (SANDBOX_MARKETPLACE), which the API and workers read.
+ */
+export async function connectMarketplaceChannel(apiUrl: string, adminKey: string, marketUrl: string): Promise<void> {
+  const res = await fetch(`${apiUrl}/v1/channels`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      channels: [
+        {
+          code: 'marketplace',
+          name: 'Marketplace',
+          kind: 'marketplace',
+          bufferUnits: 2,
+          connection: { endpoint: marketUrl, credentialsRef: 'SANDBOX_MARKETPLACE', ratePerSecond: 20 },
+        },
+      ],
+    }),
+  });
+  if (!res.ok) throw new Error(`the marketplace channel could not be connected (${res.status}): ${await res.text()}`);
+}
+
+/**
+ * `node scripts/sandbox-marketplace.js` (compose profile simulator): the sandbox marketplace on its own, telling
+ * the seller's API of orders by webhook and, with --connect, connecting the demo channel to itself.
+ */
+if (require.main === module) {
+  const flags = cliFlags('node scripts/sandbox-marketplace.js [flags]', {
+    host: { type: 'string', default: '127.0.0.1', help: 'address to listen on (0.0.0.0 in a container)' },
+    port: { type: 'number', default: 4000, help: 'port to listen on' },
+    'api-url': {
+      type: 'string',
+      default: process.env.ERP_API_URL ?? 'http://127.0.0.1:3000',
+      help: "the seller's API",
+    },
+    'public-url': { type: 'string', help: 'this marketplace as the API reaches it (default: its own address)' },
+    connect: {
+      type: 'boolean',
+      default: false,
+      help: 'connect the demo marketplace channel (needs ERP_API_KEY, admin)',
+    },
+  });
+  const secret = process.env.SANDBOX_MARKETPLACE;
+  if (!secret || secret.length < 16) {
+    console.error('Set SANDBOX_MARKETPLACE to the shared secret (16+ characters); the API and workers need the same.');
+    process.exit(1);
+  }
+  void (async () => {
+    const market = await startSandboxMarketplace({
+      host: flags.host,
+      port: flags.port,
+      ratePerSecond: 20,
+      webhook: { url: `${flags['api-url']}/v1/webhooks/marketplace/marketplace`, secret },
+    });
+    const publicUrl = flags['public-url'] ?? market.url;
+    console.log(`Sandbox marketplace on ${market.url} (the API reaches it at ${publicUrl}).`);
+    if (flags.connect) {
+      const key = process.env.ERP_API_KEY;
+      if (!key) throw new Error('--connect needs ERP_API_KEY (an admin key)');
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await connectMarketplaceChannel(flags['api-url'], key, publicUrl);
+          console.log('The marketplace channel is connected.');
+          break;
+        } catch (err) {
+          if (attempt >= 30) throw err;
+          await new Promise((r) => setTimeout(r, 2000)); // the API may still be starting
+        }
+      }
+    }
+    const stop = () => void market.stop().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  })().catch((err) => {
+    console.error(`Sandbox marketplace failed: ${(err as Error).message}`);
+    process.exit(1);
+  });
 }

@@ -214,28 +214,13 @@ async function runPlatform(temporalUi: string | undefined) {
  * environment variable SANDBOX_MARKETPLACE (made up for this run when not set).
  */
 async function connectSandboxMarketplace(apiUrl: string, adminKey: string) {
-  const { startSandboxMarketplace } = await import('./sandbox-marketplace');
+  const { connectMarketplaceChannel, startSandboxMarketplace } = await import('./sandbox-marketplace');
   process.env.SANDBOX_MARKETPLACE ??= randomBytes(24).toString('hex');
   const market = await startSandboxMarketplace({
     ratePerSecond: 20,
     webhook: { url: `${apiUrl}/v1/webhooks/marketplace/marketplace`, secret: process.env.SANDBOX_MARKETPLACE },
   });
-  const res = await fetch(`${apiUrl}/v1/channels`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      channels: [
-        {
-          code: 'marketplace',
-          name: 'Marketplace',
-          kind: 'marketplace',
-          bufferUnits: 2,
-          connection: { endpoint: market.url, credentialsRef: 'SANDBOX_MARKETPLACE', ratePerSecond: 20 },
-        },
-      ],
-    }),
-  });
-  if (!res.ok) say(`the sandbox marketplace could not be connected (${res.status}): ${await res.text()}`);
+  await connectMarketplaceChannel(apiUrl, adminKey, market.url).catch((err: Error) => say(err.message));
   return market;
 }
 
