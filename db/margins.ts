@@ -87,9 +87,23 @@ async function productBases(db: Db, lines: PostedLine[]): Promise<Map<string, { 
   }
   const moved = ids(['shipment', 'short_pick', 'intercept', 'return_receipt']);
   if (moved.length) {
+    // A kit ships (and comes back) as its components: their cost belongs to the kit the order sold, unless the
+    // order also sold the component on its own line.
     const { rows } = await db.raw(
-      `SELECT m.source_type, m.source_id, p.sku, sum(m.quantity * m.unit_cost)::bigint AS w
-       FROM stock_moves m JOIN products p ON p.id = m.product_id
+      `SELECT m.source_type, m.source_id, COALESCE(kit.sku, p.sku) AS sku, sum(m.quantity * m.unit_cost)::bigint AS w
+       FROM stock_moves m
+       JOIN products p ON p.id = m.product_id
+       LEFT JOIN shipments s ON m.source_type IN ('shipment', 'short_pick', 'intercept') AND s.id::text = m.source_id
+       LEFT JOIN return_receipts rr ON m.source_type = 'return_receipt' AND rr.id::text = m.source_id
+       LEFT JOIN returns rt ON rt.id = rr.return_id
+       LEFT JOIN LATERAL (
+         SELECT kp.sku FROM sales_order_lines sol
+         JOIN products kp ON kp.id = sol.product_id
+         JOIN kit_components kc ON kc.kit_product_id = sol.product_id AND kc.component_product_id = m.product_id
+         WHERE sol.order_id = COALESCE(s.order_id, rt.order_id)
+           AND NOT EXISTS (SELECT 1 FROM sales_order_lines own
+                           WHERE own.order_id = sol.order_id AND own.product_id = m.product_id)
+         ORDER BY sol.line_no LIMIT 1) kit ON true
        WHERE m.state = 'done' AND m.source_id = ANY(?) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       [moved],
     );

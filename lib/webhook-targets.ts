@@ -9,7 +9,7 @@ import { BlockList, isIP } from 'node:net';
 import { lookup, type LookupAddress } from 'node:dns';
 
 const PRIVATE_V4 = [
-  ['0.0.0.0', 8, 'this network'],
+  ['0.0.0.0', 8, '"this network"'],
   ['10.0.0.0', 8, 'private'],
   ['100.64.0.0', 10, 'carrier-grade NAT'],
   ['127.0.0.0', 8, 'loopback'],
@@ -27,14 +27,31 @@ const PRIVATE_V6 = [
   ['fc00::', 7, 'unique local'],
   ['fe80::', 10, 'link-local'],
   ['ff00::', 8, 'multicast'],
+  ['64:ff9b::', 96, 'NAT64'], // reaches an IPv4 address through a translator
+  ['64:ff9b:1::', 48, 'NAT64'],
+  ['2001:db8::', 32, 'documentation'],
 ] as const;
 
 export class TargetRefused extends Error {}
 
+/** The IPv4 address inside an IPv4-mapped IPv6 one (::ffff:127.0.0.1, also written ::ffff:7f00:1), if any. */
+function embeddedIpv4(address: string): string | undefined {
+  if (isIP(address) !== 6) return undefined;
+  const mapped = new BlockList();
+  mapped.addSubnet('::ffff:0:0', 96, 'ipv6');
+  if (!mapped.check(address, 'ipv6')) return undefined;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  if (dotted) return dotted[1];
+  const [hi, lo] = address
+    .split(':')
+    .slice(-2)
+    .map((g) => parseInt(g || '0', 16));
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+}
+
 /** The kind of non-public network an address is in, or undefined for a public one. */
 export function privateKind(address: string): string | undefined {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address); // an IPv4 address written as IPv6
-  const ip = mapped ? mapped[1] : address;
+  const ip = embeddedIpv4(address) ?? address; // an IPv4 address written as IPv6 is judged as the IPv4 one
   const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
   for (const [net, prefix, kind] of family === 'ipv4' ? PRIVATE_V4 : PRIVATE_V6) {
     const list = new BlockList();

@@ -3,7 +3,7 @@
  * weight; the units still on hand cost more, the sold units' share is cost of goods sold, the rounding is an
  * inventory adjustment, and every entry balances with the inventory account still on hand × average cost.
  */
-import { stockedSku, unique } from '../helpers/fixtures';
+import { kitSku, stockedSku, unique } from '../helpers/fixtures';
 import { deliveredOrder } from '../helpers/orders';
 import { eventually, startStack, type Stack } from '../helpers/stack';
 import { checkInvariants } from '../../db/invariants';
@@ -206,6 +206,10 @@ test('bad input per the contract: nothing is booked', async () => {
 });
 
 test('the margin report by order, SKU and channel adds up to the ledger for the period, to the cent', async () => {
+  // A kit sells as one SKU and ships as its components: its cost of goods is the kit's, not the parts'.
+  const part = await stockedSku(s.db, { EAST: 4 }, 300, 'KPART');
+  const kit = await kitSku(s.db, [{ sku: part, quantity: 2 }]);
+  const kitOrder = await deliveredOrder(s, [{ sku: kit, quantity: 1, unitPrice: 1500 }]);
   const until = new Date();
   await new Promise((r) => setTimeout(r, 1500)); // entries posted before `until` by other files have committed
   const window = `from=${started.toISOString()}&to=${until.toISOString()}`;
@@ -227,6 +231,7 @@ test('the margin report by order, SKU and channel adds up to the ledger for the 
     ]);
     const row = (key: string | null) => r.body.rows.find((x: { key: string | null }) => x.key === key);
     if (by === 'order') {
+      expect(row(kitOrder.orderId)).toMatchObject({ costOfGoods: 600 });
       // The order: its invoice's goods and shipping; 4 units at the average cost of 10.00 when they shipped.
       expect(row(sold.orderId)).toMatchObject({
         revenue: invoice.subtotal + invoice.shipping,
@@ -237,6 +242,8 @@ test('the margin report by order, SKU and channel adds up to the ledger for the 
       expect(row(null).landedCosts).toBeGreaterThanOrEqual(644);
     }
     if (by === 'sku') {
+      expect(row(kit)).toMatchObject({ revenue: 1500, costOfGoods: 600, margin: 900, marginPct: 60 });
+      expect(row(part)).toBeUndefined();
       expect(row(sold.sku)).toMatchObject({ revenue: invoice.subtotal, costOfGoods: 4000, landedCosts: 644 });
       expect(row(sold.sku).margin).toBe(invoice.subtotal - 4644);
     }

@@ -125,6 +125,10 @@ test('a target in a private network, an unknown event type or a scheme other tha
     ['http://169.254.169.254/latest/meta-data', /link-local/],
     ['http://[::1]:8080/hook', /::1, a loopback address/],
     ['http://192.168.0.10/hook', /private/],
+    ['http://[::ffff:169.254.169.254]/latest', /link-local/], // an IPv4 address written as IPv6
+    ['http://[::ffff:a00:1]/hook', /private/],
+    ['http://[64:ff9b::a9fe:a9fe]/hook', /NAT64/],
+    ['http://2852039166/latest', /169\.254\.169\.254, a link-local/], // a decimal IPv4 address
     ['ftp://127.0.0.1/hook', /http or https/],
     ['http://user:pw@127.0.0.1/hook', /user name or password/],
   ] as const) {
