@@ -43,6 +43,7 @@ async function main() {
   const { Client, Connection } = await import('@temporalio/client');
   const { createWorker } = await import('../workers/worker');
   const { loadConfig } = await import('../lib/config');
+  const { dataConverter } = await import('../lib/payload-codec');
   const { channelSyncStart } = await import('../api/routes/channels');
   const { checkInvariants, formatInvariants } = await import('../db/invariants');
 
@@ -55,7 +56,7 @@ async function main() {
   const worker = await createWorker({ connection: native, namespace: 'default', taskQueue: 'bench-sync', db });
   const running = worker.run();
   const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: dataConverter(loadConfig(process.env)) }); // as the worker's
   try {
     await migrate(db);
     await stockBenchCatalogue(db, SKUS);

@@ -3,6 +3,7 @@
  * the same transaction as the change it announces (migration 035_webhooks), so no change is announced that did
  * not commit and none that committed is missed. The ground floor: imports nothing of ours.
  */
+import { defineSignal } from '@temporalio/workflow';
 export const EVENT_TYPES = [
   'order.created',
   'order.on_hold',
@@ -62,6 +63,9 @@ export interface DispatchPolicy {
   timeoutSeconds: number; // one attempt's limit
   allowedNetworks: string[]; // private networks an operator allowed (CIDRs)
 }
+
+/** A subscription was made or dead deliveries sent again: a dispatcher about to end for lack of work goes on. */
+export const dispatchWakeSignal = defineSignal('webhookDispatchWake');
 
 export interface WebhookDispatchInput {
   policy: DispatchPolicy;

@@ -52,7 +52,7 @@ const SUBSCRIPTION_COLUMNS = ['id', 'url', 'event_types', 'description', 'create
 /** A new subscription with its signing secret (the only time the secret leaves the database). */
 export async function createSubscription(
   db: Db | Tx,
-  s: { url: string; eventTypes: string[]; description?: string; createdBy: string },
+  s: { url: string; eventTypes: string[]; description?: string; createdBy: string; requestKey?: string },
 ): Promise<SubscriptionRow & { secret: string }> {
   const [row] = await db('webhook_subscriptions')
     .insert({
@@ -61,10 +61,19 @@ export async function createSubscription(
       event_types: s.eventTypes,
       description: s.description ?? null,
       created_by: s.createdBy,
+      request_key: s.requestKey ?? null,
       secret: `whsec_${randomBytes(32).toString('base64')}`,
     })
+    .onConflict('request_key')
+    .ignore()
     .returning([...SUBSCRIPTION_COLUMNS, 'secret']);
-  return row;
+  // A retry of the same request (its answer lost) finds the subscription, and its secret, the first one made.
+  return (
+    row ??
+    db('webhook_subscriptions')
+      .where({ request_key: s.requestKey })
+      .first([...SUBSCRIPTION_COLUMNS, 'secret'])
+  );
 }
 
 export async function activeSubscriptions(db: Db | Tx): Promise<SubscriptionRow[]> {
@@ -116,6 +125,7 @@ export async function claimDueDeliveries(db: Db, batch: number, leaseSeconds: nu
        SELECT d.id FROM webhook_deliveries d
        WHERE d.status = 'pending' AND d.next_attempt_at <= now()
          AND (d.leased_until IS NULL OR d.leased_until < now())
+         AND EXISTS (SELECT 1 FROM webhook_subscriptions s WHERE s.id = d.subscription_id AND s.deleted_at IS NULL)
          AND NOT EXISTS (
            SELECT 1 FROM webhook_deliveries b
            WHERE b.subscription_id = d.subscription_id AND b.subject_key = d.subject_key
@@ -124,7 +134,8 @@ export async function claimDueDeliveries(db: Db, batch: number, leaseSeconds: nu
        LIMIT ?
        FOR UPDATE SKIP LOCKED)
      UPDATE webhook_deliveries d
-       SET leased_until = now() + make_interval(secs => ?), attempts = d.attempts + 1
+       SET leased_until = now() + make_interval(secs => ?), attempts = d.attempts + 1,
+           retrying_since = CASE WHEN d.attempts = 0 THEN now() ELSE d.retrying_since END -- from the first attempt
      FROM due, business_events e, webhook_subscriptions s
      WHERE d.id = due.id AND e.id = d.event_id AND s.id = d.subscription_id
      RETURNING d.id, d.event_id, d.subscription_id, d.attempts, s.url, s.secret, e.type, e.data,
@@ -192,6 +203,13 @@ export async function webhookWorkLeft(
            WHERE b.subscription_id = d.subscription_id AND b.subject_key = d.subject_key
              AND b.status = 'pending' AND b.event_seq < d.event_seq)) AS next_due_in_ms`);
   return { subscriptions: rows[0].subscriptions, pending: rows[0].pending, nextDueInMs: rows[0].next_due_in_ms };
+}
+
+/** Deliveries fanned out to a subscription in the instant it ended (a concurrent commit): cancelled, never sent. */
+export async function cancelForEndedSubscriptions(db: Db | Tx): Promise<void> {
+  await db.raw(`UPDATE webhook_deliveries d SET status = 'cancelled'
+    FROM webhook_subscriptions s
+    WHERE d.status = 'pending' AND s.id = d.subscription_id AND s.deleted_at IS NOT NULL`);
 }
 
 /** Dead deliveries of a subscription (a dead-letter case stays open while there are any). */

@@ -81,7 +81,8 @@ const payloadKeys = z
   .refine(
     (ks) => ks.length > 0 && ks.every((k) => /^[A-Za-z0-9_-]{1,40}$/.test(k.id) && k.key.length === 32),
     'a list of id:key pairs, each key 32 bytes in base64 (make one with: openssl rand -base64 32)',
-  );
+  )
+  .refine((ks) => new Set(ks.map((k) => k.id)).size === ks.length, 'each key id once (the id says which key decrypts)');
 
 const schema = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/erp'),

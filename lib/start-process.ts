@@ -5,7 +5,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { OrderToCashInput } from '../contracts/order-types';
-import type { WebhookDispatchInput } from '../contracts/events';
+import { dispatchWakeSignal, type WebhookDispatchInput } from '../contracts/events';
 import { webhookDispatchWorkflowId } from '../contracts/workflow-ids';
 import { dispatchPolicy, type Config } from './config';
 import { ChannelKey, CustomerIdKey, OrderIdKey, OrderStageKey } from '../contracts/search-attributes';
@@ -57,14 +57,12 @@ export async function startOrderToCash(
 /** The webhook dispatcher of this installation's task queue: started once, it ends with the last subscription. */
 export async function startWebhookDispatch(temporal: Client, config: Config): Promise<void> {
   const input: WebhookDispatchInput = { policy: dispatchPolicy(config) };
-  await startOnce(
-    temporal,
-    'webhookDispatch',
-    {
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowId: webhookDispatchWorkflowId(config.TEMPORAL_TASK_QUEUE),
-      args: [input],
-    },
-    true,
-  );
+  // Signal-with-start: a running dispatcher is woken (so it cannot end in the instant a subscription is made),
+  // an ended one is started again.
+  await temporal.workflow.signalWithStart('webhookDispatch', {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowId: webhookDispatchWorkflowId(config.TEMPORAL_TASK_QUEUE),
+    args: [input],
+    signal: dispatchWakeSignal,
+  });
 }

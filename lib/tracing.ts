@@ -89,7 +89,8 @@ export async function inRequestSpan(
 export function traceQueries(db: Knex): void {
   const open = new Map<string, Span>();
   db.on('query', (q: { __knexQueryUid: string; sql: string; method?: string }) => {
-    if (!trace.getSpan(context.active())) return; // no trace to belong to
+    // No trace to belong to, or a transaction's BEGIN/COMMIT (knex sends those without an id or an answer event).
+    if (!q.__knexQueryUid || !trace.getSpan(context.active())) return;
     const verb = (q.sql.trim().split(/\s+/, 1)[0] || q.method || 'query').toUpperCase(); // SELECT, INSERT, WITH…
     open.set(
       q.__knexQueryUid,

@@ -27,6 +27,8 @@ const PRIVATE_V6 = [
   ['fc00::', 7, 'unique local'],
   ['fe80::', 10, 'link-local'],
   ['ff00::', 8, 'multicast'],
+  ['::', 96, 'IPv4-compatible'], // deprecated embedding of an IPv4 address
+  ['2002::', 16, '6to4'], // carries an IPv4 address inside
   ['64:ff9b::', 96, 'NAT64'], // reaches an IPv4 address through a translator
   ['64:ff9b:1::', 48, 'NAT64'],
   ['2001:db8::', 32, 'documentation'],

@@ -5,8 +5,8 @@
  * pending, and is started again by the next subscription. The retry state lives in Postgres with the
  * deliveries, so a dispatcher that dies loses nothing; the history is kept short by continuing as new.
  */
-import { continueAsNew, sleep } from '@temporalio/workflow';
-import type { WebhookDispatchInput } from '../contracts/events';
+import { condition, continueAsNew, setHandler } from '@temporalio/workflow';
+import { dispatchWakeSignal, type WebhookDispatchInput } from '../contracts/events';
 import { activitiesOf } from './process-kit';
 
 const act = activitiesOf<'deliverWebhooks'>({
@@ -19,11 +19,15 @@ const ROUNDS_PER_RUN = 500;
 
 export async function webhookDispatch(input: WebhookDispatchInput): Promise<{ stopped: 'no subscriptions' }> {
   const tick = input.tickMs ?? 1000;
+  let woken = false;
+  setHandler(dispatchWakeSignal, () => void (woken = true));
   for (let round = 0; round < ROUNDS_PER_RUN; round++) {
+    woken = false;
     const r = await act.deliverWebhooks({ batch: input.batch ?? 100, policy: input.policy });
-    if (r.subscriptions === 0 && r.pending === 0) return { stopped: 'no subscriptions' };
+    // Woken meanwhile: a subscription may have been made after the round looked (it must not wait for a restart).
+    if (r.subscriptions === 0 && r.pending === 0 && !woken) return { stopped: 'no subscriptions' };
     if (r.claimed === (input.batch ?? 100)) continue; // more is due now
-    await sleep(Math.max(50, Math.min(tick, r.nextDueInMs ?? tick)));
+    await condition(() => woken, Math.max(50, Math.min(tick, r.nextDueInMs ?? tick)));
   }
   return continueAsNew<typeof webhookDispatch>(input);
 }

@@ -15,6 +15,7 @@ import {
   markDelivered,
   markFailed,
   webhookWorkLeft,
+  cancelForEndedSubscriptions,
   type DueDelivery,
 } from '../../db/webhooks';
 import { allowedNetworks } from '../../lib/webhook-targets';
@@ -66,22 +67,29 @@ export function webhookActivities({ db }: ActivityDeps) {
     async deliverWebhooks(input: { batch: number; policy: DispatchPolicy }): Promise<DispatchRound> {
       const p = input.policy;
       const allowed = allowedNetworks(p.allowedNetworks);
-      // The lease outlives one attempt by a margin, so no other dispatcher takes a delivery still in flight.
-      const due = await claimDueDeliveries(db, input.batch, p.timeoutSeconds * 3 + 5);
+      await cancelForEndedSubscriptions(db); // fanned out just as their subscription ended
+      // Alive while receivers take their time (each attempt has a hard limit); a dead worker's round is retried.
+      const beat = setInterval(() => Context.current().heartbeat(), 2000);
+      let claimed = 0;
       let delivered = 0;
-      let next = 0;
-      const worker = async () => {
-        for (let i = next++; i < due.length; i = next++) {
-          const d = due[i];
-          const answer = await post(d, { timeoutSeconds: p.timeoutSeconds, allowed });
-          if (await record(d, answer, p)) delivered++;
-          Context.current().heartbeat(d.id);
+      try {
+        // A few at a time, each leased for one attempt and a margin: a lease never runs out while its delivery
+        // is in flight, and what a dead dispatcher held goes out again soon after.
+        while (claimed < input.batch) {
+          const due = await claimDueDeliveries(db, Math.min(PARALLEL, input.batch - claimed), p.timeoutSeconds * 2 + 5);
+          if (!due.length) break;
+          claimed += due.length;
+          const answers = await Promise.all(
+            due.map(async (d) => record(d, await post(d, { timeoutSeconds: p.timeoutSeconds, allowed }), p)),
+          );
+          delivered += answers.filter(Boolean).length;
+          await closeCasesOfRecovered(due);
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(PARALLEL, due.length) }, worker));
-      await closeCasesOfRecovered(due);
+      } finally {
+        clearInterval(beat);
+      }
       const left = await webhookWorkLeft(db);
-      return { claimed: due.length, delivered, failed: due.length - delivered, ...left };
+      return { claimed, delivered, failed: claimed - delivered, ...left };
     },
   };
 

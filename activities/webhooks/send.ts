@@ -48,21 +48,33 @@ export async function post(d: DueDelivery, o: { timeoutSeconds: number; allowed:
   }
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<Answer>((resolve) => {
-    const req = request(
-      url,
-      { method: 'POST', headers, lookup: guardedLookup(o.allowed), timeout: o.timeoutSeconds * 1000 },
-      (res) => {
-        res.resume(); // the receiver's body is not ours to read
-        res.on('end', () => {
-          const code = res.statusCode ?? 0;
-          const ok = code >= 200 && code < 300;
-          resolve({ ok, statusCode: code, error: ok ? '' : `answered ${code}` });
-        });
-        res.on('error', (err) => resolve({ ok: false, statusCode: res.statusCode ?? null, error: err.message }));
-      },
+    const done = (a: Answer) => {
+      clearTimeout(limit);
+      resolve(a); // the first answer counts; later ones (an error after the end) are ignored by the promise
+    };
+    const req = request(url, { method: 'POST', headers, lookup: guardedLookup(o.allowed) }, (res) => {
+      res.resume(); // the receiver's body is not ours to read
+      res.on('end', () => {
+        const code = res.statusCode ?? 0;
+        const ok = code >= 200 && code < 300;
+        done({ ok, statusCode: code, error: ok ? '' : `answered ${code}` });
+      });
+      res.on('error', (err) => done({ ok: false, statusCode: res.statusCode ?? null, error: err.message }));
+      res.on('close', () => {
+        if (!res.complete)
+          done({
+            ok: false,
+            statusCode: res.statusCode ?? null,
+            error: `the answer was cut off within ${o.timeoutSeconds} s`,
+          });
+      });
+    });
+    // A hard limit on the whole exchange: a receiver trickling bytes cannot hold an attempt open.
+    const limit = setTimeout(
+      () => req.destroy(new Error(`no answer within ${o.timeoutSeconds} s`)),
+      o.timeoutSeconds * 1000,
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${o.timeoutSeconds} s`)));
-    req.on('error', (err) => resolve({ ok: false, statusCode: null, error: err.message }));
+    req.on('error', (err) => done({ ok: false, statusCode: null, error: err.message }));
     req.end(body);
   });
 }

@@ -86,6 +86,11 @@ export function landedCostRoutes(routes: Routes, { db, config }: RouteDeps): voi
             `${weightless.length} product(s) have no weight; set weightGrams on them (POST /v1/products) or allocate by value or quantity`,
             weightless.map((r) => ({ path: 'method', message: `${r.sku} has no weight` })),
           );
+        if (body.method === 'value' && received.every((r) => Number(r.value) === 0))
+          throw unprocessable(
+            'Everything received was free, so there is no value to spread by; use quantity or weight',
+            [{ path: 'method', message: 'no value to spread by' }],
+          );
         const newId = await bookLandedCost(tx, { ...body, poId: po.id, recordedBy: principal.name }, received);
         return { id: newId, created: true };
       });

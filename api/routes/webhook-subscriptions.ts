@@ -68,7 +68,7 @@ export function webhookSubscriptionRoutes(routes: Routes, { db, temporal, config
     body: NewWebhookSubscription,
     idempotent: true,
     response: { status: 201, schema: CreatedWebhookSubscription, description: 'Subscribed; events from now on' },
-    handler: async (_ctx, { body, principal }) => {
+    handler: async (_ctx, { body, principal, requestKey }) => {
       try {
         await checkTarget(body.url, allowed);
       } catch (err) {
@@ -80,6 +80,7 @@ export function webhookSubscriptionRoutes(routes: Routes, { db, temporal, config
         eventTypes: [...new Set(body.eventTypes)],
         description: body.description,
         createdBy: principal.name,
+        requestKey,
       });
       await startDispatcher();
       return { status: 201, body: { ...view(s, () => 0), secret: s.secret }, audit: { target: s.id } };

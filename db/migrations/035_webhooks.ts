@@ -55,6 +55,7 @@ export async function up(k: Knex): Promise<void> {
     t.text('secret').notNullable(); // whsec_…, shown once when created
     t.text('description');
     t.text('created_by');
+    t.text('request_key').unique(); // the Idempotency-Key's request: a retried create finds its subscription
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(k.fn.now());
     t.timestamp('deleted_at', { useTz: true });
   });

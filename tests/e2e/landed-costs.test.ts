@@ -203,6 +203,18 @@ test('bad input per the contract: nothing is booked', async () => {
   expect((await landed(po.poId, ok, s.keys.ops)).status).toBe(403);
   expect((await landed('PO-NOPE', ok)).status).toBe(404);
   expect(await s.db('landed_costs').where({ po_id: po.poId })).toHaveLength(0);
+
+  // Goods received free of charge have no value to spread a bill by.
+  const free = await stockedSku(s.db, {}, 0, 'LCF');
+  const gift = await receivedPurchase([{ sku: free, quantity: 3, unitPrice: 0 }]);
+  const r = await s.call('POST', `/v1/purchase-orders/${gift.poId}/receipts`, {
+    key: s.keys.warehouse,
+    body: { lines: [{ sku: free, quantity: 3 }] },
+  });
+  expect(r.status).toBe(201);
+  const byValue = await landed(gift.poId, { ...ok, method: 'value' });
+  expect([byValue.status, byValue.body.error.details[0].path]).toEqual([422, 'method']);
+  expect((await landed(gift.poId, { ...ok, method: 'quantity' })).status).toBe(201);
 });
 
 test('the margin report by order, SKU and channel adds up to the ledger for the period, to the cent', async () => {

@@ -150,6 +150,22 @@ test('a target in a private network, an unknown event type or a scheme other tha
 test("an order's events reach the receiver in order, signed per Standard Webhooks, each once", async () => {
   const sub = await subscribe(receiver.url, ['order.*']);
   expect(sub.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+  // The same request again under its Idempotency-Key: the same subscription and secret, not a second one.
+  const once = { url: receiver.url, eventTypes: ['refund.*'] };
+  const first = await s.call('POST', '/v1/webhook-subscriptions', {
+    body: once,
+    headers: { 'idempotency-key': 'sub-once' },
+  });
+  const again = await s.call('POST', '/v1/webhook-subscriptions', {
+    body: once,
+    headers: { 'idempotency-key': 'sub-once' },
+  });
+  expect([first.status, again.body.subscriptionId, again.body.secret]).toEqual([
+    201,
+    first.body.subscriptionId,
+    first.body.secret,
+  ]);
+  subscriptions.push(first.body.subscriptionId);
   const listed = await s.call('GET', '/v1/webhook-subscriptions');
   const mine = listed.body.subscriptions.find(
     (x: { subscriptionId: string }) => x.subscriptionId === sub.subscriptionId,
@@ -325,4 +341,40 @@ test('every status of an order, return, refund and purchase order is an event ty
     'order.delivered',
   ];
   expect([...EVENT_TYPES].sort()).toEqual(expected.sort());
+});
+
+test('a receiver that trickles its answer is cut off at the attempt limit, not waited on for ever', async () => {
+  const { post } = await import('../../activities/webhooks/send');
+  const { allowedNetworks } = await import('../../lib/webhook-targets');
+  const slow = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const drip = setInterval(() => res.write('.'), 300); // a byte now and then: never idle, never done
+    res.on('close', () => clearInterval(drip));
+  });
+  await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+  const addr = slow.address();
+  const started = Date.now();
+  try {
+    const answer = await post(
+      {
+        id: '1',
+        event_id: randomUUID(),
+        subscription_id: randomUUID(),
+        attempts: 1,
+        url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`,
+        secret: `whsec_${Buffer.alloc(32, 1).toString('base64')}`,
+        type: 'order.created',
+        data: {},
+        event_created_at: new Date(),
+        retrying_since: new Date(),
+      },
+      { timeoutSeconds: 1, allowed: allowedNetworks(['127.0.0.0/8']) },
+    );
+    expect(answer.ok).toBe(false);
+    expect(answer.error).toMatch(/within 1 s/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  } finally {
+    slow.closeAllConnections();
+    await new Promise((resolve) => slow.close(resolve));
+  }
 });
