@@ -179,9 +179,10 @@ async function runPlatform(temporalUi: string | undefined) {
   const { Client, Connection } = await import('@temporalio/client');
   const clientConnection = await Connection.connect({ address: c.TEMPORAL_ADDRESS });
   const { dataConverter } = await import('../lib/payload-codec');
-  await (
-    await import('../workers/schedules')
-  ).ensureSchedules(new Client({ connection: clientConnection, dataConverter: dataConverter(c) }), c);
+  const client = new Client({ connection: clientConnection, dataConverter: dataConverter(c) });
+  await (await import('../workers/schedules')).ensureSchedules(client, c);
+  // As every worker does at start: the webhook dispatcher picks up what is pending (it ends if nobody subscribed).
+  await (await import('../lib/start-process')).startWebhookDispatch(client, c);
   await clientConnection.close();
 
   (await import('./build-console')).buildConsole(say);
