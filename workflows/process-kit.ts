@@ -54,6 +54,9 @@ export const LOCAL_STEP = {
  * With `local`, those names run as local activities (LOCAL_STEP) once the process has the `patch` marker;
  * a history recorded before the patch replays them as the activities they were then.
  */
+/** Patch: steps that ran as local activities run as activities again (see activitiesOf). */
+export const REMOTE_STEPS_AGAIN = 'remote-steps-again';
+
 export function activitiesOf<Name extends keyof Activities>(
   options: ActivityOptions = ACTIVITY_PROFILES.step,
   localSteps?: { local: readonly Name[]; patch: string },
@@ -64,7 +67,12 @@ export function activitiesOf<Name extends keyof Activities>(
   const isLocal = new Set<string>(localSteps.local);
   return new Proxy(remote, {
     get(_target, name: string) {
-      return isLocal.has(name) && patched(localSteps.patch) ? local[name as Name] : remote[name as Name];
+      // Local again only in histories that had them: new executions run every step through the server
+      // (REMOTE_STEPS_AGAIN), because a local step resolved at once on replay reorders an update handler's timer
+      // against the history after a worker dies (the worker-kill drill: TimerMachine / Update machine errors).
+      return isLocal.has(name) && patched(localSteps.patch) && !patched(REMOTE_STEPS_AGAIN)
+        ? local[name as Name]
+        : remote[name as Name];
     },
   });
 }
