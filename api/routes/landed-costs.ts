@@ -4,11 +4,12 @@
  */
 import { inTransaction } from '../../db';
 import { bookLandedCost, landedCostByBill, landedCostsOf, receivedByProduct } from '../../db/landed-costs';
-import { lockPurchaseOrder, purchaseOrderRef } from '../../db/purchasing';
+import { lockPurchaseOrder } from '../../db/purchasing';
+import { purchaseOrderOrThrow } from './purchasing';
 import type { RouteDeps } from '../deps';
-import { conflict, notFound, unprocessable } from '../errors';
+import { conflict, unprocessable } from '../errors';
 import type { Routes } from '../route';
-import { isUuid, LandedCost, LandedCostBody, LandedCostList, PurchaseOrderParams } from '../schemas';
+import { LandedCost, LandedCostBody, LandedCostList, PurchaseOrderParams } from '../schemas';
 
 type Booked = Awaited<ReturnType<typeof landedCostsOf>>[number];
 
@@ -36,11 +37,7 @@ const view = (c: Booked) => ({
 });
 
 export function landedCostRoutes(routes: Routes, { db, config }: RouteDeps): void {
-  const findOrder = async (poId: string) => {
-    const po = await purchaseOrderRef(db, isUuid(poId) ? { id: poId } : { number: poId });
-    if (!po) throw notFound(`Purchase order ${poId}`);
-    return po as { id: string; number: string };
-  };
+  const findOrder = (poId: string) => purchaseOrderOrThrow(db, poId);
 
   routes.add({
     method: 'post',

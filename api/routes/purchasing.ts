@@ -1,6 +1,6 @@
 /** Purchasing: supplier master data, replenishment runs and purchase orders (procure-to-pay). */
 import { randomUUID } from 'node:crypto';
-import { inTransaction, Tx } from '../../db';
+import { inTransaction, Tx, type Db } from '../../db';
 import { productBySku, productKindsBySku } from '../../db/catalog';
 import { warehouseByCode, warehousesByCodes } from '../../db/inventory';
 import {
@@ -299,11 +299,7 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
     },
   });
 
-  async function findOrder(poId: string) {
-    const po = await purchaseOrderRef(db, isUuid(poId) ? { id: poId } : { number: poId });
-    if (!po) throw notFound(`Purchase order ${poId}`);
-    return po as { id: string; number: string; workflow_id: string; warehouse_id: number };
-  }
+  const findOrder = (poId: string) => purchaseOrderOrThrow(db, poId);
   /** Lines for SKUs the order does not have are bad input (422), before the process is asked. */
   async function onlyOrderedSkus(po: { id: string; number: string }, lines: { sku: string }[]) {
     const skus = await orderedSkus(db, po.id);
@@ -545,4 +541,11 @@ export function purchasingRoutes(routes: Routes, { db, temporal, config }: ApiDe
       };
     },
   });
+}
+
+/** A purchase order by its id or its number (PO-000001), or 404. */
+export async function purchaseOrderOrThrow(db: Db, poId: string) {
+  const po = await purchaseOrderRef(db, isUuid(poId) ? { id: poId } : { number: poId });
+  if (!po) throw notFound(`Purchase order ${poId}`);
+  return po as { id: string; number: string; workflow_id: string; warehouse_id: number };
 }
