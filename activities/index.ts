@@ -15,6 +15,7 @@ import { notificationActivities } from './notifications';
 import { inventoryActivities } from './inventory';
 import { paymentActivities } from './payments';
 import { refundActivities } from './payments/refund';
+import { settlementActivities } from './payments/settlements';
 import { returnActivities } from './returns';
 import { salesActivities } from './sales';
 import { shippingActivities } from './shipping';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...returnActivities(deps),
     ...approvalActivities(deps),
     ...refundActivities(deps),
+    ...settlementActivities(deps),
     ...exceptionActivities(deps),
     ...notificationActivities(deps),
     ...purchasingActivities(deps),

@@ -25,6 +25,7 @@ import { webhookRoutes } from './routes/webhooks';
 import { webhookSubscriptionRoutes } from './routes/webhook-subscriptions';
 import { landedCostRoutes } from './routes/landed-costs';
 import { marginRoutes } from './routes/margins';
+import { settlementRoutes } from './routes/settlements';
 import { codecCors, codecRoutes } from './routes/codec';
 import { Lookups } from './lookups';
 import { inRequestSpan } from '../lib/tracing';
@@ -98,6 +99,7 @@ export function buildRoutes(given: ApiDeps): Routes {
   webhookSubscriptionRoutes(routes, deps);
   landedCostRoutes(routes, deps);
   marginRoutes(routes, deps);
+  settlementRoutes(routes, deps);
   codecRoutes(routes, deps);
   return routes;
 }

@@ -326,12 +326,28 @@ export const MarketplaceWebhook = z.object({
   orderId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, "the marketplace's order id"),
 });
 
-export const PaymentWebhook = z.object({
+const ProviderEvent = {
   eventId: text(100),
   sentAt: z.string().datetime({ offset: true }),
-  type: z.enum(['review.approved', 'review.rejected']),
-  orderId: Uuid,
-});
+};
+const ProviderRef = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "the provider's reference: letters, digits, _ and -");
+export const PaymentWebhook = z
+  .discriminatedUnion('type', [
+    z.object({ ...ProviderEvent, type: z.literal('review.approved'), orderId: Uuid }),
+    z.object({ ...ProviderEvent, type: z.literal('review.rejected'), orderId: Uuid }),
+    z.object({ ...ProviderEvent, type: z.literal('payout.paid'), payoutId: ProviderRef }),
+    z.object({ ...ProviderEvent, type: z.literal('dispute.created'), disputeId: ProviderRef, captureRef: ProviderRef }),
+    z.object({
+      ...ProviderEvent,
+      type: z.literal('dispute.closed'),
+      disputeId: ProviderRef,
+      outcome: z.enum(['won', 'lost']),
+    }),
+  ])
+  .openapi('PaymentWebhook', {
+    description:
+      'review.*: a fraud review decided. payout.paid: a payout was made (imported and reconciled once). dispute.created: a chargeback (answered by finance before its deadline). dispute.closed: the provider decided a dispute under review.',
+  });
 export const WebhookReceipt = z
   .object({
     eventId: z.string(),
@@ -905,6 +921,21 @@ export const OrderList = z
   })
   .openapi('OrderList');
 
+export const Dispute = z
+  .object({
+    disputeId: z.string(),
+    providerDisputeId: z.string(),
+    orderId: z.string(),
+    amount: z.number().int(),
+    currency: z.string(),
+    reason: z.string(),
+    status: z.enum(['needs_response', 'under_review', 'won', 'lost']),
+    evidenceDueBy: z.string(),
+    openedAt: z.string(),
+    closedAt: z.string().nullable(),
+  })
+  .openapi('Dispute');
+
 export const Order = z
   .object({
     orderId: z.string(),
@@ -1007,6 +1038,7 @@ export const Order = z
       )
       .openapi({ description: 'open cases about the order' }),
     tickets: z.array(Ticket).openapi({ description: 'the newest 50' }),
+    disputes: z.array(Dispute).openapi({ description: "chargebacks of the order's payments" }),
     process: ProcessView,
   })
   .openapi('Order');
@@ -1747,3 +1779,43 @@ const WirePayload = z
   })
   .openapi({ description: 'A Temporal payload in its JSON form: metadata values and data in base64' });
 export const CodecBody = z.object({ payloads: z.array(WirePayload).max(1000) }).openapi('CodecPayloads');
+
+export const SettlementSummary = z
+  .object({
+    settlementId: z.string(),
+    provider: z.string(),
+    payoutId: z.string(),
+    currency: z.string(),
+    net: z.number().int().openapi({ description: 'paid to the bank (minor units)' }),
+    fees: z.number().int(),
+    matched: z.number().int().openapi({ description: 'taken out of payment clearing (signed)' }),
+    suspense: z.number().int().openapi({ description: 'unexplained at import, held in settlement suspense (signed)' }),
+    openMismatches: z.number().int(),
+    paidAt: z.string(),
+    workflowId: z.string(),
+  })
+  .openapi('SettlementSummary');
+export const SettlementList = z.object({ settlements: z.array(SettlementSummary) }).openapi('SettlementList');
+export const Settlement = SettlementSummary.extend({
+  lines: z.array(
+    z.object({
+      lineNo: z.number().int(),
+      kind: z.string(),
+      ref: z.string(),
+      amount: z.number().int(),
+      fee: z.number().int(),
+      orderId: z.string().nullable(),
+    }),
+  ),
+  mismatches: z.array(
+    z.object({
+      mismatchId: z.string(),
+      kind: z.string(),
+      amount: z.number().int(),
+      status: z.string(),
+      lineNo: z.number().int().nullable(),
+    }),
+  ),
+}).openapi('Settlement');
+export const SettlementParams = z.object({ settlementId: Uuid });
+export const SettlementListQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });

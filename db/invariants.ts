@@ -109,6 +109,34 @@ const CHECKS: { name: string; sql: string }[] = [
           SELECT b.value - p.value AS open_bills, a.balance FROM bills b, paid p, account a WHERE b.value - p.value <> a.balance`,
   },
   {
+    name: 'payment clearing equals captures − refunds − disputed + reinstated not yet settled by a payout',
+    sql: `WITH unsettled AS (
+            SELECT CASE p.kind WHEN 'capture' THEN p.amount ELSE -p.amount END AS amount FROM payments p
+             WHERE p.kind IN ('capture', 'refund') AND p.status = 'succeeded'
+               AND NOT EXISTS (SELECT 1 FROM settlement_matches m WHERE m.payment_id = p.id)
+            UNION ALL
+            SELECT -d.amount FROM disputes d
+             WHERE NOT EXISTS (SELECT 1 FROM settlement_matches m WHERE m.dispute_id = d.id AND m.movement = 'withdrawal')
+            UNION ALL
+            SELECT d.amount FROM disputes d WHERE d.status = 'won'
+               AND NOT EXISTS (SELECT 1 FROM settlement_matches m WHERE m.dispute_id = d.id AND m.movement = 'reinstatement')),
+          account AS (SELECT COALESCE(SUM(debit - credit), 0) AS balance FROM journal_lines WHERE account_code = '${ACCOUNT.paymentClearing}')
+          SELECT (SELECT COALESCE(SUM(amount), 0) FROM unsettled) AS unsettled, a.balance FROM account a
+           WHERE a.balance <> (SELECT COALESCE(SUM(amount), 0) FROM unsettled)`,
+  },
+  {
+    name: 'settlement suspense equals the open payout differences',
+    sql: `WITH open AS (SELECT COALESCE(SUM(amount), 0) AS value FROM settlement_mismatches WHERE status = 'open'),
+          account AS (SELECT COALESCE(SUM(debit - credit), 0) AS balance FROM journal_lines WHERE account_code = '${ACCOUNT.settlementSuspense}')
+          SELECT o.value AS open_differences, a.balance FROM open o, account a WHERE o.value <> a.balance`,
+  },
+  {
+    name: 'disputed payments equal the disputes not yet decided',
+    sql: `WITH open AS (SELECT COALESCE(SUM(amount), 0) AS value FROM disputes WHERE status IN ('needs_response', 'under_review')),
+          account AS (SELECT COALESCE(SUM(debit - credit), 0) AS balance FROM journal_lines WHERE account_code = '${ACCOUNT.disputedPayments}')
+          SELECT o.value AS open_disputes, a.balance FROM open o, account a WHERE o.value <> a.balance`,
+  },
+  {
     name: 'every supplier payment matches the sandbox bank transfer',
     sql: `SELECT sp.bill_id, sp.amount, t.amount AS bank_amount FROM supplier_payments sp
             LEFT JOIN sandbox_bank_transfers t ON t.bank_reference = sp.bank_reference

@@ -4,6 +4,8 @@ import type { Db, Tx } from './index';
 export type AccountCode =
   | '1000'
   | '1100'
+  | '1150'
+  | '1170'
   | '1200'
   | '1300'
   | '2000'
@@ -15,12 +17,17 @@ export type AccountCode =
   | '4100'
   | '5000'
   | '5100'
-  | '5200';
+  | '5200'
+  | '6100'
+  | '6200'
+  | '6400';
 
 /** The chart of accounts by name (the rows are seeded by the accounting migrations): postings say what they book. */
 export const ACCOUNT = {
   bank: '1000',
   paymentClearing: '1100',
+  settlementSuspense: '1150',
+  disputedPayments: '1170',
   receivables: '1200',
   inventory: '1300',
   payables: '2000',
@@ -33,6 +40,9 @@ export const ACCOUNT = {
   costOfGoodsSold: '5000',
   inventoryLoss: '5100',
   purchasePriceVariance: '5200',
+  paymentFees: '6100',
+  chargebackLosses: '6200',
+  settlementWriteOffs: '6400',
 } as const satisfies Record<string, AccountCode>;
 
 export interface JournalLine {

@@ -1,7 +1,8 @@
 /**
  * Margins, read from the journal so they agree with the books to the cent: every line posted to revenue (4000),
- * shipping income (4100) or cost of goods sold (5000) in the period is attributed to its order through the
- * record that posted it (invoice, shipment, credit note, return receipt), and, for the SKU view, split over
+ * shipping income (4100), cost of goods sold (5000), payment fees (6100) or chargeback losses (6200) in the
+ * period is attributed to its order through the record that posted it (invoice, shipment, credit note, return
+ * receipt, dispute; a payout's fees through each of its lines), and, for the SKU view, split over
  * the products behind it (invoice lines, the stock moves of the same source, the returned lines, a landed
  * cost's allocation). What cannot be attributed (a landed cost has no order; shipping income has no SKU) is
  * a row of its own rather than dropped, so the rows always add up to the ledger.
@@ -18,7 +19,7 @@ export interface MarginRow {
   refunds: number; // revenue given back by credit notes
   costOfGoods: number; // at average cost when shipped, less goods returned to stock
   landedCosts: number; // freight, duty, insurance on goods already sold
-  fees: number; // payment provider fees (booked with payouts; none yet)
+  fees: number; // payment provider fees (booked with payouts, per order by the payout's lines) and chargeback losses
   commission: number; // marketplace commission (booked with settlements; none yet)
   shippingCost: number; // carrier charges (none booked yet)
   margin: number;
@@ -47,19 +48,42 @@ async function postedLines(db: Db, from: Date, to: Date): Promise<PostedLine[]> 
      LEFT JOIN credit_notes cn ON e.source_type = 'credit_note' AND cn.id::text = e.source_id
      LEFT JOIN return_receipts rr ON e.source_type = 'return_receipt' AND rr.id::text = e.source_id
      LEFT JOIN returns r ON r.id = rr.return_id
-     LEFT JOIN sales_orders o ON o.id = COALESCE(i.order_id, s.order_id, cn.order_id, r.order_id)
+     LEFT JOIN disputes dp ON e.source_type = 'dispute' AND dp.id::text = e.source_id
+     LEFT JOIN sales_orders o ON o.id = COALESCE(i.order_id, s.order_id, cn.order_id, r.order_id, dp.order_id)
      LEFT JOIN channels c ON c.id = o.channel_id
-     WHERE l.account_code IN (?, ?, ?) AND e.posted_at >= ? AND e.posted_at < ?
-     ORDER BY e.id, l.id`,
-    [ACCOUNT.revenue, ACCOUNT.shippingIncome, ACCOUNT.costOfGoodsSold, from, to],
+     WHERE l.account_code IN (?, ?, ?, ?, ?) AND e.posted_at >= ? AND e.posted_at < ?
+       AND NOT (l.account_code = ? AND e.source_type = 'settlement'
+                AND EXISTS (SELECT 1 FROM settlements st WHERE st.entry_id = e.id))
+     UNION ALL
+     -- A payout's fees, one posted line for many orders: each of its lines' fee, with the order it settled.
+     SELECT e.id, e.source_type, e.source_id, ?::text, sl.fee::bigint, o.id, c.code
+     FROM settlements st
+     JOIN journal_entries e ON e.id = st.entry_id
+     JOIN settlement_lines sl ON sl.settlement_id = st.id AND sl.fee > 0
+     LEFT JOIN sales_orders o ON o.id = sl.order_id
+     LEFT JOIN channels c ON c.id = o.channel_id
+     WHERE e.posted_at >= ? AND e.posted_at < ?
+     ORDER BY 1`,
+    [...MARGIN_ACCOUNTS, from, to, ACCOUNT.paymentFees, ACCOUNT.paymentFees, from, to],
   );
   return rows;
 }
 
-type Column = 'revenue' | 'refunds' | 'costOfGoods' | 'landedCosts';
+/** The accounts the report reads: revenue, shipping income, cost of goods sold, payment fees, chargeback losses. */
+const MARGIN_ACCOUNTS = [
+  ACCOUNT.revenue,
+  ACCOUNT.shippingIncome,
+  ACCOUNT.costOfGoodsSold,
+  ACCOUNT.paymentFees,
+  ACCOUNT.chargebackLosses,
+] as const;
+
+type Column = 'revenue' | 'refunds' | 'costOfGoods' | 'landedCosts' | 'fees';
 
 /** Which margin column a posted line belongs to, and its amount in that column's sense (positive = as named). */
 function columnOf(l: PostedLine): { column: Column; amount: number } {
+  if (l.account_code === ACCOUNT.paymentFees || l.account_code === ACCOUNT.chargebackLosses)
+    return { column: 'fees', amount: l.amount };
   if (l.account_code === ACCOUNT.costOfGoodsSold)
     return { column: l.source_type === 'landed_cost' ? 'landedCosts' : 'costOfGoods', amount: l.amount };
   if (l.source_type === 'credit_note') return { column: 'refunds', amount: l.amount };
@@ -148,7 +172,7 @@ export async function marginReport(db: Db, by: MarginDimension, from: Date, to: 
   const bases = by === 'sku' ? await productBases(db, lines) : new Map();
   const rows = new Map<string | null, Record<Column, number>>();
   const add = (key: string | null, column: Column, amount: number) => {
-    const row = rows.get(key) ?? { revenue: 0, refunds: 0, costOfGoods: 0, landedCosts: 0 };
+    const row = rows.get(key) ?? { revenue: 0, refunds: 0, costOfGoods: 0, landedCosts: 0, fees: 0 };
     row[column] += amount;
     rows.set(key, row);
   };
@@ -164,12 +188,11 @@ export async function marginReport(db: Db, by: MarginDimension, from: Date, to: 
   }
   return [...rows.entries()]
     .map(([key, r]) => {
-      const margin = r.revenue - r.refunds - r.costOfGoods - r.landedCosts;
+      const margin = r.revenue - r.refunds - r.costOfGoods - r.landedCosts - r.fees;
       const net = r.revenue - r.refunds;
       return {
         key,
         ...r,
-        fees: 0,
         commission: 0,
         shippingCost: 0,
         margin,
@@ -183,7 +206,7 @@ export async function marginReport(db: Db, by: MarginDimension, from: Date, to: 
 export async function marginAccountTotals(db: Db, from: Date, to: Date): Promise<Record<string, number>> {
   const rows: { account_code: string; net: number }[] = await db('journal_lines as l')
     .join('journal_entries as e', 'e.id', 'l.entry_id')
-    .whereIn('l.account_code', [ACCOUNT.revenue, ACCOUNT.shippingIncome, ACCOUNT.costOfGoodsSold])
+    .whereIn('l.account_code', MARGIN_ACCOUNTS)
     .where('e.posted_at', '>=', from)
     .where('e.posted_at', '<', to)
     .groupBy('l.account_code')

@@ -181,6 +181,9 @@ const schema = z.object({
   MATCH_QTY_TOLERANCE_PCT: z.coerce.number().min(0).max(100).default(0),
   MATCH_PRICE_TOLERANCE_PCT: z.coerce.number().min(0).max(100).default(2),
   REPLENISHMENT_INTERVAL: duration.default('1d'),
+  // Money after the sale: how often the provider is asked for payouts, and how long "wait" holds a difference.
+  SETTLEMENT_INTERVAL: duration.default('1h'),
+  SETTLEMENT_RECHECK: duration.default('1d'),
   // Unset: each exception type's own SLA from the catalogue (exception_types).
   EXCEPTION_SLA: duration.optional(),
   EXCEPTION_SECOND_SLA: duration.optional(),
@@ -229,6 +232,9 @@ export function orderTimings(c: Config): OrderTimings {
 }
 
 /** The settings a purchase order's process (and the planner that creates them) is started with. */
+/** How long "wait" on a payout difference holds it before matching it again. */
+export const settlementRecheck = (c: Config) => c.SETTLEMENT_RECHECK as Duration;
+
 export function purchasePolicy(c: Config): PurchasePolicy {
   return {
     autoApproveLimit: c.PO_AUTO_APPROVE_LIMIT,

@@ -1,6 +1,7 @@
 /** The scheduled processes, created (or updated) whenever a worker starts, so a fresh installation has them. */
 import { Client, ScheduleAlreadyRunning } from '@temporalio/client';
-import { purchasePolicy, type Config } from '../lib/config';
+import { purchasePolicy, settlementRecheck, type Config } from '../lib/config';
+import { settlementImportWorkflowId } from '../contracts/workflow-ids';
 
 export const RETURN_SCAN = { windowDays: 90, factor: 3, minVolume: 5 };
 export const returnScanScheduleId = (taskQueue: string) => `return-rate-scan-${taskQueue}`;
@@ -9,6 +10,7 @@ export const outboxScheduleId = (taskQueue: string) => `notification-dispatch-${
 export const reconciliationScheduleId = (taskQueue: string) => `stock-reconciliation-${taskQueue}`;
 export const sweepScheduleId = (taskQueue: string) => `exception-sweep-${taskQueue}`;
 export const replenishmentScheduleId = (taskQueue: string) => `replenishment-planning-${taskQueue}`;
+export const settlementScheduleId = (taskQueue: string) => `settlement-import-${taskQueue}`;
 
 export async function ensureSchedules(client: Client, c: Config): Promise<void> {
   const q = c.TEMPORAL_TASK_QUEUE;
@@ -42,6 +44,12 @@ export async function ensureSchedules(client: Client, c: Config): Promise<void> 
     args: [{ trigger: 'schedule', policy: purchasePolicy(c) }],
     workflowId: `replenishment-planning-${q}`,
   });
+  await ensure(client, settlementScheduleId(q), c.SETTLEMENT_INTERVAL, {
+    workflowType: 'settlementImport',
+    taskQueue: q,
+    args: [{ recheckAfter: settlementRecheck(c) }],
+    workflowId: settlementImportWorkflowId(q),
+  });
 }
 
 async function ensure(
@@ -68,6 +76,7 @@ export async function dropSchedules(client: Client, taskQueue: string): Promise<
     reconciliationScheduleId(taskQueue),
     sweepScheduleId(taskQueue),
     replenishmentScheduleId(taskQueue),
+    settlementScheduleId(taskQueue),
   ]) {
     await client.schedule
       .getHandle(id)

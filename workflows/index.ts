@@ -12,3 +12,6 @@ export { shippedAfterCancel } from './shipped-after-cancel';
 export { checkoutHold } from './checkout-hold';
 export { channelSync } from './channel-sync';
 export { webhookDispatch } from './webhook-dispatch';
+export { settlement } from './settlement';
+export { settlementImport } from './settlement-import';
+export { paymentDispute } from './payment-dispute';

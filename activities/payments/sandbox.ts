@@ -16,6 +16,13 @@ import {
   sandboxLedgerEntry,
   sandboxRefundedOnCapture,
 } from '../../db/payments';
+import {
+  cutDailySandboxPayout,
+  respondToSandboxDispute,
+  sandboxDispute,
+  sandboxPayout,
+  sandboxPayoutIds,
+} from '../../db/sandbox-payouts';
 import { PaymentProvider, ProviderResult, ProviderTimeoutError } from './provider';
 
 const FLAKY_FAILURES = 2;
@@ -94,6 +101,13 @@ export function sandboxPaymentProvider(db: Db): PaymentProvider {
         amount,
       });
     },
+    async payouts() {
+      await cutDailySandboxPayout(db);
+      return sandboxPayoutIds(db);
+    },
+    payout: (payoutId) => sandboxPayout(db, payoutId),
+    dispute: (disputeId) => sandboxDispute(db, disputeId),
+    respondToDispute: (input) => respondToSandboxDispute(db, input),
     async lookup(idempotencyKey) {
       const row = await sandboxLedgerEntry(db, idempotencyKey);
       return row

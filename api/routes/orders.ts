@@ -13,6 +13,7 @@ import {
 import { pageOf } from '../../db/paging';
 import { major, sendCsv, wantsCsv } from '../csv';
 import { ticketsMatching, ticketView } from '../../db/service';
+import { disputesOfOrder } from '../../db/settlements';
 import {
   recordShipmentEvent,
   reportedShipment,
@@ -189,15 +190,17 @@ export function orderRoutes(routes: Routes, deps: ApiDeps): void {
     response: { status: 200, schema: Order, description: 'The order' },
     handler: async (_ctx, { params }) => {
       const order = await findOrder(params.orderId);
-      const [view, tickets, live] = await Promise.all([
+      const [view, tickets, disputes, live] = await Promise.all([
         orderView(db, order.id),
         ticketsMatching(db, { orderId: order.id }).orderBy('created_at', 'desc').limit(50),
+        disputesOfOrder(db, order.id),
         queryProcess(temporal, order.workflow_id, processQuery, config),
       ]);
       return {
         body: {
           ...view,
           tickets: tickets.map(ticketView),
+          disputes,
           process: live
             ? { stage: live.stage, waitingFor: live.waitingFor, timeline: live.timeline, live: true }
             : recordedProcess(view!.status, null, config.LIVE_VIEW_TIMEOUT_MS),

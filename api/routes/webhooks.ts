@@ -9,10 +9,16 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { marketplaceOrderSignal } from '../../contracts/channels';
 import { channelByCode } from '../../db/channels';
-import { channelSecrets, webhookSecrets } from '../../lib/config';
+import { channelSecrets, settlementRecheck, webhookSecrets } from '../../lib/config';
 import type { channelSync } from '../../workflows/channel-sync';
 import { channelSyncStart } from './channels';
 import { reviewUpdate } from '../../contracts/order-messages';
+import { disputeClosedSignal } from '../../contracts/settlement-types';
+import { disputeWorkflowId, settlementWorkflowId } from '../../contracts/workflow-ids';
+import { captureByProviderRef, disputeByProviderId } from '../../db/settlements';
+import { startOnce } from '../../lib/start-process';
+import type { paymentDispute } from '../../workflows/payment-dispute';
+import type { settlement } from '../../workflows/settlement';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { forgetWebhookEvent, recordWebhookEvent } from '../../db/payments';
 import { findOrderRef } from '../../db/sales';
@@ -29,6 +35,8 @@ import {
   WebhookReceipt,
 } from '../schemas';
 import { reportShipmentEvent } from './orders';
+
+type PaymentEvent = z.infer<typeof PaymentWebhook>;
 
 /** Any of the secrets may have signed it (rotation); each comparison takes constant time. */
 function verified<S extends z.ZodType>(
@@ -58,6 +66,73 @@ function verified<S extends z.ZodType>(
 
 export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
   const { db, temporal, config } = deps;
+
+  /** The record a payment event is about, and its process; 404 when it is not ours. */
+  async function paymentEventSubject(e: PaymentEvent): Promise<{ target: string; workflowId: string }> {
+    switch (e.type) {
+      case 'review.approved':
+      case 'review.rejected': {
+        const order = await findOrderRef(db, e.orderId);
+        if (!order) throw new HttpError(404, 'not_found', `Order ${e.orderId} not found`);
+        return { target: order.id, workflowId: order.workflow_id };
+      }
+      case 'payout.paid':
+        return { target: e.payoutId, workflowId: settlementWorkflowId(e.payoutId) };
+      case 'dispute.created': {
+        if (!(await captureByProviderRef(db, e.captureRef)))
+          throw new HttpError(
+            404,
+            'not_found',
+            `No capture ${e.captureRef} of ours: the dispute is not about our payment`,
+          );
+        return { target: e.disputeId, workflowId: disputeWorkflowId(e.disputeId) };
+      }
+      case 'dispute.closed': {
+        if (!(await disputeByProviderId(db, e.disputeId)))
+          throw new HttpError(404, 'not_found', `No dispute ${e.disputeId}: send dispute.created first`);
+        return { target: e.disputeId, workflowId: disputeWorkflowId(e.disputeId) };
+      }
+    }
+  }
+
+  /** Hands the event to its process; false when the process refused it (decided already, or over). */
+  async function applyPaymentEvent(e: PaymentEvent, about: { workflowId: string }): Promise<boolean> {
+    const refused = (err: unknown) => {
+      if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) return false;
+      if (/already completed/i.test((err as Error).message)) return false;
+      throw err;
+    };
+    const taskQueue = config.TEMPORAL_TASK_QUEUE;
+    switch (e.type) {
+      case 'review.approved':
+      case 'review.rejected': {
+        const decision = e.type === 'review.approved' ? 'release' : 'cancel';
+        return temporal.workflow
+          .getHandle(about.workflowId)
+          .executeUpdate(reviewUpdate, { args: [{ decision, note: `provider event ${e.eventId}` }] })
+          .then(() => true, refused);
+      }
+      case 'payout.paid':
+        await startOnce<typeof settlement>(temporal, 'settlement', {
+          taskQueue,
+          workflowId: about.workflowId,
+          args: [{ payoutId: e.payoutId, recheckAfter: settlementRecheck(config) }],
+        });
+        return true;
+      case 'dispute.created':
+        await startOnce<typeof paymentDispute>(temporal, 'paymentDispute', {
+          taskQueue,
+          workflowId: about.workflowId,
+          args: [{ providerDisputeId: e.disputeId }],
+        });
+        return true;
+      case 'dispute.closed':
+        return temporal.workflow
+          .getHandle(about.workflowId)
+          .signal(disputeClosedSignal, e.outcome)
+          .then(() => true, refused);
+    }
+  }
 
   routes.add({
     method: 'post',
@@ -142,34 +217,26 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
     errors: [401, 404],
     signedBody: PaymentWebhook,
     tag: 'Webhooks',
-    summary: 'Payment provider events (signed): fraud review outcomes',
+    summary: 'Payment provider events (signed): fraud review outcomes, payouts, chargebacks',
     roles: 'public',
     action: 'webhook.payment',
     response: { status: 200, schema: WebhookReceipt, description: 'Applied, or recognised as a repeat' },
     handler: async (ctx) => {
       const e = verified(ctx, webhookSecrets(config, 'payment'), config.WEBHOOK_TOLERANCE_SECONDS, PaymentWebhook);
-      const order = await findOrderRef(db, e.orderId);
-      if (!order) throw new HttpError(404, 'not_found', `Order ${e.orderId} not found`);
+      // Found before remembered: an event about something we do not have is refused (404), and the provider's
+      // retry is then not taken for a duplicate.
+      const about = await paymentEventSubject(e);
       if (!(await recordWebhookEvent(db, 'payment', e.eventId, e)))
         return { body: { eventId: e.eventId, duplicate: true } };
-      const decision = e.type === 'review.approved' ? 'release' : 'cancel';
       // Refused by the process (decided already, or over): applied false. Temporal away: forgotten, and a 5xx
-      // so the provider sends it again rather than losing the decision.
-      const applied = await temporal.workflow
-        .getHandle(order.workflow_id)
-        .executeUpdate(reviewUpdate, { args: [{ decision, note: `provider event ${e.eventId}` }] })
-        .then(
-          () => true,
-          async (err: unknown) => {
-            if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) return false;
-            if (/already completed/i.test((err as Error).message)) return false;
-            await forgetWebhookEvent(db, 'payment', e.eventId);
-            throw err;
-          },
-        );
+      // so the provider sends it again rather than losing the event.
+      const applied = await applyPaymentEvent(e, about).catch(async (err: unknown) => {
+        await forgetWebhookEvent(db, 'payment', e.eventId);
+        throw err;
+      });
       return {
         body: { eventId: e.eventId, duplicate: false, applied },
-        audit: { target: order.id, workflowId: order.workflow_id },
+        audit: { target: about.target, workflowId: about.workflowId },
       };
     },
   });

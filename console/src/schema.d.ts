@@ -1270,7 +1270,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Payment provider events (signed): fraud review outcomes
+         * Payment provider events (signed): fraud review outcomes, payouts, chargebacks
          * @description No API key.
          */
         post: operations["paymentWebhook"];
@@ -1404,6 +1404,46 @@ export interface paths {
          * @description Roles: finance, ops (or admin).
          */
         get: operations["getReportsMargins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settlements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The payment provider's payouts as imported, newest first, with their open differences
+         * @description Roles: finance, ops (or admin).
+         */
+        get: operations["getSettlements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/settlements/{settlementId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One payout: every line with the order it settled, and each difference with its decision
+         * @description Roles: finance, ops (or admin).
+         */
+        get: operations["getSettlementsBySettlementId"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1830,6 +1870,8 @@ export interface components {
             }[];
             /** @description the newest 50 */
             tickets: components["schemas"]["Ticket"][];
+            /** @description chargebacks of the order's payments */
+            disputes: components["schemas"]["Dispute"][];
             process: components["schemas"]["ProcessView"];
         };
         Ticket: {
@@ -1855,6 +1897,19 @@ export interface components {
             assignee?: string;
             /** Format: date-time */
             createdAt: string;
+        };
+        Dispute: {
+            disputeId: string;
+            providerDisputeId: string;
+            orderId: string;
+            amount: number;
+            currency: string;
+            reason: string;
+            /** @enum {string} */
+            status: "needs_response" | "under_review" | "won" | "lost";
+            evidenceDueBy: string;
+            openedAt: string;
+            closedAt: string | null;
         };
         ProcessView: {
             stage: string;
@@ -2733,6 +2788,48 @@ export interface components {
             eventId: string;
             accepted: boolean;
         };
+        /** @description review.*: a fraud review decided. payout.paid: a payout was made (imported and reconciled once). dispute.created: a chargeback (answered by finance before its deadline). dispute.closed: the provider decided a dispute under review. */
+        PaymentWebhook: {
+            eventId: string;
+            /** Format: date-time */
+            sentAt: string;
+            /** @enum {string} */
+            type: "review.approved";
+            /** Format: uuid */
+            orderId: string;
+        } | {
+            eventId: string;
+            /** Format: date-time */
+            sentAt: string;
+            /** @enum {string} */
+            type: "review.rejected";
+            /** Format: uuid */
+            orderId: string;
+        } | {
+            eventId: string;
+            /** Format: date-time */
+            sentAt: string;
+            /** @enum {string} */
+            type: "payout.paid";
+            payoutId: string;
+        } | {
+            eventId: string;
+            /** Format: date-time */
+            sentAt: string;
+            /** @enum {string} */
+            type: "dispute.created";
+            disputeId: string;
+            captureRef: string;
+        } | {
+            eventId: string;
+            /** Format: date-time */
+            sentAt: string;
+            /** @enum {string} */
+            type: "dispute.closed";
+            disputeId: string;
+            /** @enum {string} */
+            outcome: "won" | "lost";
+        };
         CreatedWebhookSubscription: components["schemas"]["WebhookSubscription"] & {
             /** @description The signing secret (whsec_…), shown this once: verify webhook-signature with it (Standard Webhooks) */
             secret: string;
@@ -2868,6 +2965,42 @@ export interface components {
                 margin: number;
                 marginPct: number | null;
             };
+        };
+        SettlementList: {
+            settlements: components["schemas"]["SettlementSummary"][];
+        };
+        SettlementSummary: {
+            settlementId: string;
+            provider: string;
+            payoutId: string;
+            currency: string;
+            /** @description paid to the bank (minor units) */
+            net: number;
+            fees: number;
+            /** @description taken out of payment clearing (signed) */
+            matched: number;
+            /** @description unexplained at import, held in settlement suspense (signed) */
+            suspense: number;
+            openMismatches: number;
+            paidAt: string;
+            workflowId: string;
+        };
+        Settlement: components["schemas"]["SettlementSummary"] & {
+            lines: {
+                lineNo: number;
+                kind: string;
+                ref: string;
+                amount: number;
+                fee: number;
+                orderId: string | null;
+            }[];
+            mismatches: {
+                mismatchId: string;
+                kind: string;
+                amount: number;
+                status: string;
+                lineNo: number | null;
+            }[];
         };
         CodecPayloads: {
             payloads: {
@@ -9209,15 +9342,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    eventId: string;
-                    /** Format: date-time */
-                    sentAt: string;
-                    /** @enum {string} */
-                    type: "review.approved" | "review.rejected";
-                    /** Format: uuid */
-                    orderId: string;
-                };
+                "application/json": components["schemas"]["PaymentWebhook"];
             };
         };
         responses: {
@@ -10074,6 +10199,149 @@ export interface operations {
             };
             /** @description The key lacks the role, or a console write without its X-CSRF-Token */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database or the process engine is unavailable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSettlements: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The newest payouts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettlementList"];
+                };
+            };
+            /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key (or an ended session); a webhook with a bad signature */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the role, or a console write without its X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database or the process engine is unavailable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSettlementsBySettlementId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                settlementId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The payout */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settlement"];
+                };
+            };
+            /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key (or an ended session); a webhook with a bad signature */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the role, or a console write without its X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description What the path names does not exist */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -36,6 +36,7 @@ import * as accountingJournalReading from './033_accounting_journal_reading';
 import * as accessChangeNotices from './034_access_change_notices';
 import * as webhooks from './035_webhooks';
 import * as landedCosts from './036_landed_costs';
+import * as settlements from './037_settlements';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -76,6 +77,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '034_access_change_notices': accessChangeNotices,
   '035_webhooks': webhooks,
   '036_landed_costs': landedCosts,
+  '037_settlements': settlements,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

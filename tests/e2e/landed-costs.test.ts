@@ -233,13 +233,15 @@ test('the margin report by order, SKU and channel adds up to the ledger for the 
     const t = r.body.totals;
     expect(t.revenue - t.refunds).toBe(-((ledger['4000'] ?? 0) + (ledger['4100'] ?? 0)));
     expect(t.costOfGoods + t.landedCosts).toBe(ledger['5000'] ?? 0);
-    expect(t.margin).toBe(t.revenue - t.refunds - t.costOfGoods - t.landedCosts);
+    expect(t.fees).toBe((ledger['6100'] ?? 0) + (ledger['6200'] ?? 0)); // payouts and chargebacks of other files
+    expect(t.margin).toBe(t.revenue - t.refunds - t.costOfGoods - t.landedCosts - t.fees);
     const sum = (f: string) => r.body.rows.reduce((x: number, row: Record<string, number>) => x + row[f], 0);
-    expect(['revenue', 'refunds', 'costOfGoods', 'landedCosts'].map(sum)).toEqual([
+    expect(['revenue', 'refunds', 'costOfGoods', 'landedCosts', 'fees'].map(sum)).toEqual([
       t.revenue,
       t.refunds,
       t.costOfGoods,
       t.landedCosts,
+      t.fees,
     ]);
     const row = (key: string | null) => r.body.rows.find((x: { key: string | null }) => x.key === key);
     if (by === 'order') {

@@ -1,0 +1,98 @@
+/**
+ * Money after the sale: importing the provider's payouts and answering its chargebacks. Each step is one
+ * transaction on our books and safe to repeat (a payout is imported once, a mismatch decided once, a dispute
+ * recorded and closed once); the provider's calls are repeatable by their nature (reads, and answering a
+ * dispute that is already answered returns its standing).
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { inTransaction } from '../../db';
+import {
+  closeDispute,
+  decideMismatch,
+  importPayout,
+  importedPayouts,
+  noteDisputeEvidence,
+  recordDispute,
+  rematchMismatch,
+  type DisputeRecord,
+  type ImportedSettlement,
+  type Rematched,
+} from '../../db/settlements';
+import type { DisputeOutcome, DisputeStatus } from '../../contracts/settlement-types';
+import type { ActivityDeps } from '../deps';
+
+/** The process calling this step: the record keeps it, so the API and the Temporal UI lead to each other. */
+const processOf = () => Context.current().info.workflowExecution?.workflowId ?? 'none';
+
+export function settlementActivities({ db, payments }: ActivityDeps) {
+  return {
+    /** The provider's payouts we have not imported yet, oldest first. */
+    async payoutsToImport(): Promise<string[]> {
+      const made = await payments.payouts();
+      const imported = await importedPayouts(db, payments.name, made);
+      return made.filter((id) => !imported.has(id));
+    },
+
+    /** Fetches the payout's report and imports it once (lines, matches, mismatches, one balanced entry). */
+    async importSettlement(input: { payoutId: string }): Promise<ImportedSettlement> {
+      const payout = await payments.payout(input.payoutId);
+      if (!payout)
+        throw ApplicationFailure.nonRetryable(
+          `${payments.name} has no payout ${input.payoutId}; check the id in the provider's dashboard`,
+          'UnknownPayout',
+        );
+      const workflowId = processOf();
+      return inTransaction(db, (tx) => importPayout(tx, payments.name, payout, workflowId));
+    },
+
+    async decideSettlementMismatch(input: {
+      mismatchId: string;
+      action: 'accept' | 'write_off';
+      by?: string;
+    }): Promise<{ status: string }> {
+      return inTransaction(db, (tx) => decideMismatch(tx, input.mismatchId, input.action, input.by));
+    },
+
+    async rematchSettlementMismatch(input: { mismatchId: string }): Promise<Rematched> {
+      return inTransaction(db, (tx) => rematchMismatch(tx, input.mismatchId));
+    },
+
+    /** Records the provider's chargeback once and books the withdrawal. */
+    async recordDispute(input: { providerDisputeId: string }): Promise<DisputeRecord> {
+      const d = await payments.dispute(input.providerDisputeId);
+      if (!d)
+        throw ApplicationFailure.nonRetryable(
+          `${payments.name} has no dispute ${input.providerDisputeId}`,
+          'UnknownDispute',
+        );
+      const workflowId = processOf();
+      return inTransaction(db, (tx) => recordDispute(tx, payments.name, d, workflowId));
+    },
+
+    /** Sends the evidence (or the acceptance) to the provider; answers the dispute's standing there. */
+    async respondToDispute(input: {
+      disputeId: string;
+      providerDisputeId: string;
+      evidence?: string;
+      accept?: boolean;
+      by?: string;
+    }): Promise<{ status: DisputeStatus }> {
+      const d = await payments.respondToDispute({
+        disputeId: input.providerDisputeId,
+        evidence: input.evidence,
+        accept: input.accept,
+      });
+      if (input.evidence)
+        await inTransaction(db, (tx) => noteDisputeEvidence(tx, input.disputeId, input.evidence!, input.by));
+      return { status: d.status };
+    },
+
+    async closeDispute(input: {
+      disputeId: string;
+      outcome: DisputeOutcome;
+      by?: string;
+    }): Promise<{ status: string }> {
+      return inTransaction(db, (tx) => closeDispute(tx, input.disputeId, input.outcome, input.by));
+    },
+  };
+}
