@@ -26,6 +26,7 @@ import { webhookSubscriptionRoutes } from './routes/webhook-subscriptions';
 import { landedCostRoutes } from './routes/landed-costs';
 import { marginRoutes } from './routes/margins';
 import { settlementRoutes } from './routes/settlements';
+import { carrierChargeRoutes } from './routes/carrier-charges';
 import { codecCors, codecRoutes } from './routes/codec';
 import { Lookups } from './lookups';
 import { inRequestSpan } from '../lib/tracing';
@@ -100,6 +101,7 @@ export function buildRoutes(given: ApiDeps): Routes {
   landedCostRoutes(routes, deps);
   marginRoutes(routes, deps);
   settlementRoutes(routes, deps);
+  carrierChargeRoutes(routes, deps);
   codecRoutes(routes, deps);
   return routes;
 }

@@ -1783,11 +1783,12 @@ export const CodecBody = z.object({ payloads: z.array(WirePayload).max(1000) }).
 export const SettlementSummary = z
   .object({
     settlementId: z.string(),
-    provider: z.string(),
+    provider: z.string().openapi({ description: 'the payment provider, or marketplace:<channel> for a statement' }),
     payoutId: z.string(),
     currency: z.string(),
     net: z.number().int().openapi({ description: 'paid to the bank (minor units)' }),
     fees: z.number().int(),
+    commission: z.number().int().openapi({ description: "a marketplace's commission (0 for a payment provider)" }),
     matched: z.number().int().openapi({ description: 'taken out of payment clearing (signed)' }),
     suspense: z.number().int().openapi({ description: 'unexplained at import, held in settlement suspense (signed)' }),
     openMismatches: z.number().int(),
@@ -1804,6 +1805,7 @@ export const Settlement = SettlementSummary.extend({
       ref: z.string(),
       amount: z.number().int(),
       fee: z.number().int(),
+      commission: z.number().int(),
       orderId: z.string().nullable(),
     }),
   ),
@@ -1819,3 +1821,37 @@ export const Settlement = SettlementSummary.extend({
 }).openapi('Settlement');
 export const SettlementParams = z.object({ settlementId: Uuid });
 export const SettlementListQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
+
+export const CarrierBillBody = z
+  .object({
+    carrier: line(50),
+    billRef: line(100).openapi({ description: "The carrier's invoice number" }),
+    currency: Currency,
+    lines: z
+      .array(
+        z
+          .object({
+            shipmentId: Uuid.optional(),
+            trackingNumber: line(100).optional(),
+            amount: Money.refine((v) => v > 0, 'must be more than 0'),
+          })
+          .strict()
+          .refine(
+            (l) => !!l.shipmentId !== !!l.trackingNumber,
+            'give the parcel by shipmentId or trackingNumber, one of them',
+          ),
+      )
+      .min(1)
+      .max(1000),
+  })
+  .strict()
+  .openapi('CarrierBillBody');
+export const CarrierBill = z
+  .object({
+    carrier: z.string(),
+    billRef: z.string(),
+    currency: z.string(),
+    total: z.number().int(),
+    lines: z.array(z.object({ shipmentId: z.string(), orderId: z.string(), amount: z.number().int() })),
+  })
+  .openapi('CarrierBill');

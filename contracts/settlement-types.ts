@@ -5,21 +5,29 @@
  */
 import { defineSignal } from '@temporalio/workflow';
 
-export type PayoutLineKind = 'capture' | 'refund' | 'dispute' | 'dispute_reversal' | 'adjustment';
+export type PayoutLineKind = 'capture' | 'refund' | 'dispute' | 'dispute_reversal' | 'order' | 'adjustment';
 
 export interface PayoutLine {
   kind: PayoutLineKind;
-  ref: string; // the provider's reference of the capture, refund or dispute (an adjustment: its own)
-  amount: number; // minor units, signed: + paid to us (a capture), − taken back (a refund, a dispute)
+  ref: string; // the provider's capture, refund or dispute reference; a marketplace's order id; an adjustment's own
+  amount: number; // minor units, signed: + paid to us (a capture, an order), − taken back (a refund, a dispute)
   fee: number; // the provider's fee on this line (minor units, ≥ 0)
+  commission?: number; // a marketplace's commission on the order (minor units, ≥ 0)
 }
 
+/** A payment provider's payout, or a marketplace's statement: the same reconciliation takes both. */
 export interface Payout {
   payoutId: string;
   currency: string;
   net: number; // paid to the bank
   paidAt: string;
   lines: PayoutLine[];
+}
+
+/** A payout to import: the payment provider's (no channel), or a marketplace channel's statement. */
+export interface PayoutToImport {
+  payoutId: string;
+  channel?: string;
 }
 
 export type DisputeStatus = 'needs_response' | 'under_review' | 'won' | 'lost';

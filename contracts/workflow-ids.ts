@@ -10,6 +10,8 @@ export const shippedAfterCancelWorkflowId = (shipmentId: string) => `shipped-aft
 export const holdWorkflowId = (holdId: string) => `hold-${holdId}`;
 export const channelSyncWorkflowId = (channel: string) => `channel-sync-${channel}`;
 export const webhookDispatchWorkflowId = (taskQueue: string) => `webhook-dispatch-${taskQueue}`;
-export const settlementWorkflowId = (payoutId: string) => `settlement-${payoutId}`; // the provider's payout id
+// The payment provider's payout id; a marketplace's statement id with its channel.
+export const settlementWorkflowId = (payoutId: string, channel?: string) =>
+  channel ? `settlement-${channel}-${payoutId}` : `settlement-${payoutId}`;
 export const settlementImportWorkflowId = (taskQueue: string) => `settlement-import-${taskQueue}`;
 export const disputeWorkflowId = (disputeId: string) => `dispute-${disputeId}`; // the provider's dispute id

@@ -137,6 +137,12 @@ const CHECKS: { name: string; sql: string }[] = [
           SELECT o.value AS open_disputes, a.balance FROM open o, account a WHERE o.value <> a.balance`,
   },
   {
+    name: 'carrier payables equal the carrier charges booked',
+    sql: `WITH charged AS (SELECT COALESCE(SUM(amount), 0) AS value FROM carrier_charges),
+          account AS (SELECT COALESCE(SUM(credit - debit), 0) AS balance FROM journal_lines WHERE account_code = '${ACCOUNT.carrierPayables}')
+          SELECT c.value AS charged, a.balance FROM charged c, account a WHERE c.value <> a.balance`,
+  },
+  {
     name: 'every supplier payment matches the sandbox bank transfer',
     sql: `SELECT sp.bill_id, sp.amount, t.amount AS bank_amount FROM supplier_payments sp
             LEFT JOIN sandbox_bank_transfers t ON t.bank_reference = sp.bank_reference

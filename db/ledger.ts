@@ -11,6 +11,7 @@ export type AccountCode =
   | '2000'
   | '2050'
   | '2060'
+  | '2070'
   | '2100'
   | '3000'
   | '4000'
@@ -20,7 +21,9 @@ export type AccountCode =
   | '5200'
   | '6100'
   | '6200'
-  | '6400';
+  | '6300'
+  | '6400'
+  | '6500';
 
 /** The chart of accounts by name (the rows are seeded by the accounting migrations): postings say what they book. */
 export const ACCOUNT = {
@@ -33,6 +36,7 @@ export const ACCOUNT = {
   payables: '2000',
   goodsReceivedNotInvoiced: '2050',
   landedCostsPayable: '2060',
+  carrierPayables: '2070',
   taxPayable: '2100',
   openingEquity: '3000',
   revenue: '4000',
@@ -42,7 +46,9 @@ export const ACCOUNT = {
   purchasePriceVariance: '5200',
   paymentFees: '6100',
   chargebackLosses: '6200',
+  marketplaceCommission: '6300',
   settlementWriteOffs: '6400',
+  shippingCosts: '6500',
 } as const satisfies Record<string, AccountCode>;
 
 export interface JournalLine {

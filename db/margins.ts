@@ -1,8 +1,8 @@
 /**
  * Margins, read from the journal so they agree with the books to the cent: every line posted to revenue (4000),
- * shipping income (4100), cost of goods sold (5000), payment fees (6100) or chargeback losses (6200) in the
- * period is attributed to its order through the record that posted it (invoice, shipment, credit note, return
- * receipt, dispute; a payout's fees through each of its lines), and, for the SKU view, split over
+ * shipping income (4100), cost of goods sold (5000), payment fees (6100), chargeback losses (6200),
+ * marketplace commission (6300) or shipping costs (6500) in the period is attributed to its order through the record that posted it (invoice, shipment, credit note, return
+ * receipt, dispute; a payout's fees and commission through each of its lines), and, for the SKU view, split over
  * the products behind it (invoice lines, the stock moves of the same source, the returned lines, a landed
  * cost's allocation). What cannot be attributed (a landed cost has no order; shipping income has no SKU) is
  * a row of its own rather than dropped, so the rows always add up to the ledger.
@@ -20,8 +20,8 @@ export interface MarginRow {
   costOfGoods: number; // at average cost when shipped, less goods returned to stock
   landedCosts: number; // freight, duty, insurance on goods already sold
   fees: number; // payment provider fees (booked with payouts, per order by the payout's lines) and chargeback losses
-  commission: number; // marketplace commission (booked with settlements; none yet)
-  shippingCost: number; // carrier charges (none booked yet)
+  commission: number; // marketplace commission (booked with statements, per order by the statement's lines)
+  shippingCost: number; // carrier charges, booked per parcel from the carrier's invoice
   margin: number;
   marginPct: number | null; // margin ÷ (revenue − refunds), in percent; null without net revenue
 }
@@ -51,20 +51,32 @@ async function postedLines(db: Db, from: Date, to: Date): Promise<PostedLine[]> 
      LEFT JOIN disputes dp ON e.source_type = 'dispute' AND dp.id::text = e.source_id
      LEFT JOIN sales_orders o ON o.id = COALESCE(i.order_id, s.order_id, cn.order_id, r.order_id, dp.order_id)
      LEFT JOIN channels c ON c.id = o.channel_id
-     WHERE l.account_code IN (?, ?, ?, ?, ?) AND e.posted_at >= ? AND e.posted_at < ?
-       AND NOT (l.account_code = ? AND e.source_type = 'settlement'
+     WHERE l.account_code IN (?, ?, ?, ?, ?, ?, ?) AND e.posted_at >= ? AND e.posted_at < ?
+       AND NOT (l.account_code IN (?, ?) AND e.source_type = 'settlement'
                 AND EXISTS (SELECT 1 FROM settlements st WHERE st.entry_id = e.id))
      UNION ALL
-     -- A payout's fees, one posted line for many orders: each of its lines' fee, with the order it settled.
-     SELECT e.id, e.source_type, e.source_id, ?::text, sl.fee::bigint, o.id, c.code
+     -- A payout's fees and commission, one posted line each for many orders: each of its lines' own, with the
+     -- order the line settled.
+     SELECT e.id, e.source_type, e.source_id, x.account, x.amount, o.id, c.code
      FROM settlements st
      JOIN journal_entries e ON e.id = st.entry_id
-     JOIN settlement_lines sl ON sl.settlement_id = st.id AND sl.fee > 0
+     JOIN settlement_lines sl ON sl.settlement_id = st.id
+     CROSS JOIN LATERAL (VALUES (?::text, sl.fee::bigint), (?::text, sl.commission::bigint)) x(account, amount)
      LEFT JOIN sales_orders o ON o.id = sl.order_id
      LEFT JOIN channels c ON c.id = o.channel_id
-     WHERE e.posted_at >= ? AND e.posted_at < ?
+     WHERE x.amount > 0 AND e.posted_at >= ? AND e.posted_at < ?
      ORDER BY 1`,
-    [...MARGIN_ACCOUNTS, from, to, ACCOUNT.paymentFees, ACCOUNT.paymentFees, from, to],
+    [
+      ...MARGIN_ACCOUNTS,
+      from,
+      to,
+      ACCOUNT.paymentFees,
+      ACCOUNT.marketplaceCommission,
+      ACCOUNT.paymentFees,
+      ACCOUNT.marketplaceCommission,
+      from,
+      to,
+    ],
   );
   return rows;
 }
@@ -76,14 +88,18 @@ const MARGIN_ACCOUNTS = [
   ACCOUNT.costOfGoodsSold,
   ACCOUNT.paymentFees,
   ACCOUNT.chargebackLosses,
+  ACCOUNT.marketplaceCommission,
+  ACCOUNT.shippingCosts,
 ] as const;
 
-type Column = 'revenue' | 'refunds' | 'costOfGoods' | 'landedCosts' | 'fees';
+type Column = 'revenue' | 'refunds' | 'costOfGoods' | 'landedCosts' | 'fees' | 'commission' | 'shippingCost';
 
 /** Which margin column a posted line belongs to, and its amount in that column's sense (positive = as named). */
 function columnOf(l: PostedLine): { column: Column; amount: number } {
   if (l.account_code === ACCOUNT.paymentFees || l.account_code === ACCOUNT.chargebackLosses)
     return { column: 'fees', amount: l.amount };
+  if (l.account_code === ACCOUNT.marketplaceCommission) return { column: 'commission', amount: l.amount };
+  if (l.account_code === ACCOUNT.shippingCosts) return { column: 'shippingCost', amount: l.amount };
   if (l.account_code === ACCOUNT.costOfGoodsSold)
     return { column: l.source_type === 'landed_cost' ? 'landedCosts' : 'costOfGoods', amount: l.amount };
   if (l.source_type === 'credit_note') return { column: 'refunds', amount: l.amount };
@@ -172,7 +188,15 @@ export async function marginReport(db: Db, by: MarginDimension, from: Date, to: 
   const bases = by === 'sku' ? await productBases(db, lines) : new Map();
   const rows = new Map<string | null, Record<Column, number>>();
   const add = (key: string | null, column: Column, amount: number) => {
-    const row = rows.get(key) ?? { revenue: 0, refunds: 0, costOfGoods: 0, landedCosts: 0, fees: 0 };
+    const row = rows.get(key) ?? {
+      revenue: 0,
+      refunds: 0,
+      costOfGoods: 0,
+      landedCosts: 0,
+      fees: 0,
+      commission: 0,
+      shippingCost: 0,
+    };
     row[column] += amount;
     rows.set(key, row);
   };
@@ -188,13 +212,11 @@ export async function marginReport(db: Db, by: MarginDimension, from: Date, to: 
   }
   return [...rows.entries()]
     .map(([key, r]) => {
-      const margin = r.revenue - r.refunds - r.costOfGoods - r.landedCosts - r.fees;
+      const margin = r.revenue - r.refunds - r.costOfGoods - r.landedCosts - r.fees - r.commission - r.shippingCost;
       const net = r.revenue - r.refunds;
       return {
         key,
         ...r,
-        commission: 0,
-        shippingCost: 0,
         margin,
         marginPct: net > 0 ? Math.round((margin / net) * 10000) / 100 : null,
       };

@@ -34,47 +34,72 @@ interface Movement {
   orderId: string;
 }
 
-/** The movement of ours a payout line pays, when we have it and it is not settled yet. */
-async function movementOf(tx: Tx, provider: string, line: PayoutLine): Promise<Movement | undefined> {
-  if (line.kind === 'capture' || line.kind === 'refund') {
-    const p = await tx('payments as p')
-      .where({ 'p.provider': provider, 'p.provider_ref': line.ref, 'p.kind': line.kind, 'p.status': 'succeeded' })
+/** A marketplace's statements are settled under `marketplace:<channel>`; a payment provider's under its name. */
+export const marketplaceSource = (channel: string) => `marketplace:${channel}`;
+const channelOf = (source: string) => (source.startsWith('marketplace:') ? source.slice('marketplace:'.length) : null);
+
+const paymentMovement = (p: { id: string; kind: string; amount: string | number; order_id: string }): Movement => ({
+  paymentId: p.id,
+  movement: p.kind === 'capture' ? 'capture' : 'refund',
+  amount: p.kind === 'capture' ? Number(p.amount) : -Number(p.amount),
+  orderId: p.order_id,
+});
+
+/** The movements of ours a payout line pays, when we have them and they are not settled yet (none: unknown). */
+async function movementsOf(tx: Tx, source: string, line: PayoutLine): Promise<Movement[]> {
+  const unsettledPayments = () =>
+    tx('payments as p')
+      .where('p.status', 'succeeded')
       .whereNotExists((q) => q.from('settlement_matches as m').whereRaw('m.payment_id = p.id'))
-      .first('p.id', 'p.amount', 'p.order_id');
-    if (!p) return undefined;
-    const amount = Number(p.amount);
-    return {
-      paymentId: p.id,
-      movement: line.kind,
-      amount: line.kind === 'capture' ? amount : -amount,
-      orderId: p.order_id,
-    };
+      .select('p.id', 'p.kind', 'p.amount', 'p.order_id');
+  if (line.kind === 'capture' || line.kind === 'refund') {
+    const rows = await unsettledPayments().where({
+      'p.provider': source,
+      'p.provider_ref': line.ref,
+      'p.kind': line.kind,
+    });
+    return rows.slice(0, 1).map(paymentMovement);
+  }
+  if (line.kind === 'order') {
+    // A marketplace collected the order: it settles every capture and refund of it not settled yet.
+    const channel = channelOf(source);
+    if (!channel) return [];
+    const rows = await unsettledPayments()
+      .join('sales_orders as o', 'o.id', 'p.order_id')
+      .join('channels as c', 'c.id', 'o.channel_id')
+      .where({ 'c.code': channel, 'o.external_ref': line.ref })
+      .whereIn('p.kind', ['capture', 'refund'])
+      .orderBy('p.created_at');
+    return rows.map(paymentMovement);
   }
   if (line.kind === 'dispute' || line.kind === 'dispute_reversal') {
     const movement = line.kind === 'dispute' ? 'withdrawal' : 'reinstatement';
     const d = await tx('disputes as d')
-      .where({ 'd.provider': provider, 'd.provider_dispute_id': line.ref })
+      .where({ 'd.provider': source, 'd.provider_dispute_id': line.ref })
       .modify((q) => (movement === 'reinstatement' ? q.where('d.status', 'won') : q))
       .whereNotExists((q) =>
         q.from('settlement_matches as m').whereRaw('m.dispute_id = d.id').where('m.movement', movement),
       )
       .first('d.id', 'd.amount', 'd.order_id');
-    if (!d) return undefined;
+    if (!d) return [];
     const amount = Number(d.amount);
-    return { disputeId: d.id, movement, amount: movement === 'withdrawal' ? -amount : amount, orderId: d.order_id };
+    return [{ disputeId: d.id, movement, amount: movement === 'withdrawal' ? -amount : amount, orderId: d.order_id }];
   }
-  return undefined; // an adjustment is the provider's own: always a person's decision
+  return []; // an adjustment is the provider's own: always a person's decision
 }
 
-async function settle(tx: Tx, lineId: number, m: Movement): Promise<void> {
-  await tx('settlement_matches').insert({
-    line_id: lineId,
-    payment_id: m.paymentId ?? null,
-    dispute_id: m.disputeId ?? null,
-    movement: m.movement,
-    amount: m.amount,
-  });
-  await tx('settlement_lines').where({ id: lineId }).update({ order_id: m.orderId });
+/** Marks the movements settled by the line; answers what they took out of clearing in all. */
+async function settle(tx: Tx, lineId: number, ms: Movement[]): Promise<number> {
+  for (const m of ms)
+    await tx('settlement_matches').insert({
+      line_id: lineId,
+      payment_id: m.paymentId ?? null,
+      dispute_id: m.disputeId ?? null,
+      movement: m.movement,
+      amount: m.amount,
+    });
+  await tx('settlement_lines').where({ id: lineId }).update({ order_id: ms[0].orderId });
+  return ms.reduce((sum, m) => sum + m.amount, 0);
 }
 
 export interface ImportedSettlement {
@@ -88,8 +113,8 @@ export interface ImportedSettlement {
 }
 
 /**
- * Imports one payout, once: its lines, what each settles, its mismatches and one balanced entry
- * (bank net + fees + suspense = clearing matched). A second import of the same payout changes nothing.
+ * Imports one payout (or marketplace statement), once: its lines, what each settles, its mismatches and one
+ * balanced entry (bank net + fees + commission + suspense = clearing matched). A second import of the same payout changes nothing.
  */
 export async function importPayout(
   tx: Tx,
@@ -99,6 +124,7 @@ export async function importPayout(
 ): Promise<ImportedSettlement> {
   const settlementId = randomUUID();
   const fees = p.lines.reduce((s, l) => s + l.fee, 0);
+  const commission = p.lines.reduce((s, l) => s + (l.commission ?? 0), 0);
   const inserted = await tx('settlements')
     .insert({
       id: settlementId,
@@ -107,6 +133,7 @@ export async function importPayout(
       currency: p.currency,
       net: p.net,
       fees,
+      commission,
       matched: 0,
       suspense: 0,
       workflow_id: workflowId,
@@ -150,18 +177,19 @@ export async function importPayout(
         ref: line.ref,
         amount: line.amount,
         fee: line.fee,
+        commission: line.commission ?? 0,
       })
       .returning('id');
-    const m = await movementOf(tx, provider, line);
-    if (!m) {
+    const ms = await movementsOf(tx, provider, line);
+    if (ms.length === 0) {
       await mismatch({ kind: 'unknown_reference', amount: -line.amount, ref: line.ref }, lineId);
       continue;
     }
-    await settle(tx, lineId, m);
-    matched += m.amount;
-    await mismatch({ kind: 'amount_differs', amount: m.amount - line.amount, ref: line.ref }, lineId);
+    const settled = await settle(tx, lineId, ms);
+    matched += settled;
+    await mismatch({ kind: 'amount_differs', amount: settled - line.amount, ref: line.ref }, lineId);
   }
-  const stated = p.lines.reduce((s, l) => s + l.amount - l.fee, 0);
+  const stated = p.lines.reduce((s, l) => s + l.amount - l.fee - (l.commission ?? 0), 0);
   await mismatch({ kind: 'net_differs', amount: stated - p.net, ref: null }, null);
   const suspense = mismatches.reduce((s, m) => s + m.amount, 0);
   const entryId = await postEntry(tx, {
@@ -173,6 +201,7 @@ export async function importPayout(
     lines: [
       signed(ACCOUNT.bank, p.net),
       signed(ACCOUNT.paymentFees, fees),
+      signed(ACCOUNT.marketplaceCommission, commission),
       signed(ACCOUNT.settlementSuspense, suspense),
       signed(ACCOUNT.paymentClearing, -matched),
     ],
@@ -245,9 +274,9 @@ export async function rematchMismatch(tx: Tx, mismatchId: string): Promise<Remat
   const standing: Rematched = { open: x.status === 'open', kind: x.kind, amount: Number(x.amount) };
   if (x.status !== 'open' || x.kind !== 'unknown_reference') return standing;
   const line: PayoutLine = { kind: x.line_kind, ref: x.ref, amount: Number(x.line_amount), fee: 0 };
-  const m = await movementOf(tx, x.source, line);
-  if (!m) return standing;
-  await settle(tx, x.line_id, m);
+  const ms = await movementsOf(tx, x.source, line);
+  if (ms.length === 0) return standing;
+  const m = { amount: await settle(tx, x.line_id, ms) };
   await move(
     tx,
     {
@@ -427,6 +456,7 @@ interface SettlementRow {
   currency: string;
   net: Minor;
   fees: Minor;
+  commission: Minor;
   matched: Minor;
   suspense: Minor;
   paid_at: Date;
@@ -447,6 +477,7 @@ export async function listSettlements(db: Db, f: { limit: number; id?: string })
       's.currency',
       's.net',
       's.fees',
+      's.commission',
       's.matched',
       's.suspense',
       's.paid_at',
@@ -462,6 +493,7 @@ export async function listSettlements(db: Db, f: { limit: number; id?: string })
     currency: s.currency,
     net: Number(s.net),
     fees: Number(s.fees),
+    commission: Number(s.commission),
     matched: Number(s.matched),
     suspense: Number(s.suspense),
     openMismatches: s.open_mismatches,
@@ -480,6 +512,7 @@ export async function settlementDetail(db: Db, settlementId: string) {
     ref: string;
     amount: Minor;
     fee: Minor;
+    commission: Minor;
     order_id: string | null;
   }[] = await db('settlement_lines').where({ settlement_id: settlementId }).orderBy('line_no');
   const mismatches: { id: string; line_id: string | null; kind: string; amount: Minor; status: string }[] = await db(
@@ -495,6 +528,7 @@ export async function settlementDetail(db: Db, settlementId: string) {
       ref: l.ref,
       amount: Number(l.amount),
       fee: Number(l.fee),
+      commission: Number(l.commission),
       orderId: l.order_id ?? null,
     })),
     mismatches: mismatches.map((x) => ({

@@ -5,7 +5,8 @@
  * faults: down (503), slow, throttled (every call 429) and answers lost (applied, then the connection drops).
  * Buyers place and cancel orders on it; it tells the seller by a signed webhook (`x-signature`, HMAC-SHA256 of
  * the raw body with the seller's secret; retried a few times, then given up, as marketplaces do) and keeps
- * every change in a feed the seller can poll.
+ * every change in a feed the seller can poll. It pays the seller out in statements: each shipped order's total
+ * (goods, shipping and the tax of its country, by `taxRates`) less a commission (`commissionBp`) and a fee.
  *
  *   PUT  /listings                  { items: [{ sku, quantity, seq }] }  → { applied, stale }
  *   GET  /listings/:sku             → { sku, quantity, seq }  (404 when never listed)
@@ -16,6 +17,9 @@
  *   GET  /orders?after=<seq>&limit= → { orders: [...changed after seq, oldest first], next }
  *   POST /orders/:id/shipments      the seller confirms a parcel { ref, carrier, trackingNumber } (once per ref)
  *   POST /orders/:id/cancel         the seller cancels { reason } (409 once shipped; a repeat answers 200)
+ *   GET  /statements                → { statements: [ids, oldest first] }
+ *   GET  /statements/:id            → a statement: per shipped order, what the buyer paid, less commission and fee
+ *   POST /_statements               pays out now: a statement of the shipped orders not yet paid { extraLines?, shortBy? }
  *   POST /_faults                   { down?, slowMs?, throttled?, loseAnswers?, dropWebhooks?, duplicateWebhooks? }
  *   POST /_webhook                  { url, secret }: where the seller hears of orders
  *   GET  /_stats                    → { calls, items, throttled, webhooks, webhooksFailed }
@@ -24,6 +28,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { signature } from '../lib/fingerprint';
 import { cliFlags } from '../lib/cli';
+import { taxOn } from '../lib/money';
+import type { Payout, PayoutLine } from '../contracts/settlement-types';
 
 export interface Faults {
   down: boolean;
@@ -60,12 +66,31 @@ export interface SandboxMarketplace {
   buyerCancel(orderId: string): MarketOrder;
   /** Where webhooks go, signed with the seller's secret. */
   subscribe(url: string, secret: string): void;
+  /** Pays out: a statement of the shipped orders not yet paid (undefined when there are none and no anomalies). */
+  payOut(anomalies?: StatementAnomalies): Payout | undefined;
   stop(): Promise<void>;
 }
 
-/** `ratePerSecond`: calls of PUT /listings allowed per second (a token bucket as deep as one second). */
+/** What a test can make a statement do wrong: lines for orders that are not the seller's, a net paid short. */
+export interface StatementAnomalies {
+  extraLines?: PayoutLine[];
+  shortBy?: number;
+}
+
+/**
+ * `ratePerSecond`: calls of PUT /listings allowed per second (a token bucket as deep as one second).
+ * `taxRates`: basis points by country, charged on top of the prices as the seller charges it (ours: `tax_rates`).
+ */
 export async function startSandboxMarketplace(
-  o: { port?: number; host?: string; ratePerSecond?: number; webhook?: { url: string; secret: string } } = {},
+  o: {
+    port?: number;
+    host?: string;
+    ratePerSecond?: number;
+    webhook?: { url: string; secret: string };
+    taxRates?: Record<string, number>;
+    commissionBp?: number;
+    orderFee?: number;
+  } = {},
 ): Promise<SandboxMarketplace> {
   const rate = o.ratePerSecond ?? 20;
   const listings = new Map<string, { quantity: number; seq: number }>();
@@ -79,6 +104,11 @@ export async function startSandboxMarketplace(
   };
   const stats = { calls: 0, items: 0, throttled: 0, webhooks: 0, webhooksFailed: 0 };
   const market = orderBook(faults, stats, o.webhook);
+  const statements = statementBook(market.orders, {
+    taxRates: o.taxRates ?? {},
+    commissionBp: o.commissionBp ?? 1500,
+    orderFee: o.orderFee ?? 30,
+  });
   let tokens = rate;
   let refilled = Date.now();
   const take = () => {
@@ -106,6 +136,10 @@ export async function startSandboxMarketplace(
       return send(200, { url: w.url });
     }
     if (url.pathname === '/_stats') return send(200, stats);
+    if (url.pathname === '/_statements' && req.method === 'POST') {
+      const paid = statements.payOut(JSON.parse((await body(req)) || '{}') as StatementAnomalies);
+      return send(paid ? 201 : 200, { statement: paid ?? null });
+    }
     if (faults.down) return send(503, { error: 'the marketplace is down' });
     if (faults.slowMs) await new Promise((r) => setTimeout(r, faults.slowMs));
     if (url.pathname === '/listings' && req.method === 'PUT') {
@@ -134,6 +168,13 @@ export async function startSandboxMarketplace(
     if (url.pathname === '/listings' && req.method === 'GET') {
       return send(200, { listings: [...listings].map(([sku, l]) => ({ sku, ...l })) });
     }
+    if (url.pathname === '/statements' && req.method === 'GET')
+      return send(200, { statements: statements.list.map((x) => x.payoutId) });
+    const statement = /^\/statements\/([^/]+)$/.exec(url.pathname);
+    if (statement && req.method === 'GET') {
+      const found = statements.list.find((x) => x.payoutId === decodeURIComponent(statement[1]));
+      return found ? send(200, found) : send(404, { error: 'no such statement' });
+    }
     const answer = await market.handle(req, url);
     return answer ? send(answer.status, answer.body) : send(404, { error: 'no such endpoint' });
   };
@@ -157,6 +198,7 @@ export async function startSandboxMarketplace(
     placeOrder: market.place,
     buyerCancel: market.buyerCancel,
     subscribe: market.subscribe,
+    payOut: statements.payOut,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -302,6 +344,48 @@ function orderBook(
   };
 }
 
+/** The marketplace's payouts to the seller: each shipped order once, at what the buyer paid, less commission and fee. */
+function statementBook(
+  orders: Map<string, MarketOrder>,
+  terms: { taxRates: Record<string, number>; commissionBp: number; orderFee: number },
+) {
+  const list: Payout[] = [];
+  const paid = new Set<string>();
+  /** What the buyer paid: goods and shipping, and their tax line by line (half-even, as the seller rounds it). */
+  const total = (o: MarketOrder) => {
+    const rate = terms.taxRates[o.shipTo.country] ?? 0;
+    const goods = o.lines.map((l) => l.quantity * l.unitPrice);
+    return [...goods, o.shippingPrice].reduce((s, net) => s + net + taxOn(net, rate), 0);
+  };
+  const payOut = (anomalies: StatementAnomalies = {}): Payout | undefined => {
+    const due = [...orders.values()].filter((o) => o.status === 'shipped' && !paid.has(o.orderId));
+    const lines: PayoutLine[] = due.map((o) => {
+      const amount = total(o);
+      return {
+        kind: 'order',
+        ref: o.orderId,
+        amount,
+        fee: terms.orderFee,
+        commission: Math.round((amount * terms.commissionBp) / 10_000),
+      };
+    });
+    lines.push(...(anomalies.extraLines ?? []));
+    if (lines.length === 0) return undefined;
+    due.forEach((o) => paid.add(o.orderId));
+    const net = lines.reduce((s, l) => s + l.amount - l.fee - (l.commission ?? 0), 0) - (anomalies.shortBy ?? 0);
+    const statement = {
+      payoutId: `st_${String(list.length + 1).padStart(6, '0')}_${randomUUID().slice(0, 8)}`,
+      currency: 'EUR',
+      net,
+      paidAt: new Date().toISOString(),
+      lines,
+    };
+    list.push(statement);
+    return statement;
+  };
+  return { list, payOut };
+}
+
 /**
  * Connects the demo `marketplace` channel to a sandbox marketplace at `marketUrl` (as the seller's API sees
  * it): its sync pushes every level there and takes its orders. The shared secret is the environment variable
@@ -345,6 +429,11 @@ if (require.main === module) {
       default: false,
       help: 'connect the demo marketplace channel (needs ERP_API_KEY, admin)',
     },
+    'tax-rates': {
+      type: 'string',
+      default: '',
+      help: "tax charged to buyers, as the seller's tax_rates: DE=1900,FR=2000 (basis points by country)",
+    },
   });
   const secret = process.env.SANDBOX_MARKETPLACE;
   if (!secret || secret.length < 16) {
@@ -357,6 +446,17 @@ if (require.main === module) {
       port: flags.port,
       ratePerSecond: 20,
       webhook: { url: `${flags['api-url']}/v1/webhooks/marketplace/marketplace`, secret },
+      taxRates: Object.fromEntries(
+        flags['tax-rates']
+          .split(',')
+          .filter(Boolean)
+          .map((pair) => {
+            const [country, bp] = pair.split('=');
+            if (!/^[A-Z]{2}$/.test(country) || !/^\d+$/.test(bp ?? ''))
+              throw new Error(`--tax-rates: "${pair}" is not COUNTRY=basis points (DE=1900)`);
+            return [country, Number(bp)];
+          }),
+      ),
     });
     const publicUrl = flags['public-url'] ?? market.url;
     console.log(`Sandbox marketplace on ${market.url} (the API reaches it at ${publicUrl}).`);

@@ -216,10 +216,14 @@ async function runPlatform(temporalUi: string | undefined) {
  */
 async function connectSandboxMarketplace(apiUrl: string, adminKey: string) {
   const { connectMarketplaceChannel, startSandboxMarketplace } = await import('./sandbox-marketplace');
+  const { db } = await import('../db');
   process.env.SANDBOX_MARKETPLACE ??= randomBytes(24).toString('hex');
+  // It charges buyers our tax on top of our prices, so its statements match what we invoice.
+  const rates: { country: string; rate_bp: number }[] = await db()('tax_rates').where({ region: '' });
   const market = await startSandboxMarketplace({
     ratePerSecond: 20,
     webhook: { url: `${apiUrl}/v1/webhooks/marketplace/marketplace`, secret: process.env.SANDBOX_MARKETPLACE },
+    taxRates: Object.fromEntries(rates.map((r) => [r.country, r.rate_bp])),
   });
   await connectMarketplaceChannel(apiUrl, adminKey, market.url).catch((err: Error) => say(err.message));
   return market;

@@ -1,6 +1,6 @@
 /**
- * Scheduled: asks the payment provider for its payouts and starts a settlement process for each one not
- * imported yet. The settlement's workflow id is the payout's, so a payout also announced by the provider's
+ * Scheduled: asks the payment provider for its payouts, and each connected marketplace for its statements,
+ * and starts a settlement process for each one not imported yet. The settlement's workflow id is the payout's, so a payout also announced by the provider's
  * webhook is still settled once.
  */
 import { startChild } from '@temporalio/workflow';
@@ -13,13 +13,13 @@ const act = activitiesOf<'payoutsToImport'>();
 
 export async function settlementImport(input: Omit<SettlementInput, 'payoutId'> = {}): Promise<{ started: string[] }> {
   const started: string[] = [];
-  for (const payoutId of await act.payoutsToImport()) {
+  for (const { payoutId, channel } of await act.payoutsToImport()) {
     try {
       await startChild(settlement, {
-        workflowId: settlementWorkflowId(payoutId),
+        workflowId: settlementWorkflowId(payoutId, channel),
         parentClosePolicy: 'ABANDON', // a payout's cases outlive this run
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        args: [{ payoutId, recheckAfter: input.recheckAfter, caseTimings: input.caseTimings }],
+        args: [{ payoutId, channel, recheckAfter: input.recheckAfter, caseTimings: input.caseTimings }],
       });
       started.push(payoutId);
     } catch (err) {

@@ -1,6 +1,7 @@
 /**
  * One payout of the payment provider, id `settlement-<payoutId>`, started by the settlement
- * schedule (settlementImport) or by the provider's signed `payout.paid` webhook, whichever comes first.
+ * schedule (settlementImport) or by the provider's signed `payout.paid` webhook, whichever comes first; or
+ * one statement of a marketplace channel, id `settlement-<channel>-<statementId>`, started by the schedule.
  *
  *   import the payout once: lines matched to our captures, refunds and dispute movements; net to the bank,
  *   fees to expense, differences to suspense (one balanced entry)
@@ -20,6 +21,7 @@ const act = activitiesOf<'importSettlement' | 'decideSettlementMismatch' | 'rema
 
 export interface SettlementInput {
   payoutId: string;
+  channel?: string; // a marketplace channel's statement; absent: the payment provider's payout
   recheckAfter?: Duration; // how long "wait" holds a difference before matching it again
   caseTimings?: { sla?: Duration; secondSla?: Duration };
 }
@@ -31,7 +33,9 @@ export interface SettlementResult {
 }
 
 export async function settlement(input: SettlementInput): Promise<SettlementResult> {
-  const s = await act.importSettlement({ payoutId: input.payoutId });
+  const s = await act.importSettlement(
+    input.channel ? { payoutId: input.payoutId, channel: input.channel } : { payoutId: input.payoutId },
+  );
   const outcomes = await Promise.all(s.mismatches.map((m) => decide(input, s.settlementId, m, 1)));
   return {
     settlementId: s.settlementId,

@@ -5,6 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { ChannelConnection } from '../../db/channels';
+import type { Payout } from '../../contracts/settlement-types';
 
 export interface MarketplaceOrder {
   orderId: string;
@@ -71,6 +72,16 @@ export const marketplace = {
     s: { ref?: string; carrier?: string; trackingNumber?: string },
   ) {
     return (await call<MarketplaceOrder>(c, 'POST', `/orders/${encodeURIComponent(orderId)}/shipments`, s)).body;
+  },
+  /** The statements (payouts) the marketplace has made to the seller, oldest first. */
+  async statements(c: ChannelConnection): Promise<string[]> {
+    return (await call<{ statements: string[] }>(c, 'GET', '/statements')).body.statements;
+  },
+  async statement(c: ChannelConnection, id: string): Promise<Payout | null> {
+    return call<Payout>(c, 'GET', `/statements/${encodeURIComponent(id)}`).then(
+      (r) => r.body,
+      (err) => (err instanceof MarketplaceRefused ? null : Promise.reject(err)),
+    );
   },
   async cancel(c: ChannelConnection, orderId: string, reason: string) {
     return (await call<MarketplaceOrder>(c, 'POST', `/orders/${encodeURIComponent(orderId)}/cancel`, { reason })).body;

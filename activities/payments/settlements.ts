@@ -11,6 +11,7 @@ import {
   decideMismatch,
   importPayout,
   importedPayouts,
+  marketplaceSource,
   noteDisputeEvidence,
   recordDispute,
   rematchMismatch,
@@ -18,31 +19,53 @@ import {
   type ImportedSettlement,
   type Rematched,
 } from '../../db/settlements';
-import type { DisputeOutcome, DisputeStatus } from '../../contracts/settlement-types';
+import type { DisputeOutcome, DisputeStatus, PayoutToImport } from '../../contracts/settlement-types';
+import { allChannels, channelByCode } from '../../db/channels';
+import { marketplace } from '../channels/marketplace';
 import type { ActivityDeps } from '../deps';
 
 /** The process calling this step: the record keeps it, so the API and the Temporal UI lead to each other. */
 const processOf = () => Context.current().info.workflowExecution?.workflowId ?? 'none';
 
 export function settlementActivities({ db, payments }: ActivityDeps) {
+  async function statementOf(channel: string, id: string) {
+    const c = await channelByCode(db, channel);
+    if (!c?.connection) return null; // disconnected since: its statements cannot be read
+    return marketplace.statement(c.connection, id);
+  }
+
   return {
-    /** The provider's payouts we have not imported yet, oldest first. */
-    async payoutsToImport(): Promise<string[]> {
-      const made = await payments.payouts();
-      const imported = await importedPayouts(db, payments.name, made);
-      return made.filter((id) => !imported.has(id));
+    /** The provider's payouts and every connected marketplace's statements not imported yet, oldest first. */
+    async payoutsToImport(): Promise<PayoutToImport[]> {
+      const due: PayoutToImport[] = [];
+      const unseen = async (source: string, made: string[]) => {
+        const imported = await importedPayouts(db, source, made);
+        return made.filter((id) => !imported.has(id));
+      };
+      for (const payoutId of await unseen(payments.name, await payments.payouts())) due.push({ payoutId });
+      for (const c of await allChannels(db)) {
+        if (c.kind !== 'marketplace' || !c.connection) continue;
+        const made = await marketplace.statements(c.connection);
+        for (const payoutId of await unseen(marketplaceSource(c.code), made)) due.push({ payoutId, channel: c.code });
+      }
+      return due;
     },
 
-    /** Fetches the payout's report and imports it once (lines, matches, mismatches, one balanced entry). */
-    async importSettlement(input: { payoutId: string }): Promise<ImportedSettlement> {
-      const payout = await payments.payout(input.payoutId);
+    /**
+     * Fetches the payout's report (or the marketplace's statement) and imports it once: lines, matches,
+     * mismatches and one balanced entry.
+     */
+    async importSettlement(input: PayoutToImport): Promise<ImportedSettlement> {
+      const [source, payout] = input.channel
+        ? [marketplaceSource(input.channel), await statementOf(input.channel, input.payoutId)]
+        : [payments.name, await payments.payout(input.payoutId)];
       if (!payout)
         throw ApplicationFailure.nonRetryable(
-          `${payments.name} has no payout ${input.payoutId}; check the id in the provider's dashboard`,
+          `${source} has no payout ${input.payoutId}; check the id in its dashboard`,
           'UnknownPayout',
         );
       const workflowId = processOf();
-      return inTransaction(db, (tx) => importPayout(tx, payments.name, payout, workflowId));
+      return inTransaction(db, (tx) => importPayout(tx, source, payout, workflowId));
     },
 
     async decideSettlementMismatch(input: {

@@ -1,4 +1,4 @@
-/** The margin report: what each order, SKU or channel earned after cost of goods, landed costs and refunds. */
+/** The margin report: what each order, SKU or channel earned after cost of goods, landed costs, refunds, fees and commission. */
 import { stringify } from 'csv-stringify/sync';
 import { marginReport, type MarginRow } from '../../db/margins';
 import type { RouteDeps } from '../deps';
@@ -24,7 +24,7 @@ export function marginRoutes(routes: Routes, { db, config }: RouteDeps): void {
     path: '/v1/reports/margins',
     tag: 'Reports',
     summary:
-      'Revenue, cost of goods, landed costs, refunds and margin by order, SKU or channel for a period, from the journal (JSON or CSV)',
+      'Revenue, cost of goods, landed costs, refunds, payment fees, chargeback losses, marketplace commission and margin by order, SKU or channel for a period, from the journal (JSON or CSV)',
     roles: ['finance', 'ops'],
     query: MarginQuery,
     raw: true,

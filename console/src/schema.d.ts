@@ -1400,7 +1400,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Revenue, cost of goods, landed costs, refunds and margin by order, SKU or channel for a period, from the journal (JSON or CSV)
+         * Revenue, cost of goods, landed costs, refunds, payment fees, chargeback losses, marketplace commission and margin by order, SKU or channel for a period, from the journal (JSON or CSV)
          * @description Roles: finance, ops (or admin).
          */
         get: operations["getReportsMargins"];
@@ -1446,6 +1446,26 @@ export interface paths {
         get: operations["getSettlementsBySettlementId"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/carrier-charges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Book a carrier's invoice: each parcel's charge to shipping costs, on its order
+         * @description Roles: finance (or admin).
+         */
+        post: operations["bookCarrierCharge"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2971,12 +2991,15 @@ export interface components {
         };
         SettlementSummary: {
             settlementId: string;
+            /** @description the payment provider, or marketplace:<channel> for a statement */
             provider: string;
             payoutId: string;
             currency: string;
             /** @description paid to the bank (minor units) */
             net: number;
             fees: number;
+            /** @description a marketplace's commission (0 for a payment provider) */
+            commission: number;
             /** @description taken out of payment clearing (signed) */
             matched: number;
             /** @description unexplained at import, held in settlement suspense (signed) */
@@ -2992,6 +3015,7 @@ export interface components {
                 ref: string;
                 amount: number;
                 fee: number;
+                commission: number;
                 orderId: string | null;
             }[];
             mismatches: {
@@ -3000,6 +3024,30 @@ export interface components {
                 amount: number;
                 status: string;
                 lineNo: number | null;
+            }[];
+        };
+        CarrierBill: {
+            carrier: string;
+            billRef: string;
+            currency: string;
+            total: number;
+            lines: {
+                shipmentId: string;
+                orderId: string;
+                amount: number;
+            }[];
+        };
+        CarrierBillBody: {
+            carrier: string;
+            /** @description The carrier's invoice number */
+            billRef: string;
+            currency: string;
+            lines: {
+                /** Format: uuid */
+                shipmentId?: string;
+                trackingNumber?: string;
+                /** @description integer minor units (cents) */
+                amount: number;
             }[];
         };
         CodecPayloads: {
@@ -10342,6 +10390,121 @@ export interface operations {
             };
             /** @description What the path names does not exist */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests for this key; retry after the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database or the process engine is unavailable; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    bookCarrierCharge: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: 1-200 visible ASCII characters, a UUID is ideal. A repeat of the same request answers its first result; the same key with a different request is a 409 with nothing done. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CarrierBillBody"];
+            };
+        };
+        responses: {
+            /** @description Every parcel of this invoice was booked before with the same amount */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Booked, one entry per parcel */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CarrierBill"];
+                };
+            };
+            /** @description Malformed JSON, a schema violation, or text a database cannot hold; details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, unknown or revoked API key (or an ended session); a webhook with a bad signature */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the role, or a console write without its X-CSRF-Token */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (details say which), or an Idempotency-Key reused for another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Well-formed but refused by a business rule; details list each problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

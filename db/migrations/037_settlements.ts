@@ -1,11 +1,12 @@
 /**
- * Money after the sale: payouts and disputes.
+ * Money after the sale: payouts, marketplace statements and disputes.
  *
  * The payment provider pays out what it collected, less its fees, in payouts. Each payout is imported once
  * (`settlements`, unique per provider and payout id), each of its lines matched to the capture, refund or
  * dispute movement it settles (`settlement_matches`: a movement is settled once), and booked as one entry:
  * the net to the bank, the fees to expense, what matched out of payment clearing, and anything unexplained
  * into settlement suspense, one `settlement_mismatches` row (and case) per difference until a person decides.
+ * A marketplace's statement is reconciled the same way: each line is an order it collected, less commission.
  *
  * A chargeback takes the disputed amount back from the provider's balance (clearing → disputed payments);
  * winning it gives it back, losing it books the loss. The sandbox provider's side of all this lives in the
@@ -13,7 +14,14 @@
  */
 import type { Knex } from 'knex';
 
-export const SETTLEMENT_LINE_KINDS = ['capture', 'refund', 'dispute', 'dispute_reversal', 'adjustment'] as const;
+export const SETTLEMENT_LINE_KINDS = [
+  'capture',
+  'refund',
+  'dispute',
+  'dispute_reversal',
+  'order',
+  'adjustment',
+] as const;
 export const MISMATCH_KINDS = ['unknown_reference', 'amount_differs', 'net_differs'] as const;
 export const DISPUTE_STATUSES = ['needs_response', 'under_review', 'won', 'lost'] as const;
 const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(',');
@@ -23,6 +31,7 @@ const ACCOUNTS = [
   { code: '1170', name: 'Disputed payments', type: 'asset' },
   { code: '6100', name: 'Payment fees', type: 'expense' },
   { code: '6200', name: 'Chargeback losses', type: 'expense' },
+  { code: '6300', name: 'Marketplace commission', type: 'expense' },
   { code: '6400', name: 'Settlement differences written off', type: 'expense' },
 ];
 
@@ -60,11 +69,12 @@ export async function up(k: Knex): Promise<void> {
   // Our side.
   await k.schema.createTable('settlements', (t) => {
     t.uuid('id').primary();
-    t.text('source').notNullable(); // the provider that paid out
-    t.text('external_id').notNullable(); // its payout id
+    t.text('source').notNullable(); // the provider that paid out (a marketplace: marketplace:<channel>)
+    t.text('external_id').notNullable(); // its payout or statement id
     t.text('currency').notNullable();
     t.bigInteger('net').notNullable(); // paid to the bank
     t.bigInteger('fees').notNullable();
+    t.bigInteger('commission').notNullable().defaultTo(0);
     t.bigInteger('matched').notNullable(); // taken out of payment clearing (signed)
     t.bigInteger('suspense').notNullable(); // unexplained at import (signed: + we received less than expected)
     t.text('workflow_id');
@@ -81,11 +91,12 @@ export async function up(k: Knex): Promise<void> {
     t.text('ref').notNullable(); // the provider's capture, refund or dispute reference
     t.bigInteger('amount').notNullable(); // signed: + paid to us
     t.bigInteger('fee').notNullable();
+    t.bigInteger('commission').notNullable().defaultTo(0);
     t.uuid('order_id').references('sales_orders.id'); // when the line matched something of an order
     t.unique(['settlement_id', 'line_no']);
   });
   await k.raw(`ALTER TABLE settlement_lines ADD CONSTRAINT settlement_lines_kind
-    CHECK (kind IN (${list(SETTLEMENT_LINE_KINDS)}) AND fee >= 0)`);
+    CHECK (kind IN (${list(SETTLEMENT_LINE_KINDS)}) AND fee >= 0 AND commission >= 0)`);
   await k.schema.createTable('disputes', (t) => {
     t.uuid('id').primary();
     t.text('provider').notNullable();

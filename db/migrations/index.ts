@@ -37,6 +37,7 @@ import * as accessChangeNotices from './034_access_change_notices';
 import * as webhooks from './035_webhooks';
 import * as landedCosts from './036_landed_costs';
 import * as settlements from './037_settlements';
+import * as carrierCharges from './038_carrier_charges';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -78,6 +79,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '035_webhooks': webhooks,
   '036_landed_costs': landedCosts,
   '037_settlements': settlements,
+  '038_carrier_charges': carrierCharges,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -222,6 +222,16 @@ test('the margin report by order, SKU and channel adds up to the ledger for the 
   const part = await stockedSku(s.db, { EAST: 4 }, 300, 'KPART');
   const kit = await kitSku(s.db, [{ sku: part, quantity: 2 }]);
   const kitOrder = await deliveredOrder(s, [{ sku: kit, quantity: 1, unitPrice: 1500 }]);
+  const label = await s.call('POST', '/v1/carrier-charges', {
+    key: s.keys.finance,
+    body: {
+      carrier: 'UPS',
+      billRef: unique('INV'),
+      currency: 'EUR',
+      lines: [{ trackingNumber: kitOrder.shipments[0].trackingNumber, amount: 450 }],
+    },
+  });
+  expect(label.status).toBe(201);
   const until = new Date();
   await new Promise((r) => setTimeout(r, 1500)); // entries posted before `until` by other files have committed
   const window = `from=${started.toISOString()}&to=${until.toISOString()}`;
@@ -234,18 +244,23 @@ test('the margin report by order, SKU and channel adds up to the ledger for the 
     expect(t.revenue - t.refunds).toBe(-((ledger['4000'] ?? 0) + (ledger['4100'] ?? 0)));
     expect(t.costOfGoods + t.landedCosts).toBe(ledger['5000'] ?? 0);
     expect(t.fees).toBe((ledger['6100'] ?? 0) + (ledger['6200'] ?? 0)); // payouts and chargebacks of other files
-    expect(t.margin).toBe(t.revenue - t.refunds - t.costOfGoods - t.landedCosts - t.fees);
+    expect(t.commission).toBe(ledger['6300'] ?? 0);
+    expect(t.shippingCost).toBe(ledger['6500'] ?? 0);
+    expect(t.margin).toBe(
+      t.revenue - t.refunds - t.costOfGoods - t.landedCosts - t.fees - t.commission - t.shippingCost,
+    );
     const sum = (f: string) => r.body.rows.reduce((x: number, row: Record<string, number>) => x + row[f], 0);
-    expect(['revenue', 'refunds', 'costOfGoods', 'landedCosts', 'fees'].map(sum)).toEqual([
+    expect(['revenue', 'refunds', 'costOfGoods', 'landedCosts', 'fees', 'shippingCost'].map(sum)).toEqual([
       t.revenue,
       t.refunds,
       t.costOfGoods,
       t.landedCosts,
       t.fees,
+      t.shippingCost,
     ]);
     const row = (key: string | null) => r.body.rows.find((x: { key: string | null }) => x.key === key);
     if (by === 'order') {
-      expect(row(kitOrder.orderId)).toMatchObject({ costOfGoods: 600 });
+      expect(row(kitOrder.orderId)).toMatchObject({ costOfGoods: 600, shippingCost: 450 });
       // The order: its invoice's goods and shipping; 4 units at the average cost of 10.00 when they shipped.
       expect(row(sold.orderId)).toMatchObject({
         revenue: invoice.subtotal + invoice.shipping,
@@ -281,4 +296,53 @@ test('the margin report by order, SKU and channel adds up to the ledger for the 
     expect([q, bad.status]).toEqual([q, 400]);
   }
   expect((await s.call('GET', '/v1/reports/margins', { key: s.keys.storefront })).status).toBe(403);
+});
+
+test("a carrier's invoice books each parcel's charge once, on its order; bad invoices are refused whole", async () => {
+  const sku = await stockedSku(s.db, { EAST: 5 }, 300, 'LABEL');
+  const [a, b] = [
+    await deliveredOrder(s, [{ sku, quantity: 1, unitPrice: 1000 }]),
+    await deliveredOrder(s, [{ sku, quantity: 1, unitPrice: 1000 }]),
+  ];
+  const billRef = unique('UPS');
+  const bill = (lines: object[], over: object = {}) =>
+    s.call('POST', '/v1/carrier-charges', {
+      key: s.keys.finance,
+      body: { carrier: 'UPS', billRef, currency: 'EUR', lines, ...over },
+    });
+  const lines = [
+    { shipmentId: a.shipments[0].shipmentId, amount: 495 },
+    { trackingNumber: b.shipments[0].trackingNumber, amount: 620 },
+  ];
+  const booked = await bill(lines);
+  expect(booked.status).toBe(201);
+  expect(booked.body).toMatchObject({ total: 1115, lines: [{ orderId: a.orderId }, { orderId: b.orderId }] });
+  const entries = await s
+    .db('carrier_charges as c')
+    .join('journal_lines as l', 'l.entry_id', 'c.entry_id')
+    .where('c.bill_ref', billRef)
+    .groupBy('l.account_code')
+    .select('l.account_code', s.db.raw('SUM(l.debit - l.credit)::bigint AS net'));
+  expect(Object.fromEntries(entries.map((e) => [e.account_code, Number(e.net)]))).toEqual({
+    '6500': 1115,
+    '2070': -1115,
+  });
+
+  expect((await bill(lines)).status).toBe(200); // the same invoice again: nothing booked twice
+  const changed = await bill([{ shipmentId: a.shipments[0].shipmentId, amount: 500 }]);
+  expect([changed.status, changed.body.error.details[0].path]).toEqual([409, 'lines.0.shipmentId']);
+  const unknown = await bill([{ trackingNumber: 'NO-SUCH-PARCEL', amount: 100 }], { billRef: unique('UPS') });
+  expect([unknown.status, unknown.body.error.details[0].path]).toEqual([422, 'lines.0.trackingNumber']);
+  const twice = await bill([lines[0], lines[0]], { billRef: unique('UPS') });
+  expect([twice.status, twice.body.error.details[0].path]).toEqual([422, 'lines.1.shipmentId']);
+  const both = await bill([{ ...lines[0], trackingNumber: 'X' }], { billRef: unique('UPS') });
+  expect(both.status).toBe(400);
+  expect((await bill(lines, { billRef: unique('UPS'), currency: 'USD' })).status).toBe(422);
+  expect((await bill([{ shipmentId: a.shipments[0].shipmentId, amount: 0 }], { billRef: unique('UPS') })).status).toBe(
+    400,
+  );
+  const notMine = await s.call('POST', '/v1/carrier-charges', { key: s.keys.warehouse, body: { carrier: 'UPS' } });
+  expect(notMine.status).toBe(403);
+  expect(await s.db('carrier_charges').where({ shipment_id: a.shipments[0].shipmentId })).toHaveLength(1);
+  expect((await checkInvariants(s.db)).filter((r) => !r.ok)).toEqual([]);
 });

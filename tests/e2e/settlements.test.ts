@@ -6,8 +6,8 @@
  * equal to what is unsettled, open and undecided (the invariants).
  */
 import { createHmac } from 'node:crypto';
-import { stockedSku } from '../helpers/fixtures';
-import { deliveredOrder, getOrder, recordHistories, remember } from '../helpers/orders';
+import { stockedSku, unique } from '../helpers/fixtures';
+import { deliveredOrder, getOrder, recordHistories, remember, shipAll, waitFor } from '../helpers/orders';
 import { eventually, startStack, type Stack } from '../helpers/stack';
 import { checkInvariants } from '../../db/invariants';
 import { marginAccountTotals } from '../../db/margins';
@@ -19,10 +19,17 @@ import {
   type PayoutAnomalies,
 } from '../../db/sandbox-payouts';
 import { disputeWorkflowId, settlementWorkflowId } from '../../contracts/workflow-ids';
+import { startSandboxMarketplace } from '../../scripts/sandbox-marketplace';
+
+process.env.SANDBOX_MARKET_KEY = 'marketplace-secret-for-the-settlements'; // the channel's credentialsRef
 
 let s: Stack;
 let started: Date;
-const seen: { paid?: { orderId: string; amount: number }; lost?: { orderId: string; amount: number } } = {};
+const seen: {
+  paid?: { orderId: string; amount: number };
+  lost?: { orderId: string; amount: number };
+  market?: { orderId: string; commission: number; fee: number };
+} = {};
 beforeAll(async () => {
   started = new Date();
   s = await startStack({ SETTLEMENT_RECHECK: '2s' });
@@ -65,6 +72,17 @@ async function payoutWith(ref: string, anomalies: PayoutAnomalies = {}) {
     net: Number(p.net),
     lines: p.lines as { ref: string; amount: number; fee: number }[],
   };
+}
+
+/** What the settlement schedule runs, run now. */
+async function importNow(): Promise<{ started: string[] }> {
+  const workflowId = `settlement-import-test-${Date.now()}`;
+  remember(workflowId);
+  return s.client.workflow.execute('settlementImport', {
+    taskQueue: s.taskQueue,
+    workflowId,
+    args: [{ recheckAfter: '2s' }],
+  });
 }
 
 const settlementOf = (payoutId: string) =>
@@ -133,12 +151,7 @@ test('a payout that matches is booked once: net to the bank, fees to expense, ca
 
   // The same payout again, by a new event and by the schedule's import: nothing is imported twice.
   expect((await providerSays({ type: 'payout.paid', payoutId: p.payoutId })).body).toMatchObject({ duplicate: false });
-  const imported = await s.client.workflow.execute('settlementImport', {
-    taskQueue: s.taskQueue,
-    workflowId: `settlement-import-test-${Date.now()}`,
-    args: [{}],
-  });
-  expect(imported.started).not.toContain(p.payoutId);
+  expect((await importNow()).started).not.toContain(p.payoutId);
   expect(await s.db('settlements').where({ external_id: p.payoutId })).toHaveLength(1);
 
   const api = await s.call('GET', '/v1/settlements', { key: s.keys.finance });
@@ -161,14 +174,7 @@ test('an unknown capture waits in suspense, is matched again, and is written off
     shortBy: 50,
   });
   // This one comes through the schedule's import, not the webhook.
-  const importId = `settlement-import-test-${Date.now()}`;
-  remember(importId);
-  const imported = await s.client.workflow.execute('settlementImport', {
-    taskQueue: s.taskQueue,
-    workflowId: importId,
-    args: [{ recheckAfter: '2s' }],
-  });
-  expect(imported.started).toContain(p.payoutId);
+  expect((await importNow()).started).toContain(p.payoutId);
   remember(settlementWorkflowId(p.payoutId));
   const settlement = await settlementOf(p.payoutId);
   const fees = p.lines.reduce((x, l) => x + l.fee, 0);
@@ -332,6 +338,82 @@ test('a payout that takes a chargeback we have not heard of yet: held, then matc
   await invariantsHold();
 });
 
+test("a marketplace's statement: each shipped order at what the buyer paid, less commission and fee; an order not ours is a case", async () => {
+  const de = await s.db('tax_rates').where({ country: 'DE', region: '' }).first('rate_bp');
+  const market = await startSandboxMarketplace({ ratePerSecond: 100, taxRates: { DE: de?.rate_bp ?? 0 } });
+  const code = unique('mks').toLowerCase();
+  const channel = (connection?: object) =>
+    s.call('POST', '/v1/channels', {
+      key: s.keys.ops,
+      body: {
+        channels: [{ code, name: 'Statement market', kind: connection ? 'marketplace' : 'webshop', connection }],
+      },
+    });
+  try {
+    const sku = await stockedSku(s.db, { EAST: 5 });
+    expect(
+      (
+        await channel({
+          endpoint: market.url,
+          credentialsRef: 'SANDBOX_MARKET_KEY',
+          ratePerSecond: 100,
+          pollSeconds: 1,
+        })
+      ).status,
+    ).toBe(200);
+    const mo = market.placeOrder({
+      buyer: { email: 'statement@example.com', name: 'Stella' },
+      shipTo: { name: 'Stella', line1: 'Hauptstr. 1', city: 'Berlin', postalCode: '10115', country: 'DE' },
+      lines: [{ sku, quantity: 2, unitPrice: 1500 }],
+      shippingPrice: 490,
+    });
+    const here = await eventually<{ id: string }>(
+      () =>
+        s
+          .db('sales_orders as o')
+          .join('channels as c', 'c.id', 'o.channel_id')
+          .where({ 'c.code': code, 'o.external_ref': mo.orderId })
+          .first('o.id'),
+      30_000,
+      'the marketplace order to come in',
+    );
+    await shipAll(s, await waitFor(s, here.id, 'fulfilling'), 'shipped');
+    await eventually(async () => market.orders.get(mo.orderId)!.status === 'shipped', 30_000, 'the parcel confirmed');
+    const captured = Number(
+      (
+        await s.db('payments').where({ order_id: here.id, kind: 'capture', status: 'succeeded' }).sum({ t: 'amount' })
+      )[0].t,
+    );
+
+    const statement = market.payOut({
+      extraLines: [{ kind: 'order', ref: 'MO-999999', amount: 777, fee: 30, commission: 0 }],
+    })!;
+    const line = statement.lines.find((l) => l.ref === mo.orderId)!;
+    expect(line.amount).toBe(captured); // the marketplace charged what we invoiced, tax included
+    expect((await importNow()).started).toContain(statement.payoutId);
+    remember(settlementWorkflowId(statement.payoutId, code));
+    const settled = await settlementOf(statement.payoutId);
+    expect(settled.source).toBe(`marketplace:${code}`);
+    expect(await entry(`settlement:marketplace:${code}:${statement.payoutId}`)).toEqual({
+      '1000': statement.net,
+      '6100': line.fee + 30,
+      '6300': line.commission,
+      '1150': -777,
+      '1100': -captured,
+    });
+    const gap = await openCase('settlement_mismatch', 'ref', 'MO-999999');
+    expect((await resolve(gap.id, 'write_off')).status).toBe(200);
+    const result = await s.client.workflow.getHandle(settlementWorkflowId(statement.payoutId, code)).result();
+    expect(result.mismatches.map((m: { outcome: string }) => m.outcome)).toEqual(['written_off']);
+    seen.market = { orderId: here.id, commission: line.commission!, fee: line.fee };
+    await invariantsHold();
+  } finally {
+    await channel(); // disconnected: its sync ends
+    await s.client.workflow.getHandle(`channel-sync-${code}`).result();
+    await market.stop();
+  }
+});
+
 test('the margin report carries payout fees and chargeback losses to their orders, and agrees with the ledger', async () => {
   const until = new Date();
   await new Promise((r) => setTimeout(r, 1500)); // entries of other files posted before `until` have committed
@@ -350,6 +432,8 @@ test('the margin report carries payout fees and chargeback losses to their order
   expect(row(seen.paid!.orderId).fees).toBe(captureFee(seen.paid!.amount));
   // The order lost to a chargeback: its capture fee (if paid out meanwhile) and the loss.
   expect(row(seen.lost!.orderId).fees).toBeGreaterThanOrEqual(seen.lost!.amount);
+  expect(row(seen.market!.orderId)).toMatchObject({ commission: seen.market!.commission, fees: seen.market!.fee });
+  expect(r.body.totals.commission).toBe(ledger['6300'] ?? 0);
   expect(row(seen.paid!.orderId).margin).toBe(
     row(seen.paid!.orderId).revenue - row(seen.paid!.orderId).costOfGoods - captureFee(seen.paid!.amount),
   );
