@@ -1,7 +1,8 @@
 /**
  * The business events we tell subscribers about (outbound webhooks). Each is recorded by a Postgres trigger in
  * the same transaction as the change it announces (migration 035_webhooks), so no change is announced that did
- * not commit and none that committed is missed. The ground floor: imports nothing of ours.
+ * not commit and none that committed is missed; a channel's stock levels are recorded by its sync in the
+ * transaction that moves its cursor past them. The ground floor: imports nothing of ours.
  */
 import { defineSignal } from '@temporalio/workflow';
 export const EVENT_TYPES = [
@@ -39,6 +40,7 @@ export const EVENT_TYPES = [
   'purchase_order.received',
   'purchase_order.closed',
   'purchase_order.cancelled',
+  'channel.stock_changed', // a level a connected channel's sync told the channel (subject: channel and SKU)
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -11,14 +11,31 @@ export interface CarrierCharge {
   amount: number;
 }
 
-/** The parcels of these ids or tracking numbers (a tracking number names the parcel it is on). */
-export async function parcelsByReference(db: Db | Tx, refs: { shipmentId?: string; trackingNumber?: string }[]) {
+/** The parcels of these ids, or of these tracking numbers with this carrier (another carrier's number is not its parcel). */
+export async function parcelsByReference(
+  db: Db | Tx,
+  carrier: string,
+  refs: { shipmentId?: string; trackingNumber?: string }[],
+) {
   const ids = refs.flatMap((r) => (r.shipmentId ? [r.shipmentId] : []));
   const tracking = refs.flatMap((r) => (r.trackingNumber ? [r.trackingNumber] : []));
   const rows: { id: string; order_id: string; status: string; tracking_number: string | null }[] = await db('shipments')
-    .where((q) => q.whereIn('id', ids).orWhereIn('tracking_number', tracking))
+    .where((q) =>
+      q
+        .whereIn('id', ids)
+        .orWhere((t) =>
+          t
+            .whereIn('tracking_number', tracking)
+            .where((c) => c.whereNull('carrier').orWhereRaw('lower(carrier) = lower(?)', [carrier])),
+        ),
+    )
     .select('id', 'order_id', 'status', 'tracking_number');
   return rows;
+}
+
+/** One booking of an invoice at a time: a second one waits, then sees what the first booked. */
+export async function lockBill(tx: Tx, carrier: string, billRef: string): Promise<void> {
+  await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`carrier_charge:${carrier}:${billRef}`]);
 }
 
 /** What this invoice already booked, per parcel. */

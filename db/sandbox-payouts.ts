@@ -47,15 +47,20 @@ const asDispute = (d: DisputeRow): ProviderDispute => ({
 /**
  * Pays out everything approved and not yet paid out: captures (less the fee), refunds, dispute withdrawals
  * (with the dispute fee) and reinstatements. One payout per currency; the currency of a call is read from the
- * caller's payment record, a shortcut only a sandbox sharing our database can take. Answers the payout ids.
+ * caller's payment record, a shortcut only a sandbox sharing our database can take. A marketplace channel's
+ * orders are the marketplace's to pay out (its statements), never the provider's. Answers the payout ids.
  */
 export async function cutSandboxPayouts(db: Db, anomalies: PayoutAnomalies = {}): Promise<string[]> {
   return inTransaction(db, async (tx) => {
     const calls: { key: string; operation: string; ref: string; amount: number; currency: string }[] = (
       await tx.raw(
         `SELECT l.idempotency_key AS key, l.operation, l.provider_ref AS ref, l.amount::bigint AS amount, p.currency
-           FROM sandbox_payment_ledger l JOIN payments p ON p.provider_ref = l.provider_ref
+           FROM sandbox_payment_ledger l
+           JOIN payments p ON p.provider_ref = l.provider_ref
+           JOIN sales_orders o ON o.id = p.order_id
+           JOIN channels c ON c.id = o.channel_id
           WHERE l.operation IN ('capture', 'refund') AND l.outcome = 'approved' AND l.paid_out_in IS NULL
+            AND c.kind <> 'marketplace'
           ORDER BY l.created_at, l.idempotency_key FOR UPDATE OF l`,
       )
     ).rows;

@@ -143,7 +143,15 @@ export async function importPayout(
     .ignore()
     .returning('id');
   if (inserted.length === 0) {
+    // Imported before (a retry after the commit, or the same payout announced twice): its open differences are
+    // answered again, so the process that lost the first answer still opens their cases.
     const s = await tx('settlements').where({ source: provider, external_id: p.payoutId }).first();
+    const open: { id: string; kind: SettlementMismatch['kind']; amount: string | number; ref: string | null }[] =
+      await tx('settlement_mismatches as x')
+        .leftJoin('settlement_lines as l', 'l.id', 'x.line_id')
+        .where({ 'x.settlement_id': s.id, 'x.status': 'open' })
+        .orderBy('l.line_no')
+        .select('x.id', 'x.kind', 'x.amount', 'l.ref');
     return {
       settlementId: s.id,
       imported: false,
@@ -151,7 +159,7 @@ export async function importPayout(
       fees: Number(s.fees),
       matched: Number(s.matched),
       lines: p.lines.length,
-      mismatches: [],
+      mismatches: open.map((x) => ({ mismatchId: x.id, kind: x.kind, amount: Number(x.amount), ref: x.ref ?? null })),
     };
   }
   let matched = 0;

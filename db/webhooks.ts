@@ -1,3 +1,4 @@
+import type { EventType } from '../contracts/events';
 /**
  * Outbound webhooks as stored: subscriptions, the events recorded by triggers (migration 035_webhooks) and one
  * delivery per event and subscription. Deliveries are leased, not held in a transaction while the receiver is
@@ -73,6 +74,25 @@ export async function createSubscription(
     db('webhook_subscriptions')
       .where({ request_key: s.requestKey })
       .first([...SUBSCRIPTION_COLUMNS, 'secret'])
+  );
+}
+
+/**
+ * Records events that no status trigger sees (a channel's stock levels as its sync told them), each with one
+ * delivery per subscription that wants it, in the caller's transaction: the function the triggers call, one
+ * statement for the lot.
+ */
+export async function recordBusinessEvents(
+  tx: Tx,
+  type: EventType,
+  subjectType: string,
+  events: { subjectId: string; data: Record<string, unknown> }[],
+): Promise<void> {
+  if (!events.length) return;
+  await tx.raw(
+    `SELECT record_business_event(?, ?, x.subject, x.data)
+       FROM unnest(?::text[], ?::jsonb[]) WITH ORDINALITY AS x(subject, data, n) ORDER BY x.n`,
+    [type, subjectType, events.map((e) => e.subjectId), events.map((e) => JSON.stringify(e.data))],
   );
 }
 

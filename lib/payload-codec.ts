@@ -5,7 +5,9 @@
  * rotate without downtime: PAYLOAD_KEYS lists `id:base64key` pairs, the first encrypts, any listed one
  * decrypts (add the new key first everywhere, then move it to the front, keep the old one while histories
  * encrypted with it are still read). A payload that is not encrypted (recorded before this existed) passes
- * through, so old histories still replay. Search attributes cannot be encrypted: they hold no personal data.
+ * through, so old histories still replay. Failure messages and stack traces are encoded as payloads too
+ * (lib/failure-converter.ts), so they are encrypted with the rest. Search attributes cannot be encrypted: they
+ * hold no personal data.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
@@ -14,6 +16,9 @@ import type { Config } from './config';
 
 const ENCODING = 'binary/encrypted';
 const KEY_ID = 'encryption-key-id';
+// The key id is bound into the ciphertext (GCM additional data), so a payload cannot be passed off as written
+// with another key. Payloads sealed before the binding existed carry no marker and open without it.
+const BOUND = 'encryption-bound';
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
 export class EncryptionCodec implements PayloadCodec {
@@ -31,9 +36,13 @@ export class EncryptionCodec implements PayloadCodec {
     return payloads.map((p) => {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
+      cipher.setAAD(utf8(this.current));
       const plain = temporal.api.common.v1.Payload.encode(p).finish();
       const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { encoding: utf8(ENCODING), [KEY_ID]: utf8(this.current) }, data: sealed };
+      return {
+        metadata: { encoding: utf8(ENCODING), [KEY_ID]: utf8(this.current), [BOUND]: utf8('key-id') },
+        data: sealed,
+      };
     });
   }
 
@@ -48,6 +57,7 @@ export class EncryptionCodec implements PayloadCodec {
         );
       const data = Buffer.from(p.data ?? new Uint8Array());
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
+      if (p.metadata?.[BOUND]) decipher.setAAD(utf8(id));
       decipher.setAuthTag(data.subarray(data.length - 16));
       const plain = Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]);
       return temporal.api.common.v1.Payload.decode(plain) as Payload;
@@ -55,9 +65,15 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
-/** The data converter every client and worker of an installation uses (none: payloads in clear). */
-export function dataConverter(c: Pick<Config, 'PAYLOAD_KEYS'>): DataConverter | undefined {
-  return c.PAYLOAD_KEYS ? { payloadCodecs: [new EncryptionCodec(c.PAYLOAD_KEYS)] } : undefined;
+/** Failures' messages and stack traces as payloads (lib/failure-converter.ts), so the codec covers them too. */
+export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+
+/** The data converter every client and worker of an installation uses (no keys: payloads in clear). */
+export function dataConverter(c: Pick<Config, 'PAYLOAD_KEYS'>): DataConverter {
+  return {
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    ...(c.PAYLOAD_KEYS ? { payloadCodecs: [new EncryptionCodec(c.PAYLOAD_KEYS)] } : {}),
+  };
 }
 
 /** A new key line for PAYLOAD_KEYS (`npm start` makes one for a fresh installation). */

@@ -19,13 +19,15 @@ export async function startOnce<W extends Workflow>(
   temporal: Client,
   workflowType: string,
   options: Omit<WorkflowStartOptions<W>, 'workflowIdConflictPolicy' | 'workflowIdReusePolicy'>,
-  again = false, // a process that may run again once ended (a channel's sync after a reconnect)
+  // true: may run again once ended (a channel's sync after a reconnect); 'if-failed': only a run that failed
+  again: boolean | 'if-failed' = false,
 ): Promise<void> {
   try {
     await temporal.workflow.start<W>(workflowType, {
       ...options,
       workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: again ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+      workflowIdReusePolicy:
+        again === 'if-failed' ? 'ALLOW_DUPLICATE_FAILED_ONLY' : again ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
     } as WorkflowStartOptions<W>);
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err; // finished already: the record's process is done

@@ -7,7 +7,7 @@ import { createActivities, sandboxDeps } from '../activities';
 import type { Db } from '../db';
 import { config } from '../lib/config';
 import { workerTracing } from '../lib/tracing';
-import { dataConverter } from '../lib/payload-codec';
+import { dataConverter, FAILURE_CONVERTER_PATH } from '../lib/payload-codec';
 import type { DataConverter } from '@temporalio/common';
 import type { PaymentProvider } from '../activities/payments/provider';
 import type { Mailer } from '../activities/notifications/mailer';
@@ -21,6 +21,7 @@ export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     workflowInterceptorModules: WORKFLOW_INTERCEPTORS,
+    failureConverterPath: FAILURE_CONVERTER_PATH, // the same as every client's (lib/payload-codec.ts)
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
 }

@@ -50,25 +50,32 @@ export async function paymentDispute(input: PaymentDisputeInput): Promise<Paymen
   });
   const untilDeadline = Math.max(1, Date.parse(d.evidenceDueBy) - Date.now()); // workflow time: deterministic
   await condition(() => c.outcome() !== undefined || decided !== undefined, untilDeadline);
-  const o = c.outcome();
   if (decided) {
     await c.causeGone(`the provider decided the dispute: ${decided}`);
     return finish(decided, 'provider');
   }
-  const respond = (r: { evidence?: string; accept?: boolean }, by?: string) =>
-    act.respondToDispute({ disputeId: d.disputeId, providerDisputeId: input.providerDisputeId, by, ...r });
-  if (!o) {
+  if (!c.outcome()) {
+    // The deadline passed. A person may have answered in the same instant: the case ends either way (resolved,
+    // or closed by this), and a person's answer is followed.
     await c.causeGone('the evidence deadline passed without an answer: the chargeback stands');
-    await respond({ accept: true });
-    return finish('lost', 'deadline');
+    await condition(() => c.outcome() !== undefined);
   }
-  if (o.outcome !== 'resolved') return finish('lost', 'deadline'); // closed from outside: nothing to answer
+  const o = c.outcome()!;
+  const respond = async (r: { evidence?: string; accept?: boolean }, by?: string): Promise<DisputeOutcome | null> => {
+    const standing = await act.respondToDispute({
+      disputeId: d.disputeId,
+      providerDisputeId: input.providerDisputeId,
+      by,
+      ...r,
+    });
+    return standing.status === 'won' || standing.status === 'lost' ? standing.status : null;
+  };
+  // The provider's standing is what is booked: it may have decided already (its word came after we stopped listening).
+  if (o.outcome !== 'resolved') return finish(decided ?? (await respond({ accept: true })) ?? 'lost', 'deadline');
   const by = o.resolution.resolvedBy;
-  if (o.resolution.action === 'accept') {
-    await respond({ accept: true }, by);
-    return finish('lost', 'accepted', by);
-  }
+  if (o.resolution.action === 'accept')
+    return finish(decided ?? (await respond({ accept: true }, by)) ?? 'lost', 'accepted', by);
   const answer = await respond({ evidence: o.resolution.note }, by);
-  if (answer.status !== 'won' && answer.status !== 'lost') await condition(() => decided !== undefined);
-  return finish(decided ?? (answer.status as DisputeOutcome), 'evidence', by);
+  if (!answer) await condition(() => decided !== undefined);
+  return finish(decided ?? answer!, 'evidence', by);
 }

@@ -18,7 +18,7 @@ export async function settlementImport(input: Omit<SettlementInput, 'payoutId'> 
       await startChild(settlement, {
         workflowId: settlementWorkflowId(payoutId, channel),
         parentClosePolicy: 'ABANDON', // a payout's cases outlive this run
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY', // settled once; a run that failed is tried again
         args: [{ payoutId, channel, recheckAfter: input.recheckAfter, caseTimings: input.caseTimings }],
       });
       started.push(payoutId);

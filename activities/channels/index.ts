@@ -19,6 +19,7 @@ import {
 import { inTransaction } from '../../db';
 import { closeOpenCase, openCasesOf, raiseException } from '../../db/exceptions';
 import type { ActivityDeps } from '../deps';
+import { recordBusinessEvents } from '../../db/webhooks';
 import { marketplace } from './marketplace';
 import { orderExchange, type ExchangeResult, type OrderExchange } from './orders';
 
@@ -71,7 +72,19 @@ export function channelActivities({ db }: ActivityDeps) {
       await alertIfBehind(channel.code, channel.id, cursor, alertAfterSeconds, (err as Error).message);
       throw err; // retried with backoff: an outage only delays the channel
     }
-    await recordSync(db, channel.id, { cursor: next, items: items.length, calls, error: null });
+    // The levels the channel now shows are news for subscribers too, told once: with the cursor that passes them.
+    await inTransaction(db, async (tx) => {
+      await recordBusinessEvents(
+        tx,
+        'channel.stock_changed',
+        'channel',
+        items.map((i) => ({
+          subjectId: `${channel.code}:${i.sku}`,
+          data: { channel: channel.code, sku: i.sku, available: i.quantity, seq: i.seq },
+        })),
+      );
+      await recordSync(tx, channel.id, { cursor: next, items: items.length, calls, error: null });
+    });
     const { pending } = await syncBacklog(db, channel.id, next);
     if (pending === 0) await caughtUp(channel.code, 'the channel caught up');
     return { connected: true, pushed: items.length, calls, pending };

@@ -4,7 +4,8 @@
  * recorded and closed once); the provider's calls are repeatable by their nature (reads, and answering a
  * dispute that is already answered returns its standing).
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { z } from 'zod';
 import { inTransaction } from '../../db';
 import {
   closeDispute,
@@ -19,10 +20,30 @@ import {
   type ImportedSettlement,
   type Rematched,
 } from '../../db/settlements';
-import type { DisputeOutcome, DisputeStatus, PayoutToImport } from '../../contracts/settlement-types';
+import type { DisputeOutcome, DisputeStatus, Payout, PayoutToImport } from '../../contracts/settlement-types';
 import { allChannels, channelByCode } from '../../db/channels';
 import { marketplace } from '../channels/marketplace';
 import type { ActivityDeps } from '../deps';
+
+const minor = z.number().int().safe();
+/** What a payout report must be before it touches the books (a provider's data is checked like a person's). */
+const PayoutReport = z.object({
+  payoutId: z.string().min(1).max(200),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  net: minor,
+  paidAt: z.string().datetime({ offset: true }),
+  lines: z
+    .array(
+      z.object({
+        kind: z.enum(['capture', 'refund', 'dispute', 'dispute_reversal', 'order', 'adjustment']),
+        ref: z.string().min(1).max(200),
+        amount: minor,
+        fee: minor.nonnegative(),
+        commission: minor.nonnegative().optional(),
+      }),
+    )
+    .max(100_000),
+}) satisfies z.ZodType<Payout>;
 
 /** The process calling this step: the record keeps it, so the API and the Temporal UI lead to each other. */
 const processOf = () => Context.current().info.workflowExecution?.workflowId ?? 'none';
@@ -45,7 +66,14 @@ export function settlementActivities({ db, payments }: ActivityDeps) {
       for (const payoutId of await unseen(payments.name, await payments.payouts())) due.push({ payoutId });
       for (const c of await allChannels(db)) {
         if (c.kind !== 'marketplace' || !c.connection) continue;
-        const made = await marketplace.statements(c.connection);
+        // One marketplace away must not hold up the provider's payouts or the other marketplaces': next run.
+        const made = await marketplace.statements(c.connection).catch((err: Error) => {
+          log.warn('marketplace statements unreadable; asked again on the next run', {
+            channel: c.code,
+            error: err.message,
+          });
+          return [];
+        });
         for (const payoutId of await unseen(marketplaceSource(c.code), made)) due.push({ payoutId, channel: c.code });
       }
       return due;
@@ -59,13 +87,19 @@ export function settlementActivities({ db, payments }: ActivityDeps) {
       const [source, payout] = input.channel
         ? [marketplaceSource(input.channel), await statementOf(input.channel, input.payoutId)]
         : [payments.name, await payments.payout(input.payoutId)];
-      if (!payout)
+      // Announced before its report is there (or the marketplace is unreachable): asked again with backoff.
+      if (!payout) throw new Error(`${source} has no payout ${input.payoutId} yet; asked again shortly`);
+      const parsed = PayoutReport.safeParse(payout);
+      if (!parsed.success)
         throw ApplicationFailure.nonRetryable(
-          `${source} has no payout ${input.payoutId}; check the id in its dashboard`,
-          'UnknownPayout',
+          `${source} payout ${input.payoutId} is not a report we can read (${parsed.error.issues
+            .slice(0, 3)
+            .map((i) => `${i.path.join('.')}: ${i.message}`)
+            .join('; ')}); the settlement schedule tries it again once the provider corrects it`,
+          'UnreadablePayout',
         );
       const workflowId = processOf();
-      return inTransaction(db, (tx) => importPayout(tx, source, payout, workflowId));
+      return inTransaction(db, (tx) => importPayout(tx, source, parsed.data, workflowId));
     },
 
     async decideSettlementMismatch(input: {

@@ -1,6 +1,6 @@
 /** A carrier's invoice: what each parcel cost to ship, booked per shipment so each order's margin carries it. */
 import { inTransaction } from '../../db';
-import { bookCarrierCharges, chargesOfBill, parcelsByReference } from '../../db/carrier-charges';
+import { bookCarrierCharges, chargesOfBill, lockBill, parcelsByReference } from '../../db/carrier-charges';
 import type { RouteDeps } from '../deps';
 import { conflict, unprocessable } from '../errors';
 import type { Routes } from '../route';
@@ -26,7 +26,7 @@ export function carrierChargeRoutes(routes: Routes, { db, config }: RouteDeps): 
         throw unprocessable(`The books are kept in ${config.BASE_CURRENCY}; convert the invoice before booking it`, [
           { path: 'currency', message: `not ${config.BASE_CURRENCY}` },
         ]);
-      const parcels = await parcelsByReference(db, body.lines);
+      const parcels = await parcelsByReference(db, body.carrier, body.lines);
       const charges = body.lines.map((l, i) => {
         const where = l.shipmentId ? `lines.${i}.shipmentId` : `lines.${i}.trackingNumber`;
         const parcel = parcels.find((p) =>
@@ -48,6 +48,7 @@ export function carrierChargeRoutes(routes: Routes, { db, config }: RouteDeps): 
           { path: twice.where, message: 'repeated parcel' },
         ]);
       const fresh = await inTransaction(db, async (tx) => {
+        await lockBill(tx, body.carrier, body.billRef);
         const before = await chargesOfBill(tx, body.carrier, body.billRef);
         const changed = charges.find((c) => before.has(c.shipmentId) && before.get(c.shipmentId) !== c.amount);
         if (changed)

@@ -113,11 +113,16 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
           .then(() => true, refused);
       }
       case 'payout.paid':
-        await startOnce<typeof settlement>(temporal, 'settlement', {
-          taskQueue,
-          workflowId: about.workflowId,
-          args: [{ payoutId: e.payoutId, recheckAfter: settlementRecheck(config) }],
-        });
+        await startOnce<typeof settlement>(
+          temporal,
+          'settlement',
+          {
+            taskQueue,
+            workflowId: about.workflowId,
+            args: [{ payoutId: e.payoutId, recheckAfter: settlementRecheck(config) }],
+          },
+          'if-failed',
+        );
         return true;
       case 'dispute.created':
         await startOnce<typeof paymentDispute>(temporal, 'paymentDispute', {

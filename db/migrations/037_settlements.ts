@@ -66,7 +66,8 @@ export async function up(k: Knex): Promise<void> {
     t.timestamp('paid_at', { useTz: true }).notNullable().defaultTo(k.fn.now());
   });
 
-  // Our side.
+  // Our side. Payout lines find our captures and refunds by the provider's reference.
+  await k.raw(`CREATE INDEX payments_provider_ref ON payments (provider, provider_ref)`);
   await k.schema.createTable('settlements', (t) => {
     t.uuid('id').primary();
     t.text('source').notNullable(); // the provider that paid out (a marketplace: marketplace:<channel>)
@@ -191,6 +192,7 @@ export async function down(k: Knex): Promise<void> {
   ])
     await k.schema.dropTable(t);
   await k.schema.alterTable('sandbox_payment_ledger', (t) => t.dropColumn('paid_out_in'));
+  await k.raw(`DROP INDEX payments_provider_ref`);
   await k('accounts')
     .whereIn(
       'code',

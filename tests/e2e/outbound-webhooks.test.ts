@@ -339,6 +339,7 @@ test('every status of an order, return, refund and purchase order is an event ty
     ...['succeeded', 'failed'].map((x) => `refund.${x}`),
     ...['order', 'return', 'refund', 'purchase_order'].map((x) => `${x}.created`),
     'order.delivered',
+    'channel.stock_changed', // not a status: told by a channel's sync
   ];
   expect([...EVENT_TYPES].sort()).toEqual(expected.sort());
 });
@@ -376,5 +377,51 @@ test('a receiver that trickles its answer is cut off at the attempt limit, not w
   } finally {
     slow.closeAllConnections();
     await new Promise((resolve) => slow.close(resolve));
+  }
+});
+
+test("a connected channel's stock levels are events too, in order per SKU, as its sync told the channel", async () => {
+  const { startSandboxMarketplace } = await import('../../scripts/sandbox-marketplace');
+  const market = await startSandboxMarketplace({ ratePerSecond: 100 });
+  const code = `evt-${randomUUID().slice(0, 8)}`;
+  const channel = (connection?: object) =>
+    s.call('POST', '/v1/channels', {
+      key: s.keys.ops,
+      body: { channels: [{ code, name: 'Told', kind: connection ? 'marketplace' : 'webshop', connection }] },
+    });
+  try {
+    await subscribe(receiver.url, ['channel.*']);
+    const sku = await stockedSku(s.db, { EAST: 7 });
+    const connection = {
+      endpoint: market.url,
+      credentialsRef: 'SANDBOX_MARKET_KEY',
+      ratePerSecond: 100,
+      pollSeconds: 3600,
+    };
+    expect((await channel(connection)).status).toBe(200);
+    await eventually(async () => market.listings.get(sku)?.quantity === 7, 30_000, 'the level pushed');
+    const adjusted = await s.call('POST', '/v1/inventory/adjustments', {
+      key: s.keys.warehouse,
+      body: { warehouse: 'EAST', sku, countedQuantity: 4, reason: 'cycle count' },
+    });
+    expect(adjusted.status).toBe(201);
+    await eventually(async () => market.listings.get(sku)?.quantity === 4, 30_000, 'the new level pushed');
+    const told = await eventually(
+      async () => {
+        const mine = [...receiver.taken.values()].filter((r) => r.data.channel === code && r.data.sku === sku);
+        return mine.length >= 2 && mine;
+      },
+      30_000,
+      'both levels at the receiver',
+    );
+    expect(told.map((r) => [r.type, r.data.available])).toEqual([
+      ['channel.stock_changed', 7],
+      ['channel.stock_changed', 4],
+    ]);
+    expect(Number(told[1].data.seq)).toBeGreaterThan(Number(told[0].data.seq));
+  } finally {
+    await channel();
+    await s.client.workflow.getHandle(`channel-sync-${code}`).result();
+    await market.stop();
   }
 });

@@ -4,14 +4,15 @@
  * authenticated codec endpoint, and keys rotate by id. The suite runs every process this way (PAYLOAD_KEYS
  * from global set-up); here a client without the key reads the raw history.
  */
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { Client, Connection } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { EncryptionCodec } from '../../lib/payload-codec';
 import { CustomerEmailKey, CustomerIdKey } from '../../contracts/search-attributes';
 import { orderBody, stockedSku } from '../helpers/fixtures';
 import { waitFor } from '../helpers/orders';
-import { startStack, type Stack } from '../helpers/stack';
+import { eventually, startStack, type Stack } from '../helpers/stack';
 
 let s: Stack;
 beforeAll(async () => {
@@ -105,4 +106,57 @@ test('keys rotate by id: the first encrypts, any listed decrypts, a payload in c
   expect(Buffer.from(fresh.metadata!['encryption-key-id']!).toString()).toBe('k2');
   for (const p of await rotated.decode([old, fresh, plain])) expect(text(p)).toBe('{"a":1}');
   await expect(new EncryptionCodec([k2]).decode([old])).rejects.toThrow(/key "k1", which PAYLOAD_KEYS does not list/);
+
+  // The key id is sealed in: relabelled to a key that would open it (the same bytes under another id), it does not.
+  const twin = new EncryptionCodec([k1, { id: 'k3', key: k1.key }]);
+  const relabelled = { ...old, metadata: { ...old.metadata, 'encryption-key-id': Buffer.from('k3') } };
+  await expect(twin.decode([relabelled])).rejects.toThrow(/authenticate/);
+  const { 'encryption-bound': _bound, ...unmarked } = old.metadata!;
+  await expect(twin.decode([{ ...old, metadata: unmarked }])).rejects.toThrow(/authenticate/); // marker stripped
+  // A payload sealed before the binding existed (no marker) still opens: committed histories replay.
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', k1.key, iv);
+  const inner = temporal.api.common.v1.Payload.encode(plain).finish();
+  const legacy: Payload = {
+    metadata: { encoding: Buffer.from('binary/encrypted'), 'encryption-key-id': Buffer.from('k1') },
+    data: Buffer.concat([iv, cipher.update(inner), cipher.final(), cipher.getAuthTag()]),
+  };
+  expect(text((await twin.decode([legacy]))[0])).toBe('{"a":1}');
+});
+
+test("a failure's message and stack trace are encrypted in the history too; our clients read them", async () => {
+  const { WorkflowFailedError } = await import('@temporalio/client');
+  const handle = await s.client.workflow.start('paymentDispute', {
+    taskQueue: s.taskQueue,
+    workflowId: `dispute-encrypted-failure-${randomBytes(4).toString('hex')}`,
+    args: [{ providerDisputeId: 'dp_secret_nobody_has' }],
+  });
+  // The step failed for good: an activity_failed case holds the process (our worker read the message).
+  const stuck = await eventually(
+    () => s.db('exceptions').where({ type: 'activity_failed', workflow_id: handle.workflowId, status: 'open' }).first(),
+    30_000,
+    'the activity_failed case',
+  );
+  expect(stuck.summary).toContain('no dispute dp_secret_nobody_has');
+  const connection = await Connection.connect({ address: s.config.TEMPORAL_ADDRESS });
+  try {
+    const raw = await new Client({ connection }).workflow.getHandle(handle.workflowId).fetchHistory();
+    const failure = raw.events?.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes
+      ?.failure;
+    expect(failure?.message).toBe('Encoded failure');
+    expect(encoding(failure!.encodedAttributes!)).toBe('binary/encrypted');
+    expect(JSON.stringify(raw)).not.toContain('no dispute dp_secret_nobody_has');
+  } finally {
+    await connection.close();
+  }
+  const gaveUp = await s.call('POST', `/v1/exceptions/${stuck.id}/resolution`, {
+    key: s.keys.ops,
+    body: { action: 'give_up', note: 'no such dispute at the provider' },
+  });
+  expect(gaveUp.status).toBe(200);
+  const failed = await handle.result().catch((err: unknown) => err);
+  expect(failed).toBeInstanceOf(WorkflowFailedError);
+  const messages: string[] = [];
+  for (let e = failed as Error | undefined; e; e = (e as { cause?: Error }).cause) messages.push(e.message);
+  expect(messages.join(' / ')).toMatch(/no dispute dp_secret_nobody_has/); // decoded by our client
 });
