@@ -319,6 +319,16 @@ export async function captureByRef(db: Db | Tx, provider: string, captureRef: st
     .first('id', 'order_id', 'amount', 'currency');
 }
 
+/** An order's first capture that went through the provider (what a buyer's bank can dispute). */
+export async function providerCaptureOfOrder(db: Db | Tx, orderId: string): Promise<string | undefined> {
+  const p = await db('payments')
+    .where({ order_id: orderId, kind: 'capture', status: 'succeeded' })
+    .whereNot('provider_ref', 'none')
+    .orderBy('created_at')
+    .first('provider_ref');
+  return p?.provider_ref;
+}
+
 /** The API's check that a chargeback is about a payment of ours (it knows the reference, not the provider). */
 export async function captureByProviderRef(db: Db | Tx, captureRef: string): Promise<boolean> {
   return !!(await db('payments').where({ provider_ref: captureRef, kind: 'capture', status: 'succeeded' }).first('id'));

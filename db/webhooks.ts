@@ -252,3 +252,19 @@ export async function waitingAndDead(
     .groupBy('subscription_id', 'status')
     .select('subscription_id', 'status', db.raw('count(*)::int AS n'));
 }
+
+/**
+ * Forgets what was told long ago: deliveries delivered or cancelled before `before`, then the events older than
+ * that with no delivery left (a dead or waiting delivery keeps its event, so ops can still send it).
+ */
+export async function pruneWebhookHistory(tx: Tx, before: Date): Promise<{ deliveries: number; events: number }> {
+  const deliveries = await tx('webhook_deliveries')
+    .whereIn('status', ['delivered', 'cancelled'])
+    .where('created_at', '<', before)
+    .delete();
+  const events = await tx('business_events as e')
+    .where('e.created_at', '<', before)
+    .whereNotExists((q) => q.from('webhook_deliveries as d').whereRaw('d.event_id = e.id'))
+    .delete();
+  return { deliveries, events };
+}

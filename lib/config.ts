@@ -125,6 +125,7 @@ const schema = z.object({
   // is dead (3 days), one attempt's limit, and the private networks a subscriber may name (none: public only).
   WEBHOOK_RETRY_SECONDS: secondsList('5,300,1800,7200,18000,36000'),
   WEBHOOK_GIVE_UP_AFTER: duration.default('3d'),
+  WEBHOOK_RETENTION: duration.default('30d'), // delivered events are forgotten after this (dead ones are kept)
   WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
   WEBHOOK_ALLOWED_NETWORKS: cidrList,
   // Payload encryption (lib/payload-codec.ts): unset, payloads are in clear in Temporal (npm start sets one).

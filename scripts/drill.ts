@@ -9,6 +9,8 @@
  * injected, processes completed, stuck, failed, duplicated effects found in
  * the data, and the invariant check. The test suite runs two of them small.
  */
+import createClient from 'openapi-fetch';
+import type { paths } from '../console/src/schema';
 import { cliFlags } from '../lib/cli';
 import { dataConverter } from '../lib/payload-codec';
 import { loadConfig } from '../lib/config';
@@ -102,39 +104,48 @@ async function orphansIn(db: Db, address: string) {
   }
 }
 
-/** An HTTP client that retries through outages (network errors, 5xx, 429) with the same Idempotency-Key, as a careful storefront does. */
+/**
+ * The typed API client (openapi-fetch on our OpenAPI document, as the console and the demo use it), retrying
+ * through outages (network errors, 5xx, 429) with the same Idempotency-Key, as a careful storefront does. The
+ * API restarted by the api-kill drill is waited for; each try goes to `apiUrl()`.
+ */
 function client(apiUrl: () => string, deadline: number) {
-  return async function call(
-    method: string,
-    path: string,
-    key: string,
-    body?: unknown,
-    idempotencyKey?: string,
-  ): Promise<{ status: number; body: any }> {
+  const retrying = async (request: Request): Promise<Response> => {
+    const body = request.method === 'GET' ? undefined : await request.text();
+    const { pathname, search } = new URL(request.url);
     for (;;) {
       try {
-        const res = await fetch(`${apiUrl()}${path}`, {
-          method,
-          body: body === undefined ? undefined : JSON.stringify(body),
+        const res = await fetch(`${apiUrl()}${pathname}${search}`, {
+          method: request.method,
+          headers: request.headers,
+          body,
           signal: AbortSignal.timeout(30000),
-          headers: {
-            authorization: `Bearer ${key}`,
-            'content-type': 'application/json',
-            ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
-          },
         });
-        const text = await res.text();
-        if (res.status >= 500 || res.status === 429) throw new Error(`${res.status} ${text.slice(0, 200)}`);
-        return { status: res.status, body: text ? JSON.parse(text) : undefined };
+        if (res.status >= 500 || res.status === 429)
+          throw new Error(`${res.status} ${(await res.text()).slice(0, 200)}`);
+        return res;
       } catch (err) {
         if (Date.now() > deadline)
-          throw new Error(`${method} ${path}: still failing at the deadline: ${(err as Error).message}`, {
+          throw new Error(`${request.method} ${pathname}: still failing at the deadline: ${(err as Error).message}`, {
             cause: err,
           });
         await sleep(400);
       }
     }
   };
+  return createClient<paths>({ baseUrl: 'http://api', fetch: retrying });
+}
+
+/** Who calls, and the request's Idempotency-Key (a retry of the same journey step sends the same one). */
+const as = (key: string, idempotencyKey?: string) => ({
+  authorization: `Bearer ${key}`,
+  ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+});
+
+/** The answer's status and body (the data, or the contract's error). */
+async function answer(p: Promise<{ data?: unknown; error?: unknown; response: Response }>) {
+  const r = await p;
+  return { status: r.response.status, body: (r.data ?? r.error) as any };
 }
 
 export async function runDrill(
@@ -193,7 +204,7 @@ export async function runDrill(
     ];
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const deadline = Date.now() + 10 * 60 * 1000;
-    const call = client(() => apiUrl, deadline);
+    const http = client(() => apiUrl, deadline);
     const { startSimulator } = await import('./simulator');
     const { webhookSecrets } = await import('../lib/config');
     sim = startSimulator({
@@ -276,7 +287,7 @@ export async function runDrill(
       }
     })();
 
-    const loadError = await runLoad(call, keys, sizes, finished).then(
+    const loadError = await runLoad(http, keys, sizes, finished).then(
       () => undefined,
       (err) => String(err),
     );
@@ -349,7 +360,7 @@ async function seed(db: Db): Promise<Keys> {
   return keys;
 }
 
-type Call = ReturnType<typeof client>;
+type Api = ReturnType<typeof client>;
 
 /** Polls a read until `ok`; reads are safe to repeat. */
 async function until<T>(
@@ -367,7 +378,7 @@ async function until<T>(
   }
 }
 
-async function runLoad(call: Call, keys: Keys, sizes: Sizes, finished: () => void): Promise<void> {
+async function runLoad(api: Api, keys: Keys, sizes: Sizes, finished: () => void): Promise<void> {
   const orderIds: string[] = [];
   const orderJourney = async (i: number) => {
     const split = i % 4 === 0;
@@ -386,11 +397,14 @@ async function runLoad(call: Call, keys: Keys, sizes: Sizes, finished: () => voi
       shippingPrice: 495,
       payment: { method: 'card', token: i % 7 === 0 ? 'tok_flaky' : 'tok_approve' },
     };
-    const r = await call('POST', '/v1/orders', keys.storefront, body, `order-D${i}`);
+    const r = await answer(api.POST('/v1/orders', { body, headers: as(keys.storefront, `order-D${i}`) }));
     if (r.status !== 201 && r.status !== 200) throw new Error(`order D${i}: ${r.status} ${JSON.stringify(r.body)}`); // 200: the retry found the order
     orderIds[i] = r.body.orderId;
     await until(
-      () => call('GET', `/v1/orders/${r.body.orderId}`, keys.ops),
+      () =>
+        answer(
+          api.GET('/v1/orders/{orderId}', { params: { path: { orderId: r.body.orderId } }, headers: as(keys.ops) }),
+        ),
       (o) => o.body?.status === 'completed',
       `order D${i} to complete`,
     );
@@ -404,50 +418,51 @@ async function runLoad(call: Call, keys: Keys, sizes: Sizes, finished: () => voi
     );
     const orderId = orderIds[i];
     await until(
-      () => call('GET', `/v1/orders/${orderId}`, keys.ops),
+      () => answer(api.GET('/v1/orders/{orderId}', { params: { path: { orderId } }, headers: as(keys.ops) })),
       (o) => o.body?.status === 'completed',
       `order D${i} to complete`,
     );
-    const order = (await call('GET', `/v1/orders/${orderId}`, keys.ops)).body;
+    const order = (
+      await answer(api.GET('/v1/orders/{orderId}', { params: { path: { orderId } }, headers: as(keys.ops) }))
+    ).body;
     const sku = order.lines[0].sku;
-    const req = await call(
-      'POST',
-      '/v1/returns',
-      keys.storefront,
-      { orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'changed my mind' }] },
-      `return-D${i}`,
+    const req = await answer(
+      api.POST('/v1/returns', {
+        body: { orderId, resolution: 'refund', lines: [{ sku, quantity: 1, reason: 'changed my mind' }] },
+        headers: as(keys.storefront, `return-D${i}`),
+      }),
     );
     if (req.status !== 201 && req.status !== 200)
       throw new Error(`return of D${i}: ${req.status} ${JSON.stringify(req.body)}`);
     const id = req.body.returnId;
     await until(
-      () => call('GET', `/v1/returns/${id}`, keys.ops),
+      () => answer(api.GET('/v1/returns/{returnId}', { params: { path: { returnId: id } }, headers: as(keys.ops) })),
       (x) => x.body?.status === 'authorised',
       `return of D${i} to be authorised`,
     );
-    const got = await call(
-      'POST',
-      `/v1/returns/${id}/receipt`,
-      keys.warehouse,
-      { lines: [{ sku, quantity: 1 }] },
-      `return-receipt-D${i}`,
+    const got = await answer(
+      api.POST('/v1/returns/{returnId}/receipt', {
+        params: { path: { returnId: id } },
+        body: { lines: [{ sku, quantity: 1 }] },
+        headers: as(keys.warehouse, `return-receipt-D${i}`),
+      }),
     );
     if (got.status !== 200) throw new Error(`return receipt of D${i}: ${got.status} ${JSON.stringify(got.body)}`);
     await until(
-      () => call('GET', `/v1/returns/${id}`, keys.ops),
+      () => answer(api.GET('/v1/returns/{returnId}', { params: { path: { returnId: id } }, headers: as(keys.ops) })),
       (x) => x.body?.status === 'received',
       `return of D${i} to be received`,
     );
-    const graded = await call(
-      'POST',
-      `/v1/returns/${id}/inspection`,
-      keys.warehouse,
-      { lines: [{ sku, quantity: 1, condition: 'new' }] },
-      `return-inspection-D${i}`,
+    const graded = await answer(
+      api.POST('/v1/returns/{returnId}/inspection', {
+        params: { path: { returnId: id } },
+        body: { lines: [{ sku, quantity: 1, condition: 'new' }] },
+        headers: as(keys.warehouse, `return-inspection-D${i}`),
+      }),
     );
     if (graded.status !== 200) throw new Error(`inspection of D${i}: ${graded.status} ${JSON.stringify(graded.body)}`);
     await until(
-      () => call('GET', `/v1/returns/${id}`, keys.ops),
+      () => answer(api.GET('/v1/returns/{returnId}', { params: { path: { returnId: id } }, headers: as(keys.ops) })),
       (x) => x.body?.status === 'refunded',
       `return of D${i} to be refunded`,
     );
@@ -455,45 +470,55 @@ async function runLoad(call: Call, keys: Keys, sizes: Sizes, finished: () => voi
   };
   const purchaseJourney = async (i: number) => {
     const sku = `DRILL-${i % 10}`;
-    const created = await call(
-      'POST',
-      '/v1/purchase-orders',
-      keys.procurement,
-      {
-        supplier: 'DRILL-SUP',
-        warehouse: i % 10 < 5 ? 'EAST' : 'WEST',
-        lines: [{ sku, quantity: 10, unitPrice: 450 }],
-      },
-      `po-${i}`,
+    const created = await answer(
+      api.POST('/v1/purchase-orders', {
+        body: {
+          supplier: 'DRILL-SUP',
+          warehouse: i % 10 < 5 ? 'EAST' : 'WEST',
+          lines: [{ sku, quantity: 10, unitPrice: 450 }],
+        },
+        headers: as(keys.procurement, `po-${i}`),
+      }),
     );
     if (created.status !== 201 && created.status !== 200)
       throw new Error(`purchase ${i}: ${created.status} ${JSON.stringify(created.body)}`);
     const po = created.body.poId;
     await until(
-      () => call('GET', `/v1/purchase-orders/${po}`, keys.procurement),
+      () =>
+        answer(
+          api.GET('/v1/purchase-orders/{poId}', { params: { path: { poId: po } }, headers: as(keys.procurement) }),
+        ),
       (x) => x.body?.status === 'sent',
       `purchase ${i} to be sent`,
     );
-    const receipt = await call(
-      'POST',
-      `/v1/purchase-orders/${po}/receipts`,
-      keys.warehouse,
-      { lines: [{ sku, quantity: 10 }] },
-      `po-receipt-${i}`,
+    const receipt = await answer(
+      api.POST('/v1/purchase-orders/{poId}/receipts', {
+        params: { path: { poId: po } },
+        body: { lines: [{ sku, quantity: 10 }] },
+        headers: as(keys.warehouse, `po-receipt-${i}`),
+      }),
     );
     if (receipt.status !== 201)
       throw new Error(`receipt of purchase ${i}: ${receipt.status} ${JSON.stringify(receipt.body)}`);
-    const bill = await call(
-      'POST',
-      `/v1/purchase-orders/${po}/bills`,
-      keys.finance,
-      { supplierInvoiceRef: `DRILL-INV-${i}`, lines: [{ sku, quantity: 10, unitPrice: 450 }], tax: 855, total: 5355 },
-      `po-bill-${i}`,
+    const bill = await answer(
+      api.POST('/v1/purchase-orders/{poId}/bills', {
+        params: { path: { poId: po } },
+        body: {
+          supplierInvoiceRef: `DRILL-INV-${i}`,
+          lines: [{ sku, quantity: 10, unitPrice: 450 }],
+          tax: 855,
+          total: 5355,
+        },
+        headers: as(keys.finance, `po-bill-${i}`),
+      }),
     );
     if (bill.status !== 201 || !bill.body.matched)
       throw new Error(`bill of purchase ${i}: ${bill.status} ${JSON.stringify(bill.body)}`);
     await until(
-      () => call('GET', `/v1/purchase-orders/${po}`, keys.procurement),
+      () =>
+        answer(
+          api.GET('/v1/purchase-orders/{poId}', { params: { path: { poId: po } }, headers: as(keys.procurement) }),
+        ),
       (x) => x.body?.status === 'closed',
       `purchase ${i} to close`,
     );

@@ -11,6 +11,7 @@ export const reconciliationScheduleId = (taskQueue: string) => `stock-reconcilia
 export const sweepScheduleId = (taskQueue: string) => `exception-sweep-${taskQueue}`;
 export const replenishmentScheduleId = (taskQueue: string) => `replenishment-planning-${taskQueue}`;
 export const settlementScheduleId = (taskQueue: string) => `settlement-import-${taskQueue}`;
+export const webhookRetentionScheduleId = (taskQueue: string) => `webhook-retention-${taskQueue}`;
 
 export async function ensureSchedules(client: Client, c: Config): Promise<void> {
   const q = c.TEMPORAL_TASK_QUEUE;
@@ -50,6 +51,12 @@ export async function ensureSchedules(client: Client, c: Config): Promise<void> 
     args: [{ recheckAfter: settlementRecheck(c) }],
     workflowId: settlementImportWorkflowId(q),
   });
+  await ensure(client, webhookRetentionScheduleId(q), '1d', {
+    workflowType: 'webhookRetention',
+    taskQueue: q,
+    args: [{ keepFor: c.WEBHOOK_RETENTION }],
+    workflowId: `webhook-retention-${q}`,
+  });
 }
 
 async function ensure(
@@ -77,6 +84,7 @@ export async function dropSchedules(client: Client, taskQueue: string): Promise<
     sweepScheduleId(taskQueue),
     replenishmentScheduleId(taskQueue),
     settlementScheduleId(taskQueue),
+    webhookRetentionScheduleId(taskQueue),
   ]) {
     await client.schedule
       .getHandle(id)

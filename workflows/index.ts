@@ -15,3 +15,4 @@ export { webhookDispatch } from './webhook-dispatch';
 export { settlement } from './settlement';
 export { settlementImport } from './settlement-import';
 export { paymentDispute } from './payment-dispute';
+export { webhookRetention } from './webhook-retention';

@@ -16,6 +16,7 @@ import {
   markFailed,
   webhookWorkLeft,
   cancelForEndedSubscriptions,
+  pruneWebhookHistory,
   type DueDelivery,
 } from '../../db/webhooks';
 import { allowedNetworks } from '../../lib/webhook-targets';
@@ -64,6 +65,11 @@ export function webhookActivities({ db }: ActivityDeps) {
 
   return {
     /** One round: lease what is due, send it (a few receivers at once), record every answer. */
+    /** Scheduled: what was told more than `keepForMs` ago is deleted (dead deliveries and their events stay). */
+    async pruneWebhookHistory(input: { keepForMs: number }): Promise<{ deliveries: number; events: number }> {
+      return inTransaction(db, (tx) => pruneWebhookHistory(tx, new Date(Date.now() - input.keepForMs)));
+    },
+
     async deliverWebhooks(input: { batch: number; policy: DispatchPolicy }): Promise<DispatchRound> {
       const p = input.policy;
       const allowed = allowedNetworks(p.allowedNetworks);

@@ -425,3 +425,28 @@ test("a connected channel's stock levels are events too, in order per SKU, as it
     await market.stop();
   }
 });
+
+test('retention: what was delivered long enough ago is forgotten; a dead delivery and its event stay', async () => {
+  const count = async (statuses: string[]) =>
+    Number((await s.db('webhook_deliveries').whereIn('status', statuses).count({ n: '*' }))[0].n);
+  expect(await count(['delivered'])).toBeGreaterThan(0); // this file's earlier tests delivered plenty
+  // One of them as if its receiver had never taken it: ops may still send it again, so it is kept.
+  const dead = await s.db('webhook_deliveries').where({ status: 'delivered' }).first('id', 'event_id');
+  await s.db('webhook_deliveries').where({ id: dead.id }).update({ status: 'dead' });
+  remember('webhook-retention-test');
+  const pruned = await s.client.workflow.execute('webhookRetention', {
+    taskQueue: s.taskQueue,
+    workflowId: 'webhook-retention-test',
+    args: [{ keepFor: '1ms' }],
+  });
+  expect(pruned.deliveries).toBeGreaterThan(0);
+  expect(pruned.events).toBeGreaterThan(0);
+  expect(await s.db('webhook_deliveries').where({ id: dead.id }).first('status')).toEqual({ status: 'dead' });
+  expect(await s.db('business_events').where({ id: dead.event_id }).first('id')).toEqual({ id: dead.event_id });
+  const recent = await s
+    .db('webhook_deliveries')
+    .whereIn('status', ['delivered', 'cancelled'])
+    .max({ at: 'created_at' })
+    .first();
+  expect(!recent?.at || new Date(recent.at) > new Date(Date.now() - 60_000)).toBe(true); // only what came after
+});
