@@ -10,6 +10,9 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { cliFlags } from '../lib/cli';
 import { loadConfig, webhookSecrets } from '../lib/config';
 
+/** A request this script cannot carry out as given: said as it is, without guessing at the API. */
+class Refused extends Error {}
+
 async function main() {
   const flags = cliFlags('npm run sandbox:provider -- [--payout] [--chargeback <orderId>] [flags]', {
     payout: { type: 'boolean', default: false, help: 'pay out now, and send payout.paid' },
@@ -51,11 +54,12 @@ async function main() {
     }
     if (flags.chargeback) {
       if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(flags.chargeback))
-        throw new Error(
+        throw new Refused(
           `--chargeback takes an order's id (a UUID, as GET /v1/orders shows it), not "${flags.chargeback}"`,
         );
       const captureRef = await providerCaptureOfOrder(db, flags.chargeback);
-      if (!captureRef) throw new Error(`Order ${flags.chargeback} has no capture yet: a chargeback needs a paid order`);
+      if (!captureRef)
+        throw new Refused(`Order ${flags.chargeback} has no capture yet: a chargeback needs a paid order`);
       const d = await openSandboxChargeback(db, {
         captureRef,
         reason: flags.reason,
@@ -73,7 +77,9 @@ async function main() {
 
 main().catch((err) => {
   console.error(
-    `${err.message}\nIs the API running (npm start) and DATABASE_URL / WEBHOOK_SECRET the same as its own?`,
+    err instanceof Refused
+      ? err.message
+      : `${err.message}\nIs the API running (npm start), with the same DATABASE_URL and WEBHOOK_SECRET as this script?`,
   );
   process.exit(1);
 });

@@ -34,6 +34,7 @@ interface OrderView {
   returns: { returnId: string; rmaNumber?: string; status: string; resolution: string }[];
   exceptions: { exceptionId: string; type: string; summary: string }[];
   tickets: { ticketId: string; subject: string; status: string; queue: string }[];
+  disputes: { disputeId: string; amount: number; reason: string; status: string; evidenceDueBy: string }[];
   process: {
     stage: string;
     live: boolean;
@@ -211,6 +212,13 @@ export function Order({ id }: { id: string }) {
           </li>
         ))}
       </ul>
+      <Listing
+        title="Chargebacks"
+        items={v.disputes.map(
+          (d) =>
+            `${money(d.amount, v.currency)} (${d.reason}): ${d.status.replace(/_/g, ' ')}${d.status === 'needs_response' ? `, evidence due ${when(d.evidenceDueBy)}` : ''}`,
+        )}
+      />
       <h2>Tickets</h2>
       {v.tickets.length === 0 && <p>None.</p>}
       <ul>
