@@ -50,4 +50,9 @@ export const work = {
   ),
   outboxPending: gauge('erp_outbox_pending', 'Notifications queued and not sent yet'),
   outboxOldest: gauge('erp_outbox_oldest_age_seconds', 'How long the oldest unsent notification has waited'),
+  webhooksWaiting: gauge('erp_webhook_deliveries', 'Outbound webhook deliveries not delivered, by status', ['status']),
+  webhookOldest: gauge(
+    'erp_webhook_oldest_pending_age_seconds',
+    'How long the oldest pending webhook delivery has waited',
+  ),
 };

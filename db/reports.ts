@@ -177,7 +177,7 @@ export async function operationsReport(db: Db, o: ReportOptions) {
  * the oldest, and notifications not sent yet with the age of the oldest.
  */
 export async function workGauges(db: Db) {
-  const [cases, approvals, outbox] = await Promise.all([
+  const [cases, approvals, outbox, webhooks] = await Promise.all([
     db('exceptions')
       .where('status', 'open')
       .groupBy('type')
@@ -200,6 +200,15 @@ export async function workGauges(db: Db) {
         db.raw('COUNT(*)::int AS pending'),
         db.raw('COALESCE(EXTRACT(EPOCH FROM now() - MIN(created_at)), 0)::float AS oldest_seconds'),
       ) as Promise<{ pending: number; oldest_seconds: number }>,
+    db('webhook_deliveries')
+      .whereIn('status', ['pending', 'dead'])
+      .first(
+        db.raw(`COUNT(*) FILTER (WHERE status = 'pending')::int AS pending`),
+        db.raw(`COUNT(*) FILTER (WHERE status = 'dead')::int AS dead`),
+        db.raw(
+          `COALESCE(EXTRACT(EPOCH FROM now() - MIN(created_at) FILTER (WHERE status = 'pending')), 0)::float AS oldest_seconds`,
+        ),
+      ) as Promise<{ pending: number; dead: number; oldest_seconds: number }>,
   ]);
-  return { cases, approvals, outbox };
+  return { cases, approvals, outbox, webhooks };
 }

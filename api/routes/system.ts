@@ -88,9 +88,9 @@ export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     },
   });
 
-  /** Cases, approvals and the outbox, read at scrape time; a type or kind with nothing waiting reads 0. */
+  /** Cases, approvals, the notification outbox and the webhook deliveries, read at scrape time; a type or kind with nothing waiting reads 0. */
   async function measureWork() {
-    const { cases, approvals, outbox } = await workGauges(db);
+    const { cases, approvals, outbox, webhooks } = await workGauges(db);
     for (const g of Object.values(work)) g.reset();
     for (const c of cases) {
       work.casesOpen.set({ type: c.type }, c.open);
@@ -102,6 +102,9 @@ export function systemRoutes(routes: Routes, { db, temporal, config }: ApiDeps):
     }
     work.outboxPending.set(outbox.pending);
     work.outboxOldest.set(Math.round(outbox.oldest_seconds));
+    work.webhooksWaiting.set({ status: 'pending' }, webhooks.pending);
+    work.webhooksWaiting.set({ status: 'dead' }, webhooks.dead);
+    work.webhookOldest.set(Math.round(webhooks.oldest_seconds));
   }
 
   /** Each connected channel's sync lag and backlog, read at scrape time. */

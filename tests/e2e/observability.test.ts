@@ -70,8 +70,13 @@ test("the API's /metrics: cases, approvals and the outbox waiting, read at scrap
     'erp_exception_cases_breached',
     'erp_approvals_pending',
     'erp_approvals_oldest_age_seconds',
+    'erp_webhook_oldest_pending_age_seconds',
   ])
     expect(text).toContain(`# TYPE ${name} gauge`);
+  const dead = Number((await s.db('webhook_deliveries').where({ status: 'dead' }).count({ n: '*' }).first())!.n);
+  expect(
+    Math.abs(Number(/^erp_webhook_deliveries\{status="dead"\} (\d+)$/m.exec(text)![1]) - dead),
+  ).toBeLessThanOrEqual(5);
   const pending = Number((await s.db('notifications').where({ status: 'pending' }).count({ n: '*' }).first())!.n);
   expect(Math.abs(Number(/^erp_outbox_pending (\d+)$/m.exec(text)![1]) - pending)).toBeLessThanOrEqual(5); // others write meanwhile
 });
