@@ -35,13 +35,14 @@ export async function parcelsByReference(
 
 /** One booking of an invoice at a time: a second one waits, then sees what the first booked. */
 export async function lockBill(tx: Tx, carrier: string, billRef: string): Promise<void> {
-  await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`carrier_charge:${carrier}:${billRef}`]);
+  await tx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`carrier_charge:${carrier.toLowerCase()}:${billRef}`]);
 }
 
 /** What this invoice already booked, per parcel. */
 export async function chargesOfBill(db: Db | Tx, carrier: string, billRef: string) {
   const rows: { shipment_id: string; amount: string | number }[] = await db('carrier_charges')
-    .where({ carrier, bill_ref: billRef })
+    .whereRaw('lower(carrier) = lower(?)', [carrier])
+    .where({ bill_ref: billRef })
     .select('shipment_id', 'amount');
   return new Map(rows.map((r) => [r.shipment_id, Number(r.amount)]));
 }
@@ -64,7 +65,7 @@ export async function bookCarrierCharges(
         currency: bill.currency,
         recorded_by: bill.recordedBy,
       })
-      .onConflict(['carrier', 'bill_ref', 'shipment_id'])
+      .onConflict() // carrier_charges_once: this invoice charged this parcel already
       .ignore()
       .returning('id');
     if (!inserted.length) continue;

@@ -255,16 +255,42 @@ export async function waitingAndDead(
 
 /**
  * Forgets what was told long ago: deliveries delivered or cancelled before `before`, then the events older than
- * that with no delivery left (a dead or waiting delivery keeps its event, so ops can still send it).
+ * that with no delivery left (a dead or waiting delivery keeps its event, so ops can still send it). In batches,
+ * each its own short statement, so a first run over a long history never holds a long lock or outlives its step.
  */
-export async function pruneWebhookHistory(tx: Tx, before: Date): Promise<{ deliveries: number; events: number }> {
-  const deliveries = await tx('webhook_deliveries')
-    .whereIn('status', ['delivered', 'cancelled'])
-    .where('created_at', '<', before)
-    .delete();
-  const events = await tx('business_events as e')
-    .where('e.created_at', '<', before)
-    .whereNotExists((q) => q.from('webhook_deliveries as d').whereRaw('d.event_id = e.id'))
-    .delete();
+export async function pruneWebhookHistory(
+  db: Db,
+  before: Date,
+  batch = 5000,
+): Promise<{ deliveries: number; events: number }> {
+  const drain = async (remove: () => Promise<number>) => {
+    let total = 0;
+    for (let n = batch; n === batch; total += n) n = await remove();
+    return total;
+  };
+  const deliveries = await drain(() =>
+    db('webhook_deliveries')
+      .whereIn(
+        'id',
+        db('webhook_deliveries')
+          .whereIn('status', ['delivered', 'cancelled'])
+          .where('created_at', '<', before)
+          .limit(batch)
+          .select('id'),
+      )
+      .delete(),
+  );
+  const events = await drain(() =>
+    db('business_events')
+      .whereIn(
+        'id',
+        db('business_events as e')
+          .where('e.created_at', '<', before)
+          .whereNotExists((q) => q.from('webhook_deliveries as d').whereRaw('d.event_id = e.id'))
+          .limit(batch)
+          .select('e.id'),
+      )
+      .delete(),
+  );
   return { deliveries, events };
 }

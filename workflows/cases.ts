@@ -31,7 +31,11 @@ export async function openCase(c: {
     args: [{ exceptionId, ...c, waitingWorkflowId: workflowInfo().workflowId }],
   });
   let outcome: CaseOutcome | undefined;
-  void child.result().then((o) => (outcome = o));
+  // A case process that ended without a decision (terminated by an engineer) still ends the wait, as closed.
+  void child.result().then(
+    (o) => (outcome = o),
+    () => (outcome = { outcome: 'closed', reason: 'the case process ended without a decision' }),
+  );
   return {
     exceptionId,
     outcome: () => outcome,

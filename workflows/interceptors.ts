@@ -58,12 +58,12 @@ async function untilDecided(input: { seq: number; activityType: string }, run: (
       return await run();
     } catch (err) {
       const cause = failedForGood(err);
-      const { workflowId, workflowType } = workflowInfo();
+      const { workflowId, runId, workflowType } = workflowInfo();
       // A case's own steps failing cannot open another case; histories from before this existed replay unchanged.
       if (!cause || workflowType === 'exceptionCase' || !patched(CASE_PATCH)) throw err;
       const c = await openCase({
         type: 'activity_failed',
-        key: `activity_failed:${workflowId}:${input.seq}:${attempt}`,
+        key: `activity_failed:${workflowId}:${runId}:${input.seq}:${attempt}`, // a re-run's failures are cases of their own
         subjectType: 'workflow',
         subjectId: workflowId,
         summary: `${input.activityType} failed for good in ${workflowType} ${workflowId}: ${cause.message}`,

@@ -25,6 +25,8 @@ import { allChannels, channelByCode } from '../../db/channels';
 import { marketplace } from '../channels/marketplace';
 import type { ActivityDeps } from '../deps';
 
+const MISSING_PAYOUT_ATTEMPTS = 30; // with the step profile's backoff (up to a minute apart): about half an hour
+
 const minor = z.number().int().safe();
 /** What a payout report must be before it touches the books (a provider's data is checked like a person's). */
 const PayoutReport = z.object({
@@ -87,8 +89,14 @@ export function settlementActivities({ db, payments }: ActivityDeps) {
       const [source, payout] = input.channel
         ? [marketplaceSource(input.channel), await statementOf(input.channel, input.payoutId)]
         : [payments.name, await payments.payout(input.payoutId)];
-      // Announced before its report is there (or the marketplace is unreachable): asked again with backoff.
-      if (!payout) throw new Error(`${source} has no payout ${input.payoutId} yet; asked again shortly`);
+      // Announced before its report is there (or the marketplace is unreachable): asked again with backoff, for
+      // about half an hour; then a person hears of it (an activity_failed case: retry or give up).
+      if (!payout) {
+        const message = `${source} has no payout ${input.payoutId}`;
+        if (Context.current().info.attempt >= MISSING_PAYOUT_ATTEMPTS)
+          throw ApplicationFailure.nonRetryable(`${message}; check the id in its dashboard`, 'UnknownPayout');
+        throw new Error(`${message} yet; asked again shortly`);
+      }
       const parsed = PayoutReport.safeParse(payout);
       if (!parsed.success)
         throw ApplicationFailure.nonRetryable(

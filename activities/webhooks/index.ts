@@ -67,7 +67,7 @@ export function webhookActivities({ db }: ActivityDeps) {
     /** One round: lease what is due, send it (a few receivers at once), record every answer. */
     /** Scheduled: what was told more than `keepForMs` ago is deleted (dead deliveries and their events stay). */
     async pruneWebhookHistory(input: { keepForMs: number }): Promise<{ deliveries: number; events: number }> {
-      return inTransaction(db, (tx) => pruneWebhookHistory(tx, new Date(Date.now() - input.keepForMs)));
+      return pruneWebhookHistory(db, new Date(Date.now() - input.keepForMs));
     },
 
     async deliverWebhooks(input: { batch: number; policy: DispatchPolicy }): Promise<DispatchRound> {

@@ -19,8 +19,9 @@ export async function up(k: Knex): Promise<void> {
     t.text('recorded_by');
     t.bigInteger('entry_id').references('journal_entries.id');
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(k.fn.now());
-    t.unique(['carrier', 'bill_ref', 'shipment_id']); // a parcel's charge on one invoice is booked once
   });
+  // A parcel's charge on one invoice is booked once, however the carrier's name is written.
+  await k.raw(`CREATE UNIQUE INDEX carrier_charges_once ON carrier_charges (lower(carrier), bill_ref, shipment_id)`);
   await k.raw(`ALTER TABLE carrier_charges ADD CONSTRAINT carrier_charges_amount CHECK (amount > 0)`);
   await k.raw(`CREATE INDEX carrier_charges_shipment ON carrier_charges (shipment_id)`);
 }

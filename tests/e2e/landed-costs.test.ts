@@ -329,6 +329,7 @@ test("a carrier's invoice books each parcel's charge once, on its order; bad inv
   });
 
   expect((await bill(lines)).status).toBe(200); // the same invoice again: nothing booked twice
+  expect((await bill(lines, { carrier: 'ups' })).status).toBe(200); // however the carrier's name is written
   const changed = await bill([{ shipmentId: a.shipments[0].shipmentId, amount: 500 }]);
   expect([changed.status, changed.body.error.details[0].path]).toEqual([409, 'lines.0.shipmentId']);
   const unknown = await bill([{ trackingNumber: 'NO-SUCH-PARCEL', amount: 100 }], { billRef: unique('UPS') });
