@@ -305,17 +305,17 @@ export async function rematchMismatch(tx: Tx, mismatchId: string): Promise<Remat
   return { open: left !== 0, kind: 'amount_differs', amount: left };
 }
 
-export async function mismatchStatus(db: Db | Tx, mismatchId: string): Promise<string | undefined> {
-  return (await db('settlement_mismatches').where({ id: mismatchId }).first('status'))?.status;
-}
-
 // ---------------------------------------------------------------------------
 // Disputes.
 
-/** Our capture behind a provider reference, if it is ours. */
-export async function captureByRef(db: Db | Tx, provider: string, captureRef: string) {
+/**
+ * Our capture behind a provider reference, if it is ours. The API checks a chargeback without knowing which
+ * provider is behind its webhook (no `provider`); a reference names one capture per provider.
+ */
+export async function captureByRef(db: Db | Tx, captureRef: string, provider?: string) {
   return db('payments')
-    .where({ provider, provider_ref: captureRef, kind: 'capture', status: 'succeeded' })
+    .where({ provider_ref: captureRef, kind: 'capture', status: 'succeeded' })
+    .modify((q) => (provider ? q.where({ provider }) : q))
     .first('id', 'order_id', 'amount', 'currency');
 }
 
@@ -327,11 +327,6 @@ export async function providerCaptureOfOrder(db: Db | Tx, orderId: string): Prom
     .orderBy('created_at')
     .first('provider_ref');
   return p?.provider_ref;
-}
-
-/** The API's check that a chargeback is about a payment of ours (it knows the reference, not the provider). */
-export async function captureByProviderRef(db: Db | Tx, captureRef: string): Promise<boolean> {
-  return !!(await db('payments').where({ provider_ref: captureRef, kind: 'capture', status: 'succeeded' }).first('id'));
 }
 
 export async function disputeByProviderId(db: Db | Tx, providerDisputeId: string): Promise<boolean> {
@@ -381,7 +376,7 @@ export async function recordDispute(
   d: ProviderDispute,
   workflowId: string,
 ): Promise<DisputeRecord> {
-  const capture = await captureByRef(tx, provider, d.captureRef);
+  const capture = await captureByRef(tx, d.captureRef, provider);
   if (!capture) throw new Error(`Dispute ${d.disputeId}: no capture ${d.captureRef} of ours`);
   const inserted = await tx('disputes')
     .insert({

@@ -13,7 +13,7 @@ import { condition, sleep } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import { activitiesOf, ACTIVITY_PROFILES } from './process-kit';
 import { openCase } from './cases';
-import type { SettlementMismatch } from '../contracts/settlement-types';
+import type { MismatchAction, SettlementMismatch } from '../contracts/settlement-types';
 
 const act = activitiesOf<'importSettlement' | 'decideSettlementMismatch' | 'rematchSettlementMismatch'>(
   ACTIVITY_PROFILES.batch, // a payout can settle thousands of lines in its one transaction
@@ -71,7 +71,7 @@ async function decide(
   await condition(() => c.outcome() !== undefined);
   const o = c.outcome()!;
   if (o.outcome !== 'resolved') return 'closed';
-  const action = o.resolution.action as 'accept' | 'write_off' | 'wait';
+  const action = o.resolution.action as MismatchAction; // the case's catalogue allows only these
   if (action !== 'wait')
     return (await act.decideSettlementMismatch({ mismatchId: m.mismatchId, action, by: o.resolution.resolvedBy }))
       .status;

@@ -15,7 +15,7 @@ import { channelSyncStart } from './channels';
 import { reviewUpdate } from '../../contracts/order-messages';
 import { disputeClosedSignal } from '../../contracts/settlement-types';
 import { disputeWorkflowId, settlementWorkflowId } from '../../contracts/workflow-ids';
-import { captureByProviderRef, disputeByProviderId } from '../../db/settlements';
+import { captureByRef, disputeByProviderId } from '../../db/settlements';
 import { startOnce } from '../../lib/start-process';
 import type { paymentDispute } from '../../workflows/payment-dispute';
 import type { settlement } from '../../workflows/settlement';
@@ -79,7 +79,7 @@ export function webhookRoutes(routes: Routes, deps: ApiDeps): void {
       case 'payout.paid':
         return { target: e.payoutId, workflowId: settlementWorkflowId(e.payoutId) };
       case 'dispute.created': {
-        if (!(await captureByProviderRef(db, e.captureRef)))
+        if (!(await captureByRef(db, e.captureRef)))
           throw new HttpError(
             404,
             'not_found',
