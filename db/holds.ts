@@ -38,7 +38,7 @@ export async function placeHold(
     remaining: l.quantity,
     components: [{ productId: l.productId, perUnit: 1 }],
   }));
-  const { allocations, shortUnits } = allocate(asked, stock.warehouses, stock.budget);
+  const { allocations, shortUnits } = await allocate(tx, asked, stock.warehouses, stock.budget);
   if (shortUnits > 0) {
     const short = lines.map((l) => ({
       sku: l.sku,

@@ -5,7 +5,7 @@
 import knex, { Knex } from 'knex';
 import pg from 'pg';
 import { config } from '../lib/config';
-import { traceQueries } from '../lib/tracing';
+import { traceQueries, traceStatement } from '../lib/tracing';
 
 // Postgres BIGINT (money in minor units, counts) comes back as a string by default;
 // our amounts stay far below 2^53, so numbers are safe and simpler to work with.
@@ -82,7 +82,7 @@ export async function preparedRows<R>(database: Db | Tx, name: string, text: str
   }
   const connection = (await database.client.acquireConnection()) as pg.Client;
   try {
-    return (await connection.query<R & pg.QueryResultRow>({ name, text, values })).rows;
+    return (await traceStatement(text, () => connection.query<R & pg.QueryResultRow>({ name, text, values }))).rows;
   } finally {
     await database.client.releaseConnection(connection);
   }

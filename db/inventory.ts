@@ -6,12 +6,14 @@
  * balance can never drift from the moves. Reservation locks the quant rows it
  * reads in a fixed order (location, product), so concurrent orders queue on the
  * rows instead of deadlocking, and the CHECK constraints on quants make an
- * oversell impossible even for code that forgets to check.
+ * oversell impossible even for code that forgets to check. Reserving an order is
+ * one statement (`reserve_order`, migration 039), so a hot SKU's row stays locked
+ * no longer than a bare conditional UPDATE would hold it.
  */
-import { randomUUID } from 'node:crypto';
-import type { Db, Tx } from './index';
+import { preparedRows, type Db, type Tx } from './index';
 import { promise, type ChannelRules } from './channels';
 import { raiseException } from './exceptions';
+import { componentsOfKits } from './catalog';
 
 export interface Move {
   productId: number;
@@ -101,65 +103,23 @@ export interface Allocation {
   lines: { lineId: number; units: number }[];
 }
 
-/** How many units of each line one warehouse can cover, taking shared components into account. */
-function coverage(
-  lines: DemandLine[],
-  remaining: Map<number, number>,
-  stock: Map<number, number>,
-  budget?: Map<number, number>,
-): { lineId: number; units: number }[] {
-  const left = new Map([...stock].map(([id, n]) => [id, Math.min(n, budget?.get(id) ?? n)]));
-  const covered: { lineId: number; units: number }[] = [];
-  for (const line of lines) {
-    const want = remaining.get(line.lineId) ?? 0;
-    if (want <= 0) continue;
-    let units = want;
-    for (const c of line.components) units = Math.min(units, Math.floor((left.get(c.productId) ?? 0) / c.perUnit));
-    if (units <= 0) continue;
-    for (const c of line.components) left.set(c.productId, (left.get(c.productId) ?? 0) - units * c.perUnit);
-    covered.push({ lineId: line.lineId, units });
-  }
-  return covered;
-}
-
-const total = (xs: { units: number }[]) => xs.reduce((s, x) => s + x.units, 0);
-
 /**
- * The allocation strategy: fewest shipments first, then warehouse priority.
- * 1. If one warehouse can ship everything, the highest-priority such warehouse ships it all.
- * 2. Otherwise, repeatedly take the warehouse that covers the most remaining units
- *    (ties go to priority) until the order is covered or no warehouse can add anything.
- * Greedy set cover is not always minimal, but it is predictable and explainable.
+ * Which warehouse ships which order units: the allocation strategy (`allocate_stock`, migration 039: fewest
+ * shipments first, then warehouse priority, never beyond the channel's `budget` of any product). In the database
+ * so that `reserve_order` reserves in one statement; holds and reships call it here, on the stock they locked.
  */
-export function allocate(
+export async function allocate(
+  tx: Db | Tx,
   lines: DemandLine[],
   warehouses: WarehouseStock[],
   budget?: Map<number, number>, // the most the channel may take of each product, over all warehouses
-): { allocations: Allocation[]; shortUnits: number } {
-  const left = budget && new Map(budget);
-  const byPriority = [...warehouses].sort((a, b) => a.priority - b.priority || a.warehouseId - b.warehouseId);
-  const remaining = new Map(lines.map((l) => [l.lineId, l.remaining]));
-  const wanted = total(lines.map((l) => ({ units: l.remaining })));
-  const allocations: Allocation[] = [];
-  const whole = byPriority.find((w) => total(coverage(lines, remaining, w.available, left)) === wanted);
-  const pool = whole ? [whole] : byPriority;
-  for (;;) {
-    let best: { w: WarehouseStock; covered: { lineId: number; units: number }[] } | undefined;
-    for (const w of pool) {
-      if (allocations.some((a) => a.warehouseId === w.warehouseId)) continue;
-      const covered = coverage(lines, remaining, w.available, left);
-      if (total(covered) > 0 && (!best || total(covered) > total(best.covered))) best = { w, covered };
-    }
-    if (!best) break;
-    allocations.push({ warehouseId: best.w.warehouseId, locationId: best.w.locationId, lines: best.covered });
-    for (const c of best.covered) {
-      remaining.set(c.lineId, (remaining.get(c.lineId) ?? 0) - c.units);
-      for (const comp of lines.find((l) => l.lineId === c.lineId)!.components) {
-        if (left?.has(comp.productId)) left.set(comp.productId, left.get(comp.productId)! - c.units * comp.perUnit);
-      }
-    }
-  }
-  return { allocations, shortUnits: total([...remaining.values()].map((units) => ({ units }))) };
+): Promise<{ allocations: Allocation[]; shortUnits: number }> {
+  const { rows } = await tx.raw('SELECT allocate_stock(?::jsonb, ?::jsonb, ?::jsonb) AS a', [
+    JSON.stringify(lines),
+    JSON.stringify(warehouses.map((w) => ({ ...w, available: Object.fromEntries(w.available) }))),
+    budget ? JSON.stringify(Object.fromEntries(budget)) : null,
+  ]);
+  return rows[0].a;
 }
 
 // ---------------------------------------------------------------------------
@@ -424,69 +384,80 @@ export async function lockStock(
   };
 }
 
-/** Writes the reservations of an allocation and raises the reserved quantity of each quant. */
 /** Whose stock it is: an order's lines, or a checkout hold's lines (db/holds.ts). */
 export type StockOwner = { orderId: string } | { holdId: string };
 
+/** Writes the reservations of an allocation and raises the reserved quantity of each quant (`hold_stock`). */
 export async function holdStock(
   tx: Tx,
   owner: StockOwner,
   demand: DemandLine[],
   allocations: Allocation[],
 ): Promise<void> {
-  for (const a of allocations) {
-    for (const { lineId, units } of a.lines) {
-      const line = demand.find((l) => l.lineId === lineId)!;
-      const allocationId = randomUUID();
-      for (const c of line.components) {
-        await tx('reservations').insert({
-          ...('orderId' in owner
-            ? { order_id: owner.orderId, order_line_id: lineId }
-            : { hold_id: owner.holdId, hold_line_id: lineId }),
-          warehouse_id: a.warehouseId,
-          location_id: a.locationId,
-          product_id: c.productId,
-          quantity: units * c.perUnit,
-          line_units: units,
-          allocation_id: allocationId,
-        });
-        await tx('quants')
-          .where({ location_id: a.locationId, product_id: c.productId })
-          .increment('reserved', units * c.perUnit);
-      }
-    }
-  }
+  if (allocations.length === 0) return;
+  await tx.raw('SELECT hold_stock(?::uuid, ?::uuid, allocation_rows(?::jsonb, ?::jsonb))', [
+    'orderId' in owner ? owner.orderId : null,
+    'holdId' in owner ? owner.holdId : null,
+    JSON.stringify({ allocations }),
+    JSON.stringify(demand),
+  ]);
 }
 
-/** Order-line units already allocated to the order (reservations not released), per line. */
-export async function allocatedUnitsByLine(
-  tx: Tx,
+/**
+ * What the order's stock position is after reserving: a state, not a delta,
+ * so a retried call answers exactly like the first one.
+ */
+export interface ReservationResult {
+  readyToShip: number; // order-line units reserved and not yet on a shipment
+  shortUnits: number; // order-line units still without stock
+  warehouses: string[]; // where the ready units are
+}
+
+/**
+ * Reserves what is still unallocated on the order, in one statement (`reserve_order`, migration 039): under the
+ * order's and the stock's row locks, held for that statement only. Outside a transaction it commits by itself;
+ * a named statement, so each pooled connection plans it once. Answers `takeOverHold` when the order claimed a
+ * checkout hold (the caller takes it over, then calls this again in the same transaction).
+ */
+export async function reserveOrder(
+  db: Db | Tx,
   orderId: string,
-): Promise<{ order_line_id: number; units: number }[]> {
-  return tx
-    .from(
-      tx('reservations')
-        .where({ order_id: orderId })
-        .whereNot('state', 'released')
-        .distinct('allocation_id', 'order_line_id', 'line_units')
-        .as('a'),
-    )
-    .groupBy('order_line_id')
-    .select('order_line_id', tx.raw('SUM(line_units)::int AS units'));
+  allowPartial: boolean,
+): Promise<ReservationResult | { takeOverHold: true } | undefined> {
+  const [row] = await preparedRows<{ r: ReservationResult | { takeOverHold: true } | null }>(
+    db,
+    'reserve-order',
+    'SELECT reserve_order($1::uuid, $2::boolean) AS r',
+    [orderId, allowPartial],
+  );
+  return row.r ?? undefined;
 }
 
-/** The order's active reservations on no shipment yet, one row per allocation, with its warehouse code. */
-export async function unshippedAllocations(tx: Tx, orderId: string): Promise<{ code: string; line_units: number }[]> {
-  return tx
-    .from(
-      tx('reservations')
-        .where({ order_id: orderId, state: 'active' })
-        .whereNull('shipment_id')
-        .distinct('allocation_id', 'line_units', 'warehouse_id')
-        .as('a'),
-    )
-    .join('warehouses as w', 'w.id', 'a.warehouse_id')
-    .select('w.code', 'a.line_units');
+/** An order line with its units still to allocate (`order_demand`, migration 039). */
+interface OrderDemandRow {
+  line_id: number;
+  line_no: number;
+  product_id: number;
+  kind: 'stocked' | 'kit';
+  remaining: number;
+}
+
+/** The order's lines with what is still to allocate, kits expanded into their components. */
+export async function demandOf(tx: Db | Tx, orderId: string): Promise<DemandLine[]> {
+  const lines: OrderDemandRow[] = (await tx.raw('SELECT * FROM order_demand(?::uuid) ORDER BY line_no', [orderId]))
+    .rows;
+  const kitIds = lines.filter((l) => l.kind === 'kit').map((l) => l.product_id);
+  const parts = kitIds.length ? await componentsOfKits(tx, kitIds) : [];
+  return lines.map((l) => ({
+    lineId: l.line_id,
+    remaining: l.remaining,
+    components:
+      l.kind === 'kit'
+        ? parts
+            .filter((c) => c.kit_product_id === l.product_id)
+            .map((c) => ({ productId: c.component_product_id, perUnit: c.quantity }))
+        : [{ productId: l.product_id, perUnit: 1 }],
+  }));
 }
 
 /** The order's active reservations that are on no shipment yet. */

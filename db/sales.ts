@@ -424,15 +424,6 @@ export async function setShippingAddress(tx: Tx, orderId: string, address: Shipp
 // ---------------------------------------------------------------------------
 // Order lines: what is ordered, shipped and cancelled.
 
-/** The order's lines with their product kind, in line order, for allocation. */
-export async function orderLinesForAllocation(tx: Db | Tx, orderId: string) {
-  return tx('sales_order_lines as l')
-    .join('products as p', 'p.id', 'l.product_id')
-    .where('l.order_id', orderId)
-    .orderBy('l.line_no')
-    .select('l.id', 'l.quantity', 'l.quantity_cancelled', 'l.product_id', 'p.kind');
-}
-
 /** Cancels every unit of the order's lines that has not shipped. */
 export async function cancelOpenLineQuantities(tx: Tx, orderId: string): Promise<void> {
   await tx('sales_order_lines')

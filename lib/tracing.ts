@@ -85,20 +85,22 @@ export async function inRequestSpan(
   }
 }
 
+/** A span for one SQL statement (`SQL SELECT`, `SQL INSERT`, `SQL WITH`…), under the active span. */
+function statementSpan(sql: string, method?: string): Span {
+  const verb = (sql.trim().split(/\s+/, 1)[0] || method || 'query').toUpperCase();
+  return tracer().startSpan(`SQL ${verb}`, {
+    kind: SpanKind.CLIENT,
+    attributes: { 'db.system': 'postgresql', 'db.statement': sql.slice(0, 2000) },
+  });
+}
+
 /** One span per SQL statement, under the span active when knex sent it. */
 export function traceQueries(db: Knex): void {
   const open = new Map<string, Span>();
   db.on('query', (q: { __knexQueryUid: string; sql: string; method?: string }) => {
     // No trace to belong to, or a transaction's BEGIN/COMMIT (knex sends those without an id or an answer event).
     if (!q.__knexQueryUid || !trace.getSpan(context.active())) return;
-    const verb = (q.sql.trim().split(/\s+/, 1)[0] || q.method || 'query').toUpperCase(); // SELECT, INSERT, WITH…
-    open.set(
-      q.__knexQueryUid,
-      tracer().startSpan(`SQL ${verb}`, {
-        kind: SpanKind.CLIENT,
-        attributes: { 'db.system': 'postgresql', 'db.statement': q.sql.slice(0, 2000) },
-      }),
-    );
+    open.set(q.__knexQueryUid, statementSpan(q.sql, q.method));
   });
   const end = (q: { __knexQueryUid: string }, err?: Error) => {
     const span = open.get(q.__knexQueryUid);
@@ -109,4 +111,18 @@ export function traceQueries(db: Knex): void {
   };
   db.on('query-response', (_rows: unknown, q: { __knexQueryUid: string }) => end(q));
   db.on('query-error', (err: Error, q: { __knexQueryUid: string }) => end(q, err));
+}
+
+/** A statement sent around knex (a named prepared statement, db/index.ts `preparedRows`), traced as knex's are. */
+export async function traceStatement<T>(sql: string, run: () => Promise<T>): Promise<T> {
+  if (!trace.getSpan(context.active())) return run();
+  const span = statementSpan(sql);
+  try {
+    return await run();
+  } catch (err) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+    throw err;
+  } finally {
+    span.end();
+  }
 }

@@ -1,81 +1,42 @@
 /** Inventory activities: reserve stock for an order, release it, and the cycle count. */
-import { channelById } from '../../db/channels';
 import { endHold, takeOverHold } from '../../db/holds';
-import { inTransaction, Tx } from '../../db';
-import { componentsOfKits } from '../../db/catalog';
+import { inTransaction } from '../../db';
 import {
-  allocate,
-  allocatedUnitsByLine,
-  DemandLine,
-  holdStock,
+  demandOf,
   locationCodeAndSku,
-  lockStock,
   recomputedBalances,
   releaseReservations,
-  unshippedAllocations,
+  reserveOrder,
+  type ReservationResult,
 } from '../../db/inventory';
 import { raiseException } from '../../db/exceptions';
-import { lockOrderForReservation, orderLinesForAllocation } from '../../db/sales';
+import { lockOrderForReservation } from '../../db/sales';
 import type { ActivityDeps } from '../deps';
 
-/**
- * What the order's stock position is after reserving: a state, not a delta,
- * so a retried call answers exactly like the first one.
- */
-export interface ReservationResult {
-  readyToShip: number; // order-line units reserved and not yet on a shipment
-  shortUnits: number; // order-line units still without stock
-  warehouses: string[]; // where the ready units are
-}
-
-/** Order lines with what is still to allocate, kits expanded into their components. */
-export async function demandOf(tx: Tx, orderId: string): Promise<DemandLine[]> {
-  const lines = await orderLinesForAllocation(tx, orderId);
-  const allocated = await allocatedUnitsByLine(tx, orderId);
-  const done = new Map<number, number>(allocated.map((a) => [a.order_line_id, a.units]));
-  const kitIds = lines.filter((l) => l.kind === 'kit').map((l) => l.product_id);
-  const components = kitIds.length ? await componentsOfKits(tx, kitIds) : [];
-  return lines.map((l) => ({
-    lineId: l.id,
-    remaining: l.quantity - l.quantity_cancelled - (done.get(l.id) ?? 0),
-    components:
-      l.kind === 'kit'
-        ? components
-            .filter((c) => c.kit_product_id === l.product_id)
-            .map((c) => ({ productId: c.component_product_id, perUnit: c.quantity }))
-        : [{ productId: l.product_id, perUnit: 1 }],
-  }));
-}
+export type { ReservationResult };
 
 export function inventoryActivities({ db }: ActivityDeps) {
   return {
     /**
-     * Reserves what is still unallocated on the order, in one transaction.
-     * With allowPartial false it reserves all or nothing. Safe to repeat: a retry
-     * after a commit finds nothing left to allocate.
+     * Reserves what is still unallocated on the order. With allowPartial false it reserves all or nothing.
+     * Safe to repeat: a retry after a commit finds nothing left to allocate. One statement (`reserve_order`),
+     * so a hot SKU's row is locked for that statement only; an order that claimed a checkout hold takes the
+     * held units over first, in a transaction, and reserves the rest in it.
      */
     async reserveStock(input: { orderId: string; allowPartial: boolean }): Promise<ReservationResult> {
+      const result = await reserveOrder(db, input.orderId, input.allowPartial);
+      if (!result) throw new Error(`Order ${input.orderId} not found`);
+      if (!('takeOverHold' in result)) return result;
       return inTransaction(db, async (tx) => {
-        const order = await lockOrderForReservation(tx, input.orderId);
-        if (!order) throw new Error(`Order ${input.orderId} not found`);
-        if (order.status === 'cancelled') return { readyToShip: 0, shortUnits: 0, warehouses: [] };
-        let demand = (await demandOf(tx, input.orderId)).filter((l) => l.remaining > 0);
-        // Units held at checkout become this order's first, in this transaction; the rest is reserved as usual.
-        if (await takeOverHold(tx, input.orderId, demand)) {
-          demand = (await demandOf(tx, input.orderId)).filter((l) => l.remaining > 0);
-        }
-        if (demand.length === 0) return readyToShip(tx, input.orderId, 0);
-        const productIds = [...new Set(demand.flatMap((l) => l.components.map((c) => c.productId)))];
-        const stock = await lockStock(tx, productIds, await channelById(tx, order.channel_id));
-        const { allocations, shortUnits } = allocate(demand, stock.warehouses, stock.budget);
-        if (shortUnits > 0 && !input.allowPartial)
-          return readyToShip(
-            tx,
-            input.orderId,
-            demand.reduce((s, l) => s + l.remaining, 0),
-          );
-        await holdStock(tx, { orderId: input.orderId }, demand, allocations);
-        return readyToShip(tx, input.orderId, shortUnits);
+        await lockOrderForReservation(tx, input.orderId);
+        await takeOverHold(
+          tx,
+          input.orderId,
+          (await demandOf(tx, input.orderId)).filter((l) => l.remaining > 0),
+        );
+        const rest = await reserveOrder(tx, input.orderId, input.allowPartial);
+        if (!rest || 'takeOverHold' in rest) throw new Error(`Order ${input.orderId}: its hold was not taken over`);
+        return rest;
       });
     },
 
@@ -138,11 +99,3 @@ export function inventoryActivities({ db }: ActivityDeps) {
 }
 
 /** Units reserved for the order and not yet on a shipment, and where they are. */
-async function readyToShip(tx: Tx, orderId: string, shortUnits: number): Promise<ReservationResult> {
-  const rows = await unshippedAllocations(tx, orderId);
-  return {
-    readyToShip: rows.reduce((s, r) => s + r.line_units, 0),
-    shortUnits,
-    warehouses: [...new Set(rows.map((r) => r.code))].sort(),
-  };
-}

@@ -22,7 +22,7 @@ import {
 import { backorderedOrders } from '../../db/sales';
 import type { PlannedOrder } from '../../contracts/purchase-types';
 import type { ActivityDeps } from '../deps';
-import { demandOf } from '../inventory';
+import { demandOf } from '../../db/inventory';
 import { AbcClass, classifyAbc, HISTORY_DAYS, propose, Proposal } from './planning';
 
 export interface PlannedLine {

@@ -31,7 +31,7 @@ import {
 } from '../../db/inventory';
 import { stockLostSignal } from '../../contracts/order-messages';
 import { lockCosts } from '../../db/valuation';
-import { demandOf } from '../inventory';
+import { demandOf } from '../../db/inventory';
 import { ACCOUNT, entryDebits, postEntry } from '../../db/ledger';
 import { queueNotification } from '../../db/notifications';
 import {
@@ -137,7 +137,7 @@ export function shippingActivities({ db }: ActivityDeps) {
         const demand = lines.map((l) => ({ ...all.find((d) => d.lineId === l.order_line_id)!, remaining: l.quantity }));
         const productIds = [...new Set(demand.flatMap((d) => d.components.map((c) => c.productId)))];
         const stock = await lockStock(tx, productIds, NO_CHANNEL_LIMITS); // already sold: no channel's promise applies
-        const { allocations, shortUnits } = allocate(demand, stock.warehouses);
+        const { allocations, shortUnits } = await allocate(tx, demand, stock.warehouses);
         if (shortUnits > 0) return null;
         await holdStock(tx, { orderId: input.orderId }, demand, allocations);
         const refs: ShipmentRef[] = [];

@@ -38,6 +38,7 @@ import * as webhooks from './035_webhooks';
 import * as landedCosts from './036_landed_costs';
 import * as settlements from './037_settlements';
 import * as carrierCharges from './038_carrier_charges';
+import * as reservationFunctions from './039_reservation_functions';
 
 type Migration = { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> };
 
@@ -80,6 +81,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '036_landed_costs': landedCosts,
   '037_settlements': settlements,
   '038_carrier_charges': carrierCharges,
+  '039_reservation_functions': reservationFunctions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -379,10 +379,19 @@ test("a marketplace's statement: each shipped order at what the buyer paid, less
     );
     await shipAll(s, await waitFor(s, here.id, 'fulfilling'), 'shipped');
     await eventually(async () => market.orders.get(mo.orderId)!.status === 'shipped', 30_000, 'the parcel confirmed');
-    const captured = Number(
-      (
-        await s.db('payments').where({ order_id: here.id, kind: 'capture', status: 'succeeded' }).sum({ t: 'amount' })
-      )[0].t,
+    // The warehouse is answered before the invoice and the capture: wait for the capture, not for the answer.
+    const captured = await eventually(
+      async () =>
+        Number(
+          (
+            await s
+              .db('payments')
+              .where({ order_id: here.id, kind: 'capture', status: 'succeeded' })
+              .sum({ t: 'amount' })
+          )[0].t,
+        ) || undefined,
+      30_000,
+      'the capture',
     );
 
     const statement = market.payOut({
