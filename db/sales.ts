@@ -403,7 +403,7 @@ export async function orderShippingAddress(db: Db | Tx, orderId: string): Promis
 }
 
 /** Sets the status of an order that is not cancelled (a cancelled order stays cancelled). */
-export async function updateOrderStatus(tx: Tx, orderId: string, status: OrderStatus): Promise<void> {
+export async function updateOrderStatus(tx: Db | Tx, orderId: string, status: OrderStatus): Promise<void> {
   await tx('sales_orders')
     .where({ id: orderId })
     .whereNot('status', 'cancelled')

@@ -10,12 +10,31 @@ import {
   type ReservationResult,
 } from '../../db/inventory';
 import { raiseException } from '../../db/exceptions';
-import { lockOrderForReservation } from '../../db/sales';
+import { lockOrderForReservation, updateOrderStatus } from '../../db/sales';
+import type { OrderStatus } from '../../contracts/order-types';
 import type { ActivityDeps } from '../deps';
 
 export type { ReservationResult };
 
 export function inventoryActivities({ db }: ActivityDeps) {
+  /** One statement; an order that claimed a checkout hold takes the held units over first, in a transaction. */
+  async function reserveOrRest(input: { orderId: string; allowPartial: boolean }): Promise<ReservationResult> {
+    const result = await reserveOrder(db, input.orderId, input.allowPartial);
+    if (!result) throw new Error(`Order ${input.orderId} not found`);
+    if (!('takeOverHold' in result)) return result;
+    return inTransaction(db, async (tx) => {
+      await lockOrderForReservation(tx, input.orderId);
+      await takeOverHold(
+        tx,
+        input.orderId,
+        (await demandOf(tx, input.orderId)).filter((l) => l.remaining > 0),
+      );
+      const rest = await reserveOrder(tx, input.orderId, input.allowPartial);
+      if (!rest || 'takeOverHold' in rest) throw new Error(`Order ${input.orderId}: its hold was not taken over`);
+      return rest;
+    });
+  }
+
   return {
     /**
      * Reserves what is still unallocated on the order. With allowPartial false it reserves all or nothing.
@@ -23,21 +42,16 @@ export function inventoryActivities({ db }: ActivityDeps) {
      * so a hot SKU's row is locked for that statement only; an order that claimed a checkout hold takes the
      * held units over first, in a transaction, and reserves the rest in it.
      */
-    async reserveStock(input: { orderId: string; allowPartial: boolean }): Promise<ReservationResult> {
-      const result = await reserveOrder(db, input.orderId, input.allowPartial);
-      if (!result) throw new Error(`Order ${input.orderId} not found`);
-      if (!('takeOverHold' in result)) return result;
-      return inTransaction(db, async (tx) => {
-        await lockOrderForReservation(tx, input.orderId);
-        await takeOverHold(
-          tx,
-          input.orderId,
-          (await demandOf(tx, input.orderId)).filter((l) => l.remaining > 0),
-        );
-        const rest = await reserveOrder(tx, input.orderId, input.allowPartial);
-        if (!rest || 'takeOverHold' in rest) throw new Error(`Order ${input.orderId}: its hold was not taken over`);
-        return rest;
-      });
+    async reserveStock(input: {
+      orderId: string;
+      allowPartial: boolean;
+      /** The status people see after this step, written by it (the process's next status, without a step of its own). */
+      status?: { whenReserved: OrderStatus; whenShort?: OrderStatus };
+    }): Promise<ReservationResult> {
+      const result = await reserveOrRest(input);
+      const status = input.status && (result.shortUnits === 0 ? input.status.whenReserved : input.status.whenShort);
+      if (status) await updateOrderStatus(db, input.orderId, status);
+      return result;
     },
 
     /** A checkout hold's deadline passed: its units go back to stock, once (a hold already ended is left as it is). */

@@ -9,7 +9,8 @@ import { inTransaction } from '../../db';
 import { ACCOUNT, invoiceById, markInvoicePaid, postEntry } from '../../db/ledger';
 import { queueNotification } from '../../db/notifications';
 import { authorizationOf, capturedTotal, paymentByKey, recordCapture, recordPayment } from '../../db/payments';
-import { orderForPayment } from '../../db/sales';
+import { orderForPayment, updateOrderStatus } from '../../db/sales';
+import type { OrderStatus } from '../../contracts/order-types';
 import type { ActivityDeps } from '../deps';
 import type { RiskVerdict } from './provider';
 
@@ -64,73 +65,89 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
       return { approved: result.approved, reason: result.reason };
     },
 
-    /** Captures an invoice's total against the authorisation and books the receipt of money. */
-    async capturePayment(input: { orderId: string; invoiceId: string }): Promise<{ captured: number }> {
-      const key = `${input.orderId}:capture:${input.invoiceId}`;
-      const recorded = await paymentByKey(db, key);
-      if (recorded) return { captured: recorded.amount };
-      const invoice = await invoiceById(db, input.invoiceId);
-      const auth = await authorizationOf(db, input.orderId);
-      if (!invoice || !auth)
-        throw new Error(`Cannot capture: invoice ${input.invoiceId} or authorisation of ${input.orderId} missing`);
-      const result =
-        invoice.total > 0
-          ? await payments.capture({ authorizationRef: auth.provider_ref, amount: invoice.total, idempotencyKey: key })
-          : { approved: true, providerRef: 'none' };
-      if (!result.approved)
-        throw ApplicationFailure.nonRetryable(
-          `Capture refused by ${payments.name}: ${result.reason}`,
-          'CaptureRefused',
-        ); // retrying the same key gets the same answer: a person must look
-      await inTransaction(db, async (tx) => {
-        const captureId = await recordCapture(tx, {
-          orderId: input.orderId,
-          amount: invoice.total,
-          currency: invoice.currency,
-          provider: payments.name,
-          providerRef: result.providerRef,
-          invoiceId: invoice.id,
-          key,
-        });
-        if (captureId === undefined) return;
-        await markInvoicePaid(tx, invoice.id);
-        await postEntry(tx, {
-          key: `capture:${key}`,
-          description: `Payment captured for invoice ${invoice.number}`,
-          sourceType: 'payment',
-          sourceId: captureId,
-          currency: invoice.currency,
-          lines: [
-            { account: ACCOUNT.paymentClearing, debit: invoice.total },
-            { account: ACCOUNT.receivables, credit: invoice.total },
-          ],
-        });
-      });
-      return { captured: invoice.total };
+    /**
+     * Captures an invoice's total against the authorisation and books the receipt of money. With `status`, the
+     * order's status people see becomes it once the money is captured (instead of a step of its own).
+     */
+    async capturePayment(input: {
+      orderId: string;
+      invoiceId: string;
+      status?: OrderStatus;
+    }): Promise<{ captured: number }> {
+      const captured = await captureInvoice(input);
+      if (input.status) await updateOrderStatus(db, input.orderId, input.status);
+      return captured;
     },
 
-    /** Voids what is left of the authorisation (all of it when nothing shipped). */
-    async voidAuthorization(input: { orderId: string }): Promise<{ voided: number }> {
-      const key = `${input.orderId}:void`;
-      const recorded = await paymentByKey(db, key);
-      if (recorded) return { voided: recorded.amount };
-      const auth = await authorizationOf(db, input.orderId);
-      if (!auth) return { voided: 0 };
-      const amount = auth.amount - (await capturedTotal(db, input.orderId));
-      if (amount <= 0) return { voided: 0 };
-      const result = await payments.void({ authorizationRef: auth.provider_ref, amount, idempotencyKey: key });
-      await recordPayment(db, {
-        orderId: input.orderId,
-        kind: 'void',
-        amount,
-        currency: auth.currency,
-        status: result.approved ? 'succeeded' : 'failed',
-        provider: payments.name,
-        providerRef: result.providerRef,
-        failureReason: result.reason,
-        key,
-      });
-      return { voided: result.approved ? amount : 0 };
+    /** Voids what is left of the authorisation (all of it when nothing shipped); with `status`, as capture does. */
+    async voidAuthorization(input: { orderId: string; status?: OrderStatus }): Promise<{ voided: number }> {
+      const voided = await voidRest(input);
+      if (input.status) await updateOrderStatus(db, input.orderId, input.status);
+      return voided;
     },
   };
+
+  async function captureInvoice(input: { orderId: string; invoiceId: string }): Promise<{ captured: number }> {
+    const key = `${input.orderId}:capture:${input.invoiceId}`;
+    const recorded = await paymentByKey(db, key);
+    if (recorded) return { captured: recorded.amount };
+    const invoice = await invoiceById(db, input.invoiceId);
+    const auth = await authorizationOf(db, input.orderId);
+    if (!invoice || !auth)
+      throw new Error(`Cannot capture: invoice ${input.invoiceId} or authorisation of ${input.orderId} missing`);
+    const result =
+      invoice.total > 0
+        ? await payments.capture({ authorizationRef: auth.provider_ref, amount: invoice.total, idempotencyKey: key })
+        : { approved: true, providerRef: 'none' };
+    if (!result.approved)
+      throw ApplicationFailure.nonRetryable(`Capture refused by ${payments.name}: ${result.reason}`, 'CaptureRefused'); // retrying the same key gets the same answer: a person must look
+    await inTransaction(db, async (tx) => {
+      const captureId = await recordCapture(tx, {
+        orderId: input.orderId,
+        amount: invoice.total,
+        currency: invoice.currency,
+        provider: payments.name,
+        providerRef: result.providerRef,
+        invoiceId: invoice.id,
+        key,
+      });
+      if (captureId === undefined) return;
+      await markInvoicePaid(tx, invoice.id);
+      await postEntry(tx, {
+        key: `capture:${key}`,
+        description: `Payment captured for invoice ${invoice.number}`,
+        sourceType: 'payment',
+        sourceId: captureId,
+        currency: invoice.currency,
+        lines: [
+          { account: ACCOUNT.paymentClearing, debit: invoice.total },
+          { account: ACCOUNT.receivables, credit: invoice.total },
+        ],
+      });
+    });
+    return { captured: invoice.total };
+  }
+
+  async function voidRest(input: { orderId: string }): Promise<{ voided: number }> {
+    const key = `${input.orderId}:void`;
+    const recorded = await paymentByKey(db, key);
+    if (recorded) return { voided: recorded.amount };
+    const auth = await authorizationOf(db, input.orderId);
+    if (!auth) return { voided: 0 };
+    const amount = auth.amount - (await capturedTotal(db, input.orderId));
+    if (amount <= 0) return { voided: 0 };
+    const result = await payments.void({ authorizationRef: auth.provider_ref, amount, idempotencyKey: key });
+    await recordPayment(db, {
+      orderId: input.orderId,
+      kind: 'void',
+      amount,
+      currency: auth.currency,
+      status: result.approved ? 'succeeded' : 'failed',
+      provider: payments.name,
+      providerRef: result.providerRef,
+      failureReason: result.reason,
+      key,
+    });
+    return { voided: result.approved ? amount : 0 };
+  }
 }

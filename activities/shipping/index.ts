@@ -40,7 +40,9 @@ import {
   moveCancelledToShipped,
   moveShippedToCancelled,
   orderShippingAddress,
+  updateOrderStatus,
 } from '../../db/sales';
+import type { OrderStatus } from '../../contracts/order-types';
 import {
   addShipmentLines,
   advanceShipment,
@@ -86,8 +88,12 @@ export function shippingActivities({ db }: ActivityDeps) {
       return validateAddressSandbox(await orderShippingAddress(db, input.orderId));
     },
 
-    /** Groups the order's unshipped reservations into one shipment per warehouse. Repeating a wave returns its shipments. */
-    async createShipments(input: { orderId: string; wave: number }): Promise<ShipmentRef[]> {
+    /**
+     * Groups the order's unshipped reservations into one shipment per warehouse. Repeating a wave returns its
+     * shipments. With `status`, the order's status people see becomes it when the wave has shipments (the
+     * process's next status, written in this step's transaction instead of a step of its own).
+     */
+    async createShipments(input: { orderId: string; wave: number; status?: OrderStatus }): Promise<ShipmentRef[]> {
       return inTransaction(db, async (tx) => {
         await lockOrder(tx, input.orderId);
         const loose = await looseReservations(tx, input.orderId);
@@ -113,6 +119,7 @@ export function shippingActivities({ db }: ActivityDeps) {
           );
         }
         const rows = await shipmentsOfWave(tx, input.orderId, input.wave);
+        if (input.status && rows.length > 0) await updateOrderStatus(tx, input.orderId, input.status);
         return rows.map((r) => ({ shipmentId: r.id, warehouse: r.code }));
       });
     },

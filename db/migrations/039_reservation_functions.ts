@@ -44,10 +44,10 @@ export async function up(k: Knex): Promise<void> {
 
   // The pool less its buffer (the larger of the units and the percentage, rounded up), capped, never below 0.
   await k.raw(`
-    CREATE FUNCTION channel_promise(p_pool int, p_buffer_units int, p_buffer_pct numeric, p_cap int)
-    RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+    CREATE FUNCTION channel_promise(p_pool bigint, p_buffer_units int, p_buffer_pct numeric, p_cap int)
+    RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $$
     DECLARE
-      free int := greatest(0, p_pool - greatest(p_buffer_units, ceil(greatest(0, p_pool) * p_buffer_pct / 100)::int));
+      free bigint := greatest(0, p_pool - greatest(p_buffer_units, ceil(greatest(0, p_pool) * p_buffer_pct / 100)::bigint));
     BEGIN
       RETURN CASE WHEN p_cap IS NULL THEN free ELSE least(free, p_cap) END;
     END $$`);
@@ -121,7 +121,7 @@ export async function up(k: Knex): Promise<void> {
       END LOOP;
       IF p_budget IS NOT NULL THEN
         FOR ci IN 1..n_prods LOOP
-          budget[ci] := coalesce((p_budget->>prods[ci]::text)::int, 0);
+          budget[ci] := least(coalesce((p_budget->>prods[ci]::text)::bigint, 0), 2147483647);
         END LOOP;
       END IF;
 
@@ -252,14 +252,14 @@ export async function up(k: Knex): Promise<void> {
   // of that product from the pool of these locations as committed (or as locked, when the caller locked them).
   await k.raw(`
     CREATE FUNCTION order_promise(p_order uuid, p_channel int, p_locations int[])
-    RETURNS TABLE (product_id int, units int, promise int) LANGUAGE sql STABLE AS $$
+    RETURNS TABLE (product_id int, units bigint, promise bigint) LANGUAGE sql STABLE AS $$
       SELECT n.product_id, n.units,
-             channel_promise((SELECT coalesce(sum(greatest(q.on_hand - q.reserved, 0)), 0)::int
+             channel_promise((SELECT coalesce(sum(greatest(q.on_hand - q.reserved, 0)), 0)::bigint
                                 FROM quants q
                                WHERE q.product_id = n.product_id AND q.location_id = ANY (p_locations)),
                              c.buffer_units, c.buffer_pct, c.cap)
         FROM (SELECT coalesce(k.component_product_id, d.product_id) AS product_id,
-                     sum(d.remaining * coalesce(k.quantity, 1))::int AS units
+                     sum(d.remaining::bigint * coalesce(k.quantity, 1))::bigint AS units
                 FROM order_demand(p_order) d
                 LEFT JOIN kit_components k ON d.kind = 'kit' AND k.kit_product_id = d.product_id
                WHERE d.remaining > 0 AND (d.kind <> 'kit' OR k.kit_product_id IS NOT NULL)
@@ -416,6 +416,6 @@ export async function down(k: Knex): Promise<void> {
   await k.raw(`DROP FUNCTION IF EXISTS hold_stock(uuid, uuid, jsonb)`);
   await k.raw(`DROP FUNCTION IF EXISTS allocation_coverage(int[], int[], int[], int[], int[], int[])`);
   await k.raw(`DROP FUNCTION IF EXISTS allocate_stock(jsonb, jsonb, jsonb)`);
-  await k.raw(`DROP FUNCTION IF EXISTS channel_promise(int, int, numeric, int)`);
+  await k.raw(`DROP FUNCTION IF EXISTS channel_promise(bigint, int, numeric, int)`);
   await k.raw(`DROP FUNCTION IF EXISTS order_demand(uuid)`);
 }

@@ -140,3 +140,20 @@ test('a write beyond the stock is refused whole, even from a caller that took no
   });
   expect(await position(sku)).toEqual({ onHand: 5, reserved: 5, held: 5 });
 });
+
+test('an order needing more units than an int can count is answered short, not failed', async () => {
+  const part = await stockedSku(db, { EAST: 10 }, 100, 'BIG');
+  const crate = await kitSku(db, [{ sku: part, quantity: 100_000 }]);
+  const orderId = await newOrder([{ sku: crate, quantity: 1_000_000 }]); // 10^11 parts
+  expect(await act.reserveStock({ orderId, allowPartial: false })).toEqual({
+    readyToShip: 0,
+    shortUnits: 1_000_000,
+    warehouses: [],
+  });
+  expect(await act.reserveStock({ orderId, allowPartial: true })).toEqual({
+    readyToShip: 0,
+    shortUnits: 1_000_000,
+    warehouses: [],
+  });
+  expect(await position(part)).toEqual({ onHand: 10, reserved: 0, held: 0 });
+});

@@ -69,8 +69,11 @@ test('POST /v1/orders → workflow start → each activity of the process → it
   }
   const reserve = activities.find((x) => x.name === 'RunActivity:reserveStock')!;
   const sql = inTrace().filter((x) => x.name.startsWith('SQL ') && ancestry(x, inTrace()).includes(reserve));
-  // Reserving is one statement (a named prepared one, sent around knex, traced all the same).
-  expect(sql.map((x) => x.attributes['db.statement'])).toEqual(['SELECT reserve_order($1::uuid, $2::boolean) AS r']);
+  // Reserving is one statement (a named prepared one, sent around knex, traced all the same), then the status.
+  expect(sql.map((x) => x.attributes['db.statement'])).toEqual([
+    'SELECT reserve_order($1::uuid, $2::boolean) AS r',
+    expect.stringMatching(/^update "sales_orders" set "status"/),
+  ]);
   expect(sql.every((x) => x.attributes['db.system'] === 'postgresql')).toBe(true);
 
   // The request id also reaches the process: it is in the workflow's memo, which the Temporal UI shows.

@@ -76,9 +76,16 @@ test('happy path: reserved, authorised, shipped, invoiced, captured, delivered: 
   expect(shipped).toMatchObject({ applied: true, shipmentStatus: 'shipped' });
   await report(handle, 'S-1', 'delivered');
   expect(await handle.result()).toEqual({ status: 'completed' });
-  expect(h.called('capturePayment')).toEqual([{ orderId: expect.any(String), invoiceId: 'inv-1' }]);
   expect(h.called('cancelOrder')).toEqual([]); // everything shipped: nothing to close
   expect(h.called('voidAuthorization')).toHaveLength(1); // the rest of the authorisation is released
+  // Each stage people see is written by the step that leads to it, not by a step of its own.
+  expect(h.called('setOrderStatus')).toEqual([]);
+  expect(h.called('reserveStock')).toEqual([
+    expect.objectContaining({ status: { whenReserved: 'reserved', whenShort: 'backordered' } }),
+  ]);
+  expect(h.called('createShipments')).toEqual([expect.objectContaining({ wave: 1, status: 'fulfilling' })]);
+  expect(h.called('capturePayment')).toEqual([{ orderId: expect.any(String), invoiceId: 'inv-1', status: 'shipped' }]);
+  expect(h.called('voidAuthorization')).toEqual([{ orderId: expect.any(String), status: 'completed' }]);
 });
 
 test('a declined payment is compensated once: reservations back, authorisation voided, no shipment', async () => {

@@ -5,16 +5,17 @@
 import { log, patched } from '@temporalio/workflow';
 import { msToNumber as msOf } from '@temporalio/common/lib/time';
 import { weighCancel, weighCancelAtOnce } from './cancellation';
-import { settleFailures } from './shipment-events';
+import { allShipped, settleFailures } from './shipment-events';
 import { replanLostStock, reserveBackorder } from './stock';
-import { act, TERMINAL, type OrderProcess } from './state';
+import { act, STATUS_WITH_STEP, TERMINAL, type OrderProcess } from './state';
+import type { OrderStatus } from '../../contracts/order-types';
 
 const CANCEL_IS_A_REQUEST = 'cancel-is-a-request';
 
 export async function fulfil(o: OrderProcess, readyToShip: number): Promise<void> {
   const ship = () => shipWhatIsReserved(o);
-  if (readyToShip > 0) await ship();
-  if (o.shipments.size > 0) await o.enter('fulfilling');
+  if (readyToShip > 0) await shipWhatIsReserved(o, patched(STATUS_WITH_STEP) ? 'fulfilling' : undefined);
+  if (o.shipments.size > 0) await o.enter('fulfilling'); // already there when the first wave wrote it
   o.backorderDeadline = Date.now() + msOf(o.input.timings.backorderWaitTimeout);
   for (;;) {
     const open = [...o.shipments.values()].some((s) => !TERMINAL.has(s.status));
@@ -30,20 +31,20 @@ export async function fulfil(o: OrderProcess, readyToShip: number): Promise<void
       log.warn('fulfilment overdue', { orderId: o.orderId });
     }
     if (o.cancelAsked) continue; // cancel_requested until the warehouse answers
-    const states = [...o.shipments.values()].map((s) => s.status);
-    if (states.length > 0 && states.every((st) => st === 'shipped' || st === 'delivered') && !o.backordered)
-      await o.enter('shipped');
+    if (allShipped(o)) await o.enter('shipped');
     else if (o.shipments.size > 0) await o.enter(o.backordered ? 'backordered' : 'fulfilling');
   }
 }
 
-/** Creates this wave's shipments for what is reserved and not yet shipped. */
-async function shipWhatIsReserved(o: OrderProcess): Promise<void> {
+/** Creates this wave's shipments for what is reserved and not yet shipped; with `status`, the step writes it. */
+async function shipWhatIsReserved(o: OrderProcess, status?: OrderStatus): Promise<void> {
   o.wave += 1;
-  for (const s of await act.createShipments({ orderId: o.orderId, wave: o.wave })) {
+  const refs = await act.createShipments({ orderId: o.orderId, wave: o.wave, ...(status ? { status } : {}) });
+  for (const s of refs) {
     if (!o.shipments.has(s.shipmentId)) o.shipments.set(s.shipmentId, { warehouse: s.warehouse, status: 'pending' });
     o.mark(`shipment created at ${s.warehouse}`);
   }
+  if (status && refs.length > 0) o.settle(status);
 }
 
 /** Waits for the next report, cancel, count or decision; a backorder also wakes to recheck. False on timeout. */

@@ -14,7 +14,7 @@ import { compensate } from './cancellation';
 import { fulfil } from './fulfilment';
 import { listen } from './handlers';
 import { addressHold, paymentReview } from './holds';
-import { act, OrderCancelled, OrderProcess } from './state';
+import { act, OrderCancelled, OrderProcess, STATUS_WITH_STEP } from './state';
 import { reserve } from './stock';
 
 export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome> {
@@ -53,9 +53,15 @@ async function close(o: OrderProcess): Promise<OrderOutcome> {
       reason: o.anyShipped ? 'some shipments failed' : 'nothing could be shipped',
     });
   }
-  await act.voidAuthorization({ orderId: o.orderId });
-  if (o.anyShipped) await o.enter('completed');
-  else o.settle('cancelled');
+  if (o.anyShipped && patched(STATUS_WITH_STEP)) {
+    // The stage first, as enter() does, so the process never trails the status row; the step writes it.
+    o.settle('completed');
+    await act.voidAuthorization({ orderId: o.orderId, status: 'completed' });
+  } else {
+    await act.voidAuthorization({ orderId: o.orderId });
+    if (o.anyShipped) await o.enter('completed');
+    else o.settle('cancelled');
+  }
   o.mark(o.stage);
   o.waits.clear();
   o.refuseQueued(`the order is ${o.stage}`);

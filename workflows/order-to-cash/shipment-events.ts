@@ -2,7 +2,7 @@
 import { patched } from '@temporalio/workflow';
 import type { ShipmentEvent } from '../../contracts/order-types';
 import { backorderLost } from './stock';
-import { act, RANK, TERMINAL, type OrderProcess, type Shipment } from './state';
+import { act, RANK, STATUS_WITH_STEP, TERMINAL, type OrderProcess, type Shipment } from './state';
 
 /** Applies every queued report, and answers each caller that waits: applied, or why not. */
 export async function applyEvents(o: OrderProcess): Promise<void> {
@@ -102,8 +102,22 @@ async function shipped(o: OrderProcess, e: ShipmentEvent, s: Shipment, applied: 
   if (s.free) return;
   const invoice = await act.invoiceShipment({ orderId: o.orderId, shipmentId: e.shipmentId });
   o.mark(`invoiced ${invoice.number}`);
-  await act.capturePayment({ orderId: o.orderId, invoiceId: invoice.invoiceId });
+  // The last parcel captured: the order is shipped (what fulfil's loop would enter next), written by the capture.
+  const status = patched(STATUS_WITH_STEP) && allShipped(o) ? ('shipped' as const) : undefined;
+  await act.capturePayment({ orderId: o.orderId, invoiceId: invoice.invoiceId, ...(status ? { status } : {}) });
+  if (status) o.settle(status);
   o.mark(`payment captured for ${invoice.number}`);
+}
+
+/** Every parcel left, nothing is backordered and no cancel waits: the order is shipped. */
+export function allShipped(o: OrderProcess): boolean {
+  const states = [...o.shipments.values()].map((s) => s.status);
+  return (
+    !o.cancelAsked &&
+    !o.backordered &&
+    states.length > 0 &&
+    states.every((st) => st === 'shipped' || st === 'delivered')
+  );
 }
 
 /** Carries out what ops decided on each carrier failure. */

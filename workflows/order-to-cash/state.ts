@@ -5,6 +5,13 @@ import { OrderStageKey } from '../../contracts/search-attributes';
 import { openCase, type OpenedCase } from '../cases';
 import { activitiesOf, Timeline, Waits } from '../process-kit';
 
+/**
+ * Patch: the status people see moves with the step that decides it (reserveStock, createShipments,
+ * capturePayment, voidAuthorization write it in their own step), instead of a setOrderStatus step after it:
+ * four round trips through the server fewer per order. The process moves its stage with `settle`.
+ */
+export const STATUS_WITH_STEP = 'status-with-step';
+
 /** The activities order-to-cash calls, and only those. */
 export const act = activitiesOf<
   | 'assessRisk'
@@ -107,7 +114,7 @@ export class OrderProcess {
     await act.setOrderStatus({ orderId: this.orderId, status: next });
   }
 
-  /** The last stage, without a status write (the activity that ended the order already wrote it). */
+  /** A stage without a status write: the activity that ended the order, or the step that led here, wrote it. */
   settle(last: OrderStatus): void {
     this.stage = last;
     upsertSearchAttributes([{ key: OrderStageKey, value: last }]);

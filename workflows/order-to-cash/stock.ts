@@ -5,14 +5,26 @@
 import { patched } from '@temporalio/workflow';
 import { msToNumber as msOf } from '@temporalio/common/lib/time';
 import type { OpenedCase } from '../cases';
-import { act, OrderCancelled, RANK, type OrderProcess } from './state';
+import { act, OrderCancelled, RANK, STATUS_WITH_STEP, type OrderProcess } from './state';
 
 type Reservation = Awaited<ReturnType<typeof act.reserveStock>>;
 
 /** 'ship_available' takes what there is; 'wait' and 'cancel' want everything at once. */
 export async function reserve(o: OrderProcess): Promise<Reservation> {
   const { backorderPolicy } = o.input;
-  let reservation = await act.reserveStock({ orderId: o.orderId, allowPartial: backorderPolicy === 'ship_available' });
+  const allowPartial = backorderPolicy === 'ship_available';
+  let reservation: Reservation;
+  if (patched(STATUS_WITH_STEP)) {
+    // The step writes the stage it leads to: reserved, or backordered unless a short order is cancelled.
+    const whenShort = backorderPolicy === 'cancel' ? undefined : ('backordered' as const);
+    reservation = await act.reserveStock({
+      orderId: o.orderId,
+      allowPartial,
+      status: { whenReserved: 'reserved', whenShort },
+    });
+    const written = reservation.shortUnits === 0 ? 'reserved' : whenShort;
+    if (written) o.settle(written);
+  } else reservation = await act.reserveStock({ orderId: o.orderId, allowPartial });
   if (reservation.shortUnits > 0 && backorderPolicy === 'cancel') throw new OrderCancelled('out of stock');
   if (reservation.shortUnits > 0 && backorderPolicy === 'wait') reservation = await waitForStock(o, reservation);
   o.backordered = reservation.shortUnits > 0;
