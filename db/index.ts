@@ -53,9 +53,17 @@ const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadloc
  * whole unit of work is safe to repeat when the database threw it away.
  */
 export async function inTransaction<T>(database: Db, work: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
+  return retryingConflicts(() => database.transaction(work), attempts);
+}
+
+/**
+ * Runs `once` again when the database threw its work away (serialization failure, deadlock): for a
+ * transaction, or a single statement that is one (a database function called on its own).
+ */
+export async function retryingConflicts<T>(once: () => Promise<T>, attempts = 5): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await database.transaction(work);
+      return await once();
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw err;

@@ -10,7 +10,7 @@
  * one statement (`reserve_order`, migration 039), so a hot SKU's row stays locked
  * no longer than a bare conditional UPDATE would hold it.
  */
-import { preparedRows, type Db, type Tx } from './index';
+import { preparedRows, retryingConflicts, type Db, type Tx } from './index';
 import { promise, type ChannelRules } from './channels';
 import { raiseException } from './exceptions';
 import { componentsOfKits } from './catalog';
@@ -424,12 +424,15 @@ export async function reserveOrder(
   orderId: string,
   allowPartial: boolean,
 ): Promise<ReservationResult | { takeOverHold: true } | undefined> {
-  const [row] = await preparedRows<{ r: ReservationResult | { takeOverHold: true } | null }>(
-    db,
-    'reserve-order',
-    'SELECT reserve_order($1::uuid, $2::boolean) AS r',
-    [orderId, allowPartial],
-  );
+  const statement = () =>
+    preparedRows<{ r: ReservationResult | { takeOverHold: true } | null }>(
+      db,
+      'reserve-order',
+      'SELECT reserve_order($1::uuid, $2::boolean) AS r',
+      [orderId, allowPartial],
+    );
+  // On its own it is its own transaction: a deadlock victim runs again here, as inTransaction's work would.
+  const [row] = await (db.isTransaction ? statement() : retryingConflicts(statement));
   return row.r ?? undefined;
 }
 

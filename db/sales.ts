@@ -410,6 +410,29 @@ export async function updateOrderStatus(tx: Db | Tx, orderId: string, status: Or
     .update({ status, updated_at: tx.fn.now() });
 }
 
+/** How far along the way an order is: a status never moves to one that comes before it. */
+const STAGE_RANK: Record<OrderStatus, number> = {
+  received: 0,
+  on_hold: 0,
+  reserved: 1,
+  backordered: 1,
+  fulfilling: 2,
+  cancel_requested: 2,
+  shipped: 3,
+  completed: 4,
+  cancelled: 5,
+};
+
+/** Moves the order to `status` only from a status before it; false when it was already there or beyond. */
+export async function advanceOrderStatus(tx: Db | Tx, orderId: string, status: OrderStatus): Promise<boolean> {
+  const earlier = (Object.keys(STAGE_RANK) as OrderStatus[]).filter((s) => STAGE_RANK[s] < STAGE_RANK[status]);
+  const n = await tx('sales_orders')
+    .where({ id: orderId })
+    .whereIn('status', earlier)
+    .update({ status, updated_at: tx.fn.now() });
+  return n > 0;
+}
+
 /** Closes a cancelled order: its final status and the reason. */
 export async function recordCancellation(tx: Tx, orderId: string, status: OrderStatus, reason: string): Promise<void> {
   await tx('sales_orders').where({ id: orderId }).update({ status, cancel_reason: reason, updated_at: tx.fn.now() });

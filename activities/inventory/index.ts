@@ -10,7 +10,8 @@ import {
   type ReservationResult,
 } from '../../db/inventory';
 import { raiseException } from '../../db/exceptions';
-import { lockOrderForReservation, updateOrderStatus } from '../../db/sales';
+import { lockOrderForReservation } from '../../db/sales';
+import { writeOrderStatus } from '../sales/status';
 import type { OrderStatus } from '../../contracts/order-types';
 import type { ActivityDeps } from '../deps';
 
@@ -50,7 +51,7 @@ export function inventoryActivities({ db }: ActivityDeps) {
     }): Promise<ReservationResult> {
       const result = await reserveOrRest(input);
       const status = input.status && (result.shortUnits === 0 ? input.status.whenReserved : input.status.whenShort);
-      if (status) await updateOrderStatus(db, input.orderId, status);
+      if (status) await inTransaction(db, (tx) => writeOrderStatus(tx, input.orderId, status, { forwardOnly: true }));
       return result;
     },
 

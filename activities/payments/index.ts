@@ -9,7 +9,8 @@ import { inTransaction } from '../../db';
 import { ACCOUNT, invoiceById, markInvoicePaid, postEntry } from '../../db/ledger';
 import { queueNotification } from '../../db/notifications';
 import { authorizationOf, capturedTotal, paymentByKey, recordCapture, recordPayment } from '../../db/payments';
-import { orderForPayment, updateOrderStatus } from '../../db/sales';
+import { orderForPayment } from '../../db/sales';
+import { writeOrderStatus } from '../sales/status';
 import type { OrderStatus } from '../../contracts/order-types';
 import type { ActivityDeps } from '../deps';
 import type { RiskVerdict } from './provider';
@@ -75,17 +76,23 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
       status?: OrderStatus;
     }): Promise<{ captured: number }> {
       const captured = await captureInvoice(input);
-      if (input.status) await updateOrderStatus(db, input.orderId, input.status);
+      await statusAfter(input);
       return captured;
     },
 
     /** Voids what is left of the authorisation (all of it when nothing shipped); with `status`, as capture does. */
     async voidAuthorization(input: { orderId: string; status?: OrderStatus }): Promise<{ voided: number }> {
       const voided = await voidRest(input);
-      if (input.status) await updateOrderStatus(db, input.orderId, input.status);
+      await statusAfter(input);
       return voided;
     },
   };
+
+  /** The status the step leads to, forward only (a late attempt of this slow step must not move it back). */
+  async function statusAfter(input: { orderId: string; status?: OrderStatus }): Promise<void> {
+    const { status } = input;
+    if (status) await inTransaction(db, (tx) => writeOrderStatus(tx, input.orderId, status, { forwardOnly: true }));
+  }
 
   async function captureInvoice(input: { orderId: string; invoiceId: string }): Promise<{ captured: number }> {
     const key = `${input.orderId}:capture:${input.invoiceId}`;

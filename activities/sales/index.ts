@@ -10,48 +10,19 @@ import {
   cancelUnallocatedUnits,
   lockOrder,
   orderContact,
-  orderExternalRef,
   recordCancellation,
   setShippingAddress,
-  updateOrderStatus,
 } from '../../db/sales';
-import { anyShipmentLeft, cancelOpenShipments, shipmentsBeingPicked } from '../../db/shipping';
+import { anyShipmentLeft, cancelOpenShipments } from '../../db/shipping';
 import { CANCELLED_ON_MARKETPLACE, queueMarketplaceUpdate } from '../../db/marketplace';
 import type { ActivityDeps } from '../deps';
+import { writeOrderStatus } from './status';
 import type { OrderStatus, ShippingAddress } from '../../contracts/order-types';
 
 export function salesActivities({ db }: ActivityDeps) {
   return {
     async setOrderStatus(input: { orderId: string; status: OrderStatus }): Promise<void> {
-      await inTransaction(db, async (tx) => {
-        await updateOrderStatus(tx, input.orderId, input.status);
-        if (input.status === 'cancel_requested') {
-          // The warehouse learns the cancel now; its answer (stopped, or shipped) decides it.
-          const o = await orderExternalRef(tx, input.orderId);
-          const picking = await shipmentsBeingPicked(tx, input.orderId);
-          for (const sh of picking) {
-            await queueNotification(tx, {
-              key: `shipment:${sh.id}:stop`,
-              recipient: `warehouse-${sh.code.toLowerCase()}@ops`,
-              template: 'parcel_stop_requested',
-              subjectType: 'shipment',
-              subjectId: sh.id,
-              payload: { externalRef: o.external_ref, shipmentId: sh.id },
-            });
-          }
-          return;
-        }
-        if (input.status !== 'backordered') return;
-        const o = await orderContact(tx, input.orderId);
-        await queueNotification(tx, {
-          key: `order:${input.orderId}:delayed`,
-          recipient: o.email,
-          template: 'order_delayed',
-          subjectType: 'order',
-          subjectId: input.orderId,
-          payload: { externalRef: o.external_ref, reason: 'waiting for stock' },
-        });
-      });
+      await inTransaction(db, (tx) => writeOrderStatus(tx, input.orderId, input.status));
     },
 
     /** Cancels what has not shipped: releases reservations, cancels pending shipments and the open line quantities. */

@@ -40,8 +40,8 @@ import {
   moveCancelledToShipped,
   moveShippedToCancelled,
   orderShippingAddress,
-  updateOrderStatus,
 } from '../../db/sales';
+import { writeOrderStatus } from '../sales/status';
 import type { OrderStatus } from '../../contracts/order-types';
 import {
   addShipmentLines,
@@ -119,7 +119,8 @@ export function shippingActivities({ db }: ActivityDeps) {
           );
         }
         const rows = await shipmentsOfWave(tx, input.orderId, input.wave);
-        if (input.status && rows.length > 0) await updateOrderStatus(tx, input.orderId, input.status);
+        if (input.status && rows.length > 0)
+          await writeOrderStatus(tx, input.orderId, input.status, { forwardOnly: true });
         return rows.map((r) => ({ shipmentId: r.id, warehouse: r.code }));
       });
     },

@@ -83,7 +83,7 @@ export async function up(k: Knex): Promise<void> {
       avail int[];              -- warehouse w, product p at (w - 1) * n_prods + p
       budget int[];             -- per product; null: no limit
       used bool[];
-      wanted int;
+      wanted bigint;
       whole int;
       best int;
       best_total int;
@@ -121,7 +121,10 @@ export async function up(k: Knex): Promise<void> {
       END LOOP;
       IF p_budget IS NOT NULL THEN
         FOR ci IN 1..n_prods LOOP
-          budget[ci] := least(coalesce((p_budget->>prods[ci]::text)::bigint, 0), 2147483647);
+          -- A product the budget does not name has no limit, as with no budget at all.
+          IF p_budget->(prods[ci]::text) IS NOT NULL THEN
+            budget[ci] := least((p_budget->>prods[ci]::text)::bigint, 2147483647);
+          END IF;
         END LOOP;
       END IF;
 
@@ -393,6 +396,8 @@ export async function up(k: Knex): Promise<void> {
         FROM order_promise(p_order, o.channel_id, v_locations) n;
       IF NOT p_allow_partial AND v_beyond THEN
         -- Nothing written but row locks, which a crash forgets anyway: this commit need not wait for the disk.
+        -- Only when this call wrote first in its transaction (v_fresh) and writes nothing: a caller must not
+        -- write after it in the same transaction (reserveStock calls it on its own, or last).
         IF v_fresh THEN PERFORM set_config('synchronous_commit', 'off', true); END IF;
         RETURN order_ready(p_order, v_remaining);
       END IF;

@@ -54,7 +54,7 @@ test('300 orders at once for 40 units over two warehouses: exactly 40 served, th
   expect(await position(sku)).toEqual({ onHand: 40, reserved: 40, held: 40 });
 });
 
-test("a channel's buffer and cap hold under a race over two warehouses: it never takes more than it may promise", async () => {
+test("a channel's buffer holds under a race over two warehouses: it never takes more than it may promise", async () => {
   const sku = await stockedSku(db, { EAST: 12, WEST: 8 });
   const channel = unique('guard').toLowerCase();
   // Pool 20, buffer max(3, 20 % of pool): the channel may take 16 of the 20, less as the pool shrinks.
@@ -156,4 +156,24 @@ test('an order needing more units than an int can count is answered short, not f
     warehouses: [],
   });
   expect(await position(part)).toEqual({ onHand: 10, reserved: 0, held: 0 });
+});
+
+test('the status a step writes tells what it tells (a backorder mails the customer once) and never moves back', async () => {
+  const sku = await stockedSku(db, { EAST: 1 });
+  const orderId = await newOrder([{ sku, quantity: 2 }]);
+  const status = { whenReserved: 'reserved', whenShort: 'backordered' } as const;
+  for (let i = 0; i < 2; i++)
+    expect(await act.reserveStock({ orderId, allowPartial: false, status })).toMatchObject({ shortUnits: 2 });
+  const order = () => db('sales_orders').where({ id: orderId }).first('status');
+  expect(await order()).toEqual({ status: 'backordered' });
+  expect(await db('notifications').where({ subject_id: orderId, template: 'order_delayed' })).toHaveLength(1);
+
+  // A late attempt of a step the order has moved past writes nothing back.
+  await act.setOrderStatus({ orderId, status: 'shipped' });
+  await act.reserveStock({ orderId, allowPartial: false, status });
+  await act.voidAuthorization({ orderId, status: 'completed' });
+  expect(await order()).toEqual({ status: 'completed' });
+  await act.reserveStock({ orderId, allowPartial: true, status });
+  expect(await order()).toEqual({ status: 'completed' });
+  expect(await position(sku)).toEqual({ onHand: 1, reserved: 1, held: 1 }); // the stock step itself still ran
 });
