@@ -15,8 +15,6 @@ import { writeOrderStatus } from '../sales/status';
 import type { OrderStatus } from '../../contracts/order-types';
 import type { ActivityDeps } from '../deps';
 
-export type { ReservationResult };
-
 export function inventoryActivities({ db }: ActivityDeps) {
   /** One statement; an order that claimed a checkout hold takes the held units over first, in a transaction. */
   async function reserveOrRest(input: { orderId: string; allowPartial: boolean }): Promise<ReservationResult> {
