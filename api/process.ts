@@ -1,7 +1,7 @@
 /** Talking to running processes: updates whose refusal becomes a 409, and queries that tolerate a closed process. */
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import {
   ApplicationFailure,
   type QueryDefinition,
@@ -37,16 +37,62 @@ export async function updateProcess<R, A>(
       .getHandle(workflowId)
       .executeUpdate(update, { args: [arg], ...(updateId ? { updateId } : {}) });
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      const reason = (err.cause as Error | undefined)?.message ?? err.message;
-      if (err.cause instanceof ApplicationFailure && err.cause.type === UNPROCESSABLE) throw unprocessable(reason);
-      throw conflict(reason.replace(/^address change refused: /, ''));
-    }
-    if (err instanceof WorkflowNotFoundError || /already completed|not found/i.test((err as Error).message)) {
-      throw conflict('The process has already finished; nothing can change it now');
-    }
-    throw err;
+    throw refusalOf(err);
   }
+}
+
+/**
+ * A report the process applies when it gets to it: accepted (or refused by its validator) and answered within
+ * `withinMs`, else `queued`: an update already accepted is applied in turn; one the server has not taken in
+ * that time (as many reports in flight as it allows, which the client retries for a while, or no worker to
+ * accept it) goes in as a signal instead, queued the same way. A report that got in both ways is applied
+ * once: applying a report again is a no-op (apply() in the order's process).
+ */
+export async function reportToProcess<R, A>(
+  temporal: Client,
+  workflowId: string,
+  report: { update: UpdateDefinition<R, [A]>; signal: SignalDefinition<[A]> },
+  arg: A,
+  withinMs: number,
+): Promise<R | 'queued'> {
+  const handle = temporal.workflow.getHandle(workflowId);
+  const late = new AbortController();
+  const timer = setTimeout(() => late.abort(), withinMs);
+  const tooLate = new Promise<'late'>((resolve) => late.signal.addEventListener('abort', () => resolve('late')));
+  try {
+    // Each call is cancelled at the deadline; the race answers at once even while the client backs off a retry.
+    const within = <T>(call: () => Promise<T>) => {
+      const p = temporal.withAbortSignal(late.signal, call);
+      p.catch(() => undefined); // answered by the race below; a call cut off late has nothing more to say
+      return p;
+    };
+    const accepted = await Promise.race([
+      within(() => handle.startUpdate(report.update, { args: [arg], waitForStage: WorkflowUpdateStage.ACCEPTED })),
+      tooLate,
+    ]);
+    if (accepted === 'late') {
+      await handle.signal(report.signal, arg); // if the update got in after all, applying it again is a no-op
+      return 'queued';
+    }
+    return await Promise.race([within(() => accepted.result()), tooLate.then(() => 'queued' as const)]);
+  } catch (err) {
+    throw refusalOf(err);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A refused update is a 409 (or the 422 it asked for); a finished process a 409; anything else goes on up. */
+function refusalOf(err: unknown): unknown {
+  if (err instanceof WorkflowUpdateFailedError) {
+    const reason = (err.cause as Error | undefined)?.message ?? err.message;
+    if (err.cause instanceof ApplicationFailure && err.cause.type === UNPROCESSABLE) return unprocessable(reason);
+    return conflict(reason.replace(/^address change refused: /, ''));
+  }
+  if (err instanceof WorkflowNotFoundError || /already completed|not found/i.test((err as Error).message)) {
+    return conflict('The process has already finished; nothing can change it now');
+  }
+  return err;
 }
 
 /** Workers that polled the task queue lately (a poll lasts up to a minute, so 90 s covers an idle worker). */

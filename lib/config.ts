@@ -112,6 +112,8 @@ const schema = z.object({
   BODY_LIMIT: z.string().default('1mb'),
   // How long a read waits for a process's live view before answering from Postgres alone (no worker, a deploy).
   LIVE_VIEW_TIMEOUT_MS: z.coerce.number().int().min(50).max(10000).default(500),
+  // How long a warehouse or carrier report waits for its process to apply it before the answer says "queued".
+  REPORT_ANSWER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000), // per API key, per API process
   CHANNEL_SYNC_ALERT_SECONDS: z.coerce.number().int().positive().default(300), // a channel this far behind opens a case
   SESSION_TTL_HOURS: z.coerce

@@ -5,9 +5,9 @@
  */
 import {
   condition,
-  patched,
   proxyActivities,
   proxyLocalActivities,
+  sleep,
   type ActivityInterfaceFor,
   type ActivityOptions,
   type LocalActivityOptions,
@@ -49,17 +49,22 @@ export const LOCAL_STEP = {
   localRetryThreshold: '10 seconds',
 } satisfies LocalActivityOptions;
 
-/**
- * A typed view of only the activities a process calls: `activitiesOf<'reserveStock' | 'capturePayment'>()`.
- * With `local`, those names run as local activities (LOCAL_STEP) once the process has the `patch` marker;
- * a history recorded before the patch replays them as the activities they were then.
- */
-/** Patch: steps that ran as local activities run as activities again (see activitiesOf). */
+/** Patch: steps that ran as local activities ran as activities again (see activitiesOf). */
 export const REMOTE_STEPS_AGAIN = 'remote-steps-again';
 
+/**
+ * A typed view of only the activities a process calls: `activitiesOf<'reserveStock' | 'capturePayment'>()`.
+ * With `local`, those names run as local activities (LOCAL_STEP) when `when()` says so, asked at each call:
+ * a history recorded before they were local replays them as the activities they were then.
+ *
+ * A local step must not resolve a wait whose timer it started in the same workflow task: on replay it
+ * resolves at once, the timer is then started and cancelled in one activation and never reaches the history
+ * (the worker-kill drill found that with an update handler's answer timer; order-to-cash's handlers have none
+ * since ORDER_PROCESS_2026_12, and its executions between REMOTE_STEPS_AGAIN and then ran every step remotely).
+ */
 export function activitiesOf<Name extends keyof Activities>(
   options: ActivityOptions = ACTIVITY_PROFILES.step,
-  localSteps?: { local: readonly Name[]; patch: string },
+  localSteps?: { local: readonly Name[]; when: () => boolean },
 ): ActivityInterfaceFor<Pick<Activities, Name>> {
   const remote = proxyActivities<Pick<Activities, Name>>(options);
   if (!localSteps) return remote;
@@ -67,12 +72,7 @@ export function activitiesOf<Name extends keyof Activities>(
   const isLocal = new Set<string>(localSteps.local);
   return new Proxy(remote, {
     get(_target, name: string) {
-      // Local again only in histories that had them: new executions run every step through the server
-      // (REMOTE_STEPS_AGAIN), because a local step resolved at once on replay reorders an update handler's timer
-      // against the history after a worker dies (the worker-kill drill: TimerMachine / Update machine errors).
-      return isLocal.has(name) && patched(localSteps.patch) && !patched(REMOTE_STEPS_AGAIN)
-        ? local[name as Name]
-        : remote[name as Name];
+      return isLocal.has(name) && localSteps.when() ? local[name as Name] : remote[name as Name];
     },
   });
 }
@@ -86,20 +86,56 @@ export class Timeline {
 }
 
 /**
+ * "Nothing for `ms` since the wait began", for a process that waits again and again (after each report) with
+ * one timer instead of one started and cancelled per wait: a new wait moves the time the alarm is due, and the
+ * timer, when it fires early, re-arms itself for the rest. Ends with the process, never cancelled.
+ */
+export class QuietAlarm {
+  private since = Date.now();
+  private armed = false;
+  private rang = false;
+
+  constructor(private readonly ms: number) {}
+
+  /** Waits for `ready`, or `ms` of quiet; false when the quiet lapsed. */
+  async wait(ready: () => boolean): Promise<boolean> {
+    this.since = Date.now();
+    this.rang = false;
+    this.arm();
+    await condition(() => ready() || this.rang);
+    return ready();
+  }
+
+  private arm(): void {
+    if (this.armed) return;
+    this.armed = true;
+    sleep(Math.max(1, this.since + this.ms - Date.now())).then(
+      () => {
+        this.armed = false;
+        if (Date.now() - this.since >= this.ms) this.rang = true;
+        else this.arm();
+      },
+      () => void (this.armed = false), // the process was cancelled: nothing to ring for
+    );
+  }
+}
+
+/**
  * What the process waits for, by name: what its query shows as waiting for someone. Several waits can run
  * at once (a purchase order waits on goods, bills and cases side by side).
  */
 export class Waits {
   private readonly open = new Set<string>();
 
-  /** Waits until `ready`, or until `timeout` when given; false on timeout. */
-  async for(what: string, ready: () => boolean, timeout?: Duration): Promise<boolean> {
+  /** Waits until `ready`, or until `timeout` (or the quiet alarm) when given; false on timeout. */
+  async for(what: string, ready: () => boolean, timeout?: Duration | QuietAlarm): Promise<boolean> {
     this.open.add(what);
     try {
       if (timeout === undefined) {
         await condition(ready);
         return true;
       }
+      if (timeout instanceof QuietAlarm) return await timeout.wait(ready);
       return await condition(ready, timeout);
     } finally {
       this.open.delete(what);

@@ -29,13 +29,14 @@ import {
   changeAddressUpdate,
   processQuery,
   reviewUpdate,
+  shipmentEventSignal,
   shipmentEventUpdate,
 } from '../../contracts/order-messages';
 import type { OrderToCashInput, ShipmentEvent } from '../../contracts/order-types';
 import type { ApiDeps } from '../deps';
 import { conflict, HttpError, notFound, refuseBadCursor, unprocessable } from '../errors';
 import { ordersPlaced } from '../metrics';
-import { queryProcess, recordedProcess, startOnce, updateProcess } from '../process';
+import { queryProcess, recordedProcess, reportToProcess, startOnce, updateProcess } from '../process';
 import type { Routes } from '../route';
 import {
   Address,
@@ -345,7 +346,7 @@ const CLOSED = ['delivered', 'failed', 'cancelled'];
  * A parcel of a cancelled order reported shipped is never refused: it starts its shipped-after-cancel process.
  */
 export async function reportShipmentEvent(deps: ApiDeps, e: ShipmentEvent, source: 'api' | 'webhook') {
-  const { db, temporal } = deps;
+  const { db, temporal, config } = deps;
   const find = async () => (isUuid(e.shipmentId) ? reportedShipment(db, e.shipmentId) : undefined);
   const shipment = await find();
   if (!shipment) throw notFound(`Shipment ${e.shipmentId}`);
@@ -360,20 +361,25 @@ export async function reportShipmentEvent(deps: ApiDeps, e: ShipmentEvent, sourc
     if (now && leftAfterCancel(now)) return shippedAfterCancel(deps, now, e, source);
     throw conflict(`Not applied: ${reason}`, [{ path: 'type', message: reason }]);
   };
-  const answer = await updateProcess(temporal, shipment.workflow_id, shipmentEventUpdate, e).catch((err: unknown) =>
-    err instanceof HttpError && err.status === 409 ? err : Promise.reject(err),
-  );
+  const report = { update: shipmentEventUpdate, signal: shipmentEventSignal };
+  const answer = await reportToProcess(
+    temporal,
+    shipment.workflow_id,
+    report,
+    e,
+    config.REPORT_ANSWER_TIMEOUT_MS,
+  ).catch((err: unknown) => (err instanceof HttpError && err.status === 409 ? err : Promise.reject(err)));
   if (answer instanceof HttpError) return refused(answer.message);
-  if (answer.queued || answer.applied) await recordShipmentEvent(db, shipment.id, e, source);
-  if (answer.queued)
+  if (answer === 'queued' || answer.queued || answer.applied) await recordShipmentEvent(db, shipment.id, e, source);
+  if (answer === 'queued' || answer.queued)
     return {
       shipmentId: shipment.id,
       accepted: true,
       applied: false,
       queued: true,
-      reason: answer.reason,
-      shipmentStatus: answer.shipmentStatus,
-      orderStage: answer.orderStage as string,
+      reason: answer === 'queued' ? 'queued: the process is busy and applies it when it gets there' : answer.reason,
+      shipmentStatus: answer === 'queued' ? shipment.status : answer.shipmentStatus,
+      orderStage: answer === 'queued' ? shipment.order_status : (answer.orderStage as string),
       workflowId: shipment.workflow_id,
     };
   if (!answer.applied) return refused(answer.reason ?? 'refused');

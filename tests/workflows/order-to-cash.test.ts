@@ -10,9 +10,11 @@ import {
   cancelUpdate,
   processQuery,
   reviewUpdate,
+  shipmentEventSignal,
   shipmentEventUpdate,
   stockAvailableSignal,
 } from '../../contracts/order-messages';
+import { reportToProcess } from '../../api/process';
 import type { BackorderPolicy, OrderToCashInput, ShipmentEvent, ShipmentEventType } from '../../contracts/order-types';
 import { caseStubs, queryUntil, startHarness, type Harness, type Stubs } from './harness';
 
@@ -353,4 +355,69 @@ test('a local step that fails for good opens an activity_failed case like an act
   expect(await handle.result()).toEqual({ status: 'completed' });
   expect(invoiced).toBe(2);
   expect(h.called('capturePayment')).toHaveLength(1);
+});
+
+/** Resolves when `release()` is called: a step the test holds while reports arrive. */
+function gate() {
+  let release!: () => void;
+  const opened = new Promise<void>((r) => (release = r));
+  return { opened, release };
+}
+
+const shipmentReport = { update: shipmentEventUpdate, signal: shipmentEventSignal };
+
+test('a report the process cannot apply at once is answered queued by the API and applied in turn', async () => {
+  const held = gate(); // the capture is slow: the process applies nothing until it returns
+  h.use(happy({ capturePayment: () => held.opened }));
+  const handle = await h.start(orderToCash, [input()]);
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
+  const client = h.env.client;
+  const shipped = { shipmentId: 'S-1', type: 'shipped' as const, carrier: 'DHL', trackingNumber: 'T1' };
+  expect(await reportToProcess(client, handle.workflowId, shipmentReport, shipped, 10_000)).toMatchObject({
+    applied: true, // answered before the capture
+    shipmentStatus: 'shipped',
+  });
+  const delivered = { shipmentId: 'S-1', type: 'delivered' as const };
+  expect(await reportToProcess(client, handle.workflowId, shipmentReport, delivered, 300)).toBe('queued');
+  // Past the server's limit of updates in flight for one process, a report goes in as a signal, queued the same.
+  const repeats = await Promise.all(
+    Array.from({ length: 11 }, () => reportToProcess(client, handle.workflowId, shipmentReport, delivered, 300)),
+  );
+  expect(repeats).toEqual(Array(11).fill('queued'));
+  const history = await handle.fetchHistory();
+  expect(history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length).toBeGreaterThanOrEqual(1);
+  held.release();
+  expect(await handle.result()).toEqual({ status: 'completed' });
+  expect(h.called('recordShipmentProgress')).toEqual([{ shipmentId: 'S-1', type: 'delivered' }]); // the repeats refused
+});
+
+test('fulfilment is overdue after its timeout without news, on one timer however many reports came', async () => {
+  h.use(happy());
+  const quick = input();
+  quick.timings.fulfilmentTimeout = '2s';
+  const handle = await h.start(orderToCash, [quick]);
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
+  const overdue = async () =>
+    (await handle.query(processQuery)).timeline.filter((t) => t.step === 'fulfilment is overdue').length;
+  for (const type of ['picked', 'packed'] as const) {
+    await new Promise((r) => setTimeout(r, 1200)); // news within the timeout each time
+    await report(handle, 'S-1', type);
+  }
+  expect(await overdue()).toBe(0);
+  const lastNews = Date.now();
+  await queryUntil(overdue, (n) => n === 1);
+  expect(Date.now() - lastNews).toBeGreaterThanOrEqual(1900);
+  await report(handle, 'S-1', 'shipped', { carrier: 'DHL', trackingNumber: 'T1' });
+  await report(handle, 'S-1', 'delivered');
+  expect(await handle.result()).toEqual({ status: 'completed' });
+  // One timer re-armed when it fires early, never cancelled (before: one per wait, cancelled by each report).
+  const events = (await handle.fetchHistory()).events!;
+  expect(events.filter((e) => e.timerCanceledEventAttributes)).toEqual([]);
+  expect(events.filter((e) => e.timerStartedEventAttributes).length).toBeLessThanOrEqual(4);
 });

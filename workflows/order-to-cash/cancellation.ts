@@ -4,10 +4,10 @@
  * back (cancelOrder) and what is left of the authorisation is voided. Nothing has been captured by then:
  * once a parcel left, a cancel is refused and the customer is offered a return.
  */
-import { allHandlersFinished, condition, patched } from '@temporalio/workflow';
+import { allHandlersFinished, condition } from '@temporalio/workflow';
 import type { OrderOutcome } from '../../contracts/order-types';
 import { applyEvents } from './shipment-events';
-import { act, OrderCancelled, type OrderProcess } from './state';
+import { takes, act, OrderCancelled, type OrderProcess } from './state';
 
 export async function compensate(o: OrderProcess, reason: string): Promise<OrderOutcome> {
   o.closing = true;
@@ -15,7 +15,7 @@ export async function compensate(o: OrderProcess, reason: string): Promise<Order
   o.waits.clear();
   // The void first: cancelOrder writes the status people read, and "cancelled" means nothing is held any more
   // (the order's status is written by a quick local step now, so it would otherwise show before the void).
-  if (patched('void-before-cancelled')) {
+  if (takes('void-before-cancelled')) {
     await act.voidAuthorization({ orderId: o.orderId });
     await act.cancelOrder({ orderId: o.orderId, reason });
   } else {

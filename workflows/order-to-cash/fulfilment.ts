@@ -2,26 +2,30 @@
  * Fulfilment: one shipment per warehouse; backorders get later waves as stock arrives. The process wakes
  * on each report, cancel, count or case decision, applies it, and moves the stage people see.
  */
-import { log, patched } from '@temporalio/workflow';
+import { log } from '@temporalio/workflow';
 import { msToNumber as msOf } from '@temporalio/common/lib/time';
 import { weighCancel, weighCancelAtOnce } from './cancellation';
 import { allShipped, settleFailures } from './shipment-events';
 import { replanLostStock, reserveBackorder } from './stock';
-import { act, STATUS_WITH_STEP, TERMINAL, type OrderProcess } from './state';
+import { takes, act, STATUS_WITH_STEP, TERMINAL, type OrderProcess } from './state';
+import { QuietAlarm } from '../process-kit';
 import type { OrderStatus } from '../../contracts/order-types';
 
 const CANCEL_IS_A_REQUEST = 'cancel-is-a-request';
+/** Patch: the wait for warehouse news keeps one overdue timer (QuietAlarm) instead of one per wait. */
+const ONE_FULFILMENT_TIMER = 'one-fulfilment-timer';
 
 export async function fulfil(o: OrderProcess, readyToShip: number): Promise<void> {
   const ship = () => shipWhatIsReserved(o);
-  if (readyToShip > 0) await shipWhatIsReserved(o, patched(STATUS_WITH_STEP) ? 'fulfilling' : undefined);
+  if (readyToShip > 0) await shipWhatIsReserved(o, takes(STATUS_WITH_STEP) ? 'fulfilling' : undefined);
   if (o.shipments.size > 0) await o.enter('fulfilling'); // already there when the first wave wrote it
   o.backorderDeadline = Date.now() + msOf(o.input.timings.backorderWaitTimeout);
+  const overdue = takes(ONE_FULFILMENT_TIMER) ? new QuietAlarm(msOf(o.input.timings.fulfilmentTimeout)) : undefined;
   for (;;) {
     const open = [...o.shipments.values()].some((s) => !TERMINAL.has(s.status));
     if (!open && !o.backordered && o.failures.size === 0) return;
-    const woke = await nextNews(o);
-    if (patched(CANCEL_IS_A_REQUEST)) await weighCancel(o);
+    const woke = await nextNews(o, overdue);
+    if (takes(CANCEL_IS_A_REQUEST)) await weighCancel(o);
     else await weighCancelAtOnce(o);
     await settleFailures(o);
     if (o.stockLost) await replanLostStock(o);
@@ -48,11 +52,11 @@ async function shipWhatIsReserved(o: OrderProcess, status?: OrderStatus): Promis
 }
 
 /** Waits for the next report, cancel, count or decision; a backorder also wakes to recheck. False on timeout. */
-function nextNews(o: OrderProcess): Promise<boolean> {
+function nextNews(o: OrderProcess, overdue?: QuietAlarm): Promise<boolean> {
   const { timings } = o.input;
   const timeout = o.backordered
     ? Math.max(1, Math.min(o.backorderDeadline - Date.now(), msOf(timings.backorderRecheckInterval)))
-    : timings.fulfilmentTimeout;
+    : (overdue ?? timings.fulfilmentTimeout);
   const what = o.cancelAsked
     ? 'the warehouse to stop the parcel (stopped) or report it shipped'
     : o.failures.size > 0

@@ -1,7 +1,6 @@
 /** Holds before any stock is promised: a payment review by ops, and an address nobody can deliver to. */
-import { patched } from '@temporalio/workflow';
 import type { ShippingAddress } from '../../contracts/order-types';
-import { act, OrderCancelled, type OrderProcess } from './state';
+import { takes, act, OrderCancelled, type OrderProcess } from './state';
 
 /** A held order waits for an ops decision, and is cancelled when nobody decides in time. */
 export async function paymentReview(o: OrderProcess): Promise<void> {
@@ -13,7 +12,7 @@ export async function paymentReview(o: OrderProcess): Promise<void> {
   const what = 'payment review decision (ops)';
   o.waits.add(what);
   // The hold is also a case in the exception queue; deciding it either way closes the other.
-  const c = patched('payment-review-exception')
+  const c = takes('payment-review-exception')
     ? await o.openCase(
         'payment_review',
         o.orderId,

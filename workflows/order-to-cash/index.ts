@@ -8,13 +8,13 @@
  * compensation (cancellation.ts) runs once, here. Every side effect is an idempotent activity; these
  * files only decide.
  */
-import { allHandlersFinished, condition, patched } from '@temporalio/workflow';
+import { allHandlersFinished, condition } from '@temporalio/workflow';
 import type { OrderOutcome, OrderToCashInput } from '../../contracts/order-types';
 import { compensate } from './cancellation';
 import { fulfil } from './fulfilment';
 import { listen } from './handlers';
 import { addressHold, paymentReview } from './holds';
-import { act, OrderCancelled, OrderProcess, STATUS_WITH_STEP } from './state';
+import { takes, act, OrderCancelled, OrderProcess, STATUS_WITH_STEP } from './state';
 import { reserve } from './stock';
 
 export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome> {
@@ -23,7 +23,7 @@ export async function orderToCash(input: OrderToCashInput): Promise<OrderOutcome
   o.mark('received');
   try {
     await paymentReview(o);
-    if (patched('address-validation-exception')) await addressHold(o);
+    if (takes('address-validation-exception')) await addressHold(o);
     const reservation = await reserve(o);
     await authorise(o);
     await fulfil(o, reservation.readyToShip);
@@ -53,7 +53,7 @@ async function close(o: OrderProcess): Promise<OrderOutcome> {
       reason: o.anyShipped ? 'some shipments failed' : 'nothing could be shipped',
     });
   }
-  if (o.anyShipped && patched(STATUS_WITH_STEP)) {
+  if (o.anyShipped && takes(STATUS_WITH_STEP)) {
     // The stage first, as enter() does, so the process never trails the status row; the step writes it.
     o.settle('completed');
     await act.voidAuthorization({ orderId: o.orderId, status: 'completed' });

@@ -1,8 +1,7 @@
 /** What the warehouse and the carrier report about each parcel, applied in the order they reported it. */
-import { patched } from '@temporalio/workflow';
 import type { ShipmentEvent } from '../../contracts/order-types';
 import { backorderLost } from './stock';
-import { act, RANK, STATUS_WITH_STEP, TERMINAL, type OrderProcess, type Shipment } from './state';
+import { takes, act, RANK, STATUS_WITH_STEP, TERMINAL, type OrderProcess, type Shipment } from './state';
 
 /** Applies every queued report, and answers each caller that waits: applied, or why not. */
 export async function applyEvents(o: OrderProcess): Promise<void> {
@@ -66,7 +65,7 @@ async function failed(o: OrderProcess, e: ShipmentEvent, s: Shipment): Promise<u
   await act.recordShipmentProgress({ shipmentId: e.shipmentId, type: 'failed' });
   s.status = 'failed';
   o.mark(`shipment from ${s.warehouse} failed${e.note ? `: ${e.note}` : ''}`);
-  if (patched('carrier-failure-exception')) {
+  if (takes('carrier-failure-exception')) {
     const c = await o.openCase(
       'carrier_failure',
       e.shipmentId,
@@ -103,7 +102,7 @@ async function shipped(o: OrderProcess, e: ShipmentEvent, s: Shipment, applied: 
   const invoice = await act.invoiceShipment({ orderId: o.orderId, shipmentId: e.shipmentId });
   o.mark(`invoiced ${invoice.number}`);
   // The last parcel captured: the order is shipped (what fulfil's loop would enter next), written by the capture.
-  const status = patched(STATUS_WITH_STEP) && allShipped(o) ? ('shipped' as const) : undefined;
+  const status = takes(STATUS_WITH_STEP) && allShipped(o) ? ('shipped' as const) : undefined;
   await act.capturePayment({ orderId: o.orderId, invoiceId: invoice.invoiceId, ...(status ? { status } : {}) });
   if (status) o.settle(status);
   o.mark(`payment captured for ${invoice.number}`);

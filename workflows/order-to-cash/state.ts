@@ -1,9 +1,25 @@
 /** What one order's process knows while it runs: the state its handlers change and its chapters read. */
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { OrderStatus, OrderToCashInput, ShipmentEvent, ShipmentEventAnswer } from '../../contracts/order-types';
 import { OrderStageKey } from '../../contracts/search-attributes';
 import { openCase, type OpenedCase } from '../cases';
-import { activitiesOf, Timeline, Waits } from '../process-kit';
+import { activitiesOf, REMOTE_STEPS_AGAIN, Timeline, Waits } from '../process-kit';
+
+/**
+ * One marker for everything a new execution does (this file's and its siblings' patches, the database steps run
+ * locally, a report answered without a timer, one overdue timer): each `patched()` also writes the
+ * TemporalChangeVersion search attribute, so nine markers cost an order nine history events and nine visibility
+ * writes more than one. An execution without this marker (started before it) asks each patch as it did.
+ */
+export const ORDER_PROCESS_2026_12 = 'order-process-2026-12';
+
+/** Set once per execution by OrderProcess (workflow modules are per execution, so this is too). */
+let current = false;
+
+/** Whether this execution takes `patch`: always when it runs ORDER_PROCESS_2026_12, else as its history says. */
+export function takes(patch: string): boolean {
+  return current || patched(patch);
+}
 
 /**
  * Patch: the status people see moves with the step that decides it (reserveStock, createShipments,
@@ -35,7 +51,8 @@ export const act = activitiesOf<
   | 'refundShipment'
 >(undefined, {
   // One transaction each on our own database: local steps. The payment provider, the address service and
-  // the rare steps (reship, refund, an address change) stay activities, retried by the server.
+  // the rare steps (reship, refund, an address change) stay activities, retried by the server. Executions from
+  // between REMOTE_STEPS_AGAIN and ORDER_PROCESS_2026_12 ran every step through the server (see process-kit).
   local: [
     'setOrderStatus',
     'reserveStock',
@@ -49,7 +66,7 @@ export const act = activitiesOf<
     'shipmentStatuses',
     'invoiceShipment',
   ],
-  patch: 'order-local-steps',
+  when: () => current || (patched('order-local-steps') && !patched(REMOTE_STEPS_AGAIN)),
 });
 
 export const RANK: Record<string, number> = { pending: 0, picked: 1, packed: 2, shipped: 3, delivered: 4 };
@@ -92,7 +109,9 @@ export class OrderProcess {
   backorderDeadline = 0;
   wave = 0;
 
-  constructor(readonly input: OrderToCashInput) {}
+  constructor(readonly input: OrderToCashInput) {
+    current = patched(ORDER_PROCESS_2026_12); // first, before any other patch is asked
+  }
 
   get orderId(): string {
     return this.input.orderId;

@@ -2,10 +2,9 @@
  * Stock for the order: reserved up front per the backorder policy, waited for when it is short, and
  * re-planned when a count or a short pick finds less on the shelf than was promised.
  */
-import { patched } from '@temporalio/workflow';
 import { msToNumber as msOf } from '@temporalio/common/lib/time';
 import type { OpenedCase } from '../cases';
-import { act, OrderCancelled, RANK, STATUS_WITH_STEP, type OrderProcess } from './state';
+import { takes, act, OrderCancelled, RANK, STATUS_WITH_STEP, type OrderProcess } from './state';
 
 type Reservation = Awaited<ReturnType<typeof act.reserveStock>>;
 
@@ -14,7 +13,7 @@ export async function reserve(o: OrderProcess): Promise<Reservation> {
   const { backorderPolicy } = o.input;
   const allowPartial = backorderPolicy === 'ship_available';
   let reservation: Reservation;
-  if (patched(STATUS_WITH_STEP)) {
+  if (takes(STATUS_WITH_STEP)) {
     // The step writes the stage it leads to: reserved, or backordered unless a short order is cancelled.
     const whenShort = backorderPolicy === 'cancel' ? undefined : ('backordered' as const);
     reservation = await act.reserveStock({
@@ -46,7 +45,7 @@ async function waitForStock(o: OrderProcess, first: Reservation): Promise<Reserv
   while (reservation.shortUnits > 0) {
     const left = deadline - Date.now();
     if (left <= 0 && !shortage) {
-      if (!patched('stock-shortage-exception')) throw new OrderCancelled('stock did not arrive in time');
+      if (!takes('stock-shortage-exception')) throw new OrderCancelled('stock did not arrive in time');
       shortage = await o.openCase(
         'stock_shortage',
         o.orderId,
