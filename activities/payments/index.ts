@@ -68,16 +68,17 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
 
     /**
      * Captures an invoice's total against the authorisation and books the receipt of money. With `status`, the
-     * order's status people see becomes it once the money is captured (instead of a step of its own).
+     * order's status people see becomes it once the money is captured (instead of a step of its own). Answers
+     * what is left of the authorisation: nothing left, nothing to void when the order closes.
      */
     async capturePayment(input: {
       orderId: string;
       invoiceId: string;
       status?: OrderStatus;
-    }): Promise<{ captured: number }> {
-      const captured = await captureInvoice(input);
+    }): Promise<{ captured: number; authorisationLeft: number }> {
+      const { captured } = await captureInvoice(input);
       await statusAfter(input);
-      return captured;
+      return { captured, authorisationLeft: (await authorisationLeft(input.orderId))?.left ?? 0 };
     },
 
     /** Voids what is left of the authorisation (all of it when nothing shipped); with `status`, as capture does. */
@@ -135,14 +136,19 @@ export function paymentActivities({ db, payments }: ActivityDeps) {
     return { captured: invoice.total };
   }
 
+  /** The order's authorisation and how much of it is not captured; undefined when nothing was authorised. */
+  async function authorisationLeft(orderId: string) {
+    const auth = await authorizationOf(db, orderId);
+    return auth ? { auth, left: auth.amount - (await capturedTotal(db, orderId)) } : undefined;
+  }
+
   async function voidRest(input: { orderId: string }): Promise<{ voided: number }> {
     const key = `${input.orderId}:void`;
     const recorded = await paymentByKey(db, key);
     if (recorded) return { voided: recorded.amount };
-    const auth = await authorizationOf(db, input.orderId);
-    if (!auth) return { voided: 0 };
-    const amount = auth.amount - (await capturedTotal(db, input.orderId));
-    if (amount <= 0) return { voided: 0 };
+    const rest = await authorisationLeft(input.orderId);
+    if (!rest || rest.left <= 0) return { voided: 0 };
+    const { auth, left: amount } = rest;
     const result = await payments.void({ authorizationRef: auth.provider_ref, amount, idempotencyKey: key });
     await recordPayment(db, {
       orderId: input.orderId,

@@ -51,7 +51,7 @@ function happy(over: Stubs = {}): Stubs {
     recordShipmentProgress: () => undefined,
     dispatchShipment: () => undefined,
     invoiceShipment: () => ({ number: 'INV-1', invoiceId: 'inv-1' }),
-    capturePayment: () => undefined,
+    capturePayment: () => ({ captured: 100, authorisationLeft: 20 }), // a shipping fee not invoiced, say
     voidAuthorization: () => undefined,
     cancelOrder: () => undefined,
     refuseCancel: () => undefined,
@@ -88,6 +88,20 @@ test('happy path: reserved, authorised, shipped, invoiced, captured, delivered: 
   expect(h.called('createShipments')).toEqual([expect.objectContaining({ wave: 1, status: 'fulfilling' })]);
   expect(h.called('capturePayment')).toEqual([{ orderId: expect.any(String), invoiceId: 'inv-1', status: 'shipped' }]);
   expect(h.called('voidAuthorization')).toEqual([{ orderId: expect.any(String), status: 'completed' }]);
+});
+
+test('an order whose capture used the whole authorisation closes without a void: completed is its only step', async () => {
+  h.use(happy({ capturePayment: () => ({ captured: 120, authorisationLeft: 0 }) }));
+  const handle = await h.start(orderToCash, [input()]);
+  await queryUntil(
+    () => handle.query(processQuery),
+    (s) => s.stage === 'fulfilling',
+  );
+  await report(handle, 'S-1', 'shipped', { carrier: 'DHL', trackingNumber: 'T1' });
+  await report(handle, 'S-1', 'delivered');
+  expect(await handle.result()).toEqual({ status: 'completed' });
+  expect(h.called('voidAuthorization')).toEqual([]);
+  expect(h.called('setOrderStatus')).toEqual([{ orderId: expect.any(String), status: 'completed' }]);
 });
 
 test('a declined payment is compensated once: reservations back, authorisation voided, no shipment', async () => {
@@ -368,7 +382,7 @@ const shipmentReport = { update: shipmentEventUpdate, signal: shipmentEventSigna
 
 test('a report the process cannot apply at once is answered queued by the API and applied in turn', async () => {
   const held = gate(); // the capture is slow: the process applies nothing until it returns
-  h.use(happy({ capturePayment: () => held.opened }));
+  h.use(happy({ capturePayment: () => held.opened.then(() => ({ captured: 100, authorisationLeft: 0 })) }));
   const handle = await h.start(orderToCash, [input()]);
   await queryUntil(
     () => handle.query(processQuery),

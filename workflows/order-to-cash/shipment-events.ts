@@ -103,7 +103,12 @@ async function shipped(o: OrderProcess, e: ShipmentEvent, s: Shipment, applied: 
   o.mark(`invoiced ${invoice.number}`);
   // The last parcel captured: the order is shipped (what fulfil's loop would enter next), written by the capture.
   const status = takes(STATUS_WITH_STEP) && allShipped(o) ? ('shipped' as const) : undefined;
-  await act.capturePayment({ orderId: o.orderId, invoiceId: invoice.invoiceId, ...(status ? { status } : {}) });
+  const capture = await act.capturePayment({
+    orderId: o.orderId,
+    invoiceId: invoice.invoiceId,
+    ...(status ? { status } : {}),
+  });
+  o.authorisationLeft = capture.authorisationLeft; // absent in histories from before it was answered
   if (status) o.settle(status);
   o.mark(`payment captured for ${invoice.number}`);
 }

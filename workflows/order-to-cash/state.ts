@@ -108,6 +108,7 @@ export class OrderProcess {
   backordered = false;
   backorderDeadline = 0;
   wave = 0;
+  authorisationLeft: number | undefined; // what the last capture left of the authorisation
 
   constructor(readonly input: OrderToCashInput) {
     current = patched(ORDER_PROCESS_2026_12); // first, before any other patch is asked
