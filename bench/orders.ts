@@ -182,6 +182,7 @@ async function main() {
     bar.stop();
     const ceilingElapsed = (Date.now() - ceilingStart) / 1000;
     await connection.close();
+    const ceilingSteps = await countSteps(stack.temporalAddress, 'ceiling-0');
 
     // Many orders open at once, all waiting on the warehouse (no simulator now): what a worker holds for them.
     // A fresh worker, so its memory is what the open orders cost, not the peak of the run before; its cache
@@ -222,13 +223,13 @@ async function main() {
     const duplicates = await (await import('../scripts/drill')).duplicatedEffects(db);
     const throughput = N / elapsed;
     const ceiling = N / ceilingElapsed;
-    const figures = `Results (${N} orders, concurrency ${CONCURRENCY}, ${WORKERS} worker(s), ${APIS} API process(es); a single-shipment order takes ${steps.remote + steps.local} steps: ${steps.remote} activities, ${steps.local} local)
+    const figures = `Results (${N} orders, concurrency ${CONCURRENCY}, ${WORKERS} worker(s), ${APIS} API process(es); a single-shipment order takes ${steps.remote + steps.local} steps: ${steps.remote} activities, ${steps.local} local; ${steps.tasks} workflow tasks, ${steps.events} history events)
   orders completed per second        ${throughput.toFixed(1)}   (${elapsed.toFixed(1)} s in all)
   placed -> invoiced  p50 / p99      ${pct(toInvoice, 50).toFixed(0)} ms / ${pct(toInvoice, 99).toFixed(0)} ms
   POST /v1/orders     p50 / p99      ${pct(postLatency, 50).toFixed(1)} ms / ${pct(postLatency, 99).toFixed(1)} ms   (closed loop, ${CONCURRENCY} at a time)
   worker peak memory (VmHWM)         ${workerPeak.toFixed(0)} MiB while the orders ran
   worker memory (VmRSS)              ${Number.isNaN(workerOpen) ? 'not measured (--open-orders 0, or several workers)' : `${workerOpen.toFixed(0)} MiB with ${OPEN_ORDERS} open orders waiting on the warehouse (a fresh worker, cache ${OPEN_CACHE}${openNodeOptions.length ? `, NODE_OPTIONS=${openNodeOptions.join(' ')}` : ''})`}
-  ceiling: no-op workflows/second    ${ceiling.toFixed(1)}   (${activitiesPerOrder} empty activities each)
+  ceiling: no-op workflows/second    ${ceiling.toFixed(1)}   (${activitiesPerOrder} empty activities each; ${ceilingSteps.tasks} workflow tasks, ${ceilingSteps.events} history events)
   ratio orders / ceiling             ${(throughput / ceiling).toFixed(2)}
   CPU while the orders ran           ${formatCpu(cpuUsed, elapsed)}
   open loop at ${rate} orders/s for ${SECONDS} s: POST /v1/orders p50 / p99 ${pct(openLatency, 50).toFixed(1)} ms / ${pct(openLatency, 99).toFixed(1)} ms
@@ -243,7 +244,11 @@ async function main() {
 }
 
 /** How many steps one order ran, read from its history: activities through the server, and local ones (markers). */
-async function countSteps(address: string, workflowId: string): Promise<{ remote: number; local: number }> {
+/** One order's cost to the server, read off its history: steps (activities and local), workflow tasks, events. */
+async function countSteps(
+  address: string,
+  workflowId: string,
+): Promise<{ remote: number; local: number; tasks: number; events: number }> {
   const connection = await Connection.connect({ address });
   const history = await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory();
   await connection.close();
@@ -251,6 +256,8 @@ async function countSteps(address: string, workflowId: string): Promise<{ remote
   return {
     remote: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
     local: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+    tasks: events.filter((e) => e.workflowTaskStartedEventAttributes).length,
+    events: events.length,
   };
 }
 
