@@ -16,7 +16,11 @@ export const ORDER_PROCESS_2026_12 = 'order-process-2026-12';
 /** Set once per execution by OrderProcess (workflow modules are per execution, so this is too). */
 let current = false;
 
-/** Whether this execution takes `patch`: always when it runs ORDER_PROCESS_2026_12, else as its history says. */
+/**
+ * Whether this execution takes `patch`: always when it runs ORDER_PROCESS_2026_12, else as its history says.
+ * Only for patches released with or before that marker; a later patch is asked with `patched()` itself (an
+ * execution with the marker may have started before the later patch existed).
+ */
 export function takes(patch: string): boolean {
   return current || patched(patch);
 }
