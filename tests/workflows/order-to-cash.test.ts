@@ -384,34 +384,38 @@ test('a report the process cannot apply at once is answered queued by the API an
   const held = gate(); // the capture is slow: the process applies nothing until it returns
   h.use(happy({ capturePayment: () => held.opened.then(() => ({ captured: 100, authorisationLeft: 0 })) }));
   const handle = await h.start(orderToCash, [input()]);
-  await queryUntil(
-    () => handle.query(processQuery),
-    (s) => s.stage === 'fulfilling',
-  );
-  const client = h.env.client;
-  const shipped = { shipmentId: 'S-1', type: 'shipped' as const, carrier: 'DHL', trackingNumber: 'T1' };
-  expect(await reportToProcess(client, handle.workflowId, shipmentReport, shipped, 10_000)).toMatchObject({
-    applied: true, // answered before the capture
-    shipmentStatus: 'shipped',
-  });
-  const delivered = { shipmentId: 'S-1', type: 'delivered' as const };
-  expect(await reportToProcess(client, handle.workflowId, shipmentReport, delivered, 300)).toBe('queued');
-  // Past the server's limit of updates in flight for one process, a report goes in as a signal, queued the same.
-  const repeats = await Promise.all(
-    Array.from({ length: 11 }, () => reportToProcess(client, handle.workflowId, shipmentReport, delivered, 300)),
-  );
-  expect(repeats).toEqual(Array(11).fill('queued'));
-  const history = await handle.fetchHistory();
-  expect(history.events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length).toBeGreaterThanOrEqual(1);
-  held.release();
+  try {
+    await queryUntil(
+      () => handle.query(processQuery),
+      (s) => s.stage === 'fulfilling',
+    );
+    const client = h.env.client;
+    const shipped = { shipmentId: 'S-1', type: 'shipped' as const, carrier: 'DHL', trackingNumber: 'T1' };
+    expect(await reportToProcess(client, handle.workflowId, shipmentReport, shipped, 10_000)).toMatchObject({
+      applied: true, // answered before the capture
+      shipmentStatus: 'shipped',
+    });
+    const delivered = { shipmentId: 'S-1', type: 'delivered' as const };
+    const asked = Date.now();
+    expect(await reportToProcess(client, handle.workflowId, shipmentReport, delivered, 300)).toBe('queued');
+    expect(Date.now() - asked).toBeLessThan(5_000); // answered at the deadline, not when the capture ends
+    // Not even taken by the server within its deadline (here 1 ms): it goes in as a signal, queued the same way.
+    expect(await reportToProcess(client, handle.workflowId, shipmentReport, delivered, 1)).toBe('queued');
+    // A signal that arrives during a workflow task is written to the history when the task completes.
+    const signals = async () =>
+      (await handle.fetchHistory()).events!.filter((e) => e.workflowExecutionSignaledEventAttributes).length;
+    expect(await queryUntil(signals, (n) => n > 0)).toBeGreaterThanOrEqual(1);
+  } finally {
+    held.release(); // a failed expectation must not leave the worker waiting on the capture at shutdown
+  }
   expect(await handle.result()).toEqual({ status: 'completed' });
-  expect(h.called('recordShipmentProgress')).toEqual([{ shipmentId: 'S-1', type: 'delivered' }]); // the repeats refused
+  expect(h.called('recordShipmentProgress')).toEqual([{ shipmentId: 'S-1', type: 'delivered' }]); // once
 });
 
 test('fulfilment is overdue after its timeout without news, on one timer however many reports came', async () => {
   h.use(happy());
   const quick = input();
-  quick.timings.fulfilmentTimeout = '2s';
+  quick.timings.fulfilmentTimeout = '3s';
   const handle = await h.start(orderToCash, [quick]);
   await queryUntil(
     () => handle.query(processQuery),
@@ -420,13 +424,13 @@ test('fulfilment is overdue after its timeout without news, on one timer however
   const overdue = async () =>
     (await handle.query(processQuery)).timeline.filter((t) => t.step === 'fulfilment is overdue').length;
   for (const type of ['picked', 'packed'] as const) {
-    await new Promise((r) => setTimeout(r, 1200)); // news within the timeout each time
+    await new Promise((r) => setTimeout(r, 1500)); // news within the timeout each time
     await report(handle, 'S-1', type);
   }
   expect(await overdue()).toBe(0);
   const lastNews = Date.now();
   await queryUntil(overdue, (n) => n === 1);
-  expect(Date.now() - lastNews).toBeGreaterThanOrEqual(1900);
+  expect(Date.now() - lastNews).toBeGreaterThanOrEqual(2500);
   await report(handle, 'S-1', 'shipped', { carrier: 'DHL', trackingNumber: 'T1' });
   await report(handle, 'S-1', 'delivered');
   expect(await handle.result()).toEqual({ status: 'completed' });
