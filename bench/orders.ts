@@ -243,7 +243,6 @@ async function main() {
   }
 }
 
-/** How many steps one order ran, read from its history: activities through the server, and local ones (markers). */
 /** One order's cost to the server, read off its history: steps (activities and local), workflow tasks, events. */
 async function countSteps(
   address: string,

@@ -32,7 +32,7 @@ import {
   shipmentEventSignal,
   shipmentEventUpdate,
 } from '../../contracts/order-messages';
-import type { OrderToCashInput, ShipmentEvent } from '../../contracts/order-types';
+import type { OrderStatus, OrderToCashInput, ShipmentEvent, ShipmentEventAnswer } from '../../contracts/order-types';
 import type { ApiDeps } from '../deps';
 import { conflict, HttpError, notFound, refuseBadCursor, unprocessable } from '../errors';
 import { ordersPlaced } from '../metrics';
@@ -362,24 +362,32 @@ export async function reportShipmentEvent(deps: ApiDeps, e: ShipmentEvent, sourc
     throw conflict(`Not applied: ${reason}`, [{ path: 'type', message: reason }]);
   };
   const report = { update: shipmentEventUpdate, signal: shipmentEventSignal };
-  const answer = await reportToProcess(
-    temporal,
-    shipment.workflow_id,
-    report,
-    e,
-    config.REPORT_ANSWER_TIMEOUT_MS,
-  ).catch((err: unknown) => (err instanceof HttpError && err.status === 409 ? err : Promise.reject(err)));
-  if (answer instanceof HttpError) return refused(answer.message);
-  if (answer === 'queued' || answer.queued || answer.applied) await recordShipmentEvent(db, shipment.id, e, source);
-  if (answer === 'queued' || answer.queued)
+  const told = await reportToProcess(temporal, shipment.workflow_id, report, e, config.REPORT_ANSWER_TIMEOUT_MS).catch(
+    (err: unknown) => (err instanceof HttpError && err.status === 409 ? err : Promise.reject(err)),
+  );
+  if (told instanceof HttpError) return refused(told.message);
+  // Not answered in time: queued, as the process itself says when it is busy.
+  const answer: ShipmentEventAnswer =
+    told === 'queued'
+      ? {
+          shipmentId: shipment.id,
+          applied: false,
+          queued: true,
+          reason: 'queued: the process is busy and applies it when it gets there',
+          shipmentStatus: shipment.status,
+          orderStage: shipment.order_status as OrderStatus,
+        }
+      : told;
+  if (answer.queued || answer.applied) await recordShipmentEvent(db, shipment.id, e, source);
+  if (answer.queued)
     return {
       shipmentId: shipment.id,
       accepted: true,
       applied: false,
       queued: true,
-      reason: answer === 'queued' ? 'queued: the process is busy and applies it when it gets there' : answer.reason,
-      shipmentStatus: answer === 'queued' ? shipment.status : answer.shipmentStatus,
-      orderStage: answer === 'queued' ? shipment.order_status : (answer.orderStage as string),
+      reason: answer.reason,
+      shipmentStatus: answer.shipmentStatus,
+      orderStage: answer.orderStage as string,
       workflowId: shipment.workflow_id,
     };
   if (!answer.applied) return refused(answer.reason ?? 'refused');
